@@ -1,0 +1,1 @@
+"""Plain-Python core: entities, value objects, state machines and rules. No I/O here."""

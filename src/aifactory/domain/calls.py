@@ -1,0 +1,99 @@
+"""Access calls and the eligibility rules enforced at submission."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from .enums import AccessMode, Enforcement, OrgKind
+from .errors import FieldError, InvalidInput
+
+
+@dataclass(eq=False, kw_only=True)
+class Call:
+    """An access call. Every limit is a setting; nothing here is specific to a mode."""
+
+    slug: str
+    title: str
+    access_mode: AccessMode
+    site_id: int
+    description: str = ""
+    opens_on: date
+    closes_on: date | None = None  # None: rolling, open until closed by an operator
+    closed: bool = False
+    eligible_kinds: list[str] = field(default_factory=list)  # empty: every kind
+    eligible_countries: list[str] = field(default_factory=list)  # empty: every country
+    min_gpu_hours: int = 1
+    max_gpu_hours: int
+    auto_approve_gpu_hours: int | None = None  # playground: accept at once up to this
+    required_reviews: int = 1
+    durations_months: list[int] = field(default_factory=lambda: [1, 2, 3])
+    decision_working_days: int = 10
+    cutoff_days: list[int] = field(default_factory=list)  # days of month; empty: rolling
+    max_wall_hours: int = 24
+    enforcement: Enforcement = Enforcement.HARD
+    resource_ids: list[int] = field(default_factory=list)
+    created_at: datetime
+    id: int | None = None
+
+    def is_open(self, today: date) -> bool:
+        if self.closed or today < self.opens_on:
+            return False
+        return self.closes_on is None or today <= self.closes_on
+
+
+def validate_call_settings(call: Call) -> None:
+    """Internal consistency of a call's settings, each problem naming its field."""
+    errs: list[FieldError] = []
+    if call.min_gpu_hours < 1:
+        errs.append(FieldError("min_gpu_hours", "must be at least 1"))
+    if call.max_gpu_hours < call.min_gpu_hours:
+        errs.append(FieldError("max_gpu_hours", "must be >= min_gpu_hours"))
+    if call.auto_approve_gpu_hours is not None and not (0 < call.auto_approve_gpu_hours <= call.max_gpu_hours):
+        errs.append(FieldError("auto_approve_gpu_hours", "must be between 1 and max_gpu_hours"))
+    if call.closes_on is not None and call.closes_on < call.opens_on:
+        errs.append(FieldError("closes_on", "must not be before opens_on"))
+    if not call.durations_months or any(not 1 <= m <= 60 for m in call.durations_months):
+        errs.append(FieldError("durations_months", "must list durations between 1 and 60 months"))
+    if any(not 1 <= d <= 31 for d in call.cutoff_days):
+        errs.append(FieldError("cutoff_days", "days of the month must be between 1 and 31"))
+    if not 0 <= call.required_reviews <= 10:
+        errs.append(FieldError("required_reviews", "must be between 0 and 10"))
+    if not 0 <= call.decision_working_days <= 120:
+        errs.append(FieldError("decision_working_days", "must be between 0 and 120"))
+    if not call.resource_ids:
+        errs.append(FieldError("resource_ids", "a call must offer at least one resource"))
+    if errs:
+        raise InvalidInput("invalid call settings", errs)
+
+
+def check_eligibility(
+    call: Call,
+    *,
+    org_kind: OrgKind,
+    org_country: str,
+    gpu_hours: int,
+    duration_months: int,
+    resource_id: int,
+    today: date,
+) -> None:
+    """Everything a submission must satisfy to enter this call; all problems are reported at once."""
+    errs: list[FieldError] = []
+    if not call.is_open(today):
+        errs.append(FieldError("call", f"call {call.slug!r} is not open for submissions"))
+    if call.eligible_kinds and org_kind.value not in call.eligible_kinds:
+        errs.append(FieldError("organization.kind",
+                               f"{org_kind.value!r} organizations are not eligible (allowed: {', '.join(call.eligible_kinds)})"))
+    if call.eligible_countries and org_country not in call.eligible_countries:
+        errs.append(FieldError("organization.country",
+                               f"organizations from {org_country} are not eligible (allowed: {', '.join(call.eligible_countries)})"))
+    if not call.min_gpu_hours <= gpu_hours <= call.max_gpu_hours:
+        errs.append(FieldError("requested_gpu_hours",
+                               f"{gpu_hours} is outside this call's range {call.min_gpu_hours}–{call.max_gpu_hours}"))
+    if duration_months not in call.durations_months:
+        errs.append(FieldError("duration_months",
+                               f"{duration_months} is not offered (choose one of {', '.join(map(str, call.durations_months))})"))
+    if resource_id not in call.resource_ids:
+        errs.append(FieldError("resource_id", f"resource {resource_id} is not offered by this call"))
+    if errs:
+        raise InvalidInput("the proposal does not meet the call's conditions", errs)

@@ -1,0 +1,152 @@
+"""Proposals: the entity, its ethics self-assessment and its state machine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+
+from .enums import ApplicationField, ProposalStatus, RiskCategory
+from .errors import Conflict, InvalidInput
+
+S = ProposalStatus
+
+
+class Action(StrEnum):
+    EDIT = "edit"
+    SUBMIT = "submit"
+    AUTO_ACCEPT = "auto_accept"
+    ASSIGN_REVIEWERS = "assign_reviewers"
+    REVIEW = "review"
+    ACCEPT = "accept"
+    REJECT = "reject"
+    WITHDRAW = "withdraw"
+
+
+#: (state, action) -> next state. Anything not listed is an invalid transition.
+TRANSITIONS: dict[tuple[ProposalStatus, Action], ProposalStatus] = {
+    (S.DRAFT, Action.EDIT): S.DRAFT,
+    (S.DRAFT, Action.SUBMIT): S.SUBMITTED,
+    (S.DRAFT, Action.WITHDRAW): S.WITHDRAWN,
+    (S.SUBMITTED, Action.AUTO_ACCEPT): S.ACCEPTED,
+    (S.SUBMITTED, Action.ASSIGN_REVIEWERS): S.UNDER_REVIEW,
+    (S.SUBMITTED, Action.ACCEPT): S.ACCEPTED,  # calls that need no review (required_reviews = 0)
+    (S.SUBMITTED, Action.REJECT): S.REJECTED,  # e.g. out of scope, before any review
+    (S.SUBMITTED, Action.WITHDRAW): S.WITHDRAWN,
+    (S.UNDER_REVIEW, Action.ASSIGN_REVIEWERS): S.UNDER_REVIEW,
+    (S.UNDER_REVIEW, Action.REVIEW): S.UNDER_REVIEW,
+    (S.UNDER_REVIEW, Action.ACCEPT): S.ACCEPTED,
+    (S.UNDER_REVIEW, Action.REJECT): S.REJECTED,
+    (S.UNDER_REVIEW, Action.WITHDRAW): S.WITHDRAWN,
+}
+
+TERMINAL = frozenset({S.ACCEPTED, S.REJECTED, S.WITHDRAWN})
+
+
+def transition(current: ProposalStatus, action: Action) -> ProposalStatus:
+    """The state after ``action``, or a Conflict naming the state and the allowed actions."""
+    nxt = TRANSITIONS.get((current, action))
+    if nxt is None:
+        allowed = sorted(a.value for (s, a) in TRANSITIONS if s == current)
+        hint = f"allowed: {', '.join(allowed)}" if allowed else "it is final"
+        raise Conflict(f"cannot {action.value.replace('_', ' ')} a proposal that is {current.value} ({hint})")
+    return nxt
+
+
+@dataclass(eq=False, kw_only=True)
+class ProposalPartner:
+    """A partner organization of a development partnership."""
+
+    organization_id: int
+    proposal_id: int | None = None
+
+
+@dataclass(eq=False, kw_only=True)
+class Proposal:
+    call_id: int
+    lead_organization_id: int
+    author_id: int
+    title: str
+    abstract: str = ""
+    application_field: ApplicationField = ApplicationField.OTHER
+    requested_gpu_hours: int
+    resource_id: int
+    duration_months: int
+    team: list[dict] = field(default_factory=list)  # [{name, email, role}]
+    partners: list[ProposalPartner] = field(default_factory=list)
+    # Ethics and EU AI Act self-assessment
+    risk_category: RiskCategory = RiskCategory.MINIMAL
+    personal_data: bool = False
+    health_data: bool = False
+    dual_use: bool = False
+    ethics_notes: str = ""
+    # Lifecycle
+    status: ProposalStatus = ProposalStatus.DRAFT
+    submitted_at: datetime | None = None
+    decision_deadline: date | None = None
+    decided_at: datetime | None = None
+    decided_by: int | None = None
+    decision_reason: str = ""
+    awarded_gpu_hours: int | None = None
+    created_at: datetime
+    updated_at: datetime
+    version: int = 1
+    id: int | None = None
+
+    @property
+    def partner_organization_ids(self) -> list[int]:
+        return [p.organization_id for p in self.partners]
+
+    def set_partners(self, organization_ids: list[int]) -> None:
+        """Replace the partner list, keeping existing links (no churn in the link table)."""
+        keep = {p.organization_id: p for p in self.partners}
+        self.partners[:] = [keep.get(o) or ProposalPartner(organization_id=o) for o in dict.fromkeys(organization_ids)]
+
+    @property
+    def organization_ids(self) -> set[int]:
+        """Every organization taking part: the lead and all partners."""
+        return {self.lead_organization_id, *self.partner_organization_ids}
+
+    @property
+    def ethics_flags(self) -> list[str]:
+        return ethics_flags(self.risk_category, self.personal_data, self.health_data, self.dual_use)
+
+
+def ethics_flags(risk: RiskCategory, personal_data: bool, health_data: bool, dual_use: bool) -> list[str]:
+    """What reviewers and operators must look at; an empty list means nothing to flag."""
+    flags = []
+    if risk in (RiskCategory.PROHIBITED, RiskCategory.HIGH):
+        flags.append(f"risk:{risk.value}")
+    if personal_data:
+        flags.append("personal_data")
+    if health_data:
+        flags.append("health_data")
+    if dual_use:
+        flags.append("dual_use")
+    return flags
+
+
+def check_submittable(p: Proposal) -> None:
+    """Refusals at submission that do not depend on the call: the EU AI Act's prohibited practices."""
+    if p.risk_category is RiskCategory.PROHIBITED:
+        raise InvalidInput.on(
+            "risk_category",
+            "the intended use is a prohibited AI practice under the EU AI Act (Art. 5); "
+            "such proposals cannot be submitted",
+        )
+    if not p.title.strip():
+        raise InvalidInput.on("title", "a submitted proposal needs a title")
+    if len(p.abstract.strip()) < 20:
+        raise InvalidInput.on("abstract", "a submitted proposal needs an abstract of at least 20 characters")
+
+
+def auto_approvable(p: Proposal, threshold: int | None) -> bool:
+    """The playground's instant acceptance: under the threshold and nothing for a human to look at."""
+    return threshold is not None and p.requested_gpu_hours <= threshold and not p.ethics_flags
+
+
+def check_award(requested: int, awarded: int) -> None:
+    if awarded < 1:
+        raise InvalidInput.on("awarded_gpu_hours", "must be at least 1")
+    if awarded > requested:
+        raise InvalidInput.on("awarded_gpu_hours", f"{awarded} exceeds the {requested} GPU-hours requested")

@@ -1,0 +1,59 @@
+"""What the services need from the outside world, as Protocols (the store implements them)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Protocol, TypeVar
+
+T = TypeVar("T")
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class FixedClock:
+    """A clock for tests and demos: starts at ``at``, moves only when told."""
+
+    def __init__(self, at: datetime):
+        self.at = at
+
+    def now(self) -> datetime:
+        return self.at
+
+    def advance(self, **kwargs: float) -> None:
+        from datetime import timedelta
+
+        self.at = self.at + timedelta(**kwargs)
+
+
+class Repo(Protocol[T]):
+    def get(self, id_: int) -> T | None: ...
+    def add(self, obj: T) -> T: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction. Repositories are attributes; see ``store.repositories`` for their queries."""
+
+    organizations: Any
+    users: Any
+    tokens: Any
+    sites: Any
+    resources: Any
+    calls: Any
+    proposals: Any
+    assignments: Any
+    reviews: Any
+    projects: Any
+    allocations: Any
+    audit: Any
+
+    def __enter__(self) -> "UnitOfWork": ...
+    def __exit__(self, *exc: object) -> None: ...
+    def commit(self) -> None: ...
+    def flush(self) -> None: ...

@@ -1,0 +1,75 @@
+"""Projects, members and allocations."""
+
+from __future__ import annotations
+
+from ..domain.access import Page, PageRequest
+from ..domain.enums import ProjectRole
+from ..domain.errors import Conflict, Forbidden, InvalidInput, NotFound
+from ..domain.projects import Allocation, Project, ProjectMember, check_member_organization
+from .audit import record, snapshot
+from .context import Actor
+from .ports import Clock, UnitOfWork
+
+
+def get(uow: UnitOfWork, actor: Actor, project_id: int) -> Project:
+    """Visible to its members and to operators; to anyone else it does not exist."""
+    project = uow.projects.get(project_id)
+    if project is None or (not actor.is_operator and project.role_of(actor.id) is None):
+        raise NotFound(f"project {project_id} not found")
+    return project
+
+
+def list_visible(uow: UnitOfWork, actor: Actor, page: PageRequest) -> Page[Project]:
+    return uow.projects.list(page, actor.project_scope())
+
+
+def _manageable(uow: UnitOfWork, actor: Actor, project_id: int) -> Project:
+    project = get(uow, actor, project_id)
+    if not actor.is_operator and project.role_of(actor.id) is not ProjectRole.PI:
+        raise Forbidden("only the project's PI or an operator can manage its members")
+    return project
+
+
+def add_member(uow: UnitOfWork, clock: Clock, actor: Actor, project_id: int, *, user_id: int | None = None,
+               email: str | None = None, role: ProjectRole = ProjectRole.MEMBER) -> ProjectMember:
+    project = _manageable(uow, actor, project_id)
+    user = uow.users.get(user_id) if user_id is not None else uow.users.by_email((email or "").strip().lower())
+    if user is None:
+        raise InvalidInput.on("user_id" if user_id is not None else "email", "no such user")
+    check_member_organization(user.organization_id, project)
+    if project.role_of(user.id) is not None:
+        raise Conflict(f"user {user.id} is already a member of project {project.id}")
+    member = ProjectMember(user_id=user.id, role=ProjectRole(role), added_at=clock.now())
+    project.members.append(member)
+    uow.flush()
+    record(uow, clock, actor, "project.member_added", project, None,
+           {"user_id": user.id, "role": member.role.value})
+    uow.commit()
+    return member
+
+
+def remove_member(uow: UnitOfWork, clock: Clock, actor: Actor, project_id: int, user_id: int) -> None:
+    project = _manageable(uow, actor, project_id)
+    member = next((m for m in project.members if m.user_id == user_id), None)
+    if member is None:
+        raise NotFound(f"user {user_id} is not a member of project {project_id}")
+    if member.role is ProjectRole.PI and sum(m.role is ProjectRole.PI for m in project.members) == 1:
+        raise Conflict("a project keeps at least one PI")
+    project.members.remove(member)
+    record(uow, clock, actor, "project.member_removed", project, {"user_id": user_id, "role": member.role.value}, None)
+    uow.commit()
+
+
+def list_allocations(uow: UnitOfWork, actor: Actor, page: PageRequest, *,
+                     project_id: int | None = None) -> Page[Allocation]:
+    if project_id is not None:
+        get(uow, actor, project_id)  # 404 for projects the actor may not see
+    return uow.allocations.list(page, actor.project_scope(), project_id=project_id)
+
+
+def get_allocation(uow: UnitOfWork, actor: Actor, allocation_id: int) -> Allocation:
+    alloc = uow.allocations.get(allocation_id)
+    if alloc is None:
+        raise NotFound(f"allocation {allocation_id} not found")
+    get(uow, actor, alloc.project_id)
+    return alloc

@@ -1,0 +1,166 @@
+"""Proposals: drafting, editing, submission (with eligibility and auto-approval), withdrawal, reading."""
+
+from __future__ import annotations
+
+from collections.abc import Container
+from datetime import date
+from typing import Any
+
+from ..domain.access import Page, PageRequest
+from ..domain.calendar import decision_deadline, due_status, holiday_calendar
+from ..domain.calls import Call, check_eligibility
+from ..domain.enums import ApplicationField, DueStatus, ProposalStatus, RiskCategory
+from ..domain.errors import Forbidden, InvalidInput, NotFound
+from ..domain.identity import normalize_email
+from ..domain.proposals import Action, Proposal, auto_approvable, check_submittable, transition
+from .audit import record, snapshot
+from .context import Actor, found
+from .ports import Clock, UnitOfWork
+
+EDITABLE = ("title", "abstract", "application_field", "requested_gpu_hours", "resource_id", "duration_months",
+            "team", "partner_organization_ids", "risk_category", "personal_data", "health_data", "dual_use",
+            "ethics_notes")
+MAX_GPU_HOURS = 100_000_000
+
+
+def _check_fields(uow: UnitOfWork, p: Proposal) -> None:
+    if not 1 <= p.requested_gpu_hours <= MAX_GPU_HOURS:
+        raise InvalidInput.on("requested_gpu_hours", f"must be between 1 and {MAX_GPU_HOURS:,}")
+    if not 1 <= p.duration_months <= 60:
+        raise InvalidInput.on("duration_months", "must be between 1 and 60")
+    if uow.resources.get(p.resource_id) is None:
+        raise InvalidInput.on("resource_id", f"resource {p.resource_id} does not exist")
+    partners = p.partner_organization_ids
+    if p.lead_organization_id in partners:
+        raise InvalidInput.on("partner_organization_ids", "the lead organization cannot also be a partner")
+    missing = set(partners) - uow.organizations.existing_ids(partners)
+    if missing:
+        raise InvalidInput.on("partner_organization_ids", f"unknown organizations {sorted(missing)}")
+    for i, member in enumerate(p.team):
+        if not str(member.get("name", "")).strip():
+            raise InvalidInput.on(f"team.{i}.name", "must not be empty")
+        member["email"] = normalize_email(str(member.get("email", "")))
+
+
+def _apply(p: Proposal, fields: dict[str, Any]) -> None:
+    for key, value in fields.items():
+        if key not in EDITABLE:
+            raise InvalidInput.on(key, "cannot be set on a proposal")
+        if key == "partner_organization_ids":
+            p.set_partners(list(value))
+        elif key == "application_field":
+            p.application_field = ApplicationField(value)
+        elif key == "risk_category":
+            p.risk_category = RiskCategory(value)
+        elif key == "team":
+            p.team = [dict(m) for m in value]
+        else:
+            setattr(p, key, value)
+
+
+def create_draft(uow: UnitOfWork, clock: Clock, actor: Actor, *, call_id: int, **fields: Any) -> Proposal:
+    """A draft for the actor's organization (the lead); the actor becomes its author and future PI."""
+    if actor.user.organization_id is None:
+        raise Forbidden("only users of an organization can apply; register an organization first")
+    found(uow.calls.get(call_id), "call", call_id)
+    now = clock.now()
+    p = Proposal(call_id=call_id, lead_organization_id=actor.user.organization_id, author_id=actor.id,
+                 title="", requested_gpu_hours=1, resource_id=0, duration_months=1, created_at=now, updated_at=now)
+    _apply(p, fields)
+    _check_fields(uow, p)
+    uow.proposals.add(p)
+    record(uow, clock, actor, "proposal.created", p, None, snapshot(p))
+    uow.commit()
+    return p
+
+
+def _own(uow: UnitOfWork, actor: Actor, proposal_id: int, *, lock: bool = False) -> Proposal:
+    """A proposal the actor may change as applicant: its author, or the lead organization's admin."""
+    p = (uow.proposals.get_for_update if lock else uow.proposals.get)(proposal_id)
+    if p is None or not can_see(uow, actor, p):
+        raise NotFound(f"proposal {proposal_id} not found")
+    is_admin = actor.user.is_org_admin and actor.user.organization_id == p.lead_organization_id
+    if p.author_id != actor.id and not is_admin:
+        raise Forbidden("only the proposal's author or its organization's admin can change it")
+    return p
+
+
+def edit(uow: UnitOfWork, clock: Clock, actor: Actor, proposal_id: int, changes: dict[str, Any]) -> Proposal:
+    p = _own(uow, actor, proposal_id, lock=True)
+    transition(p.status, Action.EDIT)
+    before = snapshot(p)
+    _apply(p, changes)
+    _check_fields(uow, p)
+    p.updated_at = clock.now()
+    record(uow, clock, actor, "proposal.edited", p, before, snapshot(p))
+    uow.commit()
+    return p
+
+
+def site_calendar(uow: UnitOfWork, call: Call, around: date) -> Container[date]:
+    site = uow.sites.get(call.site_id)
+    return holiday_calendar(site.country, site.holiday_subdivision, range(around.year - 1, around.year + 2))
+
+
+def submit(uow: UnitOfWork, clock: Clock, actor: Actor, proposal_id: int) -> Proposal:
+    """Checks ethics and eligibility, fixes the decision deadline; playground proposals under the
+    threshold with nothing to flag are accepted at once, with their project and allocation."""
+    from .decisions import accept  # decisions imports this module's readers
+
+    p = _own(uow, actor, proposal_id, lock=True)
+    before = snapshot(p)
+    p.status = transition(p.status, Action.SUBMIT)
+    check_submittable(p)
+    call = found(uow.calls.get(p.call_id), "call", p.call_id)
+    org = uow.organizations.get(p.lead_organization_id)
+    now = clock.now()
+    check_eligibility(call, org_kind=org.kind, org_country=org.country, gpu_hours=p.requested_gpu_hours,
+                      duration_months=p.duration_months, resource_id=p.resource_id, today=now.date())
+    p.submitted_at = p.updated_at = now
+    p.decision_deadline = decision_deadline(now.date(), call.decision_working_days, call.cutoff_days,
+                                            site_calendar(uow, call, now.date()))
+    record(uow, clock, actor, "proposal.submitted", p, before, snapshot(p))
+    if auto_approvable(p, call.auto_approve_gpu_hours):
+        accept(uow, clock, None, p, awarded_gpu_hours=p.requested_gpu_hours,
+               reason=f"auto-approved: {p.requested_gpu_hours} ≤ {call.auto_approve_gpu_hours} GPU-hours",
+               action=Action.AUTO_ACCEPT)
+    uow.commit()
+    return p
+
+
+def withdraw(uow: UnitOfWork, clock: Clock, actor: Actor, proposal_id: int) -> Proposal:
+    p = _own(uow, actor, proposal_id, lock=True)
+    before = snapshot(p)
+    p.status = transition(p.status, Action.WITHDRAW)
+    p.updated_at = clock.now()
+    record(uow, clock, actor, "proposal.withdrawn", p, before, snapshot(p))
+    uow.commit()
+    return p
+
+
+def can_see(uow: UnitOfWork, actor: Actor, p: Proposal) -> bool:
+    if actor.is_operator or actor.user.organization_id in p.organization_ids:
+        return True
+    return actor.user.is_reviewer and uow.assignments.find(p.id, actor.id) is not None
+
+
+def get(uow: UnitOfWork, actor: Actor, proposal_id: int) -> Proposal:
+    p = uow.proposals.get(proposal_id)
+    if p is None or not can_see(uow, actor, p):
+        raise NotFound(f"proposal {proposal_id} not found")
+    return p
+
+
+def list_visible(uow: UnitOfWork, actor: Actor, page: PageRequest, *, status: ProposalStatus | None = None,
+                 call_id: int | None = None, order: str | None = None) -> Page[Proposal]:
+    """Operators get the most urgent first (overdue, then soon due) unless they ask otherwise."""
+    order = order or ("deadline" if actor.is_operator else "created")
+    return uow.proposals.list(page, actor.proposal_scope(), status=status, call_id=call_id, order=order)
+
+
+def due(uow: UnitOfWork, clock: Clock, p: Proposal) -> DueStatus:
+    if p.status not in (ProposalStatus.SUBMITTED, ProposalStatus.UNDER_REVIEW):
+        return DueStatus.DECIDED
+    call = uow.calls.get(p.call_id)
+    today = clock.now().date()
+    return due_status(p.decision_deadline, today, site_calendar(uow, call, today))

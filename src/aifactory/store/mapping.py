@@ -1,0 +1,49 @@
+"""Maps the plain domain dataclasses onto the tables (SQLAlchemy imperative mapping), once per process."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import registry, relationship
+
+from ..domain.audit import AuditEvent
+from ..domain.calls import Call
+from ..domain.identity import ApiToken, Organization, User
+from ..domain.projects import Allocation, Project, ProjectMember
+from ..domain.proposals import Proposal, ProposalPartner
+from ..domain.reviews import Review, ReviewAssignment
+from ..domain.sites import Resource, Site
+from . import tables as t
+
+mapper_registry = registry(metadata=t.metadata)
+_mapped = False
+
+
+def map_entities() -> None:
+    """Idempotent: domain classes stay importable and usable without the store."""
+    global _mapped
+    if _mapped:
+        return
+    m = mapper_registry.map_imperatively
+    m(Organization, t.organizations)
+    m(User, t.users)
+    m(ApiToken, t.api_tokens)
+    m(Resource, t.resources)
+    m(Site, t.sites, properties={
+        "resources": relationship(Resource, order_by=t.resources.c.id, cascade="all, delete-orphan"),
+    })
+    m(Call, t.calls)
+    m(ProposalPartner, t.proposal_partners)
+    m(Proposal, t.proposals, version_id_col=t.proposals.c.version, properties={
+        "partners": relationship(ProposalPartner, cascade="all, delete-orphan", lazy="selectin"),
+    })
+    m(ReviewAssignment, t.review_assignments)
+    m(Review, t.reviews)
+    m(ProjectMember, t.project_members)
+    m(Allocation, t.allocations)
+    m(Project, t.projects, properties={
+        "members": relationship(ProjectMember, cascade="all, delete-orphan", lazy="selectin",
+                                order_by=t.project_members.c.added_at),
+        "allocations": relationship(Allocation, cascade="all, delete-orphan", lazy="selectin",
+                                    order_by=t.allocations.c.id),
+    })
+    m(AuditEvent, t.audit_events)
+    _mapped = True

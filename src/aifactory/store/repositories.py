@@ -1,0 +1,224 @@
+"""Repositories: the only place that writes SQL. Scopes (domain.access) become WHERE clauses here."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session
+
+from ..domain.access import Page, PageRequest, ProjectScope, ProposalScope
+from ..domain.audit import AuditEvent
+from ..domain.calls import Call
+from ..domain.identity import ApiToken, Organization, User
+from ..domain.projects import Allocation, Project, ProjectMember
+from ..domain.proposals import Proposal, ProposalPartner
+from ..domain.reviews import Review, ReviewAssignment
+from ..domain.sites import Resource, Site
+
+T = TypeVar("T")
+
+
+class Repository(Generic[T]):
+    entity: type[T]
+
+    def __init__(self, session: Session):
+        self.session = session
+
+    def get(self, id_: int) -> T | None:
+        return self.session.get(self.entity, id_)
+
+    def add(self, obj: T) -> T:
+        self.session.add(obj)
+        self.session.flush()
+        return obj
+
+    def _page(self, stmt: Select[Any], page: PageRequest) -> Page[T]:
+        total = self.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+        items = list(self.session.scalars(stmt.limit(page.limit).offset(page.offset)))
+        return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+
+
+class OrganizationRepository(Repository[Organization]):
+    entity = Organization
+
+    def by_name(self, name: str) -> Organization | None:
+        return self.session.scalar(select(Organization).where(func.lower(Organization.name) == name.lower()))
+
+    def list(self, page: PageRequest, *, kind: str | None = None, country: str | None = None,
+             q: str | None = None) -> Page[Organization]:
+        stmt = select(Organization).order_by(Organization.name)
+        if kind:
+            stmt = stmt.where(Organization.kind == kind)
+        if country:
+            stmt = stmt.where(Organization.country == country.upper())
+        if q:
+            stmt = stmt.where(func.lower(Organization.name).contains(q.lower(), autoescape=True))
+        return self._page(stmt, page)
+
+    def existing_ids(self, ids: list[int]) -> set[int]:
+        if not ids:
+            return set()
+        return set(self.session.scalars(select(Organization.id).where(Organization.id.in_(ids))))
+
+
+class UserRepository(Repository[User]):
+    entity = User
+
+    def by_email(self, email: str) -> User | None:
+        return self.session.scalar(select(User).where(User.email == email.lower()))
+
+    def list(self, page: PageRequest, *, organization_id: int | None = None, role: str | None = None) -> Page[User]:
+        stmt = select(User).order_by(User.id)
+        if organization_id is not None:
+            stmt = stmt.where(User.organization_id == organization_id)
+        if role == "operator":
+            stmt = stmt.where(User.is_operator.is_(True))
+        elif role == "reviewer":
+            stmt = stmt.where(User.is_reviewer.is_(True))
+        return self._page(stmt, page)
+
+
+class TokenRepository(Repository[ApiToken]):
+    entity = ApiToken
+
+    def by_hash(self, token_hash: str) -> ApiToken | None:
+        return self.session.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash))
+
+    def for_user(self, user_id: int) -> list[ApiToken]:
+        return list(self.session.scalars(select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.id)))
+
+
+class SiteRepository(Repository[Site]):
+    entity = Site
+
+    def by_slug(self, slug: str) -> Site | None:
+        return self.session.scalar(select(Site).where(Site.slug == slug))
+
+    def list_all(self) -> list[Site]:
+        return list(self.session.scalars(select(Site).order_by(Site.id)))
+
+
+class ResourceRepository(Repository[Resource]):
+    entity = Resource
+
+    def list_all(self) -> list[Resource]:
+        return list(self.session.scalars(select(Resource).order_by(Resource.id)))
+
+
+class CallRepository(Repository[Call]):
+    entity = Call
+
+    def by_slug(self, slug: str) -> Call | None:
+        return self.session.scalar(select(Call).where(Call.slug == slug))
+
+    def list(self, page: PageRequest, *, access_mode: str | None = None, open_on: date | None = None) -> Page[Call]:
+        stmt = select(Call).order_by(Call.opens_on.desc(), Call.id)
+        if access_mode:
+            stmt = stmt.where(Call.access_mode == access_mode)
+        if open_on is not None:  # mirrors Call.is_open
+            stmt = stmt.where(Call.closed.is_(False), Call.opens_on <= open_on,
+                              or_(Call.closes_on.is_(None), Call.closes_on >= open_on))
+        return self._page(stmt, page)
+
+
+class ProposalRepository(Repository[Proposal]):
+    entity = Proposal
+
+    def get_for_update(self, id_: int) -> Proposal | None:
+        """Row-locked on PostgreSQL; SQLite serializes writers with BEGIN IMMEDIATE."""
+        return self.session.get(Proposal, id_, with_for_update=True)
+
+    def list(self, page: PageRequest, scope: ProposalScope, *, status: str | None = None,
+             call_id: int | None = None, order: str = "created") -> Page[Proposal]:
+        stmt = select(Proposal)
+        if not scope.everything:
+            visible = []
+            if scope.organization_id is not None:
+                visible.append(Proposal.lead_organization_id == scope.organization_id)
+                visible.append(Proposal.partners.any(ProposalPartner.organization_id == scope.organization_id))
+            if scope.reviewer_id is not None:
+                visible.append(Proposal.id.in_(select(ReviewAssignment.proposal_id)
+                                               .where(ReviewAssignment.reviewer_id == scope.reviewer_id)))
+            stmt = stmt.where(or_(*visible)) if visible else stmt.where(False)
+        if status:
+            stmt = stmt.where(Proposal.status == status)
+        if call_id is not None:
+            stmt = stmt.where(Proposal.call_id == call_id)
+        if order == "deadline":  # undecided first, earliest (most overdue) deadline first
+            stmt = stmt.order_by(Proposal.decision_deadline.is_(None), Proposal.decision_deadline, Proposal.id)
+        else:
+            stmt = stmt.order_by(Proposal.id.desc())
+        return self._page(stmt, page)
+
+
+class AssignmentRepository(Repository[ReviewAssignment]):
+    entity = ReviewAssignment
+
+    def for_proposal(self, proposal_id: int) -> list[ReviewAssignment]:
+        return list(self.session.scalars(select(ReviewAssignment).where(ReviewAssignment.proposal_id == proposal_id)
+                                         .order_by(ReviewAssignment.id)))
+
+    def find(self, proposal_id: int, reviewer_id: int) -> ReviewAssignment | None:
+        return self.session.scalar(select(ReviewAssignment).where(
+            ReviewAssignment.proposal_id == proposal_id, ReviewAssignment.reviewer_id == reviewer_id))
+
+    def for_reviewer(self, reviewer_id: int, page: PageRequest) -> Page[ReviewAssignment]:
+        stmt = select(ReviewAssignment).where(ReviewAssignment.reviewer_id == reviewer_id).order_by(ReviewAssignment.id)
+        return self._page(stmt, page)
+
+
+class ReviewRepository(Repository[Review]):
+    entity = Review
+
+    def for_proposal(self, proposal_id: int) -> list[Review]:
+        return list(self.session.scalars(select(Review).where(Review.proposal_id == proposal_id).order_by(Review.id)))
+
+
+class ProjectRepository(Repository[Project]):
+    entity = Project
+
+    def by_proposal(self, proposal_id: int) -> Project | None:
+        return self.session.scalar(select(Project).where(Project.proposal_id == proposal_id))
+
+    def list(self, page: PageRequest, scope: ProjectScope) -> Page[Project]:
+        stmt = select(Project).order_by(Project.id)
+        if not scope.everything:
+            stmt = stmt.where(Project.id.in_(select(ProjectMember.project_id)
+                                             .where(ProjectMember.user_id == scope.member_id)))
+        return self._page(stmt, page)
+
+    def next_id_hint(self) -> int:
+        return (self.session.scalar(select(func.max(Project.id))) or 0) + 1
+
+
+class AllocationRepository(Repository[Allocation]):
+    entity = Allocation
+
+    def list(self, page: PageRequest, scope: ProjectScope, *, project_id: int | None = None) -> Page[Allocation]:
+        stmt = select(Allocation).order_by(Allocation.id)
+        if not scope.everything:
+            stmt = stmt.where(Allocation.project_id.in_(select(ProjectMember.project_id)
+                                                        .where(ProjectMember.user_id == scope.member_id)))
+        if project_id is not None:
+            stmt = stmt.where(Allocation.project_id == project_id)
+        return self._page(stmt, page)
+
+
+class AuditRepository(Repository[AuditEvent]):
+    entity = AuditEvent
+
+    def list(self, page: PageRequest, *, entity_type: str | None = None, entity_id: int | None = None,
+             actor_id: int | None = None, action: str | None = None,
+             since: datetime | None = None, until: datetime | None = None) -> Page[AuditEvent]:
+        stmt = select(AuditEvent).order_by(AuditEvent.id.desc())
+        for col, value in ((AuditEvent.entity_type, entity_type), (AuditEvent.entity_id, entity_id),
+                           (AuditEvent.actor_id, actor_id), (AuditEvent.action, action)):
+            if value is not None:
+                stmt = stmt.where(col == value)
+        if since is not None:
+            stmt = stmt.where(AuditEvent.occurred_at >= since)
+        if until is not None:
+            stmt = stmt.where(AuditEvent.occurred_at < until)
+        return self._page(stmt, page)

@@ -1,0 +1,207 @@
+"""The schema. Alembic migrations are the source of truth for databases; this mirrors head."""
+
+from __future__ import annotations
+
+from sqlalchemy import (JSON, Boolean, Column, Date, Float, ForeignKey, Index, Integer, MetaData, String,
+                        Table, Text, UniqueConstraint)
+
+from ..domain.enums import (AccessMode, AllocationStatus, ApplicationField, Enforcement, OrgKind, ProjectRole,
+                            ProposalStatus, RiskCategory)
+from .types import StrEnumType, UTCDateTime
+
+metadata = MetaData(naming_convention={
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+})
+
+
+def _id() -> Column:
+    return Column("id", Integer, primary_key=True, autoincrement=True)
+
+
+organizations = Table(
+    "organizations", metadata, _id(),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("kind", StrEnumType(OrgKind), nullable=False),
+    Column("country", String(2), nullable=False),
+    Column("sectors", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+users = Table(
+    "users", metadata, _id(),
+    Column("email", String(254), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("organization_id", ForeignKey("organizations.id"), nullable=True, index=True),
+    Column("is_operator", Boolean, nullable=False, default=False),
+    Column("is_reviewer", Boolean, nullable=False, default=False),
+    Column("is_org_admin", Boolean, nullable=False, default=False),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+api_tokens = Table(
+    "api_tokens", metadata, _id(),
+    Column("user_id", ForeignKey("users.id"), nullable=False, index=True),
+    Column("name", String(100), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("prefix", String(16), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime, nullable=True),
+    Column("last_used_at", UTCDateTime, nullable=True),
+)
+
+sites = Table(
+    "sites", metadata, _id(),
+    Column("slug", String(64), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("country", String(2), nullable=False),
+    Column("holiday_subdivision", String(8), nullable=True),
+    Column("description", Text, nullable=False, default=""),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+resources = Table(
+    "resources", metadata, _id(),
+    Column("site_id", ForeignKey("sites.id"), nullable=False, index=True),
+    Column("name", String(64), nullable=False),
+    Column("description", Text, nullable=False, default=""),
+    Column("gpu_model", String(64), nullable=True),
+    Column("nodes", Integer, nullable=False),
+    Column("gpus_per_node", Integer, nullable=False),
+    Column("cpus_per_node", Integer, nullable=False),
+    Column("memory_gb_per_node", Integer, nullable=False),
+    Column("gpu_billing_weight", Float, nullable=False, default=1.0),
+    Column("cpu_billing_weight", Float, nullable=False, default=0.0),
+    Column("memory_billing_weight", Float, nullable=False, default=0.0),
+    UniqueConstraint("site_id", "name", name="uq_resources_site_name"),
+)
+
+calls = Table(
+    "calls", metadata, _id(),
+    Column("slug", String(64), nullable=False, unique=True),
+    Column("title", String(200), nullable=False),
+    Column("access_mode", StrEnumType(AccessMode), nullable=False, index=True),
+    Column("site_id", ForeignKey("sites.id"), nullable=False),
+    Column("description", Text, nullable=False, default=""),
+    Column("opens_on", Date, nullable=False),
+    Column("closes_on", Date, nullable=True),
+    Column("closed", Boolean, nullable=False, default=False),
+    Column("eligible_kinds", JSON, nullable=False),
+    Column("eligible_countries", JSON, nullable=False),
+    Column("min_gpu_hours", Integer, nullable=False),
+    Column("max_gpu_hours", Integer, nullable=False),
+    Column("auto_approve_gpu_hours", Integer, nullable=True),
+    Column("required_reviews", Integer, nullable=False),
+    Column("durations_months", JSON, nullable=False),
+    Column("decision_working_days", Integer, nullable=False),
+    Column("cutoff_days", JSON, nullable=False),
+    Column("max_wall_hours", Integer, nullable=False),
+    Column("enforcement", StrEnumType(Enforcement), nullable=False),
+    Column("resource_ids", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+proposals = Table(
+    "proposals", metadata, _id(),
+    Column("call_id", ForeignKey("calls.id"), nullable=False, index=True),
+    Column("lead_organization_id", ForeignKey("organizations.id"), nullable=False, index=True),
+    Column("author_id", ForeignKey("users.id"), nullable=False, index=True),
+    Column("title", String(300), nullable=False),
+    Column("abstract", Text, nullable=False),
+    Column("application_field", StrEnumType(ApplicationField), nullable=False),
+    Column("requested_gpu_hours", Integer, nullable=False),
+    Column("resource_id", ForeignKey("resources.id"), nullable=False),
+    Column("duration_months", Integer, nullable=False),
+    Column("team", JSON, nullable=False),
+    Column("risk_category", StrEnumType(RiskCategory), nullable=False),
+    Column("personal_data", Boolean, nullable=False),
+    Column("health_data", Boolean, nullable=False),
+    Column("dual_use", Boolean, nullable=False),
+    Column("ethics_notes", Text, nullable=False),
+    Column("status", StrEnumType(ProposalStatus), nullable=False, index=True),
+    Column("submitted_at", UTCDateTime, nullable=True),
+    Column("decision_deadline", Date, nullable=True, index=True),
+    Column("decided_at", UTCDateTime, nullable=True),
+    Column("decided_by", ForeignKey("users.id"), nullable=True),
+    Column("decision_reason", Text, nullable=False),
+    Column("awarded_gpu_hours", Integer, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("version", Integer, nullable=False),
+)
+
+proposal_partners = Table(
+    "proposal_partners", metadata,
+    Column("proposal_id", ForeignKey("proposals.id", ondelete="CASCADE"), primary_key=True),
+    Column("organization_id", ForeignKey("organizations.id"), primary_key=True, index=True),
+)
+
+review_assignments = Table(
+    "review_assignments", metadata, _id(),
+    Column("proposal_id", ForeignKey("proposals.id"), nullable=False, index=True),
+    Column("reviewer_id", ForeignKey("users.id"), nullable=False, index=True),
+    Column("assigned_by", ForeignKey("users.id"), nullable=True),
+    Column("assigned_at", UTCDateTime, nullable=False),
+    UniqueConstraint("proposal_id", "reviewer_id", name="uq_review_assignments_proposal_reviewer"),
+)
+
+reviews = Table(
+    "reviews", metadata, _id(),
+    Column("proposal_id", ForeignKey("proposals.id"), nullable=False, index=True),
+    Column("reviewer_id", ForeignKey("users.id"), nullable=False),
+    Column("score_excellence", Integer, nullable=False),
+    Column("score_impact", Integer, nullable=False),
+    Column("score_feasibility", Integer, nullable=False),
+    Column("comment_excellence", Text, nullable=False),
+    Column("comment_impact", Text, nullable=False),
+    Column("comment_feasibility", Text, nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("submitted_at", UTCDateTime, nullable=False),
+    UniqueConstraint("proposal_id", "reviewer_id", name="uq_reviews_proposal_reviewer"),
+)
+
+projects = Table(
+    "projects", metadata, _id(),
+    Column("proposal_id", ForeignKey("proposals.id"), nullable=False, unique=True),
+    Column("name", String(300), nullable=False),
+    Column("slurm_account", String(30), nullable=False, unique=True),
+    Column("lead_organization_id", ForeignKey("organizations.id"), nullable=False),
+    Column("organization_ids", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+project_members = Table(
+    "project_members", metadata,
+    Column("project_id", ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", ForeignKey("users.id"), primary_key=True, index=True),
+    Column("role", StrEnumType(ProjectRole), nullable=False),
+    Column("added_at", UTCDateTime, nullable=False),
+)
+
+allocations = Table(
+    "allocations", metadata, _id(),
+    Column("project_id", ForeignKey("projects.id"), nullable=False, index=True),
+    Column("resource_id", ForeignKey("resources.id"), nullable=False),
+    Column("gpu_hours", Integer, nullable=False),
+    Column("start_date", Date, nullable=False),
+    Column("end_date", Date, nullable=False),
+    Column("status", StrEnumType(AllocationStatus), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+audit_events = Table(
+    "audit_events", metadata, _id(),
+    Column("occurred_at", UTCDateTime, nullable=False, index=True),
+    Column("actor_id", ForeignKey("users.id"), nullable=True, index=True),
+    Column("action", String(64), nullable=False, index=True),
+    Column("entity_type", String(32), nullable=False),
+    Column("entity_id", Integer, nullable=True),
+    Column("before", JSON, nullable=True),
+    Column("after", JSON, nullable=True),
+    Index("ix_audit_events_entity", "entity_type", "entity_id"),
+)

@@ -1,0 +1,46 @@
+"""Column types that behave the same on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from sqlalchemy import DateTime, String
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes everywhere (SQLite drops the offset: re-attach it)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect):  # type: ignore[override]
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use timezone-aware UTC datetimes")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect):  # type: ignore[override]
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class StrEnumType(TypeDecorator[StrEnum]):
+    """A StrEnum stored as its value in a VARCHAR (no native ENUM to migrate)."""
+
+    impl = String(32)
+    cache_ok = True
+
+    def __init__(self, enum_cls: type[StrEnum]):
+        super().__init__()
+        self.enum_cls = enum_cls
+
+    def process_bind_param(self, value, dialect):  # type: ignore[override]
+        return None if value is None else self.enum_cls(value).value
+
+    def process_result_value(self, value, dialect):  # type: ignore[override]
+        return None if value is None else self.enum_cls(value)
