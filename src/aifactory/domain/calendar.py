@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Container
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import Protocol
 
 import holidays as holidays_lib
@@ -15,9 +16,10 @@ class HolidayCalendar(Protocol):
     def __contains__(self, day: object) -> bool: ...
 
 
+@lru_cache(maxsize=64)
 def holiday_calendar(country: str, subdivision: str | None, years: range) -> Container[date]:
-    """Public holidays of a country (and subdivision, e.g. DE/NW for Jülich)."""
-    return holidays_lib.country_holidays(country, subdiv=subdivision, years=list(years))
+    """Public holidays of a country (and subdivision, e.g. DE/NW for Jülich). Memoized: pure in its inputs."""
+    return frozenset(holidays_lib.country_holidays(country, subdiv=subdivision, years=list(years)))
 
 
 def is_working_day(day: date, cal: Container[date]) -> bool:

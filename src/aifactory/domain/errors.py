@@ -23,10 +23,9 @@ class DomainError(Exception):
     title = "Bad request"
 
     def __str__(self) -> str:
-        if not self.errors:
-            return self.message
-        details = "; ".join(f"{e.field}: {e.message}" for e in self.errors)
-        return f"{self.message} ({details})"
+        details = [f"{e.field}: {e.message}" for e in self.errors]
+        details = [d for d in details if d not in self.message]
+        return f"{self.message} ({'; '.join(details)})" if details else self.message
 
 
 class InvalidInput(DomainError):

@@ -134,3 +134,16 @@ def _create_project(uow: UnitOfWork, clock: Clock, actor: Actor | None, p: Propo
     uow.flush()
     record(uow, clock, actor, "project.created", project, None, snapshot(project))
     return project
+
+
+def review_queue(uow: UnitOfWork, actor: Actor) -> list[tuple[ReviewAssignment, Proposal, bool]]:
+    """The reviewer's assignments, open ones first: (assignment, proposal, already reviewed)."""
+    from ..domain.access import PageRequest
+
+    assignments = uow.assignments.for_reviewer(actor.id, PageRequest(limit=1000)).items
+    out = []
+    for a in assignments:
+        p = uow.proposals.get(a.proposal_id)
+        reviewed = any(r.reviewer_id == actor.id for r in uow.reviews.for_proposal(p.id))
+        out.append((a, p, reviewed))
+    return sorted(out, key=lambda t: (t[2], t[1].decision_deadline or date.max))

@@ -157,3 +157,15 @@ def revoke_token(uow: UnitOfWork, clock: Clock, actor: Actor, token_id: int) -> 
         record(uow, clock, actor, "token.revoked", tok, None, {"revoked_at": tok.revoked_at.isoformat()})
         uow.commit()
     return tok
+
+
+def list_users(uow: UnitOfWork, actor: Actor, page, *, organization_id: int | None = None,  # type: ignore[no-untyped-def]
+               role: str | None = None):
+    """Operators list everyone; other users only the members of their own organization."""
+    if not actor.is_operator:
+        if actor.user.organization_id is None:
+            raise Forbidden("only operators and members of an organization can list users")
+        if organization_id not in (None, actor.user.organization_id):
+            raise Forbidden("you can only list the users of your own organization")
+        organization_id = actor.user.organization_id
+    return uow.users.list(page, organization_id=organization_id, role=role)

@@ -39,11 +39,10 @@ class SqlUnitOfWork:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         assert self.session is not None
-        try:
-            self.session.rollback()
-        finally:
-            self.session.close()
-            self.session = None
+        # close() ends the transaction (rolling back anything uncommitted) without expiring loaded
+        # objects, so results stay readable after the unit of work (e.g. while rendering a response).
+        self.session.close()
+        self.session = None
 
     def commit(self) -> None:
         assert self.session is not None

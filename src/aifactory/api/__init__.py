@@ -1,0 +1,1 @@
+"""The JSON API (FastAPI), mounted under /api/v1."""

@@ -1,0 +1,67 @@
+"""Dependencies as Annotated aliases: the unit of work (read or write), the authenticated actor, paging."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Query, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from ..config import Settings
+from ..domain.access import PageRequest
+from ..domain.errors import Unauthorized
+from ..services import identity
+from ..services.context import Actor
+from ..services.ports import Clock
+
+
+@dataclass
+class AppContext:
+    """What create_app builds once and every request shares (no module globals)."""
+
+    settings: Settings
+    uow_factory: Any  # callable(write: bool) -> unit of work
+    clock: Clock
+
+
+def get_ctx(request: Request) -> AppContext:
+    return request.app.state.ctx
+
+
+Ctx = Annotated[AppContext, Depends(get_ctx)]
+
+
+def _uow(request: Request, ctx: Ctx) -> Iterator[Any]:
+    """GET/HEAD read without the write lock; everything else runs in a writing transaction."""
+    write = request.method not in ("GET", "HEAD")
+    with ctx.uow_factory(write=write) as uow:
+        yield uow
+
+
+Uow = Annotated[Any, Depends(_uow)]
+_bearer = HTTPBearer(auto_error=False, description="API token (aif_…), from `aifactory login` or POST /register")
+
+
+def _actor(ctx: Ctx, creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Actor:
+    if creds is None or creds.scheme.lower() != "bearer":
+        raise Unauthorized("missing bearer token: send 'Authorization: Bearer <token>'")
+    with ctx.uow_factory(write=False) as uow:
+        user, tok = identity.authenticate(uow, ctx.clock, creds.credentials)
+        stale = identity.token_needs_touch(tok, ctx.clock)
+    if stale:
+        with ctx.uow_factory(write=True) as uow:
+            identity.touch_token(uow, ctx.clock, tok.id)
+    return Actor(user)
+
+
+CurrentActor = Annotated[Actor, Depends(_actor)]
+
+
+def _page(limit: Annotated[int, Query(ge=1, le=200, description="page size")] = 50,
+          offset: Annotated[int, Query(ge=0, le=10_000_000, description="items to skip")] = 0) -> PageRequest:
+    return PageRequest(limit=limit, offset=offset)
+
+
+Paging = Annotated[PageRequest, Depends(_page)]

@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+
+from pydantic import Field
+
+from ...domain.enums import AccessMode, Enforcement, OrgKind
+from .common import In, LongText, Out, Text200
+
+Hours = Annotated[int, Field(ge=1, le=100_000_000)]
+Slug = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]*$")]
+
+
+class SiteIn(In):
+    slug: Slug
+    name: Text200
+    country: Annotated[str, Field(min_length=2, max_length=2)]
+    holiday_subdivision: Annotated[str | None, Field(max_length=8)] = None
+    description: LongText = ""
+
+
+class ResourceIn(In):
+    name: Slug
+    description: LongText = ""
+    gpu_model: Annotated[str | None, Field(max_length=64)] = None
+    nodes: Annotated[int, Field(ge=1, le=100_000)]
+    gpus_per_node: Annotated[int, Field(ge=0, le=64)]
+    cpus_per_node: Annotated[int, Field(ge=1, le=4096)]
+    memory_gb_per_node: Annotated[int, Field(ge=1, le=1_000_000)]
+    gpu_billing_weight: Annotated[float, Field(ge=0, le=1000)] = 1.0
+    cpu_billing_weight: Annotated[float, Field(ge=0, le=1000)] = 0.0
+    memory_billing_weight: Annotated[float, Field(ge=0, le=1000)] = 0.0
+
+
+class ResourceOut(Out):
+    id: int
+    site_id: int
+    name: str
+    description: str
+    gpu_model: str | None
+    nodes: int
+    gpus_per_node: int
+    cpus_per_node: int
+    memory_gb_per_node: int
+    gpu_billing_weight: float
+    cpu_billing_weight: float
+    memory_billing_weight: float
+
+
+class SiteOut(Out):
+    id: int
+    slug: str
+    name: str
+    country: str
+    holiday_subdivision: str | None
+    description: str
+    resources: list[ResourceOut]
+
+
+class CallSettings(In):
+    """Everything an operator sets on a call; all optional in an update."""
+
+    title: Text200 | None = None
+    description: LongText | None = None
+    opens_on: date | None = None
+    closes_on: date | None = None
+    closed: bool | None = None
+    eligible_kinds: Annotated[list[OrgKind], Field(max_length=5)] | None = None
+    eligible_countries: Annotated[list[Annotated[str, Field(min_length=2, max_length=2)]], Field(max_length=60)] | None = None
+    min_gpu_hours: Hours | None = None
+    max_gpu_hours: Hours | None = None
+    auto_approve_gpu_hours: Hours | None = None
+    required_reviews: Annotated[int, Field(ge=0, le=10)] | None = None
+    durations_months: Annotated[list[Annotated[int, Field(ge=1, le=60)]], Field(min_length=1, max_length=24)] | None = None
+    decision_working_days: Annotated[int, Field(ge=0, le=120)] | None = None
+    cutoff_days: Annotated[list[Annotated[int, Field(ge=1, le=31)]], Field(max_length=31)] | None = None
+    max_wall_hours: Annotated[int, Field(ge=1, le=720)] | None = None
+    enforcement: Enforcement | None = None
+    resource_ids: Annotated[list[int], Field(min_length=1, max_length=100)] | None = None
+
+
+class CallCreate(CallSettings):
+    slug: Slug
+    title: Text200
+    access_mode: AccessMode
+    site_id: int
+    opens_on: date
+    max_gpu_hours: Hours
+    resource_ids: Annotated[list[int], Field(min_length=1, max_length=100)]
+
+
+class CallOut(Out):
+    id: int
+    slug: str
+    title: str
+    access_mode: AccessMode
+    site_id: int
+    description: str
+    opens_on: date
+    closes_on: date | None
+    closed: bool
+    is_open: bool = False
+    eligible_kinds: list[str]
+    eligible_countries: list[str]
+    min_gpu_hours: int
+    max_gpu_hours: int
+    auto_approve_gpu_hours: int | None
+    required_reviews: int
+    durations_months: list[int]
+    decision_working_days: int
+    cutoff_days: list[int]
+    max_wall_hours: int
+    enforcement: Enforcement
+    resource_ids: list[int]
+    created_at: datetime
