@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from ..domain.access import Page, PageRequest, ProjectScope, ProposalScope
 from ..domain.audit import AuditEvent
 from ..domain.calls import Call
+from ..domain.enums import ProposalStatus
 from ..domain.identity import ApiToken, Organization, User
 from ..domain.projects import Allocation, Project, ProjectMember
 from ..domain.proposals import Proposal, ProposalPartner
@@ -146,8 +147,10 @@ class ProposalRepository(Repository[Proposal]):
             stmt = stmt.where(Proposal.status == status)
         if call_id is not None:
             stmt = stmt.where(Proposal.call_id == call_id)
-        if order == "deadline":  # undecided first, earliest (most overdue) deadline first
-            stmt = stmt.order_by(Proposal.decision_deadline.is_(None), Proposal.decision_deadline, Proposal.id)
+        if order == "deadline":  # awaiting a decision first, earliest (most overdue) deadline first
+            pending = case((Proposal.status.in_([ProposalStatus.SUBMITTED, ProposalStatus.UNDER_REVIEW]), 0), else_=1)
+            stmt = stmt.order_by(pending, Proposal.decision_deadline.is_(None), Proposal.decision_deadline,
+                                 Proposal.id)
         else:
             stmt = stmt.order_by(Proposal.id.desc())
         return self._page(stmt, page)

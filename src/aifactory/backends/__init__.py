@@ -1,0 +1,1 @@
+"""Backends run jobs: one small class each (local, slurm) behind one protocol."""

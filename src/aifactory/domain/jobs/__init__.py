@@ -1,0 +1,1 @@
+"""Jobs: the normalized state machine and the declarative job spec."""
