@@ -46,7 +46,10 @@ def uow_factory(database_url: str) -> Iterator[SqlUnitOfWorkFactory]:
     engine.dispose()
 
 
+#: A Monday; working-day arithmetic in the tests is checked by hand against the NRW holiday calendar.
+START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
 @pytest.fixture
 def clock() -> FixedClock:
-    # A Monday; working-day arithmetic below is checked by hand against the NRW holiday calendar.
-    return FixedClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
+    return FixedClock(START)

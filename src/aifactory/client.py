@@ -209,12 +209,18 @@ class AifactoryClient:
     def request(self, method: str, path: str, *, params: Mapping[str, Any] | None = None,
                 json: Any = None) -> Any:
         """The decoded JSON answer of ``method path`` (None for 204); an :class:`ApiError` for errors."""
-        response = self._send(method.upper(), self.base_url + path, params, json)
+        url = self.base_url + path
+        response = self._send(method.upper(), url, params, json)
         if response.is_error:
             raise error_from_response(response)
         if response.status_code == 204 or not response.content:
             return None
-        return response.json()
+        try:
+            return response.json()
+        except ValueError:  # e.g. a web page: the URL names something else than this API
+            kind = response.headers.get("content-type", "no content type")
+            raise ApiError(response.status_code, "Not an aifactory API answer",
+                           f"{url} answered {kind}, not JSON; check the server URL") from None
 
     def _get(self, path: str, **params: Any) -> Any:
         return self.request("GET", path, params=_params(**params))
@@ -297,9 +303,10 @@ class AifactoryClient:
     def get_resource(self, resource_id: int) -> Json:
         return self._get(f"/resources/{resource_id}")
 
-    def list_calls(self, *, access_mode: str | None = None, open: bool = False, limit: int = 50,
+    def list_calls(self, *, access_mode: str | None = None, open_only: bool = False, limit: int = 50,
                    offset: int = 0) -> Page:
-        return self._get("/calls", access_mode=access_mode, open=open or None, limit=limit, offset=offset)
+        """Calls, optionally only those open for submissions today."""
+        return self._get("/calls", access_mode=access_mode, open=open_only or None, limit=limit, offset=offset)
 
     def get_call(self, call_id: int) -> Json:
         return self._get(f"/calls/{call_id}")

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Path, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from ..config import Settings
@@ -15,6 +15,7 @@ from ..domain.errors import Unauthorized
 from ..services import identity
 from ..services.context import Actor
 from ..services.ports import Clock
+from .schemas.common import MAX_ID
 
 
 @dataclass
@@ -65,3 +66,7 @@ def _page(limit: Annotated[int, Query(ge=1, le=200, description="page size")] = 
 
 
 Paging = Annotated[PageRequest, Depends(_page)]
+
+
+IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
+IdQuery = Annotated[int | None, Query(ge=1, le=MAX_ID)]

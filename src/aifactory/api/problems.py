@@ -79,7 +79,7 @@ class BodySizeLimit:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.limit:
-                    raise _TooLarge()
+                    raise _TooLarge(self.limit)
             return message
 
         try:
@@ -92,5 +92,9 @@ class BodySizeLimit:
         await resp(scope, receive, send)
 
 
-class _TooLarge(Exception):
-    pass
+class _TooLarge(StarletteHTTPException):
+    """Raised from ``receive`` while the app reads a streamed body. An HTTPException, so that FastAPI's body
+    parsing passes it on (it turns any other exception into a 400) and it leaves as a 413 problem."""
+
+    def __init__(self, limit: int):
+        super().__init__(413, f"request bodies are limited to {limit:,} bytes")

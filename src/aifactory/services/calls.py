@@ -25,7 +25,8 @@ EDITABLE = frozenset({
 
 def _normalize(uow: UnitOfWork, call: Call) -> None:
     call.eligible_kinds = [OrgKind(k).value for k in dict.fromkeys(call.eligible_kinds)]
-    call.eligible_countries = [normalize_country(c, "eligible_countries") for c in dict.fromkeys(call.eligible_countries)]
+    call.eligible_countries = list(dict.fromkeys(normalize_country(c, "eligible_countries")
+                                                 for c in call.eligible_countries))
     call.durations_months = sorted(set(call.durations_months))
     call.cutoff_days = sorted(set(call.cutoff_days))
     site: Site = found(uow.sites.get(call.site_id), "site", call.site_id)

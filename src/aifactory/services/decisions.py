@@ -79,13 +79,15 @@ def decide(uow: UnitOfWork, clock: Clock, actor: Actor, proposal_id: int, *, acc
            awarded_gpu_hours: int | None = None, start_date: date | None = None) -> Proposal:
     actor.require_operator()
     p = found(uow.proposals.get_for_update(proposal_id), "proposal", proposal_id)
+    # The state first: deciding a draft or a decided proposal is a conflict of state, not of missing reviews.
+    transition(p.status, Action.ACCEPT if accept_it else Action.REJECT)
     if accept_it:
         call = uow.calls.get(p.call_id)
         done = len(uow.reviews.for_proposal(p.id))
         if done < call.required_reviews:
             raise Conflict(f"{done} of the {call.required_reviews} required reviews are in; wait for the rest")
-        accept(uow, clock, actor, p, awarded_gpu_hours=awarded_gpu_hours or p.requested_gpu_hours,
-               reason=reason, start_date=start_date)
+        awarded = p.requested_gpu_hours if awarded_gpu_hours is None else awarded_gpu_hours
+        accept(uow, clock, actor, p, awarded_gpu_hours=awarded, reason=reason, start_date=start_date)
     else:
         if not reason.strip():
             raise InvalidInput.on("reason", "a rejection needs a reason")

@@ -3,7 +3,7 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from ...services import identity
-from ..deps import Ctx, CurrentActor, Uow
+from ..deps import Ctx, CurrentActor, IdPath, Uow
 from ..schemas.identity import (IssuedTokenOut, OrganizationOut, RegisteredOut, RegisterIn, TokenCreate, TokenOut,
                                 UserOut, issued)
 
@@ -42,5 +42,5 @@ def create_token(body: TokenCreate, actor: CurrentActor, uow: Uow, ctx: Ctx) -> 
 
 
 @router.delete("/tokens/{token_id}", response_model=TokenOut)
-def revoke_token(token_id: int, actor: CurrentActor, uow: Uow, ctx: Ctx) -> TokenOut:
+def revoke_token(token_id: IdPath, actor: CurrentActor, uow: Uow, ctx: Ctx) -> TokenOut:
     return TokenOut.model_validate(identity.revoke_token(uow, ctx.clock, actor, token_id))

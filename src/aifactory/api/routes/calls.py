@@ -5,7 +5,7 @@ from fastapi import APIRouter, status
 from ...domain.enums import AccessMode
 from ...services import calls, sites
 from ...services.context import found
-from ..deps import Ctx, CurrentActor, Paging, Uow
+from ..deps import Ctx, CurrentActor, IdPath, Paging, Uow
 from ..schemas.calls import CallCreate, CallOut, CallSettings, ResourceIn, ResourceOut, SiteIn, SiteOut
 from ..schemas.common import Page, page_of
 
@@ -28,12 +28,12 @@ def create_site(body: SiteIn, actor: CurrentActor, uow: Uow, ctx: Ctx) -> SiteOu
 
 
 @router.post("/sites/{site_id}/resources", status_code=status.HTTP_201_CREATED, response_model=ResourceOut)
-def add_resource(site_id: int, body: ResourceIn, actor: CurrentActor, uow: Uow, ctx: Ctx) -> ResourceOut:
+def add_resource(site_id: IdPath, body: ResourceIn, actor: CurrentActor, uow: Uow, ctx: Ctx) -> ResourceOut:
     return ResourceOut.model_validate(sites.add_resource(uow, ctx.clock, actor, site_id, **body.model_dump()))
 
 
 @router.get("/resources/{resource_id}", response_model=ResourceOut)
-def get_resource(resource_id: int, _: CurrentActor, uow: Uow) -> ResourceOut:
+def get_resource(resource_id: IdPath, _: CurrentActor, uow: Uow) -> ResourceOut:
     return ResourceOut.model_validate(found(uow.resources.get(resource_id), "resource", resource_id))
 
 
@@ -45,7 +45,7 @@ def list_calls(_: CurrentActor, uow: Uow, ctx: Ctx, page: Paging, access_mode: A
 
 
 @router.get("/calls/{call_id}", response_model=CallOut)
-def get_call(call_id: int, _: CurrentActor, uow: Uow, ctx: Ctx) -> CallOut:
+def get_call(call_id: IdPath, _: CurrentActor, uow: Uow, ctx: Ctx) -> CallOut:
     return call_out(calls.get_call(uow, call_id), ctx)
 
 
@@ -55,6 +55,6 @@ def create_call(body: CallCreate, actor: CurrentActor, uow: Uow, ctx: Ctx) -> Ca
 
 
 @router.patch("/calls/{call_id}", response_model=CallOut)
-def update_call(call_id: int, body: CallSettings, actor: CurrentActor, uow: Uow, ctx: Ctx) -> CallOut:
+def update_call(call_id: IdPath, body: CallSettings, actor: CurrentActor, uow: Uow, ctx: Ctx) -> CallOut:
     changes = body.model_dump(exclude_unset=True)
     return call_out(calls.update_call(uow, ctx.clock, actor, call_id, changes), ctx)

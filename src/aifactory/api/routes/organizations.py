@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query, status
 from ...domain.enums import OrgKind
 from ...services import identity
 from ...services.context import found
-from ..deps import Ctx, CurrentActor, Paging, Uow
+from ..deps import Ctx, CurrentActor, IdPath, IdQuery, Paging, Uow
 from ..schemas.common import Page, page_of
 from ..schemas.identity import OrganizationOut, RolesIn, UserCreate, UserCreated, UserOut, issued
 
@@ -23,12 +23,12 @@ def list_organizations(_: CurrentActor, uow: Uow, page: Paging, kind: OrgKind | 
 
 
 @router.get("/organizations/{org_id}", response_model=OrganizationOut)
-def get_organization(org_id: int, _: CurrentActor, uow: Uow) -> OrganizationOut:
+def get_organization(org_id: IdPath, _: CurrentActor, uow: Uow) -> OrganizationOut:
     return OrganizationOut.model_validate(found(uow.organizations.get(org_id), "organization", org_id))
 
 
 @router.get("/users", response_model=Page[UserOut], summary="Users: operators see all, others their organization")
-def list_users(actor: CurrentActor, uow: Uow, page: Paging, organization_id: int | None = None,
+def list_users(actor: CurrentActor, uow: Uow, page: Paging, organization_id: IdQuery = None,
                role: Literal["operator", "reviewer"] | None = None) -> dict:
     return page_of(identity.list_users(uow, actor, page, organization_id=organization_id, role=role),
                    UserOut.model_validate)
@@ -42,5 +42,5 @@ def create_user(body: UserCreate, actor: CurrentActor, uow: Uow, ctx: Ctx) -> Us
 
 
 @router.patch("/users/{user_id}/roles", response_model=UserOut)
-def set_roles(user_id: int, body: RolesIn, actor: CurrentActor, uow: Uow, ctx: Ctx) -> UserOut:
+def set_roles(user_id: IdPath, body: RolesIn, actor: CurrentActor, uow: Uow, ctx: Ctx) -> UserOut:
     return UserOut.model_validate(identity.set_roles(uow, ctx.clock, actor, user_id, **body.model_dump()))

@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from ...services import audit, projects
-from ..deps import Ctx, CurrentActor, Paging, Uow
+from ..deps import Ctx, CurrentActor, IdPath, IdQuery, Paging, Uow
 from ..schemas.common import Page, page_of
 from ..schemas.projects import AllocationOut, AuditOut, MemberIn, MemberOut, ProjectOut
 
@@ -26,36 +26,36 @@ def list_projects(actor: CurrentActor, uow: Uow, ctx: Ctx, page: Paging) -> dict
 
 
 @router.get("/projects/{project_id}", response_model=ProjectOut)
-def get_project(project_id: int, actor: CurrentActor, uow: Uow, ctx: Ctx) -> ProjectOut:
+def get_project(project_id: IdPath, actor: CurrentActor, uow: Uow, ctx: Ctx) -> ProjectOut:
     return ProjectOut.of(projects.get(uow, actor, project_id), ctx.clock.now().date())
 
 
 @router.post("/projects/{project_id}/members", status_code=status.HTTP_201_CREATED, response_model=MemberOut)
-def add_member(project_id: int, body: MemberIn, actor: CurrentActor, uow: Uow, ctx: Ctx) -> MemberOut:
+def add_member(project_id: IdPath, body: MemberIn, actor: CurrentActor, uow: Uow, ctx: Ctx) -> MemberOut:
     return MemberOut.model_validate(projects.add_member(uow, ctx.clock, actor, project_id, **body.model_dump()))
 
 
 @router.delete("/projects/{project_id}/members/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
-def remove_member(project_id: int, user_id: int, actor: CurrentActor, uow: Uow, ctx: Ctx) -> None:
+def remove_member(project_id: IdPath, user_id: IdPath, actor: CurrentActor, uow: Uow, ctx: Ctx) -> None:
     projects.remove_member(uow, ctx.clock, actor, project_id, user_id)
 
 
 @router.get("/allocations", response_model=Page[AllocationOut])
-def list_allocations(actor: CurrentActor, uow: Uow, ctx: Ctx, page: Paging, project_id: int | None = None) -> dict:
+def list_allocations(actor: CurrentActor, uow: Uow, ctx: Ctx, page: Paging, project_id: IdQuery = None) -> dict:
     result = projects.list_allocations(uow, actor, page, project_id=project_id)
     today = ctx.clock.now().date()
     return page_of(result, lambda a: AllocationOut.of(a, today))
 
 
 @router.get("/allocations/{allocation_id}", response_model=AllocationOut)
-def get_allocation(allocation_id: int, actor: CurrentActor, uow: Uow, ctx: Ctx) -> AllocationOut:
+def get_allocation(allocation_id: IdPath, actor: CurrentActor, uow: Uow, ctx: Ctx) -> AllocationOut:
     return AllocationOut.of(projects.get_allocation(uow, actor, allocation_id), ctx.clock.now().date())
 
 
 @router.get("/audit", response_model=Page[AuditOut], summary="The audit log (operators)")
 def list_audit(actor: CurrentActor, uow: Uow, page: Paging,
-               entity_type: Annotated[str | None, Query(max_length=32)] = None, entity_id: int | None = None,
-               actor_id: int | None = None, action: Annotated[str | None, Query(max_length=64)] = None,
+               entity_type: Annotated[str | None, Query(max_length=32)] = None, entity_id: IdQuery = None,
+               actor_id: IdQuery = None, action: Annotated[str | None, Query(max_length=64)] = None,
                since: datetime | None = None, until: datetime | None = None) -> dict:
     result = audit.list_events(uow, actor, page, entity_type=entity_type, entity_id=entity_id, actor_id=actor_id,
                                action=action, since=as_utc(since), until=as_utc(until))

@@ -6,7 +6,7 @@ from fastapi import APIRouter, status
 
 from ...domain.enums import ProposalStatus
 from ...services import decisions, proposals
-from ..deps import Ctx, CurrentActor, Paging, Uow
+from ..deps import Ctx, CurrentActor, IdPath, IdQuery, Paging, Uow
 from ..schemas.common import Page, page_of
 from ..schemas.proposals import (AssignmentOut, DecisionIn, ProposalCreate, ProposalFields, ProposalOut,
                                  QueueItemOut, ReviewersIn, ReviewIn, ReviewOut)
@@ -21,7 +21,7 @@ def out(uow, ctx, p) -> ProposalOut:  # type: ignore[no-untyped-def]
 @router.get("/proposals", response_model=Page[ProposalOut],
             summary="Proposals visible to you; operators get overdue and soon-due first")
 def list_proposals(actor: CurrentActor, uow: Uow, ctx: Ctx, page: Paging, status: ProposalStatus | None = None,
-                   call_id: int | None = None, order: Literal["deadline", "created"] | None = None) -> dict:
+                   call_id: IdQuery = None, order: Literal["deadline", "created"] | None = None) -> dict:
     result = proposals.list_visible(uow, actor, page, status=status, call_id=call_id, order=order)
     return page_of(result, lambda p: out(uow, ctx, p))
 
@@ -34,40 +34,40 @@ def create_proposal(body: ProposalCreate, actor: CurrentActor, uow: Uow, ctx: Ct
 
 
 @router.get("/proposals/{proposal_id}", response_model=ProposalOut)
-def get_proposal(proposal_id: int, actor: CurrentActor, uow: Uow, ctx: Ctx) -> ProposalOut:
+def get_proposal(proposal_id: IdPath, actor: CurrentActor, uow: Uow, ctx: Ctx) -> ProposalOut:
     return out(uow, ctx, proposals.get(uow, actor, proposal_id))
 
 
 @router.patch("/proposals/{proposal_id}", response_model=ProposalOut)
-def edit_proposal(proposal_id: int, body: ProposalFields, actor: CurrentActor, uow: Uow, ctx: Ctx) -> ProposalOut:
+def edit_proposal(proposal_id: IdPath, body: ProposalFields, actor: CurrentActor, uow: Uow, ctx: Ctx) -> ProposalOut:
     return out(uow, ctx, proposals.edit(uow, ctx.clock, actor, proposal_id, body.service_fields()))
 
 
 @router.post("/proposals/{proposal_id}/submit", response_model=ProposalOut)
-def submit_proposal(proposal_id: int, actor: CurrentActor, uow: Uow, ctx: Ctx) -> ProposalOut:
+def submit_proposal(proposal_id: IdPath, actor: CurrentActor, uow: Uow, ctx: Ctx) -> ProposalOut:
     return out(uow, ctx, proposals.submit(uow, ctx.clock, actor, proposal_id))
 
 
 @router.post("/proposals/{proposal_id}/withdraw", response_model=ProposalOut)
-def withdraw_proposal(proposal_id: int, actor: CurrentActor, uow: Uow, ctx: Ctx) -> ProposalOut:
+def withdraw_proposal(proposal_id: IdPath, actor: CurrentActor, uow: Uow, ctx: Ctx) -> ProposalOut:
     return out(uow, ctx, proposals.withdraw(uow, ctx.clock, actor, proposal_id))
 
 
 @router.post("/proposals/{proposal_id}/reviewers", response_model=list[AssignmentOut])
-def assign_reviewers(proposal_id: int, body: ReviewersIn, actor: CurrentActor, uow: Uow,
+def assign_reviewers(proposal_id: IdPath, body: ReviewersIn, actor: CurrentActor, uow: Uow,
                      ctx: Ctx) -> list[AssignmentOut]:
     assigned = decisions.assign_reviewers(uow, ctx.clock, actor, proposal_id, body.reviewer_ids)
     return [AssignmentOut.model_validate(a) for a in assigned]
 
 
 @router.get("/proposals/{proposal_id}/reviews", response_model=list[ReviewOut])
-def list_reviews(proposal_id: int, actor: CurrentActor, uow: Uow) -> list[ReviewOut]:
+def list_reviews(proposal_id: IdPath, actor: CurrentActor, uow: Uow) -> list[ReviewOut]:
     reviews, anonymous = decisions.reviews_of(uow, actor, proposal_id)
     return [ReviewOut.of(r, anonymous) for r in reviews]
 
 
 @router.post("/proposals/{proposal_id}/reviews", status_code=status.HTTP_201_CREATED, response_model=ReviewOut)
-def submit_review(proposal_id: int, body: ReviewIn, actor: CurrentActor, uow: Uow, ctx: Ctx) -> ReviewOut:
+def submit_review(proposal_id: IdPath, body: ReviewIn, actor: CurrentActor, uow: Uow, ctx: Ctx) -> ReviewOut:
     review = decisions.submit_review(uow, ctx.clock, actor, proposal_id,
                                      scores={k.value: v for k, v in body.scores.items()},
                                      comments={k.value: v for k, v in body.comments.items()}, summary=body.summary)
@@ -75,7 +75,7 @@ def submit_review(proposal_id: int, body: ReviewIn, actor: CurrentActor, uow: Uo
 
 
 @router.post("/proposals/{proposal_id}/decision", response_model=ProposalOut)
-def decide(proposal_id: int, body: DecisionIn, actor: CurrentActor, uow: Uow, ctx: Ctx) -> ProposalOut:
+def decide(proposal_id: IdPath, body: DecisionIn, actor: CurrentActor, uow: Uow, ctx: Ctx) -> ProposalOut:
     p = decisions.decide(uow, ctx.clock, actor, proposal_id, accept_it=body.decision == "accept", reason=body.reason,
                          awarded_gpu_hours=body.awarded_gpu_hours, start_date=body.start_date)
     return out(uow, ctx, p)

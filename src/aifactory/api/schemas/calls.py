@@ -3,10 +3,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from ...domain.enums import AccessMode, Enforcement, OrgKind
-from .common import In, LongText, Out, Text200
+from .common import Id, In, LongText, Out, Text200, refuse_null
 
 Hours = Annotated[int, Field(ge=1, le=100_000_000)]
 Slug = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]*$")]
@@ -77,17 +77,23 @@ class CallSettings(In):
     cutoff_days: Annotated[list[Annotated[int, Field(ge=1, le=31)]], Field(max_length=31)] | None = None
     max_wall_hours: Annotated[int, Field(ge=1, le=720)] | None = None
     enforcement: Enforcement | None = None
-    resource_ids: Annotated[list[int], Field(min_length=1, max_length=100)] | None = None
+    resource_ids: Annotated[list[Id], Field(min_length=1, max_length=100)] | None = None
+
+    # null clears closes_on (rolling call) and auto_approve_gpu_hours (no auto-approval); nothing else
+    _no_nulls = field_validator("title", "description", "opens_on", "closed", "eligible_kinds", "eligible_countries",
+                                "min_gpu_hours", "max_gpu_hours", "required_reviews", "durations_months",
+                                "decision_working_days", "cutoff_days", "max_wall_hours", "enforcement",
+                                "resource_ids", mode="before")(refuse_null)
 
 
 class CallCreate(CallSettings):
     slug: Slug
     title: Text200
     access_mode: AccessMode
-    site_id: int
+    site_id: Id
     opens_on: date
     max_gpu_hours: Hours
-    resource_ids: Annotated[list[int], Field(min_length=1, max_length=100)]
+    resource_ids: Annotated[list[Id], Field(min_length=1, max_length=100)]
 
 
 class CallOut(Out):

@@ -6,7 +6,7 @@ from typing import Annotated
 from pydantic import Field
 
 from ...domain.enums import ApplicationField, OrgKind
-from .common import In, Out, Text200
+from .common import Id, In, Out, Text200
 
 TtlDays = Annotated[int, Field(ge=1, le=366)]
 
@@ -72,7 +72,7 @@ class RegisteredOut(Out):
 class UserCreate(In):
     email: Annotated[str, Field(max_length=254)]
     name: Text200
-    organization_id: int | None = None
+    organization_id: Id | None = None
     is_reviewer: bool = False
     is_operator: bool = False
     is_org_admin: bool = False

@@ -6,7 +6,7 @@ from typing import Annotated
 from pydantic import Field
 
 from ...domain.enums import AllocationStatus, ProjectRole
-from .common import In, Out
+from .common import Id, In, Out
 
 
 class MemberOut(Out):
@@ -49,7 +49,7 @@ class ProjectOut(Out):
 
 
 class MemberIn(In):
-    user_id: int | None = None
+    user_id: Id | None = None
     email: Annotated[str | None, Field(max_length=254)] = None
     role: ProjectRole = ProjectRole.MEMBER
 

@@ -3,10 +3,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from ...domain.enums import ApplicationField, Criterion, DueStatus, ProposalStatus, RiskCategory
-from .common import In, LongText, Out
+from .common import Id, In, LongText, Out, refuse_null
 
 Hours = Annotated[int, Field(ge=1, le=100_000_000, description="GPU-hours")]
 
@@ -32,11 +32,13 @@ class ProposalFields(In):
     abstract: LongText | None = None
     application_field: ApplicationField | None = None
     requested_gpu_hours: Hours | None = None
-    resource_id: int | None = None
+    resource_id: Id | None = None
     duration_months: Annotated[int, Field(ge=1, le=60)] | None = None
     team: Annotated[list[TeamMemberIn], Field(max_length=100)] | None = None
-    partner_organization_ids: Annotated[list[int], Field(max_length=50)] | None = None
+    partner_organization_ids: Annotated[list[Id], Field(max_length=50)] | None = None
     ethics: EthicsIn | None = None
+
+    _no_nulls = field_validator("*", mode="before")(refuse_null)
 
     def service_fields(self) -> dict[str, Any]:
         """Flatten to the service's field names, keeping only what the client sent."""
@@ -50,10 +52,10 @@ class ProposalFields(In):
 
 
 class ProposalCreate(ProposalFields):
-    call_id: int
+    call_id: Id
     title: Annotated[str, Field(min_length=1, max_length=300)]
     requested_gpu_hours: Hours
-    resource_id: int
+    resource_id: Id
     duration_months: Annotated[int, Field(ge=1, le=60)]
 
 
@@ -99,7 +101,7 @@ class ProposalOut(Out):
 
 
 class ReviewersIn(In):
-    reviewer_ids: Annotated[list[int], Field(min_length=1, max_length=20)]
+    reviewer_ids: Annotated[list[Id], Field(min_length=1, max_length=20)]
 
 
 class AssignmentOut(Out):

@@ -1,0 +1,37 @@
+"""``aifactory tokens``: your API tokens."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from .output import Col, done, show_record, show_rows
+from .state import api
+from .users import TOKEN_FIELDS
+
+app = typer.Typer(help="Your API tokens: list, create, revoke.", no_args_is_help=True)
+
+TOKEN_COLS = [Col("ID", "id", justify="right"), Col("Name", "name"), Col("Prefix", "prefix"),
+              Col("Created", "created_at"), Col("Expires", "expires_at"), Col("Last used", "last_used_at"),
+              Col("Revoked", "revoked_at", style=lambda v: "red" if v else None)]
+
+
+@app.command("list")
+def list_tokens() -> None:
+    """List your tokens (secrets are never shown again)."""
+    show_rows(api().list_tokens(), TOKEN_COLS, title="API tokens")
+
+
+@app.command("create")
+def create_token(name: Annotated[str, typer.Option(help="a label, e.g. the machine it is for")] = "cli",
+                 ttl_days: Annotated[int, typer.Option(min=1, max=366, help="days until it expires")] = 90) -> None:
+    """Create a token; its secret is printed this once."""
+    show_record(api().create_token(name, ttl_days), TOKEN_FIELDS, title="Token created")
+
+
+@app.command("revoke")
+def revoke_token(token_id: Annotated[int, typer.Argument(help="token id (see `aifactory tokens list`)")]) -> None:
+    """Revoke a token at once."""
+    tok = api().revoke_token(token_id)
+    done(tok, f"Token {tok['id']} ({tok['name']}, {tok['prefix']}…) revoked")
