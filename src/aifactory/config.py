@@ -24,6 +24,7 @@ class Settings(BaseSettings):
     database_url: str | None = None
     secret_key: SecretStr = SecretStr(DEV_SECRET)
     max_body_bytes: int = 1_048_576
+    max_concurrent_requests: int = Field(default=16, ge=1, le=256)
     token_ttl_days: int = 90
     site_name: str = "AI Factory"
 

@@ -18,7 +18,7 @@ def draft_body(api, mode="playground", **kw):
 
 def test_playground_draft_edit_submit_accepts_with_project_and_allocation(api):
     p = api.ok("POST", "/proposals", "anna", json=draft_body(api), status=201)
-    assert (p["status"], p["due_status"], p["ethics"]["flags"]) == ("draft", "decided", [])
+    assert (p["status"], p["due_status"], p["ethics"]["flags"]) == ("draft", "not_submitted", [])
     p = api.ok("PATCH", f"/proposals/{p['id']}", "anna",
                json={"requested_gpu_hours": 900, "ethics": {"notes": "Only aggregated sales data."}})
     assert (p["requested_gpu_hours"], p["ethics"]["notes"]) == (900, "Only aggregated sales data.")

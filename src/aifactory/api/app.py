@@ -13,6 +13,7 @@ from ..services.ports import Clock, SystemClock
 from ..store.engine import make_engine, make_session_factory
 from ..store.uow import SqlUnitOfWorkFactory
 from . import problems
+from .middleware import ConcurrencyLimit, pool_size_for
 from .deps import AppContext
 from .routes import ROUTERS
 
@@ -23,7 +24,7 @@ def create_app(settings: Settings | None = None, *, uow_factory: Any = None, clo
     settings = settings or Settings()
     engine = None
     if uow_factory is None:
-        engine = make_engine(settings.resolved_database_url)
+        engine = make_engine(settings.resolved_database_url, pool_size=pool_size_for(settings.max_concurrent_requests))
         uow_factory = SqlUnitOfWorkFactory(make_session_factory(engine))
 
     @asynccontextmanager
@@ -42,4 +43,5 @@ def create_app(settings: Settings | None = None, *, uow_factory: Any = None, clo
     for router in ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
     app.add_middleware(problems.BodySizeLimit, limit=settings.max_body_bytes)
+    app.add_middleware(ConcurrencyLimit, limit=settings.max_concurrent_requests)
     return app

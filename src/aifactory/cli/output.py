@@ -24,7 +24,7 @@ Getter = str | Callable[[Mapping[str, Any]], Any]
 STATUS_STYLES = {"draft": "cyan", "submitted": "blue", "under_review": "magenta", "accepted": "green",
                  "rejected": "red", "withdrawn": "dim", "active": "green", "expired": "dim", "exhausted": "yellow",
                  "suspended": "red", "overdue": "bold red", "due_soon": "yellow", "on_track": "green",
-                 "decided": "dim"}
+                 "decided": "dim", "not_submitted": "dim"}
 
 
 def stdout() -> Console:

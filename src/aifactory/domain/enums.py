@@ -72,6 +72,7 @@ class Criterion(StrEnum):
 
 
 class DueStatus(StrEnum):
+    NOT_SUBMITTED = "not_submitted"
     OVERDUE = "overdue"
     DUE_SOON = "due_soon"
     ON_TRACK = "on_track"

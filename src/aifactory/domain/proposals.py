@@ -40,6 +40,8 @@ TRANSITIONS: dict[tuple[ProposalStatus, Action], ProposalStatus] = {
     (S.UNDER_REVIEW, Action.WITHDRAW): S.WITHDRAWN,
 }
 
+_VERBS = {Action.ASSIGN_REVIEWERS: "assign reviewers to"}
+
 TERMINAL = frozenset({S.ACCEPTED, S.REJECTED, S.WITHDRAWN})
 
 
@@ -49,7 +51,8 @@ def transition(current: ProposalStatus, action: Action) -> ProposalStatus:
     if nxt is None:
         allowed = sorted(a.value for (s, a) in TRANSITIONS if s == current)
         hint = f"allowed: {', '.join(allowed)}" if allowed else "it is final"
-        raise Conflict(f"cannot {action.value.replace('_', ' ')} a proposal that is {current.value} ({hint})")
+        verb = _VERBS.get(action, action.value.replace("_", " "))
+        raise Conflict(f"cannot {verb} a proposal that is {current.value} ({hint})")
     return nxt
 
 

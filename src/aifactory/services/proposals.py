@@ -159,8 +159,21 @@ def list_visible(uow: UnitOfWork, actor: Actor, page: PageRequest, *, status: Pr
 
 
 def due(uow: UnitOfWork, clock: Clock, p: Proposal) -> DueStatus:
-    if p.status not in (ProposalStatus.SUBMITTED, ProposalStatus.UNDER_REVIEW):
-        return DueStatus.DECIDED
-    call = uow.calls.get(p.call_id)
+    return due_map(uow, clock, [p])[p.id]
+
+
+def due_map(uow: UnitOfWork, clock: Clock, items: list[Proposal]) -> dict[int, DueStatus]:
+    """Due status of many proposals, loading each call's holiday calendar once (no N+1 per item)."""
     today = clock.now().date()
-    return due_status(p.decision_deadline, today, site_calendar(uow, call, today))
+    calendars: dict[int, Container[date]] = {}
+    out: dict[int, DueStatus] = {}
+    for p in items:
+        if p.status is ProposalStatus.DRAFT:
+            out[p.id] = DueStatus.NOT_SUBMITTED
+        elif p.status not in (ProposalStatus.SUBMITTED, ProposalStatus.UNDER_REVIEW):
+            out[p.id] = DueStatus.DECIDED
+        else:
+            if p.call_id not in calendars:
+                calendars[p.call_id] = site_calendar(uow, uow.calls.get(p.call_id), today)
+            out[p.id] = due_status(p.decision_deadline, today, calendars[p.call_id])
+    return out

@@ -147,13 +147,17 @@ class ProposalRepository(Repository[Proposal]):
             stmt = stmt.where(Proposal.status == status)
         if call_id is not None:
             stmt = stmt.where(Proposal.call_id == call_id)
-        if order == "deadline":  # awaiting a decision first, earliest (most overdue) deadline first
-            pending = case((Proposal.status.in_([ProposalStatus.SUBMITTED, ProposalStatus.UNDER_REVIEW]), 0), else_=1)
-            stmt = stmt.order_by(pending, Proposal.decision_deadline.is_(None), Proposal.decision_deadline,
-                                 Proposal.id)
-        else:
-            stmt = stmt.order_by(Proposal.id.desc())
-        return self._page(stmt, page)
+        if order != "deadline":
+            return self._page(stmt.order_by(Proposal.id.desc()), page)
+        # Awaiting a decision first, earliest (most overdue) deadline first. No index serves this order,
+        # so sort narrow rows (ids only) and load the page's full rows afterwards.
+        pending = case((Proposal.status.in_([ProposalStatus.SUBMITTED, ProposalStatus.UNDER_REVIEW]), 0), else_=1)
+        ordered = stmt.with_only_columns(Proposal.id).order_by(
+            pending, Proposal.decision_deadline.is_(None), Proposal.decision_deadline, Proposal.id)
+        ids = list(self.session.scalars(ordered.limit(page.limit).offset(page.offset)))
+        rows = {p.id: p for p in self.session.scalars(select(Proposal).where(Proposal.id.in_(ids)))} if ids else {}
+        total = self.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+        return Page(items=[rows[i] for i in ids], total=total, limit=page.limit, offset=page.offset)
 
 
 class AssignmentRepository(Repository[ReviewAssignment]):

@@ -23,7 +23,8 @@ def out(uow, ctx, p) -> ProposalOut:  # type: ignore[no-untyped-def]
 def list_proposals(actor: CurrentActor, uow: Uow, ctx: Ctx, page: Paging, status: ProposalStatus | None = None,
                    call_id: IdQuery = None, order: Literal["deadline", "created"] | None = None) -> dict:
     result = proposals.list_visible(uow, actor, page, status=status, call_id=call_id, order=order)
-    return page_of(result, lambda p: out(uow, ctx, p))
+    due = proposals.due_map(uow, ctx.clock, result.items)
+    return page_of(result, lambda p: ProposalOut.of(p, due[p.id]))
 
 
 @router.post("/proposals", status_code=status.HTTP_201_CREATED, response_model=ProposalOut)
