@@ -75,8 +75,7 @@ def directives(spec: JobSpec, ctx: BatchContext) -> list[str]:
 def _environment(spec: JobSpec, ctx: BatchContext) -> list[str]:
     lines = [f"export AIF_JOB_ID={ctx.job_id}", f"export AIF_JOB_DIR={shlex.quote(ctx.job_dir)}"]
     lines += [f"export {key}={shlex.quote(value)}" for key, value in sorted(spec.env.items())]
-    if spec.array:
-        lines.append('export AIF_TASK_INDEX="${SLURM_ARRAY_TASK_ID:-0}"')
+    lines.append('export AIF_TASK_INDEX="${SLURM_ARRAY_TASK_ID:-0}"')  # 0 for a job that is no sweep
     if spec.array and spec.array.grid:
         lines.append('case "$AIF_TASK_INDEX" in')
         for index, params in zip(spec.array.indices, spec.array.grid):
