@@ -109,3 +109,21 @@ def test_states_move_forward_only() -> None:
         assert not can_move(final, JobState.RUNNING)
         with pytest.raises(Conflict, match=f"from {final.value}"):
             check_move(final, JobState.CANCELLED)
+
+
+def test_job_move_records_history_and_times() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from aifactory.domain.jobs.model import Job
+
+    t0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
+    job = Job(project_id=1, allocation_id=1, resource_id=1, submitted_by=1, name="j", spec={}, backend="local",
+              created_at=t0, updated_at=t0)
+    assert job.move(JobState.QUEUED, t0 + timedelta(seconds=1))
+    assert not job.move(JobState.QUEUED, t0 + timedelta(seconds=2))  # no change, no event
+    job.move(JobState.TIMEOUT, t0 + timedelta(minutes=5), "time limit")
+    assert [e.state for e in job.events] == [JobState.QUEUED, JobState.TIMEOUT]
+    assert job.submitted_at == t0 + timedelta(seconds=1) and job.finished_at == t0 + timedelta(minutes=5)
+    assert job.terminal and job.reason == "time limit"
+    with pytest.raises(Conflict):
+        job.move(JobState.RUNNING, t0 + timedelta(minutes=6))

@@ -52,6 +52,7 @@ class UnitOfWork(Protocol):
     projects: Any
     allocations: Any
     audit: Any
+    jobs: Any
 
     def __enter__(self) -> "UnitOfWork": ...
     def __exit__(self, *exc: object) -> None: ...

@@ -6,6 +6,7 @@ from sqlalchemy.orm import registry, relationship
 
 from ..domain.audit import AuditEvent
 from ..domain.calls import Call
+from ..domain.jobs.model import Job, JobEvent
 from ..domain.identity import ApiToken, Organization, User
 from ..domain.projects import Allocation, Project, ProjectMember
 from ..domain.proposals import Proposal, ProposalPartner
@@ -46,4 +47,8 @@ def map_entities() -> None:
                                     order_by=t.allocations.c.id),
     })
     m(AuditEvent, t.audit_events)
+    m(JobEvent, t.job_events)
+    m(Job, t.jobs, properties={
+        "events": relationship(JobEvent, cascade="all, delete-orphan", order_by=t.job_events.c.id),
+    })
     _mapped = True

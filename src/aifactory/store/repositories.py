@@ -12,6 +12,8 @@ from ..domain.access import Page, PageRequest, ProjectScope, ProposalScope
 from ..domain.audit import AuditEvent
 from ..domain.calls import Call
 from ..domain.enums import ProposalStatus
+from ..domain.jobs.model import Job
+from ..domain.jobs.states import TERMINAL
 from ..domain.identity import ApiToken, Organization, User
 from ..domain.projects import Allocation, Project, ProjectMember
 from ..domain.proposals import Proposal, ProposalPartner
@@ -228,4 +230,30 @@ class AuditRepository(Repository[AuditEvent]):
             stmt = stmt.where(AuditEvent.occurred_at >= since)
         if until is not None:
             stmt = stmt.where(AuditEvent.occurred_at < until)
+        return self._page(stmt, page)
+
+
+class JobRepository(Repository[Job]):
+    entity = Job
+
+    def by_idempotency_key(self, project_id: int, key: str) -> Job | None:
+        return self.session.scalar(select(Job).where(Job.project_id == project_id, Job.idempotency_key == key))
+
+    def open_jobs(self, backend: str | None = None) -> list[Job]:
+        """Jobs not yet final (what the reconciler polls), oldest first."""
+        stmt = select(Job).where(Job.state.not_in(list(TERMINAL))).order_by(Job.id)
+        if backend is not None:
+            stmt = stmt.where(Job.backend == backend)
+        return list(self.session.scalars(stmt))
+
+    def list(self, page: PageRequest, scope: ProjectScope, *, project_id: int | None = None,
+             state: str | None = None) -> Page[Job]:
+        stmt = select(Job).order_by(Job.id.desc())
+        if not scope.everything:
+            stmt = stmt.where(Job.project_id.in_(select(ProjectMember.project_id)
+                                                 .where(ProjectMember.user_id == scope.member_id)))
+        if project_id is not None:
+            stmt = stmt.where(Job.project_id == project_id)
+        if state is not None:
+            stmt = stmt.where(Job.state == state)
         return self._page(stmt, page)

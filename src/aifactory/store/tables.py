@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import (JSON, Boolean, Column, Date, Float, ForeignKey, Index, Integer, MetaData, String,
                         Table, Text, UniqueConstraint)
 
+from ..domain.jobs.states import JobState
 from ..domain.enums import (AccessMode, AllocationStatus, ApplicationField, Enforcement, OrgKind, ProjectRole,
                             ProposalStatus, RiskCategory)
 from .types import StrEnumType, UTCDateTime
@@ -204,4 +205,36 @@ audit_events = Table(
     Column("before", JSON, nullable=True),
     Column("after", JSON, nullable=True),
     Index("ix_audit_events_entity", "entity_type", "entity_id"),
+)
+
+jobs = Table(
+    "jobs", metadata, _id(),
+    Column("project_id", ForeignKey("projects.id"), nullable=False, index=True),
+    Column("allocation_id", ForeignKey("allocations.id"), nullable=False, index=True),
+    Column("resource_id", ForeignKey("resources.id"), nullable=False),
+    Column("submitted_by", ForeignKey("users.id"), nullable=False),
+    Column("name", String(64), nullable=False),
+    Column("spec", JSON, nullable=False),
+    Column("backend", String(32), nullable=False),
+    Column("tasks", Integer, nullable=False),
+    Column("state", StrEnumType(JobState), nullable=False, index=True),
+    Column("backend_id", String(64), nullable=True, index=True),
+    Column("exit_code", Integer, nullable=True),
+    Column("reason", Text, nullable=False),
+    Column("idempotency_key", String(128), nullable=True),
+    Column("comment", String(128), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("submitted_at", UTCDateTime, nullable=True),
+    Column("started_at", UTCDateTime, nullable=True),
+    Column("finished_at", UTCDateTime, nullable=True),
+    UniqueConstraint("project_id", "idempotency_key", name="uq_jobs_project_idempotency_key"),
+)
+
+job_events = Table(
+    "job_events", metadata, _id(),
+    Column("job_id", ForeignKey("jobs.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("state", StrEnumType(JobState), nullable=False),
+    Column("detail", Text, nullable=False),
 )

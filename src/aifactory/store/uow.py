@@ -34,6 +34,7 @@ class SqlUnitOfWork:
         self.projects = r.ProjectRepository(s)
         self.allocations = r.AllocationRepository(s)
         self.audit = r.AuditRepository(s)
+        self.jobs = r.JobRepository(s)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

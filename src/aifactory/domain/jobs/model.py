@@ -1,0 +1,70 @@
+"""A job: a validated spec plus its state history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from .states import TERMINAL, JobState, check_move
+
+
+@dataclass(eq=False, kw_only=True)
+class JobEvent:
+    """One transition, stored with its timestamp (the job's history)."""
+
+    job_id: int | None = None
+    at: datetime
+    state: JobState
+    detail: str = ""
+    id: int | None = None
+
+
+@dataclass(eq=False, kw_only=True)
+class Job:
+    project_id: int
+    allocation_id: int
+    resource_id: int
+    submitted_by: int
+    name: str
+    spec: dict[str, Any]  # the document as the user gave it (validated), for display and resubmission
+    backend: str
+    tasks: int = 1
+    state: JobState = JobState.PENDING
+    backend_id: str | None = None
+    exit_code: int | None = None
+    reason: str = ""
+    idempotency_key: str | None = None
+    comment: str = ""  # written into the backend's job, so a restart can find it after a crash
+    created_at: datetime
+    updated_at: datetime
+    submitted_at: datetime | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    events: list[JobEvent] = field(default_factory=list)
+    id: int | None = None
+
+    @property
+    def terminal(self) -> bool:
+        return self.state in TERMINAL
+
+    def move(self, new: JobState, at: datetime, detail: str = "", *, exit_code: int | None = None) -> bool:
+        """Record a transition (forward only). Returns False, changing nothing, when already there."""
+        if new is self.state:
+            return False
+        check_move(self.state, new)
+        self.state, self.updated_at = new, at
+        if new is JobState.SUBMITTED or (self.submitted_at is None and new is not JobState.PENDING):
+            self.submitted_at = self.submitted_at or at
+        if new is JobState.RUNNING or (new in TERMINAL and self.started_at is None and new is not JobState.CANCELLED):
+            self.started_at = self.started_at or at
+        if new in TERMINAL:
+            self.finished_at = at
+            self.exit_code = exit_code if exit_code is not None else self.exit_code
+            self.reason = detail or self.reason
+        self.events.append(JobEvent(at=at, state=new, detail=detail))
+        return True
+
+
+def job_comment(site: str, job_id: int) -> str:
+    return f"aif:{site}:{job_id}"
