@@ -36,7 +36,8 @@ def test_rendered_gpu_job_runs_what_the_user_asked(tmp_path: Path, test_account:
     record = sacct_job(job_id)
     assert record["state"]["current"] == "COMPLETED", (tmp_path / f"stderr-{job_id}.log").read_text()
     out = json.loads((tmp_path / "out-0.json").read_text())
-    assert out["argv"] == HOSTILE and out["env"] == HOSTILE[3] and out["gpus"] == "0"
+    assert out["argv"] == HOSTILE and out["env"] == HOSTILE[3]
+    assert out["gpus"] in {"0", "1", "2", "3"}  # one of the node's 4 GPUs (others may be busy)
     assert not list(tmp_path.rglob("PWNED"))
 
 
