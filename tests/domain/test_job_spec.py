@@ -127,3 +127,35 @@ def test_job_move_records_history_and_times() -> None:
     assert job.terminal and job.reason == "time limit"
     with pytest.raises(Conflict):
         job.move(JobState.RUNNING, t0 + timedelta(minutes=6))
+
+
+def _admission(spec_doc: dict, used: float = 0, gpu_hours: int = 100, **alloc):
+    from datetime import UTC, date, datetime
+
+    from aifactory.domain.enums import AllocationStatus
+    from aifactory.domain.jobs.admission import check_admission
+    from aifactory.domain.projects import Allocation
+    from aifactory.domain.sites import Resource
+
+    res = Resource(name="booster", nodes=4, gpus_per_node=4, cpus_per_node=72, memory_gb_per_node=480)
+    a = Allocation(resource_id=1, gpu_hours=gpu_hours, start_date=alloc.get("start", date(2026, 3, 1)),
+                   end_date=date(2026, 5, 31), status=AllocationStatus(alloc.get("status", "active")),
+                   created_at=datetime(2026, 3, 1, tzinfo=UTC))
+    check_admission(parse_spec({**BASE, **spec_doc}), resource=res, max_wall_hours=24, allocation=a,
+                    used_gpu_hours=used, today=date(2026, 3, 2))
+
+
+def test_admission_checks_node_shape_wall_time_and_budget() -> None:
+    _admission({"resources": {"nodes": 2, "gpus_per_node": 4, "time": "10:00:00"}}, gpu_hours=80)  # exactly 80
+    with pytest.raises(InvalidInput) as exc:
+        _admission({"resources": {"nodes": 5, "gpus_per_node": 5, "cpus_per_task": 100, "memory": "500G",
+                                  "time": "25:00:00"}})
+    assert [e.field for e in exc.value.errors] == ["resources.gpus_per_node", "resources.nodes",
+                                                   "resources.cpus_per_task", "resources.memory", "resources.time"]
+    with pytest.raises(InvalidInput, match="may use 16.0 GPU-hours; the allocation has 10.0 left"):
+        _admission({"resources": {"gpus_per_node": 4, "time": "4h"}}, used=90)
+    with pytest.raises(InvalidInput, match="allocation is suspended"):
+        _admission({}, status="suspended")
+    with pytest.raises(InvalidInput, match="starts on 2026-04-01"):
+        from datetime import date
+        _admission({}, start=date(2026, 4, 1))
