@@ -151,7 +151,8 @@ def test_admission_checks_node_shape_wall_time_and_budget() -> None:
         _admission({"resources": {"nodes": 5, "gpus_per_node": 5, "cpus_per_task": 100, "memory": "500G",
                                   "time": "25:00:00"}})
     assert [e.field for e in exc.value.errors] == ["resources.gpus_per_node", "resources.nodes",
-                                                   "resources.cpus_per_task", "resources.memory", "resources.time"]
+                                                   "resources.cpus_per_task", "resources.memory", "resources.time",
+                                                   "resources"]  # and over budget
     with pytest.raises(InvalidInput, match="may use 16.0 GPU-hours; the allocation has 10.0 left"):
         _admission({"resources": {"gpus_per_node": 4, "time": "4h"}}, used=90)
     with pytest.raises(InvalidInput, match="allocation is suspended"):
