@@ -188,6 +188,9 @@ class ReviewRepository(Repository[Review]):
 class ProjectRepository(Repository[Project]):
     entity = Project
 
+    def by_account(self, account: str) -> Project | None:
+        return self.session.scalar(select(Project).where(Project.slurm_account == account))
+
     def by_proposal(self, proposal_id: int) -> Project | None:
         return self.session.scalar(select(Project).where(Project.proposal_id == proposal_id))
 
