@@ -72,10 +72,15 @@ def directives(spec: JobSpec, ctx: BatchContext) -> list[str]:
     return lines
 
 
-def _environment(spec: JobSpec, ctx: BatchContext) -> list[str]:
+SLURM_TASK_INDEX = '"${SLURM_ARRAY_TASK_ID:-0}"'
+
+
+def environment(spec: JobSpec, ctx: BatchContext, *, task_index: str = SLURM_TASK_INDEX) -> list[str]:
+    """The ``export`` lines (quoted): gateway variables, the user's env, AIF_TASK_INDEX from the shell
+    expression ``task_index`` (trusted text, never user input), and the grid's AIF_PARAM_* per index."""
     lines = [f"export AIF_JOB_ID={ctx.job_id}", f"export AIF_JOB_DIR={shlex.quote(ctx.job_dir)}"]
     lines += [f"export {key}={shlex.quote(value)}" for key, value in sorted(spec.env.items())]
-    lines.append('export AIF_TASK_INDEX="${SLURM_ARRAY_TASK_ID:-0}"')  # 0 for a job that is no sweep
+    lines.append(f"export AIF_TASK_INDEX={task_index}")  # 0 for a job that is no sweep
     if spec.array and spec.array.grid:
         lines.append('case "$AIF_TASK_INDEX" in')
         for index, params in zip(spec.array.indices, spec.array.grid):
@@ -83,6 +88,9 @@ def _environment(spec: JobSpec, ctx: BatchContext) -> list[str]:
             lines.append(f"  {index}) {exports} ;;")
         lines.append("esac")
     return lines
+
+
+_environment = environment  # the former private name
 
 
 def command_line(spec: JobSpec, job_dir: str, *, multi_node_wrapper: bool = True) -> str:
@@ -106,7 +114,7 @@ def render_sbatch(spec: JobSpec, ctx: BatchContext) -> str:
         "#!/bin/bash",
         *directives(spec, ctx),
         "set -euo pipefail",
-        *_environment(spec, ctx),
+        *environment(spec, ctx),
         f"cd {shlex.quote(spec.workdir or ctx.job_dir)}",
         command_line(spec, ctx.job_dir),
     ]
