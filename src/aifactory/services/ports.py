@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Protocol, TypeVar
-
-T = TypeVar("T")
+from typing import Any, Protocol
 
 
 class Clock(Protocol):
@@ -30,11 +28,6 @@ class FixedClock:
         from datetime import timedelta
 
         self.at = self.at + timedelta(**kwargs)
-
-
-class Repo(Protocol[T]):
-    def get(self, id_: int) -> T | None: ...
-    def add(self, obj: T) -> T: ...
 
 
 class UnitOfWork(Protocol):
