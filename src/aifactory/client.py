@@ -149,7 +149,14 @@ def api_base(url: str) -> str:
     return url if url.endswith(API_PREFIX) else url + API_PREFIX
 
 
-class AifactoryClient:
+from .client_catalog import CatalogMixin  # noqa: E402
+from .client_jobs import JobsMixin  # noqa: E402 - after the errors that its module extends
+from .client_ledger import LedgerMixin  # noqa: E402
+from .client_notifications import NotificationsMixin  # noqa: E402
+from .client_reports import ReportsMixin  # noqa: E402
+
+
+class AifactoryClient(JobsMixin, LedgerMixin, NotificationsMixin, ReportsMixin, CatalogMixin):
     """``AifactoryClient("http://127.0.0.1:8000", token)``; use as a context manager or call ``close()``.
 
     ``transport`` (e.g. ``httpx.MockTransport``) or ``http`` (a ready ``httpx.Client`` such as FastAPI's

@@ -27,14 +27,45 @@ class Settings(BaseSettings):
     max_concurrent_requests: int = Field(default=16, ge=1, le=256)
     token_ttl_days: int = 90
     site_name: str = "AI Factory"
+    # the job gateway
+    site: str = Field(default="local", pattern=r"^[a-z0-9][a-z0-9-]{0,31}$",
+                      description="this site's slug (marks its jobs in the scheduler)")
+    backend: Literal["local", "slurm"] = "local"
+    gpu_slots: int = Field(default=4, ge=0, le=1024, description="GPU slots of the local executor")
+    slurm_cluster: str | None = None
+    slurm_submit_user: str | None = Field(default=None, description="Unix user that submits (default: this one)")
+    reconcile_seconds: float = Field(default=2.0, ge=0, description="reconciler interval; 0 turns it off")
+    accounting_seconds: float = Field(default=120.0, ge=1, le=86400,
+                                      description="scheduler limits, priorities and outside jobs: how often")
+    orphan_after_seconds: float = Field(default=120.0, ge=0, le=86400,
+                                        description="a stored job the backend never confirmed is looked up or "
+                                                    "resubmitted after this long")
+    max_log_streams: int = Field(default=64, ge=1, le=10000)
+    templates_dir: Path | None = Field(default=None, description="this site's own job templates "
+                                        "(one folder per template, with template.yaml and README.md)")
+    fault_injection: Literal["", "crash-after-backend-submit"] = ""
+    # notifications (aifactory.notify): a channel without settings is recorded "off"
+    webhook_url: str | None = Field(default=None, pattern=r"^https?://\S+$", description="POST target")
+    webhook_secret: SecretStr | None = Field(default=None, description="HMAC-SHA256 key of the signature header")
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_from: str = "aifactory@localhost"
+    smtp_starttls: bool = False
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
 
     @model_validator(mode="after")
     def _no_default_secrets_in_production(self) -> "Settings":
         if self.env == "production":
             secret = self.secret_key.get_secret_value()
+            if self.fault_injection:
+                raise ValueError("AIFACTORY_FAULT_INJECTION is for tests only")
             if secret == DEV_SECRET or len(secret) < 32:
                 raise ValueError("AIFACTORY_SECRET_KEY must be set to a random value of at least 32 characters "
                                  "in production (e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))')")
+            if self.webhook_url and len(self.webhook_secret.get_secret_value() if self.webhook_secret else "") < 32:
+                raise ValueError("AIFACTORY_WEBHOOK_URL needs AIFACTORY_WEBHOOK_SECRET (at least 32 characters) "
+                                 "in production: receivers check the signature with it")
         return self
 
     @property
@@ -46,6 +77,10 @@ class Settings(BaseSettings):
                 url = "postgresql+psycopg://" + url.split("://", 1)[1]
             return url
         return f"sqlite:///{self.data_dir / 'aifactory.db'}"
+
+    @property
+    def jobs_root(self) -> Path:
+        return self.data_dir / "jobs"
 
     def ensure_dirs(self) -> None:
         for sub in ("", "jobs", "logs"):

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from .domain.enums import AccessMode, Enforcement, OrgKind, RiskCategory
-from .services import calls, decisions, identity, proposals, sites
+from .services import calls, catalog, decisions, identity, proposals, sites
 from .services.context import Actor
 from .services.ports import Clock
 
@@ -40,16 +40,21 @@ ORGS = [  # name, kind, country, sectors, applicant e-mail, applicant name
 REVIEWERS = [("rev.schulz@uni-bonn.example", "Prof. Maria Schulz"), ("rev.novak@cuni.example", "Dr. Tomáš Novák")]
 
 
+# Billing like Slurm's TRESBillingWeights with MAX_TRES: a job pays for the share of a 4-GPU node it blocks, so
+# 72 CPUs (a quarter of 288) or 120 GB (a quarter of 480) cost as much as one GPU.
+NODE_SHARE_WEIGHTS = {"gpu_billing_weight": 1.0, "cpu_billing_weight": 4 / 288, "memory_billing_weight": 4 / 480}
+
+
 def _site(uow, clock: Clock, op: Actor, info: DemoInfo) -> int:
     site = sites.create_site(uow, clock, op, slug="jupiter", name="JUPITER AI Factory (demo)", country="DE",
                              holiday_subdivision="NW",
                              description="Exascale system with Slurm-scheduled GH200 booster nodes, 4 GPUs per node.")
     booster = sites.add_resource(uow, clock, op, site.id, name="booster", gpu_model="NVIDIA GH200", nodes=5884,
                                  gpus_per_node=4, cpus_per_node=288, memory_gb_per_node=480,
-                                 description="GH200 booster partition", cpu_billing_weight=0.0)
+                                 description="GH200 booster partition", **NODE_SHARE_WEIGHTS)
     develop = sites.add_resource(uow, clock, op, site.id, name="develop", gpu_model="NVIDIA GH200", nodes=16,
                                  gpus_per_node=4, cpus_per_node=288, memory_gb_per_node=480,
-                                 description="Small partition for development and tests")
+                                 description="Small partition for development and tests", **NODE_SHARE_WEIGHTS)
     info.resource_ids = {"booster": booster.id, "develop": develop.id}
     return site.id
 
@@ -157,4 +162,13 @@ def seed_demo(uow_factory, clock: Clock) -> DemoInfo:
         _people(uow, clock, op, info)
         _proposals(uow, clock, info)
         _reviews(uow, clock, op, info)
+        _catalog(uow, clock, Actor(uow.users.by_email("anna@backhaus-kiel.example")))
     return info
+
+
+def _catalog(uow, clock: Clock, anna: Actor) -> None:
+    """The bakery showcase's dataset and its story (figures measured with the template's defaults)."""
+    from .showcase.bakery.story import STORY, dataset
+
+    catalog.publish(uow, clock, anna, **dataset())
+    catalog.publish(uow, clock, anna, **STORY)

@@ -143,9 +143,12 @@ def load_rows(uow_factory: SqlUnitOfWorkFactory, rows: Rows) -> None:
 
 
 @pytest.fixture
-def api(database_url: str, uow_factory: SqlUnitOfWorkFactory, clock: FixedClock, _demo_rows) -> Api:
+def api(database_url: str, uow_factory: SqlUnitOfWorkFactory, clock: FixedClock, _demo_rows, tmp_path) -> Api:
+    """The app on the demo; jobs go to a local executor in tmp_path (the tests run the reconciler's passes)."""
     info, rows = _demo_rows
     load_rows(uow_factory, rows)
-    app = create_app(Settings(database_url=database_url, env="test"), clock=clock)
+    settings = Settings(database_url=database_url, env="test", data_dir=tmp_path / "data", reconcile_seconds=0,
+                        gpu_slots=4)
+    app = create_app(settings, clock=clock)
     with TestClient(app) as client:
         yield Api(client, info, clock, uow_factory)

@@ -24,11 +24,13 @@ from aifactory.config import Settings
 from aifactory.demo import OPERATOR_EMAIL, seed_demo
 from aifactory.services import identity
 from aifactory.services.context import Actor
+from aifactory.services.jobs import Gateway
 from aifactory.services.ports import FixedClock
 from aifactory.store.engine import make_engine, make_session_factory
 from aifactory.store.uow import SqlUnitOfWorkFactory
 
 from .. import dbs
+from ..fakes import InertBackend
 from ..conftest import START
 
 APPLICANT = "anna@backhaus-kiel.example"  # org admin, PI of the bakery project
@@ -46,7 +48,10 @@ _DB_DIR = Path(tempfile.mkdtemp(prefix="aifactory-fuzz-"))
 atexit.register(shutil.rmtree, _DB_DIR, True)  # also when the module is collected but not run
 _DB_URL = f"sqlite:///{_DB_DIR / 'fuzz.db'}"
 CLOCK = FixedClock(START)
-APP = create_app(Settings(database_url=_DB_URL, env="test"), clock=CLOCK)
+# jobs go to an inert backend: fuzzed specs are accepted, stored and cancelled, but nothing ever runs
+_GATEWAY = Gateway(backend=InertBackend(), backend_name="inert", site="fuzz", jobs_root=_DB_DIR / "jobs")
+APP = create_app(Settings(database_url=_DB_URL, env="test", data_dir=_DB_DIR, reconcile_seconds=0), clock=CLOCK,
+                 gateway=_GATEWAY)
 schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", APP)
 
 

@@ -21,6 +21,7 @@ import pytest
 
 from aifactory.backends.base import BackendJob, backend_class
 from aifactory.backends.local import LocalBackend
+from aifactory.backends.local_proc import WRAPPER, is_ours
 from aifactory.domain.errors import InvalidInput
 from aifactory.domain.jobs.spec import parse_spec
 from aifactory.domain.jobs.states import TERMINAL, JobState
@@ -105,6 +106,29 @@ def test_completes_with_exit_zero_and_logs(tmp_path: Path) -> None:
     assert json.loads((d / "state.json").read_text())["state"] == "completed"
 
 
+def test_a_hundred_quick_tasks_all_complete(tmp_path: Path) -> None:
+    """Polled right after each start: no task is taken for gone while its wrapper starts."""
+    b = make(tmp_path)
+    bids = []
+    for n in range(100, 200):
+        bids.append(b.submit(job(tmp_path, n, {"script": "echo hello"})))
+        b.poll()  # right after the spawn: the wrapper may still be inside execve
+    finals = wait_for(lambda: (s := b.status(bids)) and all(x.state in TERMINAL for x in s.values()) and s, 60)
+    assert {bid: st.state for bid, st in finals.items() if st.state is not JobState.COMPLETED} == {}
+
+
+def test_a_process_inside_execve_counts_as_the_tasks() -> None:
+    """Regression: a wrapper polled while still inside execve (empty argv in /proc) was taken for gone and its
+    task settled 'failed without an exit code' (about one start in a hundred under load)."""
+    job_dir = "/data/jobs/7"
+    no_env = lambda: b""  # noqa: E731
+    assert is_ours(b"", no_env, job_dir)
+    assert is_ours(b"bash\0-c\0...\0aif-task\0/data/jobs/7\0" + b"0\0", no_env, job_dir)
+    assert is_ours(b"python\0train.py\0", lambda: b"PATH=/bin\0AIF_JOB_DIR=/data/jobs/7\0", job_dir)
+    assert not is_ours(b"python\0train.py\0", lambda: b"AIF_JOB_DIR=/data/jobs/70\0", job_dir)
+    assert not is_ours(b"bash\0/data/jobs/70\0", no_env, job_dir)
+
+
 def test_failing_exit_code(tmp_path: Path) -> None:
     b = make(tmp_path)
     bid = b.submit(job(tmp_path, 2, {"command": ["bash", "-c", "echo bad >&2; exit 3"]}))
@@ -124,14 +148,14 @@ def test_sigkill_after_grace_when_sigterm_is_ignored(tmp_path: Path) -> None:
     script = "trap '' TERM\necho $$ > stubborn\nfor n in $(seq 300); do sleep 0.1; done\n"  # bounded
     bid = b.submit(job(tmp_path, 4, {"script": script, "resources": {"time": 1}}))
     assert final(b, bid).state is JobState.TIMEOUT
-    assert gone(int((tmp_path / "jobs" / "4" / "stubborn").read_text()))
+    assert gone(int((tmp_path / "jobs" / "4" / "work" / "stubborn").read_text()))
 
 
 def test_what_a_finished_command_leaves_behind_is_killed(tmp_path: Path) -> None:
     b = make(tmp_path)
     bid = b.submit(job(tmp_path, 7, {"script": "sleep 30 &\necho $! > background\n"}))
     assert final(b, bid).state is JobState.COMPLETED
-    pid = int((tmp_path / "jobs" / "7" / "background").read_text())
+    pid = int((tmp_path / "jobs" / "7" / "work" / "background").read_text())
     wait_for(lambda: gone(pid))
 
 
@@ -229,6 +253,32 @@ def test_restart_readopts_running_and_finished_without_duplicates(tmp_path: Path
     assert read(third, ids[0], running) == b"started\ndone\n"  # ran once
     assert read(third, ids[1], waiting) == b"second\n"
     assert read(third, ids[2], done) == b"quick\n"
+
+
+def test_a_start_interrupted_before_the_spawn_is_queued_again_and_runs_once(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The server died between marking a task started and spawning it (or took the child down with its
+    process group): after the start grace the task is queued again and runs; a stale wrapper runs nothing."""
+    import aifactory.backends.local as local_module
+
+    def die(*_: Any) -> int:
+        raise KeyboardInterrupt  # the "crash" right after started-0 is written
+
+    monkeypatch.setattr(local_module, "spawn", die)
+    b = make(tmp_path, start_grace_seconds=0.5)
+    bj = job(tmp_path, 50, {"command": ["echo", "once"]})
+    with pytest.raises(KeyboardInterrupt):
+        b.submit(bj)
+    d = Path(bj.job_dir)
+    stale = json.loads((d / "started-0").read_text())["token"]
+    monkeypatch.undo()
+    assert b.status(["local-50"])["local-50"].state is JobState.RUNNING  # within the grace: maybe starting
+    st = final(b, "local-50")
+    assert st.state is JobState.COMPLETED and read(b, "local-50", bj) == b"once\n"
+    assert (d / "requeued-0").exists()
+    late = subprocess.run(["bash", "-c", WRAPPER, "aif-task", str(d), "0", stale], timeout=10,
+                          check=False)  # the first start's wrapper, arriving late
+    assert late.returncode == 0 and read(b, "local-50", bj) == b"once\n"  # ran nothing
 
 
 def test_logs_with_offsets(tmp_path: Path) -> None:

@@ -71,7 +71,7 @@ def test_hostile_strings_are_inert_and_reach_the_program_unchanged(tmp_path: Pat
     # bash runs the script as Slurm would (the #SBATCH lines are comments); task index 3 of the grid
     subprocess.run(["bash", "-c", script], cwd=tmp_path, env={"PATH": "/usr/bin:/bin", "SLURM_ARRAY_TASK_ID": "3"},
                    check=True, timeout=30)
-    result = json.loads((job_dir / "out.json").read_text())
+    result = json.loads((job_dir / "work" / "out.json").read_text())
     assert result["argv"] == HOSTILE
     assert result["env"] == env
     assert not any(p.name == "PWNED" for p in tmp_path.rglob("PWNED"))
@@ -83,7 +83,7 @@ def test_grid_parameters_are_exported_per_task(tmp_path: Path) -> None:
     ctx = BatchContext(job_id=2, account="a", partition="booster", job_dir=str(tmp_path), comment="aif:t:2")
     subprocess.run(["bash", "-c", render_sbatch(spec, ctx)], env={"PATH": "/usr/bin:/bin", "SLURM_ARRAY_TASK_ID": "1"},
                    check=True, timeout=30)
-    assert (tmp_path / "lr.txt").read_text() == "0.01; touch PWNED"
+    assert (tmp_path / "work" / "lr.txt").read_text() == "0.01; touch PWNED"
     assert not (tmp_path / "PWNED").exists()
 
 

@@ -73,7 +73,8 @@ def seeded_url(_sqlite_template: Path, tmp_path: Path) -> Iterator[tuple[str, De
 def live(seeded_url: tuple[str, DemoInfo], tmp_path: Path) -> Iterator[LiveServer]:
     """The real app served by uvicorn over TCP on a free port."""
     db_url, info = seeded_url
-    server, thread, url = _serve(Settings(database_url=db_url, data_dir=tmp_path / "data"))
+    server, thread, url = _serve(Settings(database_url=db_url, data_dir=tmp_path / "data",
+                                          reconcile_seconds=0.2, gpu_slots=4))
     yield LiveServer(url=url, info=info, thread=thread, server=server)
     server.should_exit = True
     thread.join(timeout=10)

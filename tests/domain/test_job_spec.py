@@ -133,16 +133,18 @@ def _admission(spec_doc: dict, used: float = 0, gpu_hours: int = 100, **alloc):
     from datetime import UTC, date, datetime
 
     from aifactory.domain.enums import AllocationStatus
-    from aifactory.domain.jobs.admission import check_admission
+    from aifactory.domain.jobs.admission import check_admission, worst_case_billing
     from aifactory.domain.projects import Allocation
     from aifactory.domain.sites import Resource
 
     res = Resource(name="booster", nodes=4, gpus_per_node=4, cpus_per_node=72, memory_gb_per_node=480)
     a = Allocation(resource_id=1, gpu_hours=gpu_hours, start_date=alloc.get("start", date(2026, 3, 1)),
                    end_date=date(2026, 5, 31), status=AllocationStatus(alloc.get("status", "active")),
-                   created_at=datetime(2026, 3, 1, tzinfo=UTC))
-    check_admission(parse_spec({**BASE, **spec_doc}), resource=res, max_wall_hours=24, allocation=a,
-                    used_gpu_hours=used, today=date(2026, 3, 2))
+                   created_at=datetime(2026, 3, 1, tzinfo=UTC), granted_seconds=gpu_hours * 3600,
+                   charged_seconds=round(used * 3600))
+    spec = parse_spec({**BASE, **spec_doc})
+    check_admission(spec, resource=res, max_wall_hours=24, allocation=a, today=date(2026, 3, 2),
+                    need_seconds=worst_case_billing(spec, res))
 
 
 def test_admission_checks_node_shape_wall_time_and_budget() -> None:
@@ -153,7 +155,7 @@ def test_admission_checks_node_shape_wall_time_and_budget() -> None:
     assert [e.field for e in exc.value.errors] == ["resources.gpus_per_node", "resources.nodes",
                                                    "resources.cpus_per_task", "resources.memory", "resources.time",
                                                    "resources"]  # and over budget
-    with pytest.raises(InvalidInput, match="may use 16.0 GPU-hours; the allocation has 10.0 left"):
+    with pytest.raises(InvalidInput, match=r"may use 16.0 GPU-hours \(its worst case\); the allocation has 10.0 left"):
         _admission({"resources": {"gpus_per_node": 4, "time": "4h"}}, used=90)
     with pytest.raises(InvalidInput, match="allocation is suspended"):
         _admission({}, status="suspended")

@@ -3,15 +3,17 @@ tests): admission, idempotency, and crash safety between the backend call and st
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from aifactory.backends.base import BackendJob, BackendStatus
+from aifactory.backends.base import BackendJob, BackendStatus, CommandError, CommandResult, ProjectAccount, Usage
 from aifactory.demo import seed_demo
-from aifactory.domain.errors import InvalidInput, NotFound
+from aifactory.domain.access import PageRequest
+from aifactory.domain.errors import Forbidden, InvalidInput, NotFound
 from aifactory.domain.jobs.states import JobState
 from aifactory.services import jobs
 from aifactory.services.context import Actor
@@ -48,6 +50,15 @@ class FakeBackend:
     def find_by_comment(self, comment: str) -> str | None:
         return next((i for i, j in self.jobs.items() if j.comment == comment), None)
 
+    def ensure_project(self, account: ProjectAccount) -> None:
+        self.accounts = [*getattr(self, "accounts", []), account]
+
+    def usage(self, ids: Sequence[str]) -> dict[str, Usage]:
+        """``used[id]`` seconds of wall time for the jobs a test says ran; the others never started."""
+        used = getattr(self, "used", {})
+        return {i: Usage(elapsed_seconds=used.get(i, 0), gpus=1, nodes=1,
+                         started_at=1.0e9 if used.get(i) else None) for i in ids if i in self.jobs}
+
 
 @pytest.fixture
 def env(uow_factory, clock, tmp_path: Path):
@@ -71,7 +82,7 @@ def test_submit_stores_history_and_hands_the_backend_the_project_account(env, uo
     assert (job.state, job.backend_id) == (JobState.SUBMITTED, "100")
     handed = backend.jobs["100"]
     assert handed.account.startswith("p00001_") and handed.partition == "booster"
-    assert handed.comment == f"aif:jupiter:{job.id}" and Path(handed.job_dir).is_dir()
+    assert re.fullmatch(rf"aif:jupiter:{job.id}:[0-9a-f]{{12}}", handed.comment) and Path(handed.job_dir).is_dir()
     backend.states["100"] = JobState.COMPLETED
     assert jobs.reconcile(uow_factory, clock, gw) == 1
     with uow_factory(write=False) as uow:
@@ -125,7 +136,7 @@ def test_crash_between_backend_and_store_loses_and_duplicates_nothing(env, uow_f
         jobs.submit_job(uow_factory, clock, anna, gw, doc())
     gw = jobs.Gateway(backend=backend, backend_name="fake", site="jupiter", jobs_root=gw.jobs_root)
     assert jobs.reconcile(uow_factory, clock, gw) == 0  # too young: may still be in flight
-    clock.advance(minutes=2)
+    clock.advance(minutes=3)
     assert jobs.reconcile(uow_factory, clock, gw) == 1
     assert len(backend.jobs) == 1
     with uow_factory(write=False) as uow:
@@ -146,3 +157,55 @@ def test_cancel(env, uow_factory, clock) -> None:
         jobs.cancel_job(uow_factory, clock, other, gw, job.id)
     assert jobs.cancel_job(uow_factory, clock, anna, gw, job.id).state is JobState.CANCELLED
     assert backend.states[job.backend_id] is JobState.CANCELLED
+
+
+class _Flaky(FakeBackend):
+    """sbatch fails (controller down) until ``up`` is set."""
+
+    up = False
+
+    def submit(self, job: BackendJob) -> str:
+        if not self.up:
+            raise CommandError(CommandResult(("sbatch",), 1, "", "sbatch: error: Batch job submission failed: "
+                                                                   "Unable to contact slurm controller"))
+        return super().submit(job)
+
+
+def test_a_backend_that_does_not_answer_leaves_the_job_pending_for_the_reconciler(env, uow_factory, clock) -> None:
+    _, _, gw, anna, _ = env
+    flaky = _Flaky()
+    gw = jobs.Gateway(backend=flaky, backend_name="fake", site="jupiter", jobs_root=gw.jobs_root)
+    job = jobs.submit_job(uow_factory, clock, anna, gw, doc())
+    assert job.state is JobState.PENDING and job.backend_id is None and "Unable to contact" in job.reason
+    clock.advance(minutes=3)
+    assert jobs.reconcile(uow_factory, clock, gw) == 0  # still down: kept pending, retried next pass
+    flaky.up = True
+    assert jobs.reconcile(uow_factory, clock, gw) == 1
+    with uow_factory(write=False) as uow:
+        stored = uow.jobs.get(job.id)
+        assert stored.state is JobState.SUBMITTED and stored.backend_id == "100"
+        assert "resubmitted" in stored.events[-1].detail
+
+
+def test_projects_are_provisioned_once_with_the_submitting_user(env, uow_factory, clock) -> None:
+    _, backend, gw, anna, _ = env
+    gw = jobs.Gateway(backend=backend, backend_name="fake", site="jupiter", jobs_root=gw.jobs_root,
+                      submit_user="aifactory")
+    jobs.submit_job(uow_factory, clock, anna, gw, doc())
+    jobs.submit_job(uow_factory, clock, anna, gw, doc(name="second"))
+    assert len(backend.accounts) == 1
+    assert backend.accounts[0].account.startswith("p00001_") and backend.accounts[0].users == ("aifactory",)
+
+
+def test_who_may_cancel_and_who_sees_what(env, uow_factory, clock) -> None:
+    _, _, gw, anna, other = env
+    job = jobs.submit_job(uow_factory, clock, anna, gw, doc())
+    with uow_factory(write=False) as uow:
+        lars = Actor(uow.users.by_email("lars@fz-nord.example"))  # a member of the project, not its PI
+        operator = Actor(uow.users.by_email("operator@jaif.example"))
+        assert [j.id for j in jobs.list_jobs(uow, lars, PageRequest()).items] == [job.id]
+        assert jobs.list_jobs(uow, other, PageRequest()).items == []
+        assert jobs.list_jobs(uow, operator, PageRequest(), state=JobState.COMPLETED).items == []
+    with pytest.raises(Forbidden):
+        jobs.cancel_job(uow_factory, clock, lars, gw, job.id)
+    assert jobs.cancel_job(uow_factory, clock, operator, gw, job.id).state is JobState.CANCELLED

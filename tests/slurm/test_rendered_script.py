@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+from aifactory.backends.base import WORK_SUBDIR
 from aifactory.backends.slurm.script import BatchContext, render_sbatch
 from aifactory.domain.jobs.spec import parse_spec
 
@@ -35,7 +36,7 @@ def test_rendered_gpu_job_runs_what_the_user_asked(tmp_path: Path, test_account:
     job_id = _submit(spec, tmp_path, test_account)
     record = sacct_job(job_id)
     assert record["state"]["current"] == "COMPLETED", (tmp_path / f"stderr-{job_id}.log").read_text()
-    out = json.loads((tmp_path / "out-0.json").read_text())
+    out = json.loads((tmp_path / WORK_SUBDIR / "out-0.json").read_text())  # the default working directory
     assert out["argv"] == HOSTILE and out["env"] == HOSTILE[3]
     assert out["gpus"] in {"0", "1", "2", "3"}  # one of the node's 4 GPUs (others may be busy)
     assert not list(tmp_path.rglob("PWNED"))
@@ -46,9 +47,10 @@ def test_rendered_grid_sweep_runs_one_task_per_point(tmp_path: Path, test_accoun
     spec = {"name": "sweep", "project": 1, "command": [sys.executable, "-c", DUMP], "env": {"EVIL": "ok"},
             "array": {"grid": {"p": HOSTILE[:3]}, "max_parallel": 3}, "resources": {"time": 2}}
     _submit(spec, tmp_path, test_account)
+    work = tmp_path / WORK_SUBDIR
     deadline = time.monotonic() + 90
-    while time.monotonic() < deadline and len(list(tmp_path.glob("out-*.json"))) < 3:
+    while time.monotonic() < deadline and len(list(work.glob("out-*.json"))) < 3:
         time.sleep(0.5)
-    params = {json.loads(p.read_text())["param"] for p in tmp_path.glob("out-*.json")}
+    params = {json.loads(p.read_text())["param"] for p in work.glob("out-*.json")}
     assert params == set(HOSTILE[:3])
     assert not list(tmp_path.rglob("PWNED"))

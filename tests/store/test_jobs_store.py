@@ -32,7 +32,7 @@ def test_history_round_trip(world, clock) -> None:
     with world() as uow:
         project = uow.projects.get(1)
         job = uow.jobs.add(_job(uow, project, clock))
-        job.comment = job_comment("jupiter", job.id)
+        job.comment = job_comment("jupiter", job.id, "abc123")
         for state in (JobState.SUBMITTED, JobState.RUNNING):
             clock.advance(seconds=5)
             job.move(state, clock.now())
@@ -44,7 +44,7 @@ def test_history_round_trip(world, clock) -> None:
         job = uow.jobs.get(job_id)
         assert [e.state for e in job.events] == [JobState.SUBMITTED, JobState.RUNNING, JobState.COMPLETED]
         assert job.finished_at - job.started_at == timedelta(seconds=30)
-        assert (job.state, job.exit_code, job.comment) == (JobState.COMPLETED, 0, f"aif:jupiter:{job_id}")
+        assert (job.state, job.exit_code, job.comment) == (JobState.COMPLETED, 0, f"aif:jupiter:{job_id}:abc123")
 
 
 def test_idempotency_key_unique_per_project(world, clock) -> None:

@@ -14,7 +14,10 @@ from ..domain.access import PageRequest
 from ..domain.errors import Unauthorized
 from ..services import identity
 from ..services.context import Actor
+from ..runtime import Reconciler
+from ..services.jobs import Gateway
 from ..services.ports import Clock
+from .logstream import StreamSlots
 from .schemas.common import MAX_ID
 
 
@@ -25,6 +28,9 @@ class AppContext:
     settings: Settings
     uow_factory: Any  # callable(write: bool) -> unit of work
     clock: Clock
+    gateway: Gateway
+    log_streams: StreamSlots
+    reconciler: Reconciler | None = None  # running while the app is served (lifespan)
 
 
 def get_ctx(request: Request) -> AppContext:

@@ -11,19 +11,24 @@ every admitted request can always finish.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import anyio
 
 
 class ConcurrencyLimit:
-    def __init__(self, app: Any, limit: int):
+    """``exempt``: paths of long-lived streams, which hold no thread or connection while they wait and are
+    bounded by a limit of their own."""
+
+    def __init__(self, app: Any, limit: int, exempt: re.Pattern[str] | None = None):
         self.app = app
         self.limit = limit
+        self.exempt = exempt
         self._slots: anyio.Semaphore | None = None  # created lazily, inside the server's event loop
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or (self.exempt is not None and self.exempt.match(scope["path"])):
             return await self.app(scope, receive, send)
         if self._slots is None:
             self._slots = anyio.Semaphore(self.limit)

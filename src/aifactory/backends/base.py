@@ -7,6 +7,7 @@ collaborators in ``__init__`` and do no I/O there.
 
 from __future__ import annotations
 
+import shlex
 import subprocess
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -15,6 +16,17 @@ from typing import ClassVar, Literal, Protocol
 from ..domain.errors import InvalidInput
 from ..domain.jobs.spec import JobSpec
 from ..domain.jobs.states import JobState
+
+
+WORK_SUBDIR = "work"  # a job without a workdir of its own runs in <job_dir>/work (its files apart from ours)
+
+
+def cd_line(workdir: str | None, job_dir: str) -> str:
+    """The shell line that enters the job's working directory (the default one is created)."""
+    if workdir:
+        return f"cd {shlex.quote(workdir)}"
+    default = shlex.quote(f"{job_dir}/{WORK_SUBDIR}")
+    return f"mkdir -p {default} && cd {default}"
 
 
 @dataclass(frozen=True)
@@ -61,6 +73,27 @@ class Usage:
 
 
 @dataclass(frozen=True)
+class ExternalUsage:
+    """One finished job as the scheduler's accounting saw it, whoever submitted it and however (the gateway,
+    or ``sbatch`` directly): what the ledger imports and charges. An array task is its own record."""
+
+    backend_id: str  # "1234", or "1234_5" for task 5 of array 1234
+    account: str
+    partition: str
+    user: str
+    comment: str  # "aif:<site>:<id>:<nonce>" for the gateway's jobs, else whatever the user wrote (or "")
+    state: JobState
+    start: float | None  # POSIX timestamps; None when it never started
+    end: float | None
+    elapsed_seconds: int
+    nodes: int
+    gpus: int  # gres/gpu allocated to the whole job (all nodes)
+    cpus: int
+    memory_mb: int
+    time_limit_seconds: int | None  # None: no limit known
+
+
+@dataclass(frozen=True)
 class ProjectAccount:
     account: str
     users: tuple[str, ...] = ()
@@ -70,6 +103,19 @@ Stream = Literal["stdout", "stderr"]
 
 
 class Backend(Protocol):
+    """What every backend does. Optional accounting methods, for the ledger (look them up with ``getattr``;
+    the local backend has only ``set_low_priority``, the Slurm backend all four):
+
+    ``finished_jobs(accounts: Sequence[str], since: float) -> list[ExternalUsage]``
+        every finished job of those accounts since a POSIX time, any user, also jobs not submitted here;
+    ``set_budget_limit(account: str, gpu_minutes: int | None) -> None``
+        a hard GPU-minute limit the scheduler enforces itself (None clears it); idempotent;
+    ``account_gpu_minutes_used(account: str) -> int``
+        the scheduler's own usage counter that limit is compared with (limit = used + what is still allowed);
+    ``set_low_priority(account: str, low: bool) -> None``
+        the account's new jobs run after everyone else's (``low``) or normally again; idempotent.
+    """
+
     name: ClassVar[str]
 
     def submit(self, job: BackendJob) -> str: ...

@@ -6,6 +6,7 @@ duplicates nothing (a new ``LocalBackend`` on the same root carries on where the
 ``root/jobs/<id>``        the job's folder (the commit point of ``submit``)
 ``root/active/<id>``      jobs not yet final (what ``poll`` scans)
 ``root/by-comment/<h>``   sha256(comment) -> id, for ``find_by_comment`` after a crash
+``root/low-priority/<h>`` sha256(account) -> account: its queued GPU tasks start last, all its tasks under nice 19
 ``root/.lock``            flock: one poll/submit/cancel at a time, across threads and processes
 
 and in each job folder: ``job.json`` (what was asked), ``launch.sh`` (rendered like the sbatch script, every
@@ -33,6 +34,7 @@ import json
 import os
 import re
 import shlex
+import secrets
 import shutil
 import signal
 import time
@@ -46,10 +48,12 @@ from ..domain.jobs.spec import JobSpec
 from ..domain.jobs.states import TERMINAL, JobState
 from . import launchers
 from .local_proc import group_members, kill_group, read_json, spawn, write
-from .base import BackendJob, BackendStatus, LogChunk, ProjectAccount, Stream, Usage
+from .local_usage import aggregate as _aggregate, job_usage
+from .base import BackendJob, BackendStatus, LogChunk, ProjectAccount, Stream, Usage, cd_line
 from .slurm.script import BatchContext, command_line, environment
 
 _ID_RE = re.compile(r"^local-[0-9]+$")
+LOW_NICE = 19  # niceness of a low-priority account's tasks
 _PASSED_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "USER", "LOGNAME", "SHELL", "TMPDIR", "TZ")
 
 
@@ -72,7 +76,7 @@ class LocalBackend:
 
     def __init__(self, root: Path | str, gpu_slots: int = 0, *, clock: Callable[[], float] = time.time,
                  minute_seconds: float = 60.0, kill_grace_seconds: float = 30.0,
-                 start_grace_seconds: float = 30.0) -> None:
+                 start_grace_seconds: float = 10.0) -> None:
         self.root = Path(root)
         self.gpu_slots = gpu_slots
         self.clock = clock
@@ -129,7 +133,7 @@ class LocalBackend:
             run = command_line(spec, job.job_dir, multi_node_wrapper=False)
         body = ["#!/bin/bash", f"# aifactory local backend, job {job.job_id}", "set -euo pipefail",
                 *environment(spec, ctx, task_index='"${AIF_TASK_INDEX:-0}"'),
-                f"cd {shlex.quote(spec.workdir or job.job_dir)}", run]
+                cd_line(spec.workdir, job.job_dir), run]
         return "\n".join(body) + "\n"
 
     def submit(self, job: BackendJob) -> str:
@@ -151,15 +155,25 @@ class LocalBackend:
                     "name": spec.name, "indices": list(spec.array.indices) if spec.array else [0],
                     "max_parallel": spec.array.max_parallel if spec.array else None,
                     "gpus": spec.resources.gpus_per_node, "time_minutes": spec.resources.time_minutes,
-                    "submitted_at": self.clock()}
+                    "account": job.account, "submitted_at": self.clock()}
             write(d / "job.json", json.dumps(meta, indent=1))
             write(d / "state.json", json.dumps({"state": JobState.QUEUED.value}))
             write(self.root / "active" / backend_id, "")
             digest = hashlib.sha256(job.comment.encode()).hexdigest()
             write(self.root / "by-comment" / digest, backend_id)
             write(self.root / "jobs" / backend_id, job.job_dir)  # the commit point
-        self.poll()
+            new = self._job(backend_id)
+            assert new is not None
+            if spec.resources.gpus_per_node == 0:
+                self._start_gpuless(new)  # nothing to wait for: no scan of the other jobs
+            else:
+                self._poll_locked()  # GPUs: first come, first served, decided over all queued jobs
         return backend_id
+
+    def _start_gpuless(self, job: _Job) -> None:
+        now = self.clock()
+        for i in job.indices[: job.meta.get("max_parallel") or len(job.indices)]:
+            self._start(job, i, [], now)
 
     # ------------------------------------------------------------ the reconciler's tick
 
@@ -183,7 +197,8 @@ class LocalBackend:
                     write(job.f(f"final-{i}.json"), json.dumps({"state": "cancelled", "exit_code": None,
                                                                   "ended_at": None}))
         gpu_blocked = False  # first come, first served for GPUs: a big task is not starved by small ones
-        for job in jobs:
+        low = self._low_accounts()
+        for job in sorted(jobs, key=lambda j: j.meta.get("account") in low):  # stable: low-priority ones last
             if job.f("cancel").exists():
                 continue
             states = {i: self._state(job, i) for i in job.indices}
@@ -218,11 +233,14 @@ class LocalBackend:
         return env
 
     def _start(self, job: _Job, i: int, slots: list[int], now: float) -> bool:
-        if not write(job.f(f"started-{i}"), json.dumps({"started_at": now, "slots": slots}), exclusive=True):
+        token = secrets.token_hex(8)
+        low = job.meta.get("account") in self._low_accounts()
+        started = {"started_at": now, "slots": slots, "token": token, "low_priority": low}
+        if not write(job.f(f"started-{i}"), json.dumps(started), exclusive=True):
             return False
         env = self._env() | {"AIF_TASK_INDEX": str(i), "CUDA_VISIBLE_DEVICES": ",".join(map(str, slots))}
         try:
-            pid = spawn(job.dir, i, env)
+            pid = spawn(job.dir, i, token, env, LOW_NICE if low else 0)
         except OSError as exc:  # e.g. the job folder vanished: the task fails, it is not retried
             write(job.f(f"final-{i}.json"), json.dumps({"state": "failed", "exit_code": None, "ended_at": now,
                                                          "reason": f"could not start: {exc}"}))
@@ -254,6 +272,8 @@ class LocalBackend:
         members = group_members(pid, str(job.dir)) if pid is not None else []
         code = self._exit_code(job, i)  # read after the members: a wrapper gone has written its code
         starting = pid is None and now - started.get("started_at", now) < self.start_grace_seconds
+        if pid is None and code is None and not starting and kill is None:
+            return self._requeue(job, i)
         if (code is None or kill is not None) and (members or starting):  # a killed task: until all are gone
             if kill is None and now - started.get("started_at", now) > job.meta["time_minutes"] * self.minute_seconds:
                 self._signal(job, i, "timeout", now)
@@ -274,6 +294,17 @@ class LocalBackend:
         write(job.f(f"final-{i}.json"), json.dumps({"state": final.value, "exit_code": code, "ended_at": ended,
                                                      "reason": reason}))
         return final
+
+    def _requeue(self, job: _Job, i: int) -> JobState:
+        """A task marked started whose wrapper never wrote its pid never ran (the server died between the two,
+        or was killed with its process group before the child left it): queue it again, once. A late wrapper
+        finds its token gone from ``started-i`` and runs nothing."""
+        if not write(job.f(f"requeued-{i}"), "", exclusive=True):
+            write(job.f(f"final-{i}.json"), json.dumps({"state": "failed", "exit_code": None, "ended_at": None,
+                                                         "reason": "the task could not be started"}))
+            return JobState.FAILED
+        job.f(f"started-{i}").unlink(missing_ok=True)
+        return JobState.QUEUED
 
     def _exit_code(self, job: _Job, i: int) -> int | None:
         try:
@@ -340,28 +371,8 @@ class LocalBackend:
 
     def usage(self, ids: Sequence[str]) -> dict[str, Usage]:
         """Measured wall time (summed over tasks) and the GPUs each task held; nodes is always 1."""
-        now = self.clock()
-        out: dict[str, Usage] = {}
-        for backend_id in ids:
-            job = self._job(backend_id)
-            if job is None:
-                continue
-            elapsed, starts, ends, running = 0.0, [], [], False
-            for i in job.indices:
-                started = read_json(job.f(f"started-{i}"))
-                if not started:
-                    continue
-                final = read_json(job.f(f"final-{i}.json")) or {}
-                end = final.get("ended_at")
-                running = running or end is None
-                starts.append(started["started_at"])
-                ends.append(end)
-                elapsed += max(0.0, (end if end is not None else now) - started["started_at"])
-            out[backend_id] = Usage(
-                elapsed_seconds=round(elapsed), gpus=int(job.meta["gpus"]), nodes=1,
-                started_at=min(starts) if starts else None,
-                ended_at=None if running or not ends else max(e for e in ends if e is not None))
-        return out
+        jobs = {backend_id: self._job(backend_id) for backend_id in ids}
+        return {backend_id: job_usage(job.dir, job.meta, self.clock()) for backend_id, job in jobs.items() if job}
 
     def find_by_comment(self, comment: str) -> str | None:
         digest = hashlib.sha256(comment.encode()).hexdigest()
@@ -375,14 +386,16 @@ class LocalBackend:
     def ensure_project(self, account: ProjectAccount) -> None:
         """Nothing to provision: the local executor has no accounts."""
 
+    def set_low_priority(self, account: str, low: bool) -> None:
+        """A marker per account: its queued tasks start after all others, under nice 19 (running ones stay)."""
+        marker = self.root / "low-priority" / hashlib.sha256(account.encode()).hexdigest()
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        if low:
+            write(marker, account)
+        else:
+            marker.unlink(missing_ok=True)
 
-def _aggregate(tasks: dict[int, JobState]) -> JobState:
-    states = set(tasks.values())
-    if states <= TERMINAL:
-        for state in (JobState.CANCELLED, JobState.FAILED, JobState.TIMEOUT):
-            if state in states:
-                return state
-        return JobState.COMPLETED
-    if JobState.RUNNING in states or states & TERMINAL:
-        return JobState.RUNNING  # some task started: never back to queued
-    return JobState.QUEUED
+    def _low_accounts(self) -> set[str]:
+        folder = self.root / "low-priority"
+        return {p.read_text() for p in folder.iterdir() if not p.name.startswith(".")} if folder.is_dir() else set()
+

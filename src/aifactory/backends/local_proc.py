@@ -7,13 +7,15 @@ import json
 import os
 import signal
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-# $1 job dir, $2 task index. The trap lets bash outlive a SIGTERM long enough to record the exit code
-# (a trap handler, unlike an ignored signal, is not inherited by the command).
+# $1 job dir, $2 task index, $3 the start token. The trap lets bash outlive a SIGTERM long enough to record the
+# exit code (a trap handler, unlike an ignored signal, is not inherited by the command). A wrapper whose token is
+# no longer in ``started-i`` (its start was given up and the task queued again) runs nothing.
 WRAPPER = """trap 'true' TERM
+grep -qF -- "$3" "$1/started-$2" 2>/dev/null || exit 0
 printf '%s\\n' "$$" > "$1/pid-$2.w" && mv -f "$1/pid-$2.w" "$1/pid-$2"
 bash "$1/launch.sh"; code=$?
 printf '%s\\n' "$code" > "$1/exit-$2.w" && mv -f "$1/exit-$2.w" "$1/exit-$2"
@@ -21,10 +23,13 @@ printf '%s\\n' "$code" > "$1/exit-$2.w" && mv -f "$1/exit-$2.w" "$1/exit-$2"
 _CHILDREN: dict[int, subprocess.Popen[bytes]] = {}  # started by this process; polled only to reap zombies
 
 
-def spawn(job_dir: Path, index: int, env: dict[str, str]) -> int:
-    """Start task ``index`` detached (own session and process group); its pid is the group id."""
+def spawn(job_dir: Path, index: int, token: str, env: dict[str, str], nice: int = 0) -> int:
+    """Start task ``index`` detached (own session and process group); its pid is the group id. ``nice`` > 0:
+    the wrapper (and so the task) runs under ``nice -n`` (nice execs bash: the pid stays the same)."""
+    prefix = ["nice", "-n", str(int(nice))] if nice else []
     with open(job_dir / f"stdout-{index}.log", "ab") as out, open(job_dir / f"stderr-{index}.log", "ab") as err:
-        proc = subprocess.Popen(["bash", "-c", WRAPPER, "aif-task", str(job_dir), str(index)], cwd=job_dir,
+        proc = subprocess.Popen([*prefix, "bash", "-c", WRAPPER, "aif-task", str(job_dir), str(index), token],
+                                cwd=job_dir,
                                 env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=err, start_new_session=True)
     _CHILDREN[proc.pid] = proc
     return proc.pid
@@ -70,7 +75,6 @@ def group_members(pgid: int, job_dir: str) -> list[int]:
             return [pgid]
         except (ProcessLookupError, PermissionError):
             return []
-    marker_argv, marker_env = os.fsencode(job_dir), b"AIF_JOB_DIR=" + os.fsencode(job_dir)
     members = []
     for pid in _candidates(pgid):
         proc = Path(f"/proc/{pid}")
@@ -78,8 +82,7 @@ def group_members(pgid: int, job_dir: str) -> list[int]:
             fields = (proc / "stat").read_text().rpartition(")")[2].split()
             if fields[0] in ("Z", "X") or int(fields[2]) != pgid:
                 continue
-            ours = marker_argv in (proc / "cmdline").read_bytes().split(b"\0")
-            ours = ours or marker_env in (proc / "environ").read_bytes().split(b"\0")
+            ours = is_ours((proc / "cmdline").read_bytes(), (proc / "environ").read_bytes, job_dir)
         except (OSError, IndexError, ValueError):
             continue
         if ours:
@@ -87,6 +90,16 @@ def group_members(pgid: int, job_dir: str) -> list[int]:
             if pid == pgid:
                 return members  # the wrapper lives: enough to know, no full scan
     return members
+
+
+def is_ours(cmdline: bytes, environ: Callable[[], bytes], job_dir: str) -> bool:
+    """A process of the task's group is the task's when its argv names the job dir (the wrapper) or its
+    environment holds ``AIF_JOB_DIR=<job dir>``. An empty argv is a process inside execve (Popen returns, and
+    the server polls, while the kernel is still setting up the new program): the wrapper a moment after its
+    start. It counts, or a task would be settled as gone while it starts."""
+    if not cmdline or os.fsencode(job_dir) in cmdline.split(b"\0"):
+        return True
+    return b"AIF_JOB_DIR=" + os.fsencode(job_dir) in environ().split(b"\0")
 
 
 def _candidates(pgid: int) -> Iterator[int]:

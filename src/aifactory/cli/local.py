@@ -106,7 +106,8 @@ def serve(host: Host = "127.0.0.1", port: Port = 8000) -> None:
     settings = local_settings()
     migrate(settings)
     typer.echo(f"aifactory API on http://{host}:{port}/api/v1 (docs: /api/v1/docs); "
-               f"database {shown_url(settings.resolved_database_url)}", err=True)
+               f"database {shown_url(settings.resolved_database_url)}; jobs on the {settings.backend} backend "
+               f"(reconciled every {settings.reconcile_seconds:g}s)", err=True)
     run_server(settings, host, port)
 
 

@@ -10,7 +10,9 @@ from typer.core import TyperGroup
 
 from .. import __version__
 from ..client import ApiError, AuthError, TransportError
-from . import audit, auth, calls, local, orgs, projects, proposals, reviews, sites, tokens, users
+from . import audit, auth, calls, catalog, jobs, local, notifications, orgs, projects, proposals, reviews, sites, tokens, users
+from . import ledger  # noqa: F401 - adds its commands to `allocations` and `admin`
+from . import reports, usage
 from .output import error
 from .state import CliError, current, invocation
 
@@ -76,10 +78,12 @@ def main(json_output: Annotated[bool, typer.Option(JSON_FLAG, help="print the AP
 
 for name, command in [("login", auth.login), ("logout", auth.logout), ("whoami", auth.whoami),
                       ("register", auth.register), ("decide", reviews.decide), ("audit", audit.audit),
-                      ("serve", local.serve), ("demo", local.demo)]:
+                      ("serve", local.serve), ("demo", local.demo), ("submit", jobs.submit), ("logs", jobs.logs)]:
     app.command(name)(command)
 
 for name, sub in [("orgs", orgs.app), ("users", users.app), ("tokens", tokens.app), ("sites", sites.app),
                   ("calls", calls.app), ("proposals", proposals.app), ("reviews", reviews.app),
-                  ("projects", projects.app), ("allocations", projects.allocations_app), ("admin", local.admin_app)]:
+                  ("projects", projects.app), ("allocations", projects.allocations_app), ("jobs", jobs.app),
+                  ("notifications", notifications.app), ("report", reports.app), ("admin", local.admin_app),
+                  ("usage", usage.app), ("catalog", catalog.app), ("templates", catalog.templates_app)]:
     app.add_typer(sub, name=name)

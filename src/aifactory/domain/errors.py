@@ -58,3 +58,10 @@ class Conflict(DomainError):
 
     status = 409
     title = "Conflict"
+
+
+class Unavailable(DomainError):
+    """A collaborator (scheduler, backend) does not answer right now; retrying later may work."""
+
+    status = 503
+    title = "Service unavailable"

@@ -8,6 +8,7 @@ from datetime import date, datetime
 
 from .enums import AllocationStatus, ProjectRole
 from .errors import Forbidden
+from .ledger import Balance
 
 
 @dataclass(eq=False, kw_only=True)
@@ -27,7 +28,17 @@ class Allocation:
     end_date: date
     status: AllocationStatus = AllocationStatus.ACTIVE
     created_at: datetime
+    # the ledger's running sums (billing GPU-seconds), updated with every entry in the same transaction
+    granted_seconds: int = 0
+    charged_seconds: int = 0
+    reserved_seconds: int = 0
+    status_reason: str = ""
+    low_priority: bool = False  # soft enforcement: this month's quota is overdrawn
     id: int | None = None
+
+    @property
+    def balance(self) -> Balance:
+        return Balance(self.granted_seconds, self.charged_seconds, self.reserved_seconds)
 
     def effective_status(self, today: date) -> AllocationStatus:
         """Expiry follows from the dates; suspension and exhaustion are stored."""

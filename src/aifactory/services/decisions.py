@@ -10,6 +10,7 @@ from ..domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ..domain.projects import Allocation, Project, ProjectMember, slurm_account_name
 from ..domain.proposals import Action, Proposal, check_award, transition
 from ..domain.reviews import Review, ReviewAssignment, check_no_conflict, validate_scores
+from . import ledger
 from .audit import record, snapshot
 from .context import Actor, found
 from .ports import Clock, UnitOfWork
@@ -117,6 +118,7 @@ def accept(uow: UnitOfWork, clock: Clock, actor: Actor | None, p: Proposal, *, a
                        end_date=add_months(start, p.duration_months) - timedelta(days=1), created_at=now)
     project.allocations.append(alloc)
     uow.flush()
+    ledger.grant(uow, clock, alloc, project.id, actor.id if actor else None)
     record(uow, clock, actor, "allocation.created", alloc, None, snapshot(alloc))
     return project
 

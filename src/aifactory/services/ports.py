@@ -46,6 +46,9 @@ class UnitOfWork(Protocol):
     allocations: Any
     audit: Any
     jobs: Any
+    ledger: Any
+    notifications: Any
+    catalog: Any
 
     def __enter__(self) -> "UnitOfWork": ...
     def __exit__(self, *exc: object) -> None: ...

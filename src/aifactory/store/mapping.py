@@ -6,7 +6,10 @@ from sqlalchemy.orm import registry, relationship
 
 from ..domain.audit import AuditEvent
 from ..domain.calls import Call
+from ..domain.catalog import CatalogItem, CatalogLink
 from ..domain.jobs.model import Job, JobEvent
+from ..domain.ledger import LedgerEntry
+from ..domain.notifications import Notification
 from ..domain.identity import ApiToken, Organization, User
 from ..domain.projects import Allocation, Project, ProjectMember
 from ..domain.proposals import Proposal, ProposalPartner
@@ -49,6 +52,11 @@ def map_entities() -> None:
     m(AuditEvent, t.audit_events)
     m(JobEvent, t.job_events)
     m(Job, t.jobs, properties={
-        "events": relationship(JobEvent, cascade="all, delete-orphan", order_by=t.job_events.c.id),
+        "events": relationship(JobEvent, cascade="all, delete-orphan", order_by=t.job_events.c.id,
+                               lazy="selectin"),
     })
+    m(LedgerEntry, t.ledger_entries)
+    m(Notification, t.notifications)
+    m(CatalogItem, t.catalog_items)
+    m(CatalogLink, t.catalog_links)
     _mapped = True

@@ -23,6 +23,13 @@ from ..domain.sites import Resource, Site
 T = TypeVar("T")
 
 
+def in_scope(stmt: Select[Any], project_id: Any, scope: ProjectScope) -> Select[Any]:
+    """``stmt`` limited to the projects ``scope`` sees (``project_id``: the column naming the row's project)."""
+    if scope.everything:
+        return stmt
+    return stmt.where(project_id.in_(select(ProjectMember.project_id).where(ProjectMember.user_id == scope.member_id)))
+
+
 class Repository(Generic[T]):
     entity: type[T]
 
@@ -195,11 +202,7 @@ class ProjectRepository(Repository[Project]):
         return self.session.scalar(select(Project).where(Project.proposal_id == proposal_id))
 
     def list(self, page: PageRequest, scope: ProjectScope) -> Page[Project]:
-        stmt = select(Project).order_by(Project.id)
-        if not scope.everything:
-            stmt = stmt.where(Project.id.in_(select(ProjectMember.project_id)
-                                             .where(ProjectMember.user_id == scope.member_id)))
-        return self._page(stmt, page)
+        return self._page(in_scope(select(Project).order_by(Project.id), Project.id, scope), page)
 
     def next_id_hint(self) -> int:
         return (self.session.scalar(select(func.max(Project.id))) or 0) + 1
@@ -208,11 +211,11 @@ class ProjectRepository(Repository[Project]):
 class AllocationRepository(Repository[Allocation]):
     entity = Allocation
 
+    def all(self) -> list[Allocation]:
+        return list(self.session.scalars(select(Allocation).order_by(Allocation.id)))
+
     def list(self, page: PageRequest, scope: ProjectScope, *, project_id: int | None = None) -> Page[Allocation]:
-        stmt = select(Allocation).order_by(Allocation.id)
-        if not scope.everything:
-            stmt = stmt.where(Allocation.project_id.in_(select(ProjectMember.project_id)
-                                                        .where(ProjectMember.user_id == scope.member_id)))
+        stmt = in_scope(select(Allocation).order_by(Allocation.id), Allocation.project_id, scope)
         if project_id is not None:
             stmt = stmt.where(Allocation.project_id == project_id)
         return self._page(stmt, page)
@@ -249,12 +252,20 @@ class JobRepository(Repository[Job]):
             stmt = stmt.where(Job.backend == backend)
         return list(self.session.scalars(stmt))
 
+    def unsettled(self, backend: str, limit: int = 500) -> list[Job]:
+        """Finished jobs not yet charged in the ledger."""
+        return list(self.session.scalars(select(Job).where(Job.backend == backend, Job.state.in_(TERMINAL),
+                                                           Job.settled_at.is_(None)).order_by(Job.id).limit(limit)))
+
+    def with_entries_or_settled(self) -> list[Job]:
+        from ..domain.ledger import LedgerEntry
+
+        has_entries = select(LedgerEntry.job_id).where(LedgerEntry.job_id.is_not(None))
+        return list(self.session.scalars(select(Job).where(Job.settled_at.is_not(None) | Job.id.in_(has_entries))))
+
     def list(self, page: PageRequest, scope: ProjectScope, *, project_id: int | None = None,
              state: str | None = None) -> Page[Job]:
-        stmt = select(Job).order_by(Job.id.desc())
-        if not scope.everything:
-            stmt = stmt.where(Job.project_id.in_(select(ProjectMember.project_id)
-                                                 .where(ProjectMember.user_id == scope.member_id)))
+        stmt = in_scope(select(Job).order_by(Job.id.desc()), Job.project_id, scope)
         if project_id is not None:
             stmt = stmt.where(Job.project_id == project_id)
         if state is not None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import (JSON, Boolean, Column, Date, Float, ForeignKey, Index, Integer, MetaData, String,
-                        Table, Text, UniqueConstraint)
+from sqlalchemy import (JSON, BigInteger, Boolean, Column, Date, Float, ForeignKey, Index, Integer, MetaData,
+                        String, Table, Text, UniqueConstraint, false, text)
 
+from ..domain.catalog import CatalogKind, Relation, Visibility
 from ..domain.jobs.states import JobState
+from ..domain.ledger import EntryKind
 from ..domain.enums import (AccessMode, AllocationStatus, ApplicationField, Enforcement, OrgKind, ProjectRole,
                             ProposalStatus, RiskCategory)
 from .types import StrEnumType, UTCDateTime
@@ -193,6 +195,12 @@ allocations = Table(
     Column("end_date", Date, nullable=False),
     Column("status", StrEnumType(AllocationStatus), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    # the ledger's running sums, kept in the same transaction as its entries (check-ledger proves them)
+    Column("granted_seconds", BigInteger, nullable=False, server_default="0"),
+    Column("charged_seconds", BigInteger, nullable=False, server_default="0"),
+    Column("reserved_seconds", BigInteger, nullable=False, server_default="0"),
+    Column("status_reason", Text, nullable=False, server_default=text("''")),
+    Column("low_priority", Boolean, nullable=False, server_default=false()),  # soft policy: quota overdrawn
 )
 
 audit_events = Table(
@@ -217,6 +225,7 @@ jobs = Table(
     Column("spec", JSON, nullable=False),
     Column("backend", String(32), nullable=False),
     Column("tasks", Integer, nullable=False),
+    Column("reserved_gpu_seconds", Integer, nullable=False, server_default="0"),
     Column("state", StrEnumType(JobState), nullable=False, index=True),
     Column("backend_id", String(64), nullable=True, index=True),
     Column("exit_code", Integer, nullable=True),
@@ -228,7 +237,9 @@ jobs = Table(
     Column("submitted_at", UTCDateTime, nullable=True),
     Column("started_at", UTCDateTime, nullable=True),
     Column("finished_at", UTCDateTime, nullable=True),
+    Column("settled_at", UTCDateTime, nullable=True),  # charged and released in the ledger
     UniqueConstraint("project_id", "idempotency_key", name="uq_jobs_project_idempotency_key"),
+    Index("ix_jobs_allocation_state", "allocation_id", "state"),
 )
 
 job_events = Table(
@@ -237,4 +248,84 @@ job_events = Table(
     Column("at", UTCDateTime, nullable=False),
     Column("state", StrEnumType(JobState), nullable=False),
     Column("detail", Text, nullable=False),
+)
+
+ledger_entries = Table(
+    "ledger_entries", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("allocation_id", ForeignKey("allocations.id"), nullable=True, index=True),
+    Column("project_id", ForeignKey("projects.id"), nullable=True),
+    Column("resource_id", ForeignKey("resources.id"), nullable=True),
+    Column("kind", StrEnumType(EntryKind), nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("gpu_seconds", BigInteger, nullable=False),
+    Column("job_id", ForeignKey("jobs.id"), nullable=True, index=True),
+    Column("source", String(32), nullable=False),
+    Column("external_id", String(128), nullable=True),
+    Column("scenario", String(64), nullable=True),
+    Column("usage_start", UTCDateTime, nullable=True),
+    Column("usage_end", UTCDateTime, nullable=True),
+    Column("period", String(7), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor_id", ForeignKey("users.id"), nullable=True),
+    Column("reason", Text, nullable=False),
+    Column("key", String(200), nullable=False, unique=True),
+    Index("ix_ledger_entries_report", "scenario", "kind", "period"),
+)
+
+notifications = Table(
+    "notifications", metadata, _id(),
+    Column("allocation_id", ForeignKey("allocations.id"), nullable=False, index=True),
+    Column("project_id", ForeignKey("projects.id"), nullable=False, index=True),
+    Column("event", String(32), nullable=False),  # threshold-50 | threshold-80 | threshold-95 | expired | ...
+    Column("message", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("webhook_state", String(16), nullable=False),  # pending | delivered | failed | off
+    Column("email_state", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("last_error", Text, nullable=False, server_default=text("''")),
+    Column("delivered_at", UTCDateTime, nullable=True),
+    UniqueConstraint("allocation_id", "event", name="uq_notifications_allocation_event"),
+)
+
+usage_imports = Table(
+    "usage_imports", metadata, _id(),
+    Column("source", String(32), nullable=False),  # swf | alibaba
+    Column("path", Text, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("scenario", String(64), nullable=False),
+    Column("state", String(16), nullable=False),  # running | done
+    Column("position", BigInteger, nullable=False),  # checkpoint: records consumed so far (resumable)
+    Column("imported", BigInteger, nullable=False),
+    Column("skipped", JSON, nullable=False),  # reason -> count
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime, nullable=True),
+    UniqueConstraint("sha256", "scenario", name="uq_usage_imports_sha256_scenario"),
+)
+
+catalog_items = Table(
+    "catalog_items", metadata, _id(),
+    Column("kind", StrEnumType(CatalogKind), nullable=False, index=True),
+    Column("slug", String(64), nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("body", Text, nullable=False),  # markdown
+    Column("owner_organization_id", ForeignKey("organizations.id"), nullable=True, index=True),  # None: built in
+    Column("visibility", StrEnumType(Visibility), nullable=False),
+    Column("tags", JSON, nullable=False),
+    Column("details", JSON, nullable=False),  # per kind (see domain.catalog)
+    Column("job_id", ForeignKey("jobs.id"), nullable=True, index=True),  # the job that produced it
+    Column("created_by", ForeignKey("users.id"), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("kind", "slug", name="uq_catalog_items_kind_slug"),
+)
+
+catalog_links = Table(  # provenance: dataset -used-in-> job <-produced-by- model -trained-on-> dataset
+    "catalog_links", metadata, _id(),
+    Column("from_item_id", ForeignKey("catalog_items.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("relation", StrEnumType(Relation), nullable=False),
+    Column("to_item_id", ForeignKey("catalog_items.id", ondelete="CASCADE"), nullable=True, index=True),
+    Column("job_id", ForeignKey("jobs.id"), nullable=True, index=True),
+    Column("created_at", UTCDateTime, nullable=False),
 )

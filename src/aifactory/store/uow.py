@@ -6,6 +6,8 @@ from types import TracebackType
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from . import catalog_repo as cr
+from . import ledger_repo as lr
 from . import repositories as r
 from .engine import WRITE_OPTION
 
@@ -35,6 +37,9 @@ class SqlUnitOfWork:
         self.allocations = r.AllocationRepository(s)
         self.audit = r.AuditRepository(s)
         self.jobs = r.JobRepository(s)
+        self.ledger = lr.LedgerRepository(s)
+        self.notifications = lr.NotificationRepository(s)
+        self.catalog = cr.CatalogRepository(s)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

@@ -14,9 +14,10 @@ from typing import ClassVar
 
 from ...domain.errors import InvalidInput
 from ...domain.jobs.states import TERMINAL, JobState
-from ..base import BackendJob, BackendStatus, CommandError, CommandRunner, LogChunk, ProjectAccount, Stream, Usage, \
-    run_command
+from ..base import BackendJob, BackendStatus, CommandError, CommandRunner, ExternalUsage, LogChunk, ProjectAccount, \
+    Stream, Usage, run_command
 from ..launchers import APPTAINER
+from .accounting import SlurmAccounting
 from .client import AccountingRecord, QueueRecord, SlurmClient
 from .script import BatchContext, render_sbatch
 from .states import translate
@@ -45,6 +46,7 @@ class SlurmBackend:
 
     def __init__(self, runner: CommandRunner = run_command, *, cluster: str | None = None):
         self.client = SlurmClient(runner, cluster=cluster)
+        self.accounting = SlurmAccounting(runner, cluster=cluster)
         self.cluster = cluster
 
     @staticmethod
@@ -201,6 +203,20 @@ class SlurmBackend:
         self.client.add_account(account.account)
         for user in account.users:
             self.client.add_user(user, account.account)
+
+    # ------------------------------------------------------------ the ledger's accounting calls (accounting.py)
+
+    def finished_jobs(self, accounts: Sequence[str], since: float) -> list[ExternalUsage]:
+        return self.accounting.finished_jobs(accounts, since)
+
+    def set_budget_limit(self, account: str, gpu_minutes: int | None) -> None:
+        self.accounting.set_budget_limit(account, gpu_minutes)
+
+    def account_gpu_minutes_used(self, account: str) -> int:
+        return self.accounting.account_gpu_minutes_used(account)
+
+    def set_low_priority(self, account: str, low: bool) -> None:
+        self.accounting.set_low_priority(account, low)
 
 
 __all__ = ["SlurmBackend"]

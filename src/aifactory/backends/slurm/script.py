@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from ...domain.jobs.spec import JobSpec
 from .. import launchers
+from ..base import cd_line
 
 _SAFE_DIRECTIVE = re.compile(r"^[A-Za-z0-9._%/@:+=,-]+$")
 
@@ -115,7 +116,7 @@ def render_sbatch(spec: JobSpec, ctx: BatchContext) -> str:
         *directives(spec, ctx),
         "set -euo pipefail",
         *environment(spec, ctx),
-        f"cd {shlex.quote(spec.workdir or ctx.job_dir)}",
+        cd_line(spec.workdir, ctx.job_dir),
         command_line(spec, ctx.job_dir),
     ]
     return "\n".join(body) + "\n"

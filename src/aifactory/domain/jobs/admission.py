@@ -6,19 +6,23 @@ from datetime import date
 
 from ..enums import AllocationStatus
 from ..errors import FieldError, InvalidInput
+from ..ledger import billed_seconds, billing_rate, gpu_hours
 from ..projects import Allocation
 from ..sites import Resource
 from .spec import JobSpec
 
 
-def worst_case_gpu_hours(spec: JobSpec) -> float:
-    """GPUs × nodes × time limit × tasks: what a job could consume at most (the ledger's reservation)."""
+def worst_case_billing(spec: JobSpec, resource: Resource) -> int:
+    """A job's reservation in billing GPU-seconds: every task runs to its time limit on all its nodes."""
     r = spec.resources
-    return r.nodes * r.gpus_per_node * (r.time_minutes / 60) * spec.tasks
+    rate = billing_rate(resource, gpus=r.gpus_per_node, cpus=r.cpus_per_task, memory_mb=r.memory_mb)
+    return billed_seconds(rate, r.nodes, r.time_minutes * 60) * spec.tasks
 
 
 def check_admission(spec: JobSpec, *, resource: Resource, max_wall_hours: int, allocation: Allocation,
-                    used_gpu_hours: float, today: date) -> None:
+                    today: date, need_seconds: int, enforce_budget: bool = True) -> None:
+    """Everything a job must satisfy to be admitted, all problems at once. The budget check (hard
+    enforcement) compares the job's worst case with the allocation's balance, so the caller locks it."""
     r = spec.resources
     errs: list[FieldError] = []
     if r.gpus_per_node > resource.gpus_per_node:
@@ -40,9 +44,9 @@ def check_admission(spec: JobSpec, *, resource: Resource, max_wall_hours: int, a
                                + (" (it starts on " + allocation.start_date.isoformat() + ")"
                                   if today < allocation.start_date else "")))
     else:
-        need, left = worst_case_gpu_hours(spec), allocation.gpu_hours - used_gpu_hours
-        if need > left:
-            errs.append(FieldError("resources", f"the job may use {need:,.1f} GPU-hours; the allocation has "
-                                                f"{max(left, 0):,.1f} left"))
+        left = allocation.balance.available
+        if enforce_budget and need_seconds > left:
+            errs.append(FieldError("resources", f"the job may use {gpu_hours(need_seconds):,.1f} GPU-hours (its "
+                                                f"worst case); the allocation has {gpu_hours(max(left, 0)):,.1f} left"))
     if errs:
         raise InvalidInput(f"the job cannot run: {errs[0].field}: {errs[0].message}", errs)

@@ -30,6 +30,7 @@ class Job:
     spec: dict[str, Any]  # the document as the user gave it (validated), for display and resubmission
     backend: str
     tasks: int = 1
+    reserved_gpu_seconds: int = 0  # the worst case (GPUs x nodes x time limit x tasks), while the job is open
     state: JobState = JobState.PENDING
     backend_id: str | None = None
     exit_code: int | None = None
@@ -41,6 +42,7 @@ class Job:
     submitted_at: datetime | None = None
     started_at: datetime | None = None
     finished_at: datetime | None = None
+    settled_at: datetime | None = None  # charged and released in the ledger
     events: list[JobEvent] = field(default_factory=list)
     id: int | None = None
 
@@ -66,5 +68,7 @@ class Job:
         return True
 
 
-def job_comment(site: str, job_id: int) -> str:
-    return f"aif:{site}:{job_id}"
+def job_comment(site: str, job_id: int, nonce: str) -> str:
+    """The mark written into the backend's job. The nonce (random, stored with the job) keeps two factories
+    or two databases that share one Slurm cluster from ever taking each other's jobs for their own."""
+    return f"aif:{site}:{job_id}:{nonce}"

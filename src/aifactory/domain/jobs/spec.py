@@ -60,7 +60,8 @@ JOB_SPEC_SCHEMA: dict[str, Any] = {
         "env": {"type": "object", "maxProperties": 256, "propertyNames": {"pattern": ENV_KEY_RE},
                 "additionalProperties": {"type": ["string", "number", "integer", "boolean"]}},
         "workdir": _path,
-        "outputs": {"type": "array", "maxItems": 256, "items": _path},
+        "outputs": {"type": "array", "maxItems": 256, "items": _path,
+                    "description": "artifacts to collect: paths or globs relative to the working directory"},
         "array": {
             "type": "object", "additionalProperties": False,
             "properties": {
@@ -211,9 +212,19 @@ def _array(raw: dict[str, Any]) -> ArraySpec:
 
 def _env(raw: dict[str, Any]) -> dict[str, str]:
     for key in raw:
-        if key.startswith(RESERVED_ENV):
+        if key.startswith(RESERVED_ENV) and not key.startswith("AIF_PARAM_"):  # parameters may be given
             raise InvalidInput.on(f"env.{key}", "is set by the gateway and cannot be overridden")
     return {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in raw.items()}
+
+
+def _outputs(raw: list[str]) -> tuple[str, ...]:
+    """Artifact paths: relative to the job's working directory, never out of it (globs allowed)."""
+    for i, path in enumerate(raw):
+        parts = path.replace("\\", "/").split("/")
+        if path.startswith("/") or ".." in parts:
+            raise InvalidInput.on(f"outputs.{i}", f"{path!r} must be a path inside the job's working directory "
+                                                   "(relative, without '..')")
+    return tuple(raw)
 
 
 def parse_spec(data: Any) -> JobSpec:
@@ -233,7 +244,7 @@ def parse_spec(data: Any) -> JobSpec:
         name=data["name"], project=data["project"], resource=data.get("resource"), resources=resources,
         command=tuple(data["command"]) if "command" in data else None, script=data.get("script"),
         container_image=container.get("image"), container_binds=tuple(container.get("binds", ())),
-        env=_env(data.get("env", {})), workdir=data.get("workdir"), outputs=tuple(data.get("outputs", ())),
+        env=_env(data.get("env", {})), workdir=data.get("workdir"), outputs=_outputs(data.get("outputs", [])),
         array=_array(data["array"]) if "array" in data else None, launcher=data.get("launcher", "none"),
         idempotency_key=data.get("idempotency_key"),
     )

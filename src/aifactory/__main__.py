@@ -1,0 +1,5 @@
+"""``python -m aifactory``: the CLI."""
+
+from .cli.main import app
+
+app(prog_name="aifactory")

@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import Field
+
+from ...domain.jobs.states import JobState
+from .common import Out
+
+
+class JobEventOut(Out):
+    at: datetime
+    state: JobState
+    detail: str
+
+
+class JobOut(Out):
+    id: int
+    project_id: int
+    allocation_id: int
+    resource_id: int
+    submitted_by: int
+    name: str
+    state: JobState
+    backend: str
+    backend_id: str | None
+    tasks: int
+    exit_code: int | None
+    reason: str
+    idempotency_key: str | None
+    created_at: datetime
+    submitted_at: datetime | None
+    started_at: datetime | None
+    finished_at: datetime | None
+    spec: dict[str, Any] = Field(description="the spec as submitted")
+    events: list[JobEventOut] = Field(description="every transition, oldest first")
+
+
+class ArtifactOut(Out):
+    path: str = Field(description="relative to the job's working directory; download from …/artifacts/{path}")
+    size: int
+    modified_at: datetime
+    sha256: str | None = Field(default=None, description="with ?checksums=true")

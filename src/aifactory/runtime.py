@@ -1,0 +1,107 @@
+"""The job gateway's composition root: the backend and gateway built from settings, and the reconciler
+thread that ``aifactory serve`` runs beside the API."""
+
+from __future__ import annotations
+
+import getpass
+import logging
+import os
+import threading
+from datetime import datetime, timedelta
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from .backends.base import backend_class
+from .config import Settings
+from .services import jobs, notifications
+from .services.accounting import AccountingState, accounting_pass
+from .services.ports import Clock
+
+log = logging.getLogger("aifactory.reconciler")
+
+
+def _crash() -> None:
+    """The fault the crash tests inject: die between "the backend has the job" and "its id is stored"."""
+    os._exit(137)
+
+
+def build_gateway(settings: Settings) -> jobs.Gateway:
+    """The site's backend (``AIFACTORY_BACKEND``) and the gateway around it. No I/O happens here."""
+    cls = backend_class(settings.backend)
+    if settings.backend == "local":
+        backend = cls(settings.data_dir / "local-executor", gpu_slots=settings.gpu_slots)
+    else:
+        backend = cls(cluster=settings.slurm_cluster)
+    fault = _crash if settings.fault_injection == "crash-after-backend-submit" else None
+    return jobs.Gateway(backend=backend, backend_name=settings.backend, site=settings.site,
+                        jobs_root=settings.jobs_root, submit_user=settings.slurm_submit_user or getpass.getuser(),
+                        orphan_after=timedelta(seconds=settings.orphan_after_seconds), after_backend_submit=fault)
+
+
+class Reconciler:
+    """Runs the background passes every ``interval`` seconds on a daemon thread until stopped: the job
+    reconcile (``services.jobs.reconcile``, which also settles finished jobs in the ledger), the accounting
+    pass (``services.accounting``: soft-policy priorities, scheduler limits, jobs run outside the gateway;
+    every ``accounting.interval``), allocation lifecycle notifications and their delivery.
+
+    A failing step (scheduler down, database busy, SMTP unreachable) is logged and retried at the next tick;
+    it never stops the loop nor the other steps. ``kick()`` runs a pass right away."""
+
+    def __init__(self, uow_factory: Any, clock: Clock, gateway: jobs.Gateway, interval: float, *,
+                 senders: Mapping[str, Any] | None = None, accounting: AccountingState | None = None) -> None:
+        self.uow_factory, self.clock, self.gateway, self.interval = uow_factory, clock, gateway, interval
+        self.senders = dict(senders or {})
+        self.accounting = accounting or AccountingState()
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.passes = 0
+        self.failures = 0
+        self._lifecycle_at: datetime | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="aifactory-reconciler", daemon=True)
+        self._thread.start()
+
+    def kick(self) -> None:
+        self._wake.set()
+
+    def stop(self, timeout: float = 10) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def run_once(self) -> int:
+        moves = self._step("job reconcile", lambda: jobs.reconcile(self.uow_factory, self.clock, self.gateway)) or 0
+        report = self._step("accounting",
+                            lambda: accounting_pass(self.uow_factory, self.clock, self.gateway, self.accounting))
+        if report is not None and (report.external_charged or report.external_skipped or report.limits_set):
+            log.info("accounting: %d outside job(s) charged, skipped %s, limits set %s, priorities %s",
+                     report.external_charged, report.external_skipped or "none", report.limits_set or "none",
+                     report.priorities_changed or "unchanged")
+        self._step("notifications", self._notifications)
+        self.passes += 1
+        return moves
+
+    def _notifications(self) -> None:
+        now = self.clock.now()
+        if self._lifecycle_at is None or now - self._lifecycle_at >= self.accounting.interval:
+            with self.uow_factory() as uow:  # expiry is a matter of days: not a write transaction every tick
+                notifications.note_lifecycle(uow, self.clock)
+            self._lifecycle_at = now
+        notifications.deliver_pending(self.uow_factory, self.clock, self.senders)
+
+    def _step(self, what: str, step: Callable[[], Any]) -> Any:
+        try:
+            return step()
+        except Exception:  # noqa: BLE001 - the loop must survive a bad pass; the log says why
+            self.failures += 1
+            log.exception("%s failed; retrying in %.1fs", what, self.interval)
+            return None
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.run_once()
+            self._wake.wait(self.interval)
+            self._wake.clear()

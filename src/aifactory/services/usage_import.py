@@ -1,0 +1,292 @@
+"""Import an external job trace (SWF, Alibaba) into the ledger as a what-if scenario.
+
+Every usable record becomes one ``charge`` entry with ``scenario`` set and no allocation (so it is never part
+of a real balance), charged to the project its user/group (or pod/qos) maps to. Billing GPU-seconds:
+
+* SWF: processors × run time × ``gpus_per_processor``; the default is the resource's GPUs per CPU core
+  (``gpus_per_node / cpus_per_node``: a processor-second blocks that share of a node's GPUs), × the
+  resource's GPU billing weight, rounded up. ``gpu_seconds`` is the same without the weight.
+* Alibaba: ``num_gpu`` × ``gpu_milli``/1000 × run time (scheduled → deleted), × the GPU weight, rounded up.
+
+Records that bill nothing (run time 0, no GPU) are skipped as ``zero-usage``; records no project maps to,
+with no default project, as ``unmapped``. The import is recorded in ``usage_imports`` (one row per file
+hash and scenario). Rows go in batches, each in one transaction with the checkpoint (records consumed,
+imported, skips by reason): a crash loses and duplicates nothing, a rerun resumes at the checkpoint, and
+rerunning a finished import changes nothing. ``replay_until=N`` replays the trace, each pass shifted by its
+span (first start to last end) rounded up to whole days, until N records have been consumed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from fractions import Fraction
+from pathlib import Path
+
+from sqlalchemy import Engine, insert, select, update
+
+from ..domain.errors import InvalidInput
+from ..domain.sites import Resource
+from ..store.engine import WRITE_OPTION
+from ..store.tables import usage_imports
+from ..usage import traces
+from ..usage.mapping import ProjectMap, read_mapping, resolve_mapping
+from .ports import Clock
+from .usage_rows import COLUMNS, RowMaker, Rule
+
+FORMATS = ("swf", "alibaba")
+CACHE_BYTES = 64 * 1024 * 1024  # a trace up to this size is parsed once and replayed from memory
+LINES_KEPT = 5  # line numbers kept per skip reason
+
+
+@dataclass(frozen=True)
+class ImportProgress:
+    position: int  # records consumed (the checkpoint)
+    total: int  # records this import will consume
+    imported: int
+    skipped: dict[str, int]
+    batches: int  # batches committed by this run
+
+
+@dataclass
+class ImportSummary:
+    import_id: int
+    source: str
+    scenario: str
+    sha256: str
+    state: str  # running | done
+    position: int
+    total: int
+    imported: int
+    skipped: dict[str, int]
+    skipped_lines: dict[str, list[int]] = field(default_factory=dict)  # first lines per reason (this run)
+    resumed_from: int = 0
+    already_done: bool = False
+    seconds: float = 0.0
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _engine_of(engine_or_uow_factory) -> tuple[Engine, Callable]:
+    """The engine and a unit-of-work factory, from either."""
+    from ..store.engine import make_session_factory
+    from ..store.uow import SqlUnitOfWorkFactory
+
+    if isinstance(engine_or_uow_factory, Engine):
+        return engine_or_uow_factory, SqlUnitOfWorkFactory(make_session_factory(engine_or_uow_factory))
+    return engine_or_uow_factory.session_factory.kw["bind"], engine_or_uow_factory
+
+
+def _check_args(path: Path, fmt: str, scenario: str, replay_until: int | None, batch: int) -> None:
+    if fmt not in FORMATS:
+        raise InvalidInput.on("format", f"unknown format {fmt!r} (expected one of: {', '.join(FORMATS)})")
+    if not path.is_file():
+        raise InvalidInput.on("file", f"trace file {str(path)!r} not found")
+    if not scenario.strip() or len(scenario) > 64:
+        raise InvalidInput.on("scenario", "must be 1 to 64 characters")
+    if replay_until is not None and replay_until < 1:
+        raise InvalidInput.on("replay_until", "must be a positive number of records")
+    if batch < 1:
+        raise InvalidInput.on("batch", "must be positive")
+
+
+def find_resource(uow, ref: str | int | None) -> Resource:
+    resources = uow.resources.list_all()
+    if ref is None:
+        if len(resources) == 1:
+            return resources[0]
+        names = ", ".join(r.name for r in resources) or "none defined"
+        raise InvalidInput.on("resource", f"name the resource to charge ({names})")
+    found = [r for r in resources if r.name == str(ref) or str(r.id) == str(ref)]
+    if len(found) != 1:
+        why = "is ambiguous (give its id)" if found else "not found"
+        raise InvalidInput.on("resource", f"resource {str(ref)!r} {why}")
+    return found[0]
+
+
+def billing_rule(fmt: str, resource: Resource, gpus_per_processor: Fraction | float | str | None) -> Rule:
+    weight = Fraction(resource.gpu_billing_weight).limit_denominator(1_000_000)
+    if fmt == "alibaba":
+        per_unit = Fraction(1, 1000)  # a unit is one milli-GPU-second
+    elif gpus_per_processor is not None:
+        try:
+            per_unit = Fraction(str(gpus_per_processor)).limit_denominator(1_000_000)
+        except (ValueError, ZeroDivisionError):
+            raise InvalidInput.on("gpus_per_processor", f"not a number: {gpus_per_processor!r}") from None
+        if per_unit < 0:
+            raise InvalidInput.on("gpus_per_processor", "must not be negative")
+    else:
+        per_unit = Fraction(resource.gpus_per_node, resource.cpus_per_node) if resource.cpus_per_node else Fraction(1)
+    return Rule(gpu=per_unit, billing=per_unit * weight)
+
+
+def reader_for(fmt: str, path: Path) -> Callable[[], Iterator]:
+    return (lambda: traces.read_swf(path)) if fmt == "swf" else (lambda: traces.read_alibaba(path))
+
+
+@dataclass
+class Trace:
+    """Passes over the trace's records, each one ``prepare``-d (kept in memory when the file is small, else
+    read again for every pass), and the trace's shape: records per pass, span in whole days."""
+
+    read: Callable[[], Iterator]
+    per_pass: int
+    span_days: int
+
+    @classmethod
+    def scan(cls, path: Path, read: Callable[[], Iterator], prepare: Callable[[object], object]) -> "Trace":
+        """One pass to learn the shape; it also prepares and keeps the records when the file is small."""
+        keep = path.stat().st_size <= CACHE_BYTES
+        cached: list = []
+        n, first, last = 0, None, None
+        for item in read():
+            n += 1
+            if keep:
+                cached.append(prepare(item))
+            if type(item) is not traces.Skip:
+                first = item.start if first is None else min(first, item.start)
+                last = item.start + item.runtime if last is None else max(last, item.start + item.runtime)
+        span_days = max(1, -(-((last or 0) - (first or 0)) // 86400))
+        if keep:
+            return cls(lambda: iter(cached), n, span_days)
+        return cls(lambda: map(prepare, read()), n, span_days)
+
+    def items(self, position: int, total: int) -> Iterator[tuple[int, object]]:
+        """(replay, record or skip) from record ``position`` up to ``total`` records."""
+        if self.per_pass == 0:
+            return
+        replay, offset = divmod(position, self.per_pass)
+        left = total - position
+        while left > 0:
+            for item in itertools.islice(self.read(), offset, offset + left):
+                yield replay, item
+            left -= self.per_pass - offset
+            replay, offset = replay + 1, 0
+
+
+def _start(engine: Engine, clock: Clock, fmt: str, path: Path, sha: str, scenario: str) -> dict:
+    """The import's row (created as running if new)."""
+    with engine.connect().execution_options(**{WRITE_OPTION: True}) as conn, conn.begin():
+        row = conn.execute(select(usage_imports).where(usage_imports.c.sha256 == sha,
+                                                       usage_imports.c.scenario == scenario)).mappings().first()
+        if row is None:
+            conn.execute(insert(usage_imports).values(source=fmt, path=str(path), sha256=sha, scenario=scenario,
+                                                      state="running", position=0, imported=0, skipped={},
+                                                      started_at=clock.now()))
+            row = conn.execute(select(usage_imports).where(usage_imports.c.sha256 == sha,
+                                                           usage_imports.c.scenario == scenario)).mappings().one()
+        return dict(row)
+
+
+def insert_sql(paramstyle: str, *, ignore_duplicates: bool = True) -> str:
+    """The DBAPI ``INSERT`` of :data:`COLUMNS` (``qmark`` or ``format`` parameters); a key seen before is
+    ignored (and counted as ``duplicate-key``) unless ``ignore_duplicates`` is False."""
+    marks = ", ".join(["?" if paramstyle == "qmark" else "%s"] * len(COLUMNS))
+    tail = " ON CONFLICT DO NOTHING" if ignore_duplicates else ""
+    return f"INSERT INTO ledger_entries ({', '.join(COLUMNS)}) VALUES ({marks}){tail}"
+
+
+@dataclass
+class _Run:
+    """The state of one run: checkpoint counters and what is written with each batch."""
+
+    engine: Engine
+    import_id: int
+    position: int
+    total: int
+    imported: int
+    skipped: dict[str, int]
+    lines: dict[str, list[int]] = field(default_factory=dict)
+    batches: int = 0
+
+    def skip(self, reason: str, line: int) -> None:
+        self.skipped[reason] = self.skipped.get(reason, 0) + 1
+        kept = self.lines.setdefault(reason, [])
+        if len(kept) < LINES_KEPT:
+            kept.append(line)
+
+    def commit(self, sql: str, rows: list[tuple], consumed: int, now: datetime, done: bool) -> None:
+        """The batch and the checkpoint after it, in one transaction."""
+        with self.engine.connect().execution_options(**{WRITE_OPTION: True}) as conn, conn.begin():
+            written = conn.exec_driver_sql(sql, rows).rowcount if rows else 0
+            if rows and written != len(rows):
+                self.skipped["duplicate-key"] = self.skipped.get("duplicate-key", 0) + len(rows) - written
+            values = dict(position=self.position + consumed, imported=self.imported + written,
+                          skipped=dict(self.skipped))
+            if done:
+                values.update(state="done", finished_at=now)
+            conn.execute(update(usage_imports).where(usage_imports.c.id == self.import_id).values(**values))
+        self.position += consumed
+        self.imported += written
+        self.batches += 1
+
+
+def _pump(run: _Run, trace: Trace, make: RowMaker, sql: str, batch: int, now: datetime,
+          progress: Callable[[ImportProgress], None] | None) -> None:
+    rows: list[tuple] = []
+    consumed = 0
+    build, skip_type = make.row, traces.Skip
+    for replay, item in trace.items(run.position, run.total):
+        consumed += 1
+        if type(item) is skip_type:
+            run.skip(item.reason, item.line)
+        else:
+            rows.append(build(item, replay))
+        if len(rows) >= batch:
+            run.commit(sql, rows, consumed, now, done=run.position + consumed >= run.total)
+            rows, consumed = [], 0
+            if progress:
+                progress(ImportProgress(run.position, run.total, run.imported, dict(run.skipped), run.batches))
+    if consumed or rows or run.position < run.total or not run.batches:
+        run.commit(sql, rows, consumed, now, done=True)
+        if progress:
+            progress(ImportProgress(run.position, run.total, run.imported, dict(run.skipped), run.batches))
+
+
+def import_trace(engine_or_uow_factory, clock: Clock, path: str | Path, *, fmt: str, scenario: str,
+                 mapping: str | Path | dict[str, str] | None = None, default_project: str | int | None = None,
+                 resource: str | int | None = None, replay_until: int | None = None, batch: int = 10_000,
+                 gpus_per_processor: Fraction | float | str | None = None,
+                 progress: Callable[[ImportProgress], None] | None = None) -> ImportSummary:
+    """Import (or resume importing) a trace into ``scenario``; see the module docstring."""
+    began = time.perf_counter()
+    path = Path(path)
+    _check_args(path, fmt, scenario, replay_until, batch)
+    engine, uow_factory = _engine_of(engine_or_uow_factory)
+    pairs = mapping if isinstance(mapping, dict) else read_mapping(mapping) if mapping is not None else {}
+    with uow_factory(write=False) as uow:
+        projects: ProjectMap = resolve_mapping(uow, fmt, pairs,
+                                               None if default_project is None else str(default_project))
+        res = find_resource(uow, resource)
+    rule = billing_rule(fmt, res, gpus_per_processor)
+    sha = file_sha256(path)
+    row = _start(engine, clock, fmt, path, sha, scenario)
+    summary = ImportSummary(import_id=row["id"], source=fmt, scenario=scenario, sha256=sha, state=row["state"],
+                            position=row["position"], total=row["position"], imported=row["imported"],
+                            skipped=dict(row["skipped"] or {}), resumed_from=row["position"])
+    if row["state"] == "done":
+        summary.already_done = True
+        summary.seconds = time.perf_counter() - began
+        return summary
+    now = clock.now()
+    make = RowMaker(engine.dialect.name, fmt=fmt, sha=sha, scenario=scenario, projects=projects,
+                    resource_id=res.id, rule=rule, at=now)
+    trace = Trace.scan(path, reader_for(fmt, path), make.prepare)
+    make.span_days = trace.span_days
+    total = replay_until if replay_until is not None else trace.per_pass
+    run = _Run(engine, row["id"], row["position"], max(total, row["position"]), row["imported"], summary.skipped)
+    _pump(run, trace, make, insert_sql(engine.dialect.paramstyle), batch, now, progress)
+    summary.state, summary.position, summary.total = "done", run.position, run.total
+    summary.imported, summary.skipped, summary.skipped_lines = run.imported, run.skipped, run.lines
+    summary.seconds = time.perf_counter() - began
+    return summary

@@ -1,0 +1,1 @@
+"""Showcase jobs: small, honest, self-contained demonstrations runnable on the factory."""

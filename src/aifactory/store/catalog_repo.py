@@ -1,0 +1,59 @@
+"""The catalog's repository: items (visibility scopes become WHERE clauses) and their provenance links."""
+
+from __future__ import annotations
+
+from sqlalchemy import String, cast, func, or_, select
+
+from ..domain.access import Page, PageRequest
+from ..domain.catalog import CatalogItem, CatalogKind, CatalogLink, CatalogScope, Relation, Visibility
+from .repositories import Repository
+
+
+class CatalogRepository(Repository[CatalogItem]):
+    entity = CatalogItem
+
+    def by_slug(self, kind: CatalogKind, slug: str) -> CatalogItem | None:
+        return self.session.scalar(select(CatalogItem).where(CatalogItem.kind == kind, CatalogItem.slug == slug))
+
+    def search(self, page: PageRequest, scope: CatalogScope, *, q: str | None = None,
+               kind: CatalogKind | None = None, tags: tuple[str, ...] = ()) -> Page[CatalogItem]:
+        """Visible items matching every filter; ``q`` in the title, summary or tags (case-insensitive)."""
+        stmt = select(CatalogItem).order_by(CatalogItem.kind, CatalogItem.slug)
+        if not scope.everything:
+            mine = (CatalogItem.owner_organization_id == scope.organization_id
+                    if scope.organization_id is not None else False)
+            stmt = stmt.where(or_(CatalogItem.visibility == Visibility.PUBLIC, mine))
+        if kind is not None:
+            stmt = stmt.where(CatalogItem.kind == kind)
+        tag_text = func.lower(cast(CatalogItem.tags, String))
+        for tag in tags:  # tags are stored as a JSON list of slugs: '"tag"' matches one whole tag
+            stmt = stmt.where(tag_text.contains(f'"{tag.lower()}"', autoescape=True))
+        if q:
+            needle = q.lower()
+            stmt = stmt.where(or_(func.lower(CatalogItem.title).contains(needle, autoescape=True),
+                                  func.lower(CatalogItem.summary).contains(needle, autoescape=True),
+                                  tag_text.contains(needle, autoescape=True)))
+        return self._page(stmt, page)
+
+    def add_link(self, link: CatalogLink) -> CatalogLink:
+        self.session.add(link)
+        self.session.flush()
+        return link
+
+    def links_of(self, item_id: int) -> list[CatalogLink]:
+        """Links from or to the item, oldest first."""
+        stmt = select(CatalogLink).where(or_(CatalogLink.from_item_id == item_id, CatalogLink.to_item_id == item_id))
+        return list(self.session.scalars(stmt.order_by(CatalogLink.id)))
+
+    def links_to_job(self, job_id: int, relation: Relation) -> list[CatalogLink]:
+        stmt = select(CatalogLink).where(CatalogLink.job_id == job_id, CatalogLink.relation == relation)
+        return list(self.session.scalars(stmt.order_by(CatalogLink.id)))
+
+    def find_link(self, from_item_id: int, relation: Relation, *, to_item_id: int | None = None,
+                  job_id: int | None = None) -> CatalogLink | None:
+        stmt = select(CatalogLink).where(CatalogLink.from_item_id == from_item_id, CatalogLink.relation == relation,
+                                         CatalogLink.to_item_id.is_(None) if to_item_id is None
+                                         else CatalogLink.to_item_id == to_item_id,
+                                         CatalogLink.job_id.is_(None) if job_id is None
+                                         else CatalogLink.job_id == job_id)
+        return self.session.scalar(stmt)

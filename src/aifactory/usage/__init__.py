@@ -1,0 +1,1 @@
+"""External usage records (job traces) and what reads them."""

@@ -1,0 +1,62 @@
+"""The catalog endpoints on the demo: search and show with tenant isolation, publishing, running the built-in
+``hello-gpu`` template on the real local executor and publishing its ``out.json`` with the right sha256."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from .conftest import Api, assert_problem
+from .test_jobs_api import settle
+
+
+def test_search_show_publish_and_isolation(api: Api) -> None:
+    found = api.ok("GET", "/catalog?kind=template", "anna")
+    assert "hello-gpu" in {i["slug"] for i in found["items"]}
+    hello = api.ok("GET", "/catalog/template/hello-gpu", "claire")
+    assert hello["details"]["source"] == "builtin" and hello["details"]["defaults"] == {"greeting": "hello", "repeat": 1}
+    assert hello["body"].startswith("# Hello, GPU")
+    assert_problem(api.get("/catalog"), 401)
+    body = {"kind": "dataset", "slug": "scans", "title": "Scans", "tags": ["health"], "details": {"licence": "x"}}
+    created = api.ok("POST", "/catalog", "claire", status=201, json=body)
+    assert created["visibility"] == "organization" and created["owner_organization_id"]
+    assert_problem(api.get("/catalog/dataset/scans", "anna"), 404)  # another organization's item
+    assert api.ok("GET", "/catalog?tag=health", "anna")["total"] == 0
+    assert api.ok("GET", "/catalog?tag=health", "claire")["total"] == 1
+    assert api.ok("GET", "/catalog?q=SCA", "operator")["total"] == 1
+    assert_problem(api.post("/catalog", "anna", json=body), 409, "slug")
+    bad = {**body, "slug": "Bad!", "kind": "template", "details": {"licence": 5}}
+    assert_problem(api.post("/catalog", "anna", json=bad), 422, "slug", "kind")
+    assert_problem(api.post("/catalog", "anna", json={**body, "slug": "s2", "details": {"colour": 1}}), 422,
+                   "details.colour")
+
+
+def test_run_bad_params_are_named_and_write_nothing(api: Api) -> None:
+    api.ok("GET", "/catalog", "anna")  # the templates are synced on the first catalog request
+    before = api.counts()
+    r = api.post("/templates/hello-gpu/run", "anna", json={"project": 1, "params": {"repeat": 99, "x": 1}})
+    assert_problem(r, 422, "params.repeat", "params.x")
+    assert_problem(api.post("/templates/nope/run", "anna", json={"project": 1}), 404)
+    assert_problem(api.post("/templates/hello-gpu/run", "claire", json={"project": 1}), 404)
+    assert api.counts() == before
+
+
+def test_hello_gpu_runs_and_its_output_is_published(api: Api) -> None:
+    created = api.ok("POST", "/templates/hello-gpu/run", "anna", status=201,
+                     json={"project": 1, "params": {"greeting": "moin; $(echo pwned)", "repeat": 2}})
+    assert created["spec"]["env"] == {"AIF_PARAM_greeting": "moin; $(echo pwned)", "AIF_PARAM_repeat": "2"}
+    job = settle(api, created["id"])
+    assert job["state"] == "completed", job
+    log = api.get(f"/jobs/{job['id']}/logs", "anna").text
+    assert log.splitlines()[:2] == ["moin; $(echo pwned)"] * 2 and "CUDA_VISIBLE_DEVICES=" in log
+    out = api.get(f"/jobs/{job['id']}/artifacts/out.json", "anna").content
+    assert json.loads(out)["repeat"] == 2 and json.loads(out)["gpus"] != ""
+    digest = hashlib.sha256(out).hexdigest()
+    body = {"path": "out.json", "kind": "model", "slug": "hello-model", "title": "Hello model", "sha256": digest,
+            "visibility": "public", "details": {"framework": "none"}}
+    assert_problem(api.post(f"/jobs/{job['id']}/publish", "claire", json=body), 404)
+    assert_problem(api.post(f"/jobs/{job['id']}/publish", "anna", json={**body, "sha256": "0" * 64}), 422, "sha256")
+    item = api.ok("POST", f"/jobs/{job['id']}/publish", "anna", status=201, json=body)
+    assert item["details"]["sha256"] == digest and item["details"]["size"] == len(out) and item["job_id"] == job["id"]
+    shown = api.ok("GET", "/catalog/model/hello-model", "claire")  # public: every signed-in user
+    assert [(link["relation"], link["job_id"]) for link in shown["links"]] == [("produced-by", job["id"])]

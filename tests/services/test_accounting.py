@@ -1,0 +1,119 @@
+"""The accounting pass against a recording fake scheduler: soft-policy priorities (switched once, lifted in
+a new month), hard limits derived from the ledger, and jobs run outside the gateway charged once — with the
+records it must not charge counted by reason."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from aifactory.backends.base import ExternalUsage
+from aifactory.domain.enums import Enforcement
+from aifactory.domain.jobs.states import JobState
+from aifactory.services import accounting, jobs
+from aifactory.services.accounting import AccountingState, accounting_pass
+
+from .test_jobs import FakeBackend, env  # noqa: F401 - the fixture
+from .test_ledger import charge_hours
+
+GPU_HOUR = 3600
+
+
+class Scheduler(FakeBackend):
+    """FakeBackend plus the optional accounting methods, recording what it was told."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.told: list[tuple] = []
+        self.slurm_used: dict[str, int] = {}
+        self.records: list[ExternalUsage] = []
+
+    def set_low_priority(self, account: str, low: bool) -> None:
+        self.told.append(("priority", account, low))
+
+    def set_budget_limit(self, account: str, gpu_minutes: int | None) -> None:
+        self.told.append(("limit", account, gpu_minutes))
+
+    def account_gpu_minutes_used(self, account: str) -> int:
+        return self.slurm_used.get(account, 0)
+
+    def finished_jobs(self, accounts, since: float) -> list[ExternalUsage]:
+        return [r for r in self.records if r.account in accounts]
+
+
+def record(clock, account: str, **kw) -> ExternalUsage:
+    end = clock.now().timestamp() - 60
+    base = dict(backend_id="9001", account=account, partition="booster", user="anna", comment="", state=JobState.COMPLETED,
+                start=end - 1800, end=end, elapsed_seconds=1800, nodes=1, gpus=2, cpus=8, memory_mb=1000,
+                time_limit_seconds=3600)
+    return ExternalUsage(**{**base, **kw})
+
+
+def setup(env, uow_factory):
+    _, _, gw, anna, _ = env
+    scheduler = Scheduler()
+    gw = jobs.Gateway(backend=scheduler, backend_name="fake", site="jupiter", jobs_root=gw.jobs_root)
+    with uow_factory(write=False) as uow:
+        account = uow.projects.get(1).slurm_account
+    return gw, scheduler, anna, account
+
+
+def test_hard_limits_follow_the_ledger(env, uow_factory, clock) -> None:
+    gw, scheduler, anna, account = setup(env, uow_factory)
+    state = AccountingState()
+    scheduler.slurm_used[account] = 30  # the scheduler counted 30 GPU-minutes already
+    accounting.sync_limits(uow_factory, clock, gw, state)
+    assert ("limit", account, 30 + 500 * 60) in scheduler.told
+    scheduler.told.clear()
+    accounting.sync_limits(uow_factory, clock, gw, state)
+    assert scheduler.told == []  # unchanged: the scheduler is not asked again
+    charge_hours(uow_factory, clock, gw, scheduler, anna, 100, nodes=8)
+    accounting.sync_limits(uow_factory, clock, gw, state)
+    assert scheduler.told == [("limit", account, 30 + 400 * 60)]
+
+
+def test_soft_priority_switches_once_and_lifts_in_a_new_month(env, uow_factory, clock) -> None:
+    gw, scheduler, anna, account = setup(env, uow_factory)
+    with uow_factory() as uow:
+        uow.calls.get(uow.proposals.get(uow.projects.get(1).proposal_id).call_id).enforcement = Enforcement.SOFT
+        uow.commit()
+    state = AccountingState()
+    charge_hours(uow_factory, clock, gw, scheduler, anna, 130, nodes=10)  # March's quota is 125 h
+    assert accounting.sync_priorities(uow_factory, clock, gw, state) == {account: True}
+    assert accounting.sync_priorities(uow_factory, clock, gw, state) == {}
+    clock.advance(days=31)
+    assert accounting.sync_priorities(uow_factory, clock, gw, state) == {account: False}
+    assert [t for t in scheduler.told if t[0] == "priority"] == [("priority", account, True),
+                                                                 ("priority", account, False)]
+
+
+def test_jobs_run_outside_the_gateway_are_charged_once(env, uow_factory, clock) -> None:
+    gw, scheduler, _, account = setup(env, uow_factory)
+    scheduler.records = [
+        record(clock, account),  # 2 GPUs x 30 min = 1 GPU-hour
+        record(clock, account, backend_id="9002", comment="aif:jupiter:17:abc"),  # the gateway's own: skipped
+        record(clock, account, backend_id="9003", partition="develop"),  # no allocation there
+        record(clock, account, backend_id="9004", start=None, elapsed_seconds=0),  # never ran
+        record(clock, account, backend_id="9005", end=clock.now().timestamp() + 7200),  # server clock behind
+        record(clock, "someone_else", backend_id="9006"),
+    ]
+    state = AccountingState()
+    charged, skipped = accounting.import_external(uow_factory, clock, gw, state)
+    assert charged == 1
+    assert skipped == {"no allocation on that partition": 1, "never started": 1,
+                       "ends in the future (clock skew)": 1}  # other accounts are never asked for
+    assert accounting.import_external(uow_factory, clock, gw, state) == (0, skipped)  # idempotent
+    with uow_factory(write=False) as uow:
+        alloc = uow.allocations.get(1)
+        assert alloc.charged_seconds == GPU_HOUR
+        entry = uow.ledger.by_key("external:jupiter:9001")
+        assert (entry.source, entry.external_id, entry.gpu_seconds) == ("slurm-external", "9001", 2 * 1800)
+
+
+def test_a_pass_runs_when_due(env, uow_factory, clock) -> None:
+    gw, scheduler, _, account = setup(env, uow_factory)
+    state = AccountingState(interval=timedelta(minutes=2))
+    assert accounting_pass(uow_factory, clock, gw, state) is not None
+    assert accounting_pass(uow_factory, clock, gw, state) is None  # not due yet
+    clock.advance(minutes=3)
+    report = accounting_pass(uow_factory, clock, gw, state)
+    assert report is not None and report.limits_set == {}  # nothing changed since the first pass

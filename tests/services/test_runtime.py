@@ -1,0 +1,91 @@
+"""The composition root: the gateway built from settings, and the reconciler loop that survives bad passes."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from aifactory.backends.local import LocalBackend
+from aifactory.backends.slurm.backend import SlurmBackend
+from aifactory.config import Settings
+from aifactory import runtime
+from aifactory.runtime import Reconciler, build_gateway
+from aifactory.services import jobs
+
+
+def test_gateway_from_settings(tmp_path: Path) -> None:
+    local = build_gateway(Settings(data_dir=tmp_path, gpu_slots=2, site="jupiter"))
+    assert isinstance(local.backend, LocalBackend) and local.backend.gpu_slots == 2
+    assert local.jobs_root == tmp_path / "jobs" and local.site == "jupiter" and local.after_backend_submit is None
+    assert not (tmp_path / "local-executor").exists()  # no I/O while building
+    slurm = build_gateway(Settings(data_dir=tmp_path, backend="slurm", slurm_submit_user="svc",
+                                   orphan_after_seconds=5))
+    assert isinstance(slurm.backend, SlurmBackend) and slurm.submit_user == "svc"
+    assert slurm.orphan_after.total_seconds() == 5
+
+
+def test_settings_refuse_unknown_backends_and_faults_in_production(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError, match="backend"):
+        Settings(backend="kubernetes")
+    with pytest.raises(ValidationError, match="tests only"):
+        Settings(env="production", secret_key="x" * 40, fault_injection="crash-after-backend-submit")
+    with pytest.raises(ValidationError, match="site"):
+        Settings(site="Has Spaces")
+
+
+def test_the_reconciler_survives_failing_passes_and_stops(monkeypatch, tmp_path: Path) -> None:
+    calls: list[int] = []
+    ran_after_failure = threading.Event()
+
+    def reconcile(uow_factory, clock, gw) -> int:
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("the database is away")
+        ran_after_failure.set()
+        return 0
+
+    monkeypatch.setattr(jobs, "reconcile", reconcile)
+    monkeypatch.setattr(runtime, "accounting_pass", lambda *a, **k: None)  # their own tests elsewhere
+    monkeypatch.setattr(Reconciler, "_notifications", lambda self: None)
+    loop = Reconciler(None, None, build_gateway(Settings(data_dir=tmp_path)), interval=0.01)
+    loop.start()
+    assert ran_after_failure.wait(5), "the loop stopped after a failing pass"
+    loop.stop()
+    assert loop.failures == 1 and loop.passes >= 2
+    seen = len(calls)
+    time.sleep(0.1)
+    assert len(calls) == seen  # stopped means stopped
+
+
+def test_lifecycle_notifications_run_once_per_accounting_interval(monkeypatch: pytest.MonkeyPatch,
+                                                                   tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from aifactory.services import notifications
+    from aifactory.services.accounting import AccountingState
+    from aifactory.services.ports import FixedClock
+
+    class Uow:
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc) -> None:
+            return None
+
+    lifecycle: list[datetime] = []
+    delivered: list[datetime] = []
+    clock = FixedClock(datetime(2026, 3, 2, tzinfo=UTC))
+    monkeypatch.setattr(notifications, "note_lifecycle", lambda uow, c: lifecycle.append(c.now()))
+    monkeypatch.setattr(notifications, "deliver_pending", lambda f, c, s: delivered.append(c.now()))
+    loop = Reconciler(lambda **kw: Uow(), clock, build_gateway(Settings(data_dir=tmp_path)), interval=1,
+                      accounting=AccountingState(interval=timedelta(minutes=2)))
+    for _ in range(3):
+        loop._notifications()
+        clock.advance(seconds=30)
+    clock.advance(minutes=2)
+    loop._notifications()
+    assert len(delivered) == 4 and len(lifecycle) == 2  # delivery every tick, expiry checks when due
