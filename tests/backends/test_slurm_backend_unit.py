@@ -230,12 +230,21 @@ def test_find_by_comment_falls_back_to_sacct() -> None:
 # ---------------------------------------------------------------- ensure_project (sacctmgr)
 
 
-def test_ensure_project_adds_account_and_users() -> None:
-    runner = FakeRunner(sacctmgr=" Adding Account(s)\n")
+def test_ensure_project_adds_account_and_users_and_waits_until_the_controller_has_them() -> None:
+    looked: list[str] = []
+
+    def assoc_mgr(argv: Sequence[str]) -> CommandResult:  # anna's first look finds nothing yet
+        user = argv[-1].removeprefix("users=")
+        looked.append(user)
+        text = "" if looked == ["anna"] else f"ClusterName=c Account=p00007_bakery UserName={user}(1002) ID=10"
+        return CommandResult(argv, 0, text, "")
+    runner = FakeRunner(sacctmgr=" Adding Account(s)\n", scontrol=assoc_mgr)
     SlurmBackend(runner).ensure_project(ProjectAccount("p00007_bakery", ("anna", "bob")))
-    assert runner.calls == [("sacctmgr", "-i", "add", "account", "p00007_bakery"),
-                            ("sacctmgr", "-i", "add", "user", "anna", "account=p00007_bakery"),
-                            ("sacctmgr", "-i", "add", "user", "bob", "account=p00007_bakery")]
+    assert runner.of("sacctmgr") == [("sacctmgr", "-i", "add", "account", "p00007_bakery"),
+                                     ("sacctmgr", "-i", "add", "user", "anna", "account=p00007_bakery"),
+                                     ("sacctmgr", "-i", "add", "user", "bob", "account=p00007_bakery")]
+    looks = [c[-1] for c in runner.of("scontrol")]
+    assert looks == ["users=anna", "users=bob", "users=anna"]  # anna looked up again, bob was there
 
 
 def test_ensure_project_is_idempotent() -> None:

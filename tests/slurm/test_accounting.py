@@ -96,6 +96,18 @@ def test_finished_jobs_shows_a_direct_sbatch_with_its_gpus_and_comment(backend: 
     assert backend.finished_jobs([account], time.time() + 3600) == []  # nothing finished in the future
 
 
+def sbatch_with_qos(account: str, qos: str, *args: str) -> str:
+    """slurmdbd hands a QoS change to slurmctld a moment after sacctmgr returns: submit until a job gets
+    ``qos`` (bounded), cancelling the probes that came too early."""
+    deadline = time.monotonic() + 20
+    while True:
+        job = sbatch(account, *args)
+        if squeue(job, "%q") == qos or time.monotonic() > deadline:
+            return job
+        subprocess.run(["scancel", job], timeout=30, check=False)
+        time.sleep(0.5)
+
+
 def test_low_priority_switches_the_default_qos_and_ranks_jobs_last(backend: SlurmBackend, account: str,
                                                                   test_account: str) -> None:
     def qos_of_assoc() -> str:
@@ -105,7 +117,7 @@ def test_low_priority_switches_the_default_qos_and_ranks_jobs_last(backend: Slur
     backend.set_low_priority(account, True)
     backend.set_low_priority(account, True)  # idempotent
     assert qos_of_assoc() == "low|low"
-    low_job = sbatch(account, "--time=1", later, "--wrap", "true")
+    low_job = sbatch_with_qos(account, "low", "--time=1", later, "--wrap", "true")
     normal_job = sbatch(test_account, "--time=1", later, "--wrap", "true")
     try:
         assert squeue(low_job, "%q") == "low"
@@ -118,4 +130,4 @@ def test_low_priority_switches_the_default_qos_and_ranks_jobs_last(backend: Slur
         subprocess.run(["scancel", normal_job], timeout=30, check=False)
     backend.set_low_priority(account, False)
     assert qos_of_assoc() == "low,normal|normal"
-    assert squeue(sbatch(account, "--time=1", later, "--wrap", "true"), "%q") == "normal"
+    assert squeue(sbatch_with_qos(account, "normal", "--time=1", later, "--wrap", "true"), "%q") == "normal"

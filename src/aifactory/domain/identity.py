@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pycountry
 
@@ -32,6 +32,7 @@ class User:
     is_org_admin: bool = False
     active: bool = True
     created_at: datetime
+    password_hash: str | None = field(default=None, repr=False)
     id: int | None = None
 
 
@@ -51,6 +52,37 @@ class ApiToken:
 
     def usable(self, now: datetime) -> bool:
         return self.revoked_at is None and now < self.expires_at
+
+
+@dataclass(eq=False, kw_only=True)
+class WebSession:
+    """A portal sign-in: only the SHA-256 of the cookie's secret is stored. It ends at ``expires_at``
+    (absolute), after ``idle`` without a request, or when the user signs out (``ended_at``)."""
+
+    user_id: int
+    token_hash: str
+    created_at: datetime
+    last_seen_at: datetime
+    expires_at: datetime
+    ended_at: datetime | None = None
+    id: int | None = None
+
+    def live(self, now: datetime, idle: timedelta) -> bool:
+        return self.ended_at is None and now < self.expires_at and now - self.last_seen_at < idle
+
+
+MIN_PASSWORD = 10
+MAX_PASSWORD = 1024
+
+
+def check_password_rules(password: str, email: str = "") -> None:
+    """Length limits, and not the e-mail address itself; errors name the field ``password``."""
+    if len(password) < MIN_PASSWORD:
+        raise InvalidInput.on("password", f"must be at least {MIN_PASSWORD} characters long")
+    if len(password) > MAX_PASSWORD:
+        raise InvalidInput.on("password", f"must be at most {MAX_PASSWORD} characters long")
+    if email and password.strip().lower() == email.strip().lower():
+        raise InvalidInput.on("password", "must not be your e-mail address")
 
 
 def normalize_country(code: str, field_name: str = "country") -> str:

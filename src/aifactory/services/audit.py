@@ -28,10 +28,11 @@ def _plain(value: Any) -> Any:
 
 
 def snapshot(obj: Any, only: tuple[str, ...] | None = None) -> dict[str, Any]:
-    """A JSON-safe copy of an entity's scalar fields (relationships of entities are left out)."""
+    """A JSON-safe copy of an entity's scalar fields (relationships of entities are left out, and so are
+    secrets: fields declared with ``repr=False``, such as a password hash)."""
     out: dict[str, Any] = {}
     for f in fields(obj):
-        if only is not None and f.name not in only:
+        if (only is not None and f.name not in only) or not f.repr:
             continue
         value = getattr(obj, f.name)
         if isinstance(value, list) and value and is_dataclass(value[0]):

@@ -78,8 +78,10 @@ def _new_user(uow: UnitOfWork, clock: Clock, *, email: str, name: str, organizat
 
 
 def register(uow: UnitOfWork, clock: Clock, *, organization_name: str, kind: OrgKind, country: str,
-             sectors: list[str], email: str, name: str, ttl_days: int = 90) -> tuple[Organization, User, IssuedToken]:
-    """Self-service sign-up: a new organization and its first user (the organization's admin)."""
+             sectors: list[str], email: str, name: str, ttl_days: int = 90,
+             password_hash: str | None = None) -> tuple[Organization, User, IssuedToken]:
+    """Self-service sign-up: a new organization and its first user (the organization's admin); the portal
+    passes an argon2 ``password_hash`` (``services.sessions.hash_password``)."""
     org_name = organization_name.strip()
     if not org_name:
         raise InvalidInput.on("organization.name", "must not be empty")
@@ -89,6 +91,7 @@ def register(uow: UnitOfWork, clock: Clock, *, organization_name: str, kind: Org
                                              country=normalize_country(country, "organization.country"),
                                              sectors=normalize_sectors(sectors), created_at=clock.now()))
     user = _new_user(uow, clock, email=email, name=name, organization_id=org.id, is_org_admin=True)
+    user.password_hash = password_hash
     issued = _issue(uow, clock, user, "registration", ttl_days)
     actor = Actor(user)
     record(uow, clock, actor, "organization.registered", org, None, snapshot(org))

@@ -10,7 +10,7 @@ from ..domain.catalog import CatalogItem, CatalogLink
 from ..domain.jobs.model import Job, JobEvent
 from ..domain.ledger import LedgerEntry
 from ..domain.notifications import Notification
-from ..domain.identity import ApiToken, Organization, User
+from ..domain.identity import ApiToken, Organization, User, WebSession
 from ..domain.projects import Allocation, Project, ProjectMember
 from ..domain.proposals import Proposal, ProposalPartner
 from ..domain.reviews import Review, ReviewAssignment
@@ -30,6 +30,7 @@ def map_entities() -> None:
     m(Organization, t.organizations)
     m(User, t.users)
     m(ApiToken, t.api_tokens)
+    m(WebSession, t.web_sessions)
     m(Resource, t.resources)
     m(Site, t.sites, properties={
         "resources": relationship(Resource, order_by=t.resources.c.id, cascade="all, delete-orphan"),

@@ -14,7 +14,7 @@ from ..domain.calls import Call
 from ..domain.enums import ProposalStatus
 from ..domain.jobs.model import Job
 from ..domain.jobs.states import TERMINAL
-from ..domain.identity import ApiToken, Organization, User
+from ..domain.identity import ApiToken, Organization, User, WebSession
 from ..domain.projects import Allocation, Project, ProjectMember
 from ..domain.proposals import Proposal, ProposalPartner
 from ..domain.reviews import Review, ReviewAssignment
@@ -98,6 +98,23 @@ class TokenRepository(Repository[ApiToken]):
 
     def for_user(self, user_id: int) -> list[ApiToken]:
         return list(self.session.scalars(select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.id)))
+
+
+class WebSessionRepository(Repository[WebSession]):
+    entity = WebSession
+
+    def by_hash(self, token_hash: str) -> WebSession | None:
+        return self.session.scalar(select(WebSession).where(WebSession.token_hash == token_hash))
+
+    def end_all(self, user_id: int, at: Any) -> int:
+        """Ends every live session of a user (password change, deactivation)."""
+        live = self.session.scalars(select(WebSession).where(WebSession.user_id == user_id,
+                                                             WebSession.ended_at.is_(None)))
+        n = 0
+        for s in live:
+            s.ended_at = at
+            n += 1
+        return n
 
 
 class SiteRepository(Repository[Site]):

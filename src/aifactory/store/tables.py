@@ -44,6 +44,17 @@ users = Table(
     Column("is_org_admin", Boolean, nullable=False, default=False),
     Column("active", Boolean, nullable=False, default=True),
     Column("created_at", UTCDateTime, nullable=False),
+    Column("password_hash", String(255), nullable=True),  # argon2id; NULL: signs in with a token only
+)
+
+web_sessions = Table(
+    "web_sessions", metadata, _id(),
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_seen_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("ended_at", UTCDateTime, nullable=True),
 )
 
 api_tokens = Table(

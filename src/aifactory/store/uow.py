@@ -27,6 +27,7 @@ class SqlUnitOfWork:
         self.organizations = r.OrganizationRepository(s)
         self.users = r.UserRepository(s)
         self.tokens = r.TokenRepository(s)
+        self.web_sessions = r.WebSessionRepository(s)
         self.sites = r.SiteRepository(s)
         self.resources = r.ResourceRepository(s)
         self.calls = r.CallRepository(s)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import ClassVar
@@ -43,6 +44,8 @@ def _aggregate(states: list[JobState]) -> JobState:
 
 class SlurmBackend:
     name: ClassVar[str] = "slurm"
+
+    provision_wait_seconds: ClassVar[float] = 15.0
 
     def __init__(self, runner: CommandRunner = run_command, *, cluster: str | None = None):
         self.client = SlurmClient(runner, cluster=cluster)
@@ -201,8 +204,19 @@ class SlurmBackend:
             if not USER_RE.match(user):
                 raise InvalidInput.on("users", f"not a valid user name: {user!r}")
         self.client.add_account(account.account)
-        for user in account.users:
-            self.client.add_user(user, account.account)
+        added = [user for user in account.users if self.client.add_user(user, account.account)]
+        self._await_associations(account.account, added)
+
+    def _await_associations(self, account: str, users: Sequence[str]) -> None:
+        """Waits (bounded) until the controller knows new associations, so a submission right after
+        provisioning is accepted; past the bound it goes on and sbatch gives its own clear error."""
+        deadline = time.monotonic() + self.provision_wait_seconds
+        pending = list(users)
+        while pending:
+            pending = [u for u in pending if not self.client.association_loaded(account, u)]
+            if not pending or time.monotonic() >= deadline:
+                break
+            time.sleep(0.2)
 
     # ------------------------------------------------------------ the ledger's accounting calls (accounting.py)
 

@@ -213,3 +213,10 @@ class SlurmClient:
     def add_user(self, user: str, account: str) -> bool:
         cluster = [f"cluster={self.cluster}"] if self.cluster else []
         return self._sacctmgr_add(["user", user, f"account={account}", *cluster])
+
+    def association_loaded(self, account: str, user: str) -> bool:
+        """Whether slurmctld already holds the user's association (slurmdbd pushes new ones a moment
+        after ``sacctmgr`` returns; until then sbatch says "Invalid account")."""
+        result = self.runner(["scontrol", "-o", "show", "assoc_mgr", "flags=assoc", f"accounts={account}",
+                              f"users={user}"])
+        return result.returncode == 0 and f"Account={account} UserName={user}(" in result.stdout
