@@ -27,6 +27,11 @@ class Settings(BaseSettings):
     max_concurrent_requests: int = Field(default=16, ge=1, le=256)
     token_ttl_days: int = 90
     site_name: str = "AI Factory"
+    # the portal (aifactory.web)
+    session_idle_minutes: int = Field(default=120, ge=1, le=7 * 24 * 60, description="portal sign-out after idle")
+    session_hours: int = Field(default=12, ge=1, le=24 * 30, description="portal sign-in lasts at most this long")
+    cookie_secure: bool | None = Field(default=None, description="Secure cookies (HTTPS only); default: in "
+                                                                 "production")
     # the job gateway
     site: str = Field(default="local", pattern=r"^[a-z0-9][a-z0-9-]{0,31}$",
                       description="this site's slug (marks its jobs in the scheduler)")
@@ -77,6 +82,10 @@ class Settings(BaseSettings):
                 url = "postgresql+psycopg://" + url.split("://", 1)[1]
             return url
         return f"sqlite:///{self.data_dir / 'aifactory.db'}"
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.env == "production" if self.cookie_secure is None else self.cookie_secure
 
     @property
     def jobs_root(self) -> Path:

@@ -17,6 +17,7 @@ from .services.context import Actor
 from .services.ports import Clock
 
 OPERATOR_EMAIL = "operator@jaif.example"
+DEMO_PASSWORD = "bake-less-waste"  # every demo person's portal password (a development database only)
 
 
 @dataclass
@@ -163,7 +164,18 @@ def seed_demo(uow_factory, clock: Clock) -> DemoInfo:
         _proposals(uow, clock, info)
         _reviews(uow, clock, op, info)
         _catalog(uow, clock, Actor(uow.users.by_email("anna@backhaus-kiel.example")))
+        _passwords(uow, list(info.tokens))
     return info
+
+
+def _passwords(uow, emails: list[str]) -> None:
+    """The portal's sign-in for every demo person (one argon2 hash, shared: the demo is public anyway)."""
+    from .services.sessions import hash_password
+
+    shared = hash_password(DEMO_PASSWORD)
+    for email in emails:
+        uow.users.by_email(email).password_hash = shared
+    uow.commit()
 
 
 def _catalog(uow, clock: Clock, anna: Actor) -> None:

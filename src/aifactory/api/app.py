@@ -19,6 +19,7 @@ from ..services.jobs import Gateway
 from ..services.ports import Clock, SystemClock
 from ..store.engine import make_engine, make_session_factory
 from ..store.uow import SqlUnitOfWorkFactory
+from ..web import install_portal
 from . import problems
 from .middleware import ConcurrencyLimit, pool_size_for
 from .deps import AppContext
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None, *, uow_factory: Any = None, clo
     problems.install(app)
     for router in ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
+    install_portal(app)
     app.add_middleware(problems.BodySizeLimit, limit=settings.max_body_bytes)
     app.add_middleware(ConcurrencyLimit, limit=settings.max_concurrent_requests, exempt=STREAM_PATH)
     return app

@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..domain.errors import DomainError
@@ -29,25 +29,40 @@ def _field(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or str(loc[0] if loc else "request")
 
 
-async def _domain(_: Request, exc: DomainError) -> JSONResponse:
+def _portal(request: Request) -> Any:
+    """The portal's HTML error handler, for every path outside the API (see aifactory.web)."""
+    if request.url.path.startswith("/api/"):
+        return None
+    return getattr(request.app.state, "web_errors", None)
+
+
+async def _domain(request: Request, exc: DomainError) -> Any:
+    if (web := _portal(request)) is not None:
+        return await web(request, exc)
     headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
     return problem(exc.status, exc.title, str(exc), [{"field": e.field, "message": e.message} for e in exc.errors],
                    headers)
 
 
-async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+async def _validation(request: Request, exc: RequestValidationError) -> Any:
+    if (web := _portal(request)) is not None:
+        return await web(request, exc)
     errors = [{"field": _field(tuple(e.get("loc", ()))), "message": e.get("msg", "invalid")} for e in exc.errors()]
     detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
     return problem(422, "Invalid input", detail or "invalid request", errors)
 
 
-async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+async def _http(request: Request, exc: StarletteHTTPException) -> Any:
+    if (web := _portal(request)) is not None:
+        return await web(request, exc)
     titles = {404: "Not found", 405: "Method not allowed", 413: "Payload too large", 401: "Unauthorized"}
     return problem(exc.status_code, titles.get(exc.status_code, "Error"), str(exc.detail),
                    headers=getattr(exc, "headers", None))
 
 
-async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+async def _unexpected(request: Request, exc: Exception) -> Any:
+    if (web := _portal(request)) is not None:
+        return await web(request, exc)
     log.exception("unexpected error on %s %s", request.method, request.url.path)
     return problem(500, "Internal error", "an unexpected error occurred; it has been logged")
 
@@ -88,7 +103,12 @@ class BodySizeLimit:
             await self._too_large(scope, receive, send)
 
     async def _too_large(self, scope: dict, receive: Any, send: Any) -> None:
-        resp = problem(413, "Payload too large", f"request bodies are limited to {self.limit:,} bytes")
+        detail = f"request bodies are limited to {self.limit:,} bytes"
+        resp: Any = problem(413, "Payload too large", detail)
+        if not scope["path"].startswith("/api/"):  # a portal form: a page a person can read, nothing saved
+            resp = HTMLResponse(f"<!doctype html><html lang=en><meta charset=utf-8><title>Too large</title>"
+                                f"<h1>Payload too large</h1><p>The form was too large ({detail}); nothing was "
+                                f"saved. <a href=/>Back</a></p></html>", status_code=413)
         await resp(scope, receive, send)
 
 

@@ -131,10 +131,14 @@ def _demo_accounts(tokens: dict[str, str]) -> list[dict[str, str]]:
 
 
 def _print_demo(api_url: str, db: Path, accounts: list[dict[str, str]]) -> None:
+    from ..demo import DEMO_PASSWORD
+
     operator, bakery = accounts[0], next(a for a in accounts if "backhaus" in a["email"])
-    data = {"api_url": api_url, "docs_url": f"{api_url}/docs", "database": str(db), "accounts": accounts,
-            "login": _login_line(api_url, operator["token"])}
-    intro = Panel.fit(f"API   {api_url}\nDocs  {api_url}/docs\nData  SQLite {db} (always, for the demo)",
+    portal = api_url.removesuffix("/api/v1") + "/"
+    data = {"api_url": api_url, "docs_url": f"{api_url}/docs", "portal_url": portal, "portal_password": DEMO_PASSWORD,
+            "database": str(db), "accounts": accounts, "login": _login_line(api_url, operator["token"])}
+    intro = Panel.fit(f"Portal {portal}  (sign in with any e-mail below, password {DEMO_PASSWORD})\n"
+                      f"API    {api_url}\nDocs   {api_url}/docs\nData   SQLite {db} (always, for the demo)",
                       title="aifactory demo", border_style="green")
     lines = "\n".join(f"  {a['token']}  {a['email']:<28} {a['role']}" for a in accounts)
     logins = (f"Log in as the operator:\n  {_login_line(api_url, operator['token'])}\n"

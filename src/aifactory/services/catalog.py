@@ -248,3 +248,18 @@ def publish_job_output(uow_factory: Any, clock: Clock, actor: Actor, gw: jobs.Ga
 def _datasets_used(uow: UnitOfWork, job_id: int) -> list[int]:
     used = [uow.catalog.get(link.from_item_id) for link in uow.catalog.links_to_job(job_id, Relation.USED_IN)]
     return [i.id for i in used if i.kind is CatalogKind.DATASET]
+
+
+def public_items(uow: UnitOfWork, actor: Actor | None, page: PageRequest, *, kind: CatalogKind) -> Page[CatalogItem]:
+    """What a visitor sees: the public items (and, signed in, their organization's too)."""
+    scope = scope_of(actor) if actor is not None else CatalogScope()
+    return uow.catalog.search(page, scope, q=None, kind=kind, tags=())
+
+
+def public_show(uow: UnitOfWork, actor: Actor | None, kind: CatalogKind | str, slug: str) -> CatalogItem:
+    item = uow.catalog.by_slug(CatalogKind(kind), slug)
+    operator = actor is not None and actor.is_operator
+    org = actor.user.organization_id if actor is not None else None
+    if item is None or not item.visible_to(org, operator):
+        raise NotFound(f"{kind} {slug} not found")
+    return item

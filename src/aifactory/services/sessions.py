@@ -10,7 +10,7 @@ from datetime import timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from ..domain.errors import Unauthorized
+from ..domain.errors import InvalidInput, Unauthorized
 from ..domain.identity import User, WebSession, check_password_rules, normalize_email
 from .audit import record
 from .context import Actor, found
@@ -48,7 +48,7 @@ def set_password(uow: UnitOfWork, clock: Clock, actor: Actor, *, current: str | 
     other sessions."""
     user = found(uow.users.get(actor.id), "user", actor.id)
     if user.password_hash is not None and not _verifies(user.password_hash, current or ""):
-        raise Unauthorized("current password: wrong password")
+        raise InvalidInput.on("current", "wrong password")
     user.password_hash = hash_password(new, user.email)
     uow.web_sessions.end_all(actor.id, clock.now())
     record(uow, clock, actor, "user.password_set", user, None, None)

@@ -1,0 +1,7 @@
+"""Portal pages: operator (being built)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,135 @@
+"""Who is looking: the signed-in user (from the session cookie) or an anonymous visitor, their language and
+their CSRF token. Routes depend on ``CurrentViewer`` (anyone), ``SignedIn`` (redirects to sign-in) or
+``CsrfChecked`` (every POST)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from ..api.deps import AppContext, get_ctx
+from ..domain.errors import Unauthorized
+from ..domain.identity import User
+from ..services import sessions
+from ..services.context import Actor
+from . import security as sec
+from .i18n import Translator, negotiate
+
+
+class LoginRequired(Exception):
+    """Turned into a redirect to the sign-in page (``HX-Redirect`` for htmx requests)."""
+
+    def __init__(self, expired: bool = False):
+        super().__init__("sign-in required")
+        self.expired = expired
+
+
+class CsrfFailed(Exception):
+    """A POST without the right CSRF token: refused before anything is read or written."""
+
+
+def session_policy(ctx: AppContext) -> sessions.SessionPolicy:
+    from datetime import timedelta
+    s = ctx.settings
+    return sessions.SessionPolicy(idle=timedelta(minutes=s.session_idle_minutes),
+                                  lifetime=timedelta(hours=s.session_hours))
+
+
+@dataclass
+class Viewer:
+    ctx: AppContext
+    t: Translator
+    seed: str
+    user: User | None = None
+    expired: bool = False
+    new_seed: bool = False
+    extra_cookies: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def actor(self) -> Actor:
+        if self.user is None:
+            raise LoginRequired(self.expired)
+        return Actor(self.user)
+
+    @property
+    def lang(self) -> str:
+        return self.t.lang
+
+    @property
+    def csrf(self) -> str:
+        return sec.csrf_token(self.ctx.settings.secret_key.get_secret_value(), self.seed)
+
+
+def _signed_in_user(ctx: AppContext, secret: str) -> tuple[User | None, bool]:
+    policy = session_policy(ctx)
+    try:
+        with ctx.uow_factory(write=False) as uow:
+            user, session = sessions.resolve(uow, ctx.clock, secret, policy)
+            stale = sessions.needs_touch(session, ctx.clock, policy)
+    except sessions.SessionExpired:
+        return None, True
+    except Unauthorized:
+        return None, False
+    if stale:
+        with ctx.uow_factory(write=True) as uow:
+            sessions.touch(uow, ctx.clock, session.id)
+    return user, False
+
+
+def get_viewer(request: Request, ctx: Annotated[AppContext, Depends(get_ctx)]) -> Viewer:
+    cached = getattr(request.state, "viewer", None)
+    if cached is not None:
+        return cached
+    lang = negotiate(request.cookies.get(sec.LANG_COOKIE), request.headers.get("accept-language"))
+    secret = request.cookies.get(sec.SESSION_COOKIE)
+    user, expired = _signed_in_user(ctx, secret) if secret else (None, False)
+    if user is not None:
+        viewer = Viewer(ctx, Translator(lang), seed=secret, user=user)  # type: ignore[arg-type]
+    else:
+        seed = request.cookies.get(sec.SEED_COOKIE)
+        fresh = not seed or len(seed) > 64
+        viewer = Viewer(ctx, Translator(lang), seed=sec.new_seed() if fresh else seed, expired=expired,
+                        new_seed=fresh)
+    request.state.viewer = viewer
+    return viewer
+
+
+CurrentViewer = Annotated[Viewer, Depends(get_viewer)]
+
+
+def require_user(viewer: CurrentViewer) -> Viewer:
+    if viewer.user is None:
+        raise LoginRequired(viewer.expired)
+    return viewer
+
+
+SignedIn = Annotated[Viewer, Depends(require_user)]
+
+
+async def _verify_csrf(request: Request, viewer: Viewer) -> Viewer:
+    sent = request.headers.get(sec.CSRF_HEADER)
+    if sent is None and request.headers.get("content-type", "").startswith(
+            ("application/x-www-form-urlencoded", "multipart/form-data")):
+        form = await request.form(max_fields=500, max_files=0)
+        value = form.get(sec.CSRF_FIELD)
+        sent = value if isinstance(value, str) else None
+    if viewer.new_seed or not sec.csrf_valid(viewer.ctx.settings.secret_key.get_secret_value(), viewer.seed, sent):
+        raise CsrfFailed()
+    return viewer
+
+
+async def check_csrf(request: Request, viewer: CurrentViewer) -> Viewer:
+    return await _verify_csrf(request, viewer)
+
+
+CsrfChecked = Annotated[Viewer, Depends(check_csrf)]
+
+
+async def signed_in_checked(request: Request, viewer: CurrentViewer) -> Viewer:
+    """An expired session asks to sign in again (not "form expired"); then the token is checked."""
+    return await _verify_csrf(request, require_user(viewer))
+
+
+SignedInChecked = Annotated[Viewer, Depends(signed_in_checked)]
