@@ -22,7 +22,7 @@ from datetime import datetime
 
 from ..domain.enums import OrgKind
 from ..domain.errors import Forbidden, InvalidInput
-from ..domain.ledger import EntryKind, gpu_hours
+from ..domain.ledger import Balance, EntryKind, entry_effect, gpu_hours
 from ..domain.reports import Dimension
 from ..store import report_queries as q
 from .context import Actor
@@ -260,6 +260,7 @@ class BurnPoint:
     at: str  # YYYY-MM-DD (by day) or YYYY-MM (by month)
     granted_gpu_hours: float  # cumulative grants and adjustments up to and including this point
     charged_gpu_hours: float  # cumulative charges
+    reserved_gpu_hours: float = 0.0  # held by open jobs at the end of this point
 
 
 @dataclass(frozen=True)
@@ -275,19 +276,17 @@ class BurnDown:
 
 
 def burn_down(uow: UnitOfWork, actor: Actor, allocation_id: int, *, by: str = "day") -> BurnDown:
-    """Cumulative granted vs charged GPU-hours of one allocation per day (or month) an entry was posted,
-    with what open jobs reserve now. Its project's members and operators; anyone else: 404."""
+    """Cumulative granted vs charged GPU-hours of one allocation, and what open jobs held, per day (or month)
+    an entry was posted. Its project's members and operators; anyone else: 404."""
     if by not in ("day", "month"):
         raise InvalidInput.on("by", "must be day or month")
     alloc = allocation_for(uow, actor, allocation_id)
-    granted = charged = 0
-    points: dict[str, tuple[int, int]] = {}
+    running = Balance(0, 0, 0)
+    points: dict[str, Balance] = {}
     for at, kind, amount in q.allocation_movements(uow.session, allocation_id):  # type: ignore[attr-defined]
-        if kind == EntryKind.CHARGE:
-            charged += amount
-        else:
-            granted += amount
-        points[at.strftime("%Y-%m-%d" if by == "day" else "%Y-%m")] = (granted, charged)
+        running = running + entry_effect(EntryKind(kind), amount)
+        points[at.strftime("%Y-%m-%d" if by == "day" else "%Y-%m")] = running
     b = alloc.balance
     return BurnDown(alloc.id, alloc.project_id, by, _hours(b.granted), _hours(b.charged), _hours(b.reserved),
-                    _hours(b.available), [BurnPoint(k, _hours(g), _hours(c)) for k, (g, c) in points.items()])
+                    _hours(b.available), [BurnPoint(k, _hours(v.granted), _hours(v.charged), _hours(v.reserved))
+                                          for k, v in points.items()])

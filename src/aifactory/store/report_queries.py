@@ -172,10 +172,9 @@ def resources_capacity(session: Session) -> list[tuple[int, str, int, int, int]]
 
 
 def allocation_movements(session: Session, allocation_id: int) -> list[tuple[datetime, str, int]]:
-    """(at, kind, amount) of the allocation's real grants, adjustments and charges, in posting order."""
+    """(at, kind, amount) of every real entry of the allocation, in posting order."""
     stmt = (select(le.c.at, le.c.kind, le.c.amount)
-            .where(le.c.allocation_id == allocation_id, le.c.scenario.is_(None),
-                   le.c.kind.in_([EntryKind.GRANT, EntryKind.ADJUST, EntryKind.CHARGE]))
+            .where(le.c.allocation_id == allocation_id, le.c.scenario.is_(None))
             .order_by(le.c.at, le.c.id))
     return [(at, str(kind), int(amount)) for at, kind, amount in session.execute(stmt)]
 

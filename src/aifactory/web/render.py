@@ -21,7 +21,12 @@ from .viewer import Viewer
 
 
 def _hours(value: float | int | None, digits: int = 1) -> str:
-    return "–" if value is None else f"{value:,.{digits}f}"
+    """GPU-hours: small amounts keep three decimals, so that a short job's charge is visible."""
+    if value is None:
+        return "–"
+    if 0 < abs(value) < 10:
+        digits = max(digits, 3)
+    return f"{value:,.{digits}f}"
 
 
 def _when(value: datetime | date | None) -> str:

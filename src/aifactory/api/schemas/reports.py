@@ -70,6 +70,7 @@ class BurnPointOut(Out):
     at: str
     granted_gpu_hours: float
     charged_gpu_hours: float
+    reserved_gpu_hours: float
 
 
 class BurnDownOut(Out):

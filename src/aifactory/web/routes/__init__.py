@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
-from . import auth, operator, projects, proposals, public, reviews
+from . import auth, jobs, operator, projects, proposals, public, reviews, templates_run
 
-ROUTERS = [public.router, auth.router, proposals.router, reviews.router, projects.router, operator.router]
+ROUTERS = [public.router, auth.router, proposals.router, reviews.router, projects.router, templates_run.router, jobs.router,
+           operator.router]

@@ -1,16 +1,27 @@
-"""Project pages: members, burn-down, jobs with live state, job detail with its log, submission."""
+"""Project pages: members, allocation burn-down, the jobs table (live through htmx polling), and submitting a
+job from a spec or from a catalog template's form."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
 from ...domain.access import PageRequest
-from ...services import projects
-from ..render import render
-from ..viewer import SignedIn
+from ...domain.catalog import CatalogKind
+from ...domain.errors import DomainError, InvalidInput
+from ...domain.projects import Allocation, Project
+from ...services import catalog, jobs, projects, reports
+from ..charts import Series, legend, line_chart
+from ..forms import field_errors, read_form
+from ..render import redirect, render
+from ..viewer import SignedIn, SignedInChecked, Viewer
 
 router = APIRouter()
+JOBS_PER_PAGE = 25
 
 
 @router.get("/projects", response_class=HTMLResponse)
@@ -19,3 +30,108 @@ def project_list(request: Request, viewer: SignedIn) -> HTMLResponse:
         items = projects.list_visible(uow, viewer.actor, PageRequest(limit=200, offset=0)).items
         rows = [(p, list(p.allocations)) for p in items]
     return render(request, viewer, "projects/list.html", rows=rows)
+
+
+@dataclass(frozen=True)
+class MemberRow:
+    name: str
+    email: str
+    role: str
+
+
+def _members(uow: Any, project: Project) -> list[MemberRow]:
+    users = {u.id: u for u in (uow.users.get(m.user_id) for m in project.members) if u is not None}
+    return [MemberRow(users[m.user_id].name, users[m.user_id].email, m.role.value)
+            for m in project.members if m.user_id in users]
+
+
+def _burn_chart(viewer: Viewer, bd: reports.BurnDown) -> Any:
+    t = viewer.t.gettext
+    labels = [p.at for p in bd.points]
+    series = [Series(t("granted"), [p.granted_gpu_hours for p in bd.points]),
+              Series(t("used"), [p.charged_gpu_hours for p in bd.points]),
+              Series(t("reserved by open jobs"), [p.reserved_gpu_hours for p in bd.points])]
+    chart = line_chart(labels, series, id=f"burn-{bd.allocation_id}", title=t("GPU-hours over time"),
+                       unit=t("GPU-hours"), step=True)
+    return chart, legend(series)
+
+
+def _jobs_page(uow: Any, viewer: Viewer, project_id: int, offset: int) -> tuple[list[Any], int]:
+    page = jobs.list_jobs(uow, viewer.actor, PageRequest(limit=JOBS_PER_PAGE, offset=offset), project_id=project_id)
+    return list(page.items), page.total
+
+
+@router.get("/projects/{project_id:int}", response_class=HTMLResponse)
+def project_page(request: Request, viewer: SignedIn, project_id: int) -> HTMLResponse:
+    with viewer.ctx.uow_factory(write=False) as uow:
+        project = projects.get(uow, viewer.actor, project_id)
+        members = _members(uow, project)
+        allocations: list[Allocation] = list(project.allocations)
+        burns = [reports.burn_down(uow, viewer.actor, a.id) for a in allocations]
+        resources = {a.resource_id: uow.resources.get(a.resource_id).name for a in allocations}
+        job_rows, total = _jobs_page(uow, viewer, project_id, 0)
+    charts = [(a, bd, *_burn_chart(viewer, bd)) for a, bd in zip(allocations, burns)]
+    return render(request, viewer, "projects/page.html", project=project, project_id=project.id, members=members,
+                  charts=charts,
+                  resources=resources, jobs=job_rows, total=total, offset=0, per_page=JOBS_PER_PAGE)
+
+
+@router.get("/projects/{project_id:int}/jobs", response_class=HTMLResponse)
+def jobs_fragment(request: Request, viewer: SignedIn, project_id: int, offset: int = 0) -> HTMLResponse:
+    """The jobs table's body: polled by htmx while the page is open (faster while jobs are open)."""
+    offset = max(0, min(offset, 10_000_000))
+    with viewer.ctx.uow_factory(write=False) as uow:
+        projects.get(uow, viewer.actor, project_id)
+        job_rows, total = _jobs_page(uow, viewer, project_id, offset)
+    return render(request, viewer, "projects/_jobs.html", project_id=project_id, jobs=job_rows, total=total,
+                  offset=offset, per_page=JOBS_PER_PAGE)
+
+
+# ------------------------------------------------------------------ submitting
+
+
+def _templates(request: Request, viewer: Viewer) -> list[Any]:
+    request.app.state.templates.ensure(viewer.ctx.uow_factory, viewer.ctx.clock)
+    with viewer.ctx.uow_factory(write=False) as uow:
+        return list(catalog.search(uow, viewer.actor, PageRequest(limit=100, offset=0),
+                                   kind=CatalogKind.TEMPLATE).items)
+
+
+@router.get("/projects/{project_id:int}/submit", response_class=HTMLResponse)
+def submit_page(request: Request, viewer: SignedIn, project_id: int) -> HTMLResponse:
+    with viewer.ctx.uow_factory(write=False) as uow:
+        project = projects.get(uow, viewer.actor, project_id)
+    return render(request, viewer, "projects/submit.html", project=project, templates=_templates(request, viewer),
+                  spec="", errors={})
+
+
+def _spec_document(text: str, project_id: int) -> dict[str, Any]:
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        raise InvalidInput.on("spec", f"not valid YAML or JSON{where}") from None
+    if not isinstance(doc, dict):
+        raise InvalidInput.on("spec", "a job spec is a mapping (name, command, resources, …)")
+    if "project" in doc and str(doc["project"]) != str(project_id):
+        raise InvalidInput.on("project", "the spec names another project than this page's")
+    return {**doc, "project": project_id}
+
+
+@router.post("/projects/{project_id:int}/submit", response_class=HTMLResponse)
+async def submit_spec(request: Request, viewer: SignedInChecked, project_id: int) -> Response:
+    form = await read_form(request)
+    ctx = viewer.ctx
+    try:
+        with ctx.uow_factory(write=False) as uow:
+            project = projects.get(uow, viewer.actor, project_id)
+        job = jobs.submit_job(ctx.uow_factory, ctx.clock, viewer.actor, ctx.gateway,
+                              _spec_document(form.get("spec", ""), project_id))
+    except DomainError as exc:
+        if exc.status == 404:
+            raise
+        return render(request, viewer, "projects/submit.html", status=exc.status, project=project,
+                      templates=_templates(request, viewer), spec=form.get("spec", ""), errors=field_errors(exc),
+                      problem=str(exc))
+    return redirect(viewer, f"/jobs/{job.id}", viewer.t.gettext("Job %(id)s submitted.", id=job.id))

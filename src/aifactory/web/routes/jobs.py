@@ -1,0 +1,95 @@
+"""A job's page: state and history, the log followed live (htmx polls for what was written since the last
+offset), cancel, and the artifacts to download."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, HTMLResponse, Response
+
+from ...domain.enums import ProjectRole
+from ...domain.errors import InvalidInput
+from ...domain.jobs.spec import parse_spec
+from ...services import job_outputs, jobs
+from ..render import redirect, render
+from ..viewer import SignedIn, SignedInChecked, Viewer
+
+router = APIRouter()
+TAIL_BYTES = 64 * 1024  # the first view shows at most this much of the end of the log
+CHUNK_BYTES = 256 * 1024  # one poll brings at most this much
+
+
+def _may_cancel(viewer: Viewer, job: Any, project: Any) -> bool:
+    actor = viewer.actor
+    return not job.terminal and (actor.is_operator or job.submitted_by == actor.id
+                                 or project.role_of(actor.id) is ProjectRole.PI)
+
+
+def _stream(value: str) -> Any:
+    if value not in ("stdout", "stderr"):
+        raise InvalidInput.on("stream", "must be stdout or stderr")
+    return value
+
+
+def _job_view(viewer: Viewer, job_id: int) -> dict[str, Any]:
+    ctx = viewer.ctx
+    with ctx.uow_factory(write=False) as uow:
+        job = jobs.get_job(uow, viewer.actor, job_id)
+        project = uow.projects.get(job.project_id)
+        events = list(job.events)
+        submitter = uow.users.get(job.submitted_by)
+        artifacts = job_outputs.list_artifacts(uow, viewer.actor, ctx.gateway, job_id) if job.terminal else []
+        may_cancel = _may_cancel(viewer, job, project)
+    spec = parse_spec(job.spec)
+    return {"job": job, "project": project, "events": events, "submitter": submitter, "artifacts": artifacts,
+            "may_cancel": may_cancel, "spec": spec}
+
+
+def _tail(viewer: Viewer, job_id: int, stream: str) -> tuple[str, int, bool]:
+    """The end of the log so far (a whole log when short), the offset after it, and whether it is complete."""
+    with viewer.ctx.uow_factory(write=False) as uow:
+        source = job_outputs.log_source(uow, viewer.actor, viewer.ctx.gateway, job_id, _stream(stream), 0)
+    chunk = source.read(0, limit=1 << 30)
+    data = chunk.data[-TAIL_BYTES:]
+    return data.decode("utf-8", "replace"), chunk.offset, chunk.complete
+
+
+@router.get("/jobs/{job_id:int}", response_class=HTMLResponse)
+def job_page(request: Request, viewer: SignedIn, job_id: int, stream: str = "stdout") -> HTMLResponse:
+    view = _job_view(viewer, job_id)
+    text, offset, complete = _tail(viewer, job_id, stream)
+    return render(request, viewer, "jobs/page.html", **view, stream=stream, log_text=text, offset=offset,
+                  complete=complete)
+
+
+@router.get("/jobs/{job_id:int}/log", response_class=HTMLResponse)
+def log_fragment(request: Request, viewer: SignedIn, job_id: int, offset: int = 0,
+                 stream: str = "stdout") -> HTMLResponse:
+    """What was written after ``offset`` (appended to the page's log), the job's state, and the next poller."""
+    if not 0 <= offset <= 1 << 40:
+        raise InvalidInput.on("offset", "must be between 0 and 2^40")
+    with viewer.ctx.uow_factory(write=False) as uow:
+        job = jobs.get_job(uow, viewer.actor, job_id)
+        source = job_outputs.log_source(uow, viewer.actor, viewer.ctx.gateway, job_id, _stream(stream), 0)
+    chunk = source.read(offset, limit=CHUNK_BYTES)
+    return render(request, viewer, "jobs/_log.html", job=job, stream=stream, text=chunk.data.decode("utf-8", "replace"),
+                  offset=chunk.offset, complete=chunk.complete and job.terminal)
+
+
+@router.post("/jobs/{job_id:int}/cancel")
+async def cancel(request: Request, viewer: SignedInChecked, job_id: int) -> Response:
+    ctx = viewer.ctx
+    job = jobs.cancel_job(ctx.uow_factory, ctx.clock, viewer.actor, ctx.gateway, job_id)
+    return redirect(viewer, f"/jobs/{job.id}", viewer.t.gettext("Job %(id)s cancelled.", id=job.id),
+                    htmx=bool(request.headers.get("hx-request")))
+
+
+@router.get("/jobs/{job_id:int}/artifacts/{path:path}")
+def artifact(viewer: SignedIn, job_id: int, path: str) -> Response:
+    with viewer.ctx.uow_factory(write=False) as uow:
+        real = job_outputs.artifact_file(uow, viewer.actor, viewer.ctx.gateway, job_id, path[:1000])
+    # always a download: a job's own HTML must never run on the portal's origin
+    name = "".join(c for c in real.name if c.isalnum() or c in "._-") or "artifact"
+    return FileResponse(real, media_type="application/octet-stream",
+                        headers={"content-disposition": f'attachment; filename="{name}"'})

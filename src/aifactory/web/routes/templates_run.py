@@ -1,0 +1,57 @@
+"""Running a catalog template from a project page: a form built from the template's parameter schema."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from ...domain.catalog import CatalogKind
+from ...domain.errors import DomainError
+from ...services import catalog, projects
+from ..forms import field_errors, read_form
+from ..params_form import coerce, param_fields
+from ..render import redirect, render
+from ..viewer import SignedIn, SignedInChecked, Viewer
+
+router = APIRouter()
+
+
+def _load(request: Request, viewer: Viewer, project_id: int, name: str) -> tuple[Any, Any]:
+    request.app.state.templates.ensure(viewer.ctx.uow_factory, viewer.ctx.clock)
+    with viewer.ctx.uow_factory(write=False) as uow:
+        project = projects.get(uow, viewer.actor, project_id)
+        item = catalog.show(uow, viewer.actor, CatalogKind.TEMPLATE, name[:64]).item
+    return project, item
+
+
+def _page(request: Request, viewer: Viewer, project: Any, item: Any, values: dict[str, str],
+          errors: dict[str, str], status: int = 200) -> HTMLResponse:
+    fields = param_fields(item.details.get("parameters", {}))
+    return render(request, viewer, "projects/template.html", status=status, project=project, tpl=item,
+                  fields=fields, values=values, errors=errors, resources=item.details.get("resources", {}))
+
+
+@router.get("/projects/{project_id:int}/templates/{name}", response_class=HTMLResponse)
+def template_form(request: Request, viewer: SignedIn, project_id: int, name: str) -> HTMLResponse:
+    project, item = _load(request, viewer, project_id, name)
+    return _page(request, viewer, project, item, {}, {})
+
+
+@router.post("/projects/{project_id:int}/templates/{name}", response_class=HTMLResponse)
+async def run_template(request: Request, viewer: SignedInChecked, project_id: int, name: str) -> Response:
+    project, item = _load(request, viewer, project_id, name)
+    form = await read_form(request)
+    ctx = viewer.ctx
+    try:
+        params = coerce(param_fields(item.details.get("parameters", {})), form)
+        job = catalog.run_template(ctx.uow_factory, ctx.clock, viewer.actor, ctx.gateway, item.slug, params,
+                                   project_id)
+    except DomainError as exc:
+        if exc.status == 404:
+            raise
+        values = {k: v for k, v in form.items() if k.startswith("params.")}
+        return _page(request, viewer, project, item, values, field_errors(exc), status=exc.status)
+    return redirect(viewer, f"/jobs/{job.id}", viewer.t.gettext("Job %(id)s submitted from template %(name)s.",
+                                                                id=job.id, name=item.title))
