@@ -9,6 +9,7 @@ import time
 from xml.etree import ElementTree
 
 from aifactory.services import jobs
+from aifactory.web.render import gpu_hours_text
 
 from .conftest import Portal, WebClient
 
@@ -50,7 +51,7 @@ def test_project_page_shows_members_allocation_figures_and_a_burn_down_chart(por
     granted = re.search(r'data-kpi="granted">([^<]+)<', page.text).group(1)
     with portal.api.uow_factory(write=False) as uow:
         alloc = uow.projects.get(project).allocations[0]
-        assert granted == f"{alloc.granted_seconds / 3600:,.1f}"
+        assert granted == f"{alloc.granted_seconds / 3600:,.2f}"
 
 
 def test_a_job_submitted_from_a_spec_runs_its_log_is_followed_and_usage_is_charged(portal: Portal) -> None:
@@ -76,7 +77,7 @@ def test_a_job_submitted_from_a_spec_runs_its_log_is_followed_and_usage_is_charg
         job = uow.jobs.get(job_id)
         alloc = uow.allocations.get(job.allocation_id)
         assert job.settled_at is not None and alloc.charged_seconds > 0
-        assert used == f"{alloc.charged_seconds / 3600:,.3f}"  # the charge shows on the project page
+        assert used == gpu_hours_text(alloc.charged_seconds / 3600)  # the charge shows on the project page
 
 
 def test_a_running_job_polls_fast_and_can_be_cancelled(portal: Portal) -> None:

@@ -20,11 +20,14 @@ from .text import markdown
 from .viewer import Viewer
 
 
-def _hours(value: float | int | None, digits: int = 1) -> str:
-    """GPU-hours: small amounts keep three decimals, so that a short job's charge is visible."""
+def gpu_hours_text(value: float | int | None, digits: int = 1) -> str:
+    """GPU-hours: small amounts keep more decimals, so that even a short job's charge (a GPU-second is
+    0.0003 GPU-hours) is visible."""
     if value is None:
         return "–"
-    if 0 < abs(value) < 10:
+    if 0 < abs(value) < 1:
+        digits = max(digits, 4)
+    elif 0 < abs(value) < 10:
         digits = max(digits, 3)
     return f"{value:,.{digits}f}"
 
@@ -41,7 +44,7 @@ def _when(value: datetime | date | None) -> str:
 def environment() -> Environment:
     env = Environment(loader=PackageLoader("aifactory.web", "templates"), autoescape=select_autoescape(default=True),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, auto_reload=False)
-    env.filters["hours"] = _hours
+    env.filters["hours"] = gpu_hours_text
     env.filters["when"] = _when
     env.filters["markdown"] = markdown
     env.globals["languages"] = LANGUAGES

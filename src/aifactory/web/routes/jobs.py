@@ -69,12 +69,14 @@ def log_fragment(request: Request, viewer: SignedIn, job_id: int, offset: int = 
     """What was written after ``offset`` (appended to the page's log), the job's state, and the next poller."""
     if not 0 <= offset <= 1 << 40:
         raise InvalidInput.on("offset", "must be between 0 and 2^40")
-    with viewer.ctx.uow_factory(write=False) as uow:
+    ctx = viewer.ctx
+    with ctx.uow_factory(write=False) as uow:
         job = jobs.get_job(uow, viewer.actor, job_id)
-        source = job_outputs.log_source(uow, viewer.actor, viewer.ctx.gateway, job_id, _stream(stream), 0)
+        source = job_outputs.log_source(uow, viewer.actor, ctx.gateway, job_id, _stream(stream), 0)
+        artifacts = job_outputs.list_artifacts(uow, viewer.actor, ctx.gateway, job_id) if job.terminal else []
     chunk = source.read(offset, limit=CHUNK_BYTES)
     return render(request, viewer, "jobs/_log.html", job=job, stream=stream, text=chunk.data.decode("utf-8", "replace"),
-                  offset=chunk.offset, complete=chunk.complete and job.terminal)
+                  offset=chunk.offset, complete=chunk.complete and job.terminal, artifacts=artifacts)
 
 
 @router.post("/jobs/{job_id:int}/cancel")

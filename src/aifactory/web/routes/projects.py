@@ -45,12 +45,18 @@ def _members(uow: Any, project: Project) -> list[MemberRow]:
             for m in project.members if m.user_id in users]
 
 
-def _burn_chart(viewer: Viewer, bd: reports.BurnDown) -> Any:
+def _burn_chart(viewer: Viewer, bd: reports.BurnDown, alloc: Allocation) -> Any:
+    """The burn-down as a step chart; the last state is carried to today (within the allocation's dates)."""
     t = viewer.t.gettext
-    labels = [p.at for p in bd.points]
-    series = [Series(t("granted"), [p.granted_gpu_hours for p in bd.points]),
-              Series(t("used"), [p.charged_gpu_hours for p in bd.points]),
-              Series(t("reserved by open jobs"), [p.reserved_gpu_hours for p in bd.points])]
+    points = list(bd.points)
+    today = min(viewer.ctx.clock.now().date(), alloc.end_date).isoformat()
+    if points and points[-1].at < today:
+        points.append(reports.BurnPoint(today, points[-1].granted_gpu_hours, points[-1].charged_gpu_hours,
+                                        points[-1].reserved_gpu_hours))
+    labels = [p.at for p in points]
+    series = [Series(t("granted"), [p.granted_gpu_hours for p in points]),
+              Series(t("used"), [p.charged_gpu_hours for p in points]),
+              Series(t("reserved by open jobs"), [p.reserved_gpu_hours for p in points])]
     chart = line_chart(labels, series, id=f"burn-{bd.allocation_id}", title=t("GPU-hours over time"),
                        unit=t("GPU-hours"), step=True)
     return chart, legend(series)
@@ -70,7 +76,7 @@ def project_page(request: Request, viewer: SignedIn, project_id: int) -> HTMLRes
         burns = [reports.burn_down(uow, viewer.actor, a.id) for a in allocations]
         resources = {a.resource_id: uow.resources.get(a.resource_id).name for a in allocations}
         job_rows, total = _jobs_page(uow, viewer, project_id, 0)
-    charts = [(a, bd, *_burn_chart(viewer, bd)) for a, bd in zip(allocations, burns)]
+    charts = [(a, bd, *_burn_chart(viewer, bd, a)) for a, bd in zip(allocations, burns)]
     return render(request, viewer, "projects/page.html", project=project, project_id=project.id, members=members,
                   charts=charts,
                   resources=resources, jobs=job_rows, total=total, offset=0, per_page=JOBS_PER_PAGE)

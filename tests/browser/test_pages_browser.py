@@ -1,0 +1,128 @@
+"""The portal in Chromium: public pages on a laptop and a phone, the language switch, keyboard use, a job run
+from a template followed live, tenant isolation, and an axe-core accessibility check of the main pages."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from ..cli.conftest import LiveServer
+from .conftest import AXE, no_horizontal_overflow, shot, sign_in
+
+PHONE = {"width": 390, "height": 844}
+
+
+def test_public_pages_fit_a_laptop_and_a_phone(page: Page, live: LiveServer) -> None:
+    for path, name in (("/", "home"), ("/calls", "calls"), ("/stories/bakery-bakes-less-waste", "story"),
+                       ("/login", "login"), ("/signup", "signup")):
+        page.set_viewport_size({"width": 1280, "height": 900})
+        page.goto(live.url + path)
+        expect(page.locator("h1")).to_be_visible()
+        assert no_horizontal_overflow(page), path
+        shot(page, f"public-{name}")
+        page.set_viewport_size(PHONE)
+        page.reload()
+        assert no_horizontal_overflow(page), f"{path} on a phone"
+        shot(page, f"public-{name}-phone")
+    page.goto(live.url + "/")
+    expect(page.get_by_role("heading", name="Open calls")).to_be_visible()
+    expect(page.get_by_role("link", name=re.compile("Bakery", re.I)).first).to_be_visible()  # the story
+
+
+def test_language_switch_translates_and_is_remembered(page: Page, live: LiveServer) -> None:
+    page.goto(live.url + "/calls")
+    page.get_by_role("button", name="DE").click()
+    expect(page.locator("html")).to_have_attribute("lang", "de")
+    expect(page.get_by_role("heading", name="Aufrufe")).to_be_visible()
+    page.goto(live.url + "/")
+    expect(page.get_by_role("link", name="Anmelden").first).to_be_visible()
+    page.get_by_role("button", name="EN").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+
+
+def test_keyboard_reaches_the_skip_link_first_and_the_sign_in_form(page: Page, live: LiveServer) -> None:
+    page.goto(live.url + "/login")
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
+    page.keyboard.press("Enter")
+    page.get_by_label("E-mail address").focus()
+    page.keyboard.type("anna@backhaus-kiel.example")
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("Password or API token")).to_be_focused()
+    page.keyboard.type("bake-less-waste")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+
+
+def test_a_template_job_is_followed_live_until_it_completes(page: Page, live: LiveServer) -> None:
+    sign_in(page, live, "anna")
+    page.get_by_role("link", name="Projects").click()
+    page.get_by_role("link", name=re.compile("bakery", re.I)).first.click()
+    project_url = page.url
+    page.get_by_role("link", name="Submit a job").click()
+    page.get_by_role("link", name="Hello, GPU").click()
+    page.get_by_label("greeting").fill("moin <b>Kiel</b>")
+    page.get_by_label("repeat").fill("3")
+    page.get_by_role("button", name="Run").click()
+    expect(page).to_have_url(re.compile(r"/jobs/\d+$"))
+    expect(page.locator("#log")).to_contain_text("moin <b>Kiel</b>\nmoin <b>Kiel</b>\nmoin <b>Kiel</b>",
+                                                 timeout=20_000)  # appended live, shown as text
+    expect(page.locator("#job-state")).to_have_text("completed", timeout=20_000)
+    expect(page.get_by_text("the log is complete")).to_be_visible()
+    expect(page.get_by_role("link", name="out.json")).to_be_visible(timeout=10_000)
+    shot(page, "job-completed")
+    page.goto(project_url)
+    expect(page.locator("#jobs tr").first).to_contain_text("completed")
+    shot(page, "project")
+
+
+def test_another_organization_cannot_open_the_project_or_its_jobs(page: Page, live: LiveServer) -> None:
+    sign_in(page, live, "anna")
+    page.goto(live.url + "/projects")
+    page.get_by_role("link", name=re.compile("bakery", re.I)).first.click()
+    project_url = page.url
+    page.context.clear_cookies()
+    sign_in(page, live, "daan")
+    response = page.goto(project_url)
+    assert response is not None and response.status == 404
+    expect(page.get_by_role("heading", name="Not found")).to_be_visible()
+    expect(page.get_by_text("Backhaus")).to_have_count(0)
+    response = page.goto(project_url + "/submit")
+    assert response is not None and response.status == 404
+
+
+A11Y_PAGES = ["/", "/calls", "/login", "/signup", "/stories/bakery-bakes-less-waste", "/projects", "PROJECT",
+              "/account"]
+
+
+@pytest.fixture
+def axe_page(browser: Browser, live: LiveServer):  # type: ignore[no-untyped-def]
+    """A context that lets the vendored axe-core be injected despite the portal's CSP."""
+    context = browser.new_context(bypass_csp=True, viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def axe_violations(page: Page) -> list[dict]:
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("""() => axe.run(document, {runOnly: {type: 'tag',
+        values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}, resultTypes: ['violations']})""")
+    return [{"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:3]}
+            for v in result["violations"]]
+
+
+def test_main_pages_pass_axe(axe_page: Page, live: LiveServer) -> None:
+    sign_in(axe_page, live, "anna")
+    axe_page.goto(live.url + "/projects")
+    axe_page.get_by_role("link", name=re.compile("bakery", re.I)).first.click()
+    project = axe_page.url
+    found = {}
+    for path in A11Y_PAGES:
+        axe_page.goto(project if path == "PROJECT" else live.url + path)
+        violations = axe_violations(axe_page)
+        if violations:
+            found[path] = violations
+    assert found == {}
