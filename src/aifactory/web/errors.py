@@ -18,6 +18,16 @@ from .viewer import CsrfFailed, LoginRequired, get_viewer
 log = logging.getLogger("aifactory.web")
 
 
+def N_(message: str) -> str:  # noqa: N802 - marks a message for extraction; translated where it is shown
+    return message
+
+
+# the error titles pages show (DomainError.title and HTTP statuses), translated by _page
+TITLES = (N_("Bad request"), N_("Invalid input"), N_("Not found"), N_("Forbidden"), N_("Unauthorized"),
+          N_("Conflict"), N_("Service unavailable"), N_("Form refused"), N_("Method not allowed"),
+          N_("Payload too large"), N_("Error"), N_("Internal error"))
+
+
 def _page(request: Request, status: int, title: str, message: str) -> Response:
     try:
         viewer = get_viewer(request, request.app.state.ctx)
