@@ -134,3 +134,22 @@ def test_language_switch_is_remembered(portal: Portal) -> None:
     page = web.get("/calls")
     assert 'html lang="de"' in page.text and "Aufrufe" in page.text
     assert 'html lang="de"' in portal.browser().get("/", headers={"accept-language": "de-DE,de;q=0.9"}).text
+
+
+def test_a_huge_form_post_is_refused_with_a_readable_page_and_nothing_written(portal: Portal) -> None:
+    web = portal.browser()
+    web.get("/signup")
+    before = portal.api.counts()
+    r = web.post("/signup", {"organization": "x" * 2_000_000, "kind": "sme", "country": "DE", "name": "Big",
+                             "email": "big@big.example", "password": "long-enough-pass", "password2": "long-enough-pass"})
+    assert r.status_code == 413 and "text/html" in r.headers["content-type"] and "nothing was saved" in r.text
+    assert portal.api.counts() == before
+
+
+def test_pages_carry_a_strict_content_security_policy(portal: Portal) -> None:
+    r = portal.browser().get("/")
+    csp = r.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp
+    assert r.headers["x-frame-options"] == "DENY" and r.headers["x-content-type-options"] == "nosniff"
+    assert "cdn" not in r.text.lower() and '<script src="/static/vendor/htmx.min.js"' in r.text
+    assert portal.browser().get("/static/vendor/htmx.min.js").status_code == 200

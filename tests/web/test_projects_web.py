@@ -140,3 +140,18 @@ def test_other_organizations_cannot_open_the_project_its_jobs_or_artifacts(porta
     assert r.status_code == 404
     assert daan.post(f"/projects/{project}/submit", {"spec": SPEC}).status_code == 404
     assert portal.browser().get(f"/projects/{project}", follow_redirects=False).status_code == 303  # sign in first
+
+
+def test_markup_in_a_job_name_is_refused_and_markup_in_its_log_is_shown_as_text(portal: Portal) -> None:
+    web = portal.browser("anna")
+    project = portal.api.project_of("bakery")
+    refused = web.post(f"/projects/{project}/submit", {"spec": "name: '<script>alert(1)</script>'\ncommand: [true]"})
+    assert refused.status_code == 422 and "&lt;script&gt;alert(1)&lt;/script&gt;" in refused.text
+    assert "<script>alert(1)" not in refused.text
+    job_id = submit(web, project, f"name: markup\ncommand: [\"{PY}\", \"-c\", \"print('<img src=x onerror=alert(2)>')\"]\n"
+                                  "resources: {gpus_per_node: 1, time: 5}\n")
+    settle(portal, job_id)
+    for path in (f"/projects/{project}", f"/jobs/{job_id}", f"/jobs/{job_id}/log"):
+        assert "<img src=x" not in web.get(path).text, path
+    assert "&lt;img src=x onerror=alert(2)&gt;" in web.get(f"/jobs/{job_id}/log").text
+    assert "&lt;img src=x onerror=alert(2)&gt;" in web.get(f"/jobs/{job_id}").text
