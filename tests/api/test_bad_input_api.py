@@ -55,6 +55,8 @@ def test_invalid_drafts_are_422_naming_the_field(api, unchanged, change, field):
     ({"team": None}, "team"),
     ({"ethics": None}, "ethics"),
     ({"requested_gpu_hours": -1}, "requested_gpu_hours"),
+    ({"resource_id": 999}, "resource_id"),  # unknown references: checked before the row is written
+    ({"partner_organization_ids": [999]}, "partner_organization_ids"),
     ({"status": "accepted"}, "status"),
     ({"call_id": 2}, "call_id"),
 ])

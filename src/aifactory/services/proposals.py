@@ -24,6 +24,11 @@ MAX_GPU_HOURS = 100_000_000
 
 
 def _check_fields(uow: UnitOfWork, p: Proposal) -> None:
+    with uow.no_autoflush():  # the references are checked before the changed row is written
+        _check_values(uow, p)
+
+
+def _check_values(uow: UnitOfWork, p: Proposal) -> None:
     if not 1 <= p.requested_gpu_hours <= MAX_GPU_HOURS:
         raise InvalidInput.on("requested_gpu_hours", f"must be between 1 and {MAX_GPU_HOURS:,}")
     if not 1 <= p.duration_months <= 60:
@@ -177,3 +182,9 @@ def due_map(uow: UnitOfWork, clock: Clock, items: list[Proposal]) -> dict[int, D
                 calendars[p.call_id] = site_calendar(uow, uow.calls.get(p.call_id), today)
             out[p.id] = due_status(p.decision_deadline, today, calendars[p.call_id])
     return out
+
+
+def get_own(uow: UnitOfWork, actor: Actor, proposal_id: int) -> Proposal:
+    """A proposal the actor may change as applicant (its author or the lead organization's admin):
+    NotFound for proposals the actor cannot see, Forbidden for those they only see."""
+    return _own(uow, actor, proposal_id)

@@ -59,6 +59,11 @@ class SqlUnitOfWork:
         assert self.session is not None
         self.session.flush()
 
+    def no_autoflush(self):  # type: ignore[no-untyped-def]
+        """Reads that must not write pending changes first (checking references before they are stored)."""
+        assert self.session is not None
+        return self.session.no_autoflush
+
 
 class SqlUnitOfWorkFactory:
     """Callable that yields a fresh unit of work: what services and the API receive."""
