@@ -181,10 +181,10 @@ def get_job(uow: UnitOfWork, actor: Actor, job_id: int) -> Job:
 
 
 def list_jobs(uow: UnitOfWork, actor: Actor, page: PageRequest, *, project_id: int | None = None,
-              state: JobState | None = None) -> Page[Job]:
+              state: JobState | None = None, with_events: bool = True) -> Page[Job]:
     """The jobs of the projects the actor is a member of (operators: all), newest first."""
     return uow.jobs.list(page, actor.project_scope(), project_id=project_id,
-                         state=state.value if state is not None else None)
+                         state=state.value if state is not None else None, with_events=with_events)
 
 
 def reconcile(uow_factory: Any, clock: Clock, gw: Gateway) -> int:

@@ -283,9 +283,9 @@ def burn_down(uow: UnitOfWork, actor: Actor, allocation_id: int, *, by: str = "d
     alloc = allocation_for(uow, actor, allocation_id)
     running = Balance(0, 0, 0)
     points: dict[str, Balance] = {}
-    for at, kind, amount in q.allocation_movements(uow.session, allocation_id):  # type: ignore[attr-defined]
+    for bucket, kind, amount in q.allocation_movements(uow.session, allocation_id, by):  # type: ignore[attr-defined]
         running = running + entry_effect(EntryKind(kind), amount)
-        points[at.strftime("%Y-%m-%d" if by == "day" else "%Y-%m")] = running
+        points[bucket] = running
     b = alloc.balance
     return BurnDown(alloc.id, alloc.project_id, by, _hours(b.granted), _hours(b.charged), _hours(b.reserved),
                     _hours(b.available), [BurnPoint(k, _hours(v.granted), _hours(v.charged), _hours(v.reserved))

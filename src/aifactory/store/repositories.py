@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Select, case, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, noload
 
 from ..domain.access import Page, PageRequest, ProjectScope, ProposalScope
 from ..domain.audit import AuditEvent
@@ -281,8 +281,10 @@ class JobRepository(Repository[Job]):
         return list(self.session.scalars(select(Job).where(Job.settled_at.is_not(None) | Job.id.in_(has_entries))))
 
     def list(self, page: PageRequest, scope: ProjectScope, *, project_id: int | None = None,
-             state: str | None = None) -> Page[Job]:
-        stmt = in_scope(select(Job).order_by(Job.id.desc()), Job.project_id, scope)
+             state: str | None = None, with_events: bool = True) -> Page[Job]:
+        """Newest first; ``with_events=False`` leaves each job's history unloaded (tables that do not show it)."""
+        base = select(Job) if with_events else select(Job).options(noload(Job.events))
+        stmt = in_scope(base.order_by(Job.id.desc()), Job.project_id, scope)
         if project_id is not None:
             stmt = stmt.where(Job.project_id == project_id)
         if state is not None:

@@ -147,6 +147,7 @@ proposals = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Column("version", Integer, nullable=False),
+    Index("ix_proposals_status_deadline", "status", "decision_deadline", "id"),
 )
 
 proposal_partners = Table(
@@ -251,6 +252,7 @@ jobs = Table(
     Column("settled_at", UTCDateTime, nullable=True),  # charged and released in the ledger
     UniqueConstraint("project_id", "idempotency_key", name="uq_jobs_project_idempotency_key"),
     Index("ix_jobs_allocation_state", "allocation_id", "state"),
+    Index("ix_jobs_project_started", "project_id", "started_at"),
 )
 
 job_events = Table(
@@ -282,6 +284,7 @@ ledger_entries = Table(
     Column("reason", Text, nullable=False),
     Column("key", String(200), nullable=False, unique=True),
     Index("ix_ledger_entries_report", "scenario", "kind", "period"),
+    Index("ix_ledger_entries_allocation_at", "allocation_id", "scenario", "at", "kind", "amount"),
 )
 
 notifications = Table(

@@ -63,7 +63,8 @@ def _burn_chart(viewer: Viewer, bd: reports.BurnDown, alloc: Allocation) -> Any:
 
 
 def _jobs_page(uow: Any, viewer: Viewer, project_id: int, offset: int) -> tuple[list[Any], int]:
-    page = jobs.list_jobs(uow, viewer.actor, PageRequest(limit=JOBS_PER_PAGE, offset=offset), project_id=project_id)
+    page = jobs.list_jobs(uow, viewer.actor, PageRequest(limit=JOBS_PER_PAGE, offset=offset), project_id=project_id,
+                          with_events=False)
     return list(page.items), page.total
 
 

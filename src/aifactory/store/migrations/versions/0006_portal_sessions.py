@@ -1,4 +1,4 @@
-"""portal: password hashes (argon2) and server-side web sessions
+"""portal: password hashes (argon2), server-side web sessions, indexes for the portal's pages
 
 Revision ID: 0006
 Revises: 0005
@@ -32,9 +32,17 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('web_sessions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_web_sessions_user_id'), ['user_id'], unique=False)
+    # the burn-down (an allocation's entries by day), the first job of each project, operators' queue
+    op.create_index('ix_ledger_entries_allocation_at', 'ledger_entries',
+                    ['allocation_id', 'scenario', 'at', 'kind', 'amount'], unique=False)
+    op.create_index('ix_jobs_project_started', 'jobs', ['project_id', 'started_at'], unique=False)
+    op.create_index('ix_proposals_status_deadline', 'proposals', ['status', 'decision_deadline', 'id'], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index('ix_proposals_status_deadline', table_name='proposals')
+    op.drop_index('ix_jobs_project_started', table_name='jobs')
+    op.drop_index('ix_ledger_entries_allocation_at', table_name='ledger_entries')
     with op.batch_alter_table('web_sessions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_web_sessions_user_id'))
     op.drop_table('web_sessions')
