@@ -150,7 +150,7 @@ def _grid(ticks: list[float], unit: str, box: tuple[float, float, float, float],
     )
     out = lines + texts + [base + f' stroke="{TEXT}" stroke-width="1"/>']
     if unit:
-        ux, uy, anchor = (x1, y1 + 30, "end") if horizontal else (x0 - 6, y0 - 8, "end")
+        ux, uy, anchor = (x1, y1 + 30, "end") if horizontal else (4, y0 - 8, "start")
         out.append(
             f'<text x="{_n(ux)}" y="{_n(uy)}" fill="{TEXT}" font-size="{FONT_SIZE}" '
             f'text-anchor="{anchor}">{_esc(unit)}</text>'

@@ -15,6 +15,7 @@ from ...domain.catalog import CatalogKind
 from ...domain.errors import DomainError, InvalidInput
 from ...domain.projects import Allocation, Project
 from ...services import catalog, jobs, projects, reports
+from ..cache import app_cache
 from ..charts import Series, legend, line_chart
 from ..forms import field_errors, read_form
 from ..render import redirect, render
@@ -58,8 +59,13 @@ def _burn_chart(viewer: Viewer, bd: reports.BurnDown, alloc: Allocation) -> Any:
               Series(t("used"), [p.charged_gpu_hours for p in points]),
               Series(t("reserved by open jobs"), [p.reserved_gpu_hours for p in points])]
     chart = line_chart(labels, series, id=f"burn-{bd.allocation_id}", title=t("GPU-hours over time"),
-                       unit=t("GPU-hours"), step=True)
+                       unit=t("GPU-hours"), step=True, width=880, height=260)
     return chart, legend(series)
+
+
+def _burn_view(uow: Any, viewer: Viewer, alloc: Allocation) -> tuple[Any, Any, Any]:
+    bd = reports.burn_down(uow, viewer.actor, alloc.id)
+    return (bd, *_burn_chart(viewer, bd, alloc))
 
 
 def _jobs_page(uow: Any, viewer: Viewer, project_id: int, offset: int) -> tuple[list[Any], int]:
@@ -70,14 +76,18 @@ def _jobs_page(uow: Any, viewer: Viewer, project_id: int, offset: int) -> tuple[
 
 @router.get("/projects/{project_id:int}", response_class=HTMLResponse)
 def project_page(request: Request, viewer: SignedIn, project_id: int) -> HTMLResponse:
+    cache = app_cache(request, "burn-down")
+    today = viewer.ctx.clock.now().date()
     with viewer.ctx.uow_factory(write=False) as uow:
         project = projects.get(uow, viewer.actor, project_id)
         members = _members(uow, project)
         allocations: list[Allocation] = list(project.allocations)
-        burns = [reports.burn_down(uow, viewer.actor, a.id) for a in allocations]
+        # the burn-down and its chart change only with the allocation's running sums (and the day)
+        charts = [(a, *cache.get_or_make(
+            (a.id, a.granted_seconds, a.charged_seconds, a.reserved_seconds, today, viewer.lang),
+            lambda a=a: _burn_view(uow, viewer, a))) for a in allocations]
         resources = {a.resource_id: uow.resources.get(a.resource_id).name for a in allocations}
         job_rows, total = _jobs_page(uow, viewer, project_id, 0)
-    charts = [(a, bd, *_burn_chart(viewer, bd, a)) for a, bd in zip(allocations, burns)]
     return render(request, viewer, "projects/page.html", project=project, project_id=project.id, members=members,
                   charts=charts,
                   resources=resources, jobs=job_rows, total=total, offset=0, per_page=JOBS_PER_PAGE)
