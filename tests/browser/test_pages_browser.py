@@ -93,8 +93,23 @@ def test_another_organization_cannot_open_the_project_or_its_jobs(page: Page, li
     assert response is not None and response.status == 404
 
 
-A11Y_PAGES = ["/", "/calls", "/login", "/signup", "/stories/bakery-bakes-less-waste", "/projects", "PROJECT",
-              "/account"]
+def project_path(live: LiveServer) -> str:
+    return "/projects/1"  # the bakery's project: the first one the demo creates
+
+
+PAGES = {  # who: the main pages they see (PROPOSAL_x is a demo proposal's id)
+    None: ["/", "/calls", "/calls/1", "/login", "/signup", "/stories", "/stories/bakery-bakes-less-waste"],
+    "anna": ["/projects", "/projects/1", "/projects/1/submit", "/projects/1/templates/bakery-forecast",
+             "/proposals", "/account"],
+    "eva": ["/proposals/new", "/proposals/{juelich}", *[f"/proposals/{{juelich}}/edit?step={n}" for n in range(1, 6)]],
+    "schulz": ["/reviews", "/reviews/{medvision}"],
+    "operator": ["/operator", "/operator/proposals/{medvision}", "/operator/calls", "/operator/resources",
+                 "/operator/users", "/operator/kpis", "/operator/audit"],
+}
+
+
+def pages_of(live: LiveServer, who: str | None) -> list[str]:
+    return [p.format(**live.info.proposal_ids) for p in PAGES[who]]
 
 
 @pytest.fixture
@@ -114,15 +129,27 @@ def axe_violations(page: Page) -> list[dict]:
             for v in result["violations"]]
 
 
-def test_main_pages_pass_axe(axe_page: Page, live: LiveServer) -> None:
-    sign_in(axe_page, live, "anna")
-    axe_page.goto(live.url + "/projects")
-    axe_page.get_by_role("link", name=re.compile("bakery", re.I)).first.click()
-    project = axe_page.url
-    found = {}
-    for path in A11Y_PAGES:
-        axe_page.goto(project if path == "PROJECT" else live.url + path)
-        violations = axe_violations(axe_page)
-        if violations:
-            found[path] = violations
-    assert found == {}
+def _slug(path: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", path.lower()).strip("-") or "home"
+
+
+@pytest.mark.parametrize("who", list(PAGES))
+def test_main_pages_pass_axe_fit_laptop_and_phone_and_are_screenshot(axe_page: Page, live: LiveServer,
+                                                                     who: str | None) -> None:
+    if who:
+        sign_in(axe_page, live, who)
+    violations, overflow = {}, []
+    for path in pages_of(live, who):
+        axe_page.set_viewport_size({"width": 1280, "height": 900})
+        response = axe_page.goto(live.url + path)
+        assert response is not None and response.status == 200, path
+        if found := axe_violations(axe_page):
+            violations[path] = found
+        shot(axe_page, f"{who or 'public'}-{_slug(path)}")
+        axe_page.set_viewport_size(PHONE)
+        axe_page.reload()
+        if not no_horizontal_overflow(axe_page):
+            overflow.append(path)
+        shot(axe_page, f"{who or 'public'}-{_slug(path)}-phone")
+    assert violations == {}
+    assert overflow == []

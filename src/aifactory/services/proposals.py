@@ -163,6 +163,12 @@ def list_visible(uow: UnitOfWork, actor: Actor, page: PageRequest, *, status: Pr
     return uow.proposals.list(page, actor.proposal_scope(), status=status, call_id=call_id, order=order)
 
 
+def awaiting_decision(uow: UnitOfWork, actor: Actor, page: PageRequest) -> Page[Proposal]:
+    """The operators' queue: submitted and under-review proposals, the earliest deadline first."""
+    actor.require_operator()
+    return uow.proposals.awaiting_decision(page)
+
+
 def due(uow: UnitOfWork, clock: Clock, p: Proposal) -> DueStatus:
     return due_map(uow, clock, [p])[p.id]
 

@@ -72,6 +72,12 @@ class OrganizationRepository(Repository[Organization]):
             return set()
         return set(self.session.scalars(select(Organization.id).where(Organization.id.in_(ids))))
 
+    def names(self, ids: set[int]) -> dict[int, str]:
+        if not ids:
+            return {}
+        rows = self.session.execute(select(Organization.id, Organization.name).where(Organization.id.in_(ids)))
+        return {int(i): str(n) for i, n in rows}
+
 
 class UserRepository(Repository[User]):
     entity = User
@@ -186,6 +192,14 @@ class ProposalRepository(Repository[Proposal]):
         return Page(items=[rows[i] for i in ids], total=total, limit=page.limit, offset=page.offset)
 
 
+    def awaiting_decision(self, page: PageRequest) -> Page[Proposal]:
+        """Submitted and under review, earliest (most overdue) deadline first: served by the
+        (status, decision_deadline, id) index."""
+        stmt = (select(Proposal).where(Proposal.status.in_([ProposalStatus.SUBMITTED, ProposalStatus.UNDER_REVIEW]))
+                .order_by(Proposal.decision_deadline.is_(None), Proposal.decision_deadline, Proposal.id))
+        return self._page(stmt, page)
+
+
 class AssignmentRepository(Repository[ReviewAssignment]):
     entity = ReviewAssignment
 
@@ -207,6 +221,14 @@ class ReviewRepository(Repository[Review]):
 
     def for_proposal(self, proposal_id: int) -> list[Review]:
         return list(self.session.scalars(select(Review).where(Review.proposal_id == proposal_id).order_by(Review.id)))
+
+    def counts(self, proposal_ids: list[int]) -> dict[int, int]:
+        """Reviews submitted per proposal (one grouped query)."""
+        if not proposal_ids:
+            return {}
+        stmt = (select(Review.proposal_id, func.count()).where(Review.proposal_id.in_(proposal_ids))
+                .group_by(Review.proposal_id))
+        return {pid: int(n) for pid, n in self.session.execute(stmt)}
 
 
 class ProjectRepository(Repository[Project]):

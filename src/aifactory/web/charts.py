@@ -240,7 +240,7 @@ def line_chart(labels: list[str], series: list[Series], *, id: str, title: str, 
     if not labels or not series:
         return _empty(id, title, width, height)
     ticks = nice_ticks(max(max(s.values) for s in series))
-    box = (56.0, 20.0, width - 16.0, height - 36.0)
+    box = (56.0, 20.0, width - 30.0, height - 36.0)  # room for the last x label, centred on its point
     x0, y0, x1, y1 = box
     n = len(labels)
     xs = [x0 + (x1 - x0) / 2] if n == 1 else [x0 + i * (x1 - x0) / (n - 1) for i in range(n)]

@@ -21,7 +21,6 @@ from ..viewer import SignedIn, SignedInChecked, Viewer
 
 router = APIRouter()
 PAGE = 25
-PENDING = (ProposalStatus.SUBMITTED, ProposalStatus.UNDER_REVIEW)
 
 
 # ------------------------------------------------------------------ shared by the operator pages
@@ -119,20 +118,19 @@ class Problems:
 def _pending_rows(viewer: Viewer, page: PageRequest) -> tuple[list[dict], dict]:  # type: ignore[type-arg]
     ctx, actor = viewer.ctx, viewer.actor
     with ctx.uow_factory(write=False) as uow:
-        total = sum(proposals.list_visible(uow, actor, PageRequest(limit=1), status=s).total for s in PENDING)
-        # operators' default order: awaiting a decision first, the earliest (most overdue) deadline first
-        listed = proposals.list_visible(uow, actor, page, order="deadline")
-        items = [p for p in listed.items if p.status in PENDING]
+        listed = proposals.awaiting_decision(uow, actor, page)  # the earliest (most overdue) deadline first
+        items = listed.items
         due = proposals.due_map(uow, ctx.clock, items)
+        calls_by_id = {i: uow.calls.get(i) for i in {p.call_id for p in items}}  # a handful of calls
+        orgs = uow.organizations.names({p.lead_organization_id for p in items})
+        reviews = uow.reviews.counts([p.id for p in items])
         rows = []
         for p in items:
-            call = uow.calls.get(p.call_id)
-            org = uow.organizations.get(p.lead_organization_id)
+            call = calls_by_id[p.call_id]
             rows.append({"id": p.id, "title": p.title, "status": p.status, "due": due[p.id],
                          "deadline": p.decision_deadline, "requested": p.requested_gpu_hours,
-                         "call": call.title, "mode": call.access_mode, "org": org.name if org else "",
-                         "reviews": len(uow.reviews.for_proposal(p.id)), "required": call.required_reviews})
-    listed.total, listed.items = total, items
+                         "call": call.title, "mode": call.access_mode, "org": orgs.get(p.lead_organization_id, ""),
+                         "reviews": reviews.get(p.id, 0), "required": call.required_reviews})
     return rows, pager(listed)
 
 
