@@ -153,3 +153,17 @@ def test_pages_carry_a_strict_content_security_policy(portal: Portal) -> None:
     assert r.headers["x-frame-options"] == "DENY" and r.headers["x-content-type-options"] == "nosniff"
     assert "cdn" not in r.text.lower() and '<script src="/static/vendor/htmx.min.js"' in r.text
     assert portal.browser().get("/static/vendor/htmx.min.js").status_code == 200
+
+
+def test_a_session_ends_at_once_even_right_after_a_cached_page(portal: Portal) -> None:
+    web = portal.browser("anna")
+    assert web.get("/projects").status_code == 200  # the session is now cached for a few seconds
+    portal.api.clock.advance(hours=13)  # past the session's lifetime
+    r = web.get("/projects", follow_redirects=False)
+    assert r.status_code == 303 and "expired=1" in r.headers["location"]
+    other = portal.browser("anna")
+    assert other.get("/projects").status_code == 200
+    secret = other.client.cookies.get("aif_session")
+    assert other.post("/logout").status_code == 303
+    other.client.cookies.set("aif_session", secret)  # the old cookie, replayed at once
+    assert other.get("/projects", follow_redirects=False).status_code == 303  # sign-out evicts the cache

@@ -4,6 +4,7 @@ only with their key (e.g. a burn-down chart: keyed by the allocation's running s
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
@@ -35,3 +36,36 @@ class LruCache:
 def app_cache(request: Request, name: str, size: int = 512) -> LruCache:
     caches: dict[str, LruCache] = request.app.state.__dict__.setdefault("_web_caches", {})
     return caches.setdefault(name, LruCache(size))
+
+
+class SessionCache:
+    """Signed-in users by session-secret hash for a few seconds, so that a page (or an htmx poll) does not
+    read the session and the user again each time. Sign-out and password changes evict at once in this
+    process; other worker processes notice within ``ttl`` seconds."""
+
+    def __init__(self, ttl: float = 5.0, size: int = 4096):
+        self.ttl, self.size = ttl, size
+        self._lock = threading.Lock()
+        self._items: OrderedDict[str, tuple[float, Any]] = OrderedDict()
+
+    def get(self, key: str) -> Any | None:
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is None or time.monotonic() - hit[0] > self.ttl:
+                return None
+            return hit[1]
+
+    def put(self, key: str, value: Any) -> None:
+        with self._lock:
+            self._items[key] = (time.monotonic(), value)
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def evict(self, key: str | None = None, *, user_id: int | None = None) -> None:
+        with self._lock:
+            if key is not None:
+                self._items.pop(key, None)
+            if user_id is not None:
+                for k in [k for k, (_, v) in self._items.items() if v[0].id == user_id]:
+                    del self._items[k]

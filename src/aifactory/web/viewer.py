@@ -15,6 +15,7 @@ from ..domain.identity import User
 from ..services import sessions
 from ..services.context import Actor
 from . import security as sec
+from .cache import SessionCache
 from .i18n import Translator, negotiate
 
 
@@ -62,8 +63,15 @@ class Viewer:
         return sec.csrf_token(self.ctx.settings.secret_key.get_secret_value(), self.seed)
 
 
-def _signed_in_user(ctx: AppContext, secret: str) -> tuple[User | None, bool]:
+def session_cache(request: Request) -> SessionCache:
+    return request.app.state.__dict__.setdefault("_session_cache", SessionCache())
+
+
+def _signed_in_user(ctx: AppContext, secret: str, cache: SessionCache) -> tuple[User | None, bool]:
+    key = sessions.hash_secret(secret)
     policy = session_policy(ctx)
+    if (hit := cache.get(key)) is not None and hit[1].live(ctx.clock.now(), policy.idle):
+        return hit[0], False
     try:
         with ctx.uow_factory(write=False) as uow:
             user, session = sessions.resolve(uow, ctx.clock, secret, policy)
@@ -75,6 +83,7 @@ def _signed_in_user(ctx: AppContext, secret: str) -> tuple[User | None, bool]:
     if stale:
         with ctx.uow_factory(write=True) as uow:
             sessions.touch(uow, ctx.clock, session.id)
+    cache.put(key, (user, session))
     return user, False
 
 
@@ -84,7 +93,7 @@ def get_viewer(request: Request, ctx: Annotated[AppContext, Depends(get_ctx)]) -
         return cached
     lang = negotiate(request.cookies.get(sec.LANG_COOKIE), request.headers.get("accept-language"))
     secret = request.cookies.get(sec.SESSION_COOKIE)
-    user, expired = _signed_in_user(ctx, secret) if secret else (None, False)
+    user, expired = _signed_in_user(ctx, secret, session_cache(request)) if secret else (None, False)
     if user is not None:
         viewer = Viewer(ctx, Translator(lang), seed=secret, user=user)  # type: ignore[arg-type]
     else:

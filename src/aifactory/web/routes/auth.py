@@ -13,7 +13,7 @@ from .. import security as sec
 from ..forms import field_errors, read_form, read_multi
 from ..i18n import LANGUAGES
 from ..render import redirect, render
-from ..viewer import CsrfChecked, CurrentViewer, SignedIn, SignedInChecked, Viewer, session_policy
+from ..viewer import CsrfChecked, CurrentViewer, SignedIn, SignedInChecked, Viewer, session_cache, session_policy
 
 router = APIRouter()
 SIGNUP_FIELDS = {"organization", "kind", "country", "sectors", "name", "email", "password", "password2"}
@@ -55,8 +55,10 @@ async def login(request: Request, viewer: CsrfChecked) -> Response:
 
 @router.post("/logout")
 async def logout(request: Request, viewer: SignedInChecked) -> Response:
+    secret = request.cookies.get(sec.SESSION_COOKIE, "")
     with viewer.ctx.uow_factory(write=True) as uow:
-        sessions.close_session(uow, viewer.ctx.clock, request.cookies.get(sec.SESSION_COOKIE, ""))
+        sessions.close_session(uow, viewer.ctx.clock, secret)
+    session_cache(request).evict(sessions.hash_secret(secret))
     response = redirect(viewer, "/", viewer.t.gettext("You are signed out."))
     response.delete_cookie(sec.SESSION_COOKIE, path="/")
     return response
@@ -112,6 +114,7 @@ async def change_password(request: Request, viewer: SignedInChecked) -> Response
         with viewer.ctx.uow_factory(write=True) as uow:
             sessions.set_password(uow, viewer.ctx.clock, viewer.actor, current=form.get("current"),
                                   new=form.get("new", ""))
+        session_cache(request).evict(user_id=viewer.actor.id)
     except DomainError as exc:
         return render(request, viewer, "account.html", status=exc.status,
                       errors=field_errors(exc, {"current", "new", "new2"}, {"password": "new"}))
