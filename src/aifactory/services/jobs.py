@@ -21,11 +21,11 @@ from ..domain.access import Page, PageRequest
 from ..domain.errors import Forbidden, InvalidInput, NotFound
 from ..domain.enums import Enforcement, ProjectRole
 from ..domain.jobs.admission import check_admission, worst_case_billing
-from ..domain.jobs.model import Job, job_comment
+from ..domain.jobs.model import Job, JobRow, job_comment
 from ..domain.jobs.spec import JobSpec, parse_spec
 from ..domain.jobs.states import JobState, can_move
 from ..domain.projects import Allocation, Project
-from . import ledger
+from . import ledger, projects
 from .audit import record
 from .context import Actor
 from .settlement import settle_finished
@@ -185,6 +185,12 @@ def list_jobs(uow: UnitOfWork, actor: Actor, page: PageRequest, *, project_id: i
     """The jobs of the projects the actor is a member of (operators: all), newest first."""
     return uow.jobs.list(page, actor.project_scope(), project_id=project_id,
                          state=state.value if state is not None else None, with_events=with_events)
+
+
+def job_rows(uow: UnitOfWork, actor: Actor, project_id: int, page: PageRequest) -> Page[JobRow]:
+    """A project's jobs as table rows, newest first; its members and operators only (else 404)."""
+    projects.require_visible(uow, actor, project_id)
+    return uow.jobs.rows(project_id, page)
 
 
 def reconcile(uow_factory: Any, clock: Clock, gw: Gateway) -> int:

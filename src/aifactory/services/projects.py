@@ -19,6 +19,15 @@ def get(uow: UnitOfWork, actor: Actor, project_id: int) -> Project:
     return project
 
 
+def require_visible(uow: UnitOfWork, actor: Actor, project_id: int) -> None:
+    """Like ``get`` without loading the project: for pages that only list what belongs to it."""
+    if actor.is_operator:
+        if uow.projects.get(project_id) is None:
+            raise NotFound(f"project {project_id} not found")
+    elif uow.projects.role(project_id, actor.id) is None:
+        raise NotFound(f"project {project_id} not found")
+
+
 def list_visible(uow: UnitOfWork, actor: Actor, page: PageRequest) -> Page[Project]:
     return uow.projects.list(page, actor.project_scope())
 

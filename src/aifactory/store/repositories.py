@@ -12,7 +12,7 @@ from ..domain.access import Page, PageRequest, ProjectScope, ProposalScope
 from ..domain.audit import AuditEvent
 from ..domain.calls import Call
 from ..domain.enums import ProposalStatus
-from ..domain.jobs.model import Job
+from ..domain.jobs.model import Job, JobRow
 from ..domain.jobs.states import TERMINAL
 from ..domain.identity import ApiToken, Organization, User, WebSession
 from ..domain.projects import Allocation, Project, ProjectMember
@@ -234,6 +234,11 @@ class ReviewRepository(Repository[Review]):
 class ProjectRepository(Repository[Project]):
     entity = Project
 
+    def role(self, project_id: int, user_id: int) -> Any:
+        """The user's role in the project, or None (one small query, nothing loaded)."""
+        return self.session.scalar(select(ProjectMember.role).where(ProjectMember.project_id == project_id,
+                                                                    ProjectMember.user_id == user_id))
+
     def by_account(self, account: str) -> Project | None:
         return self.session.scalar(select(Project).where(Project.slurm_account == account))
 
@@ -305,10 +310,19 @@ class JobRepository(Repository[Job]):
     def list(self, page: PageRequest, scope: ProjectScope, *, project_id: int | None = None,
              state: str | None = None, with_events: bool = True) -> Page[Job]:
         """Newest first; ``with_events=False`` leaves each job's history unloaded (tables that do not show it)."""
-        base = select(Job) if with_events else select(Job).options(noload(Job.events))
+        base = select(Job) if with_events else select(Job).options(noload(Job.events))  # type: ignore[arg-type]
         stmt = in_scope(base.order_by(Job.id.desc()), Job.project_id, scope)
         if project_id is not None:
             stmt = stmt.where(Job.project_id == project_id)
         if state is not None:
             stmt = stmt.where(Job.state == state)
         return self._page(stmt, page)
+
+    def rows(self, project_id: int, page: PageRequest) -> Page[JobRow]:
+        """A project's jobs for a table, newest first: only the shown columns (no spec, no history)."""
+        where = Job.project_id == project_id
+        stmt = (select(Job.id, Job.name, Job.state, Job.created_at, Job.started_at, Job.finished_at)
+                .where(where).order_by(Job.id.desc()).limit(page.limit).offset(page.offset))
+        total = self.session.scalar(select(func.count()).select_from(Job).where(where)) or 0
+        items = [JobRow(*r) for r in self.session.execute(stmt)]
+        return Page(items=items, total=total, limit=page.limit, offset=page.offset)

@@ -68,6 +68,22 @@ class Job:
         return True
 
 
+@dataclass(frozen=True)
+class JobRow:
+    """What a jobs table shows of a job (read without its spec or history)."""
+
+    id: int
+    name: str
+    state: JobState
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+    @property
+    def terminal(self) -> bool:
+        return self.state in TERMINAL
+
+
 def job_comment(site: str, job_id: int, nonce: str) -> str:
     """The mark written into the backend's job. The nonce (random, stored with the job) keeps two factories
     or two databases that share one Slurm cluster from ever taking each other's jobs for their own."""

@@ -69,8 +69,7 @@ def _burn_view(uow: Any, viewer: Viewer, alloc: Allocation) -> tuple[Any, Any, A
 
 
 def _jobs_page(uow: Any, viewer: Viewer, project_id: int, offset: int) -> tuple[list[Any], int]:
-    page = jobs.list_jobs(uow, viewer.actor, PageRequest(limit=JOBS_PER_PAGE, offset=offset), project_id=project_id,
-                          with_events=False)
+    page = jobs.job_rows(uow, viewer.actor, project_id, PageRequest(limit=JOBS_PER_PAGE, offset=offset))
     return list(page.items), page.total
 
 
@@ -98,7 +97,6 @@ def jobs_fragment(request: Request, viewer: SignedIn, project_id: int, offset: i
     """The jobs table's body: polled by htmx while the page is open (faster while jobs are open)."""
     offset = max(0, min(offset, 10_000_000))
     with viewer.ctx.uow_factory(write=False) as uow:
-        projects.get(uow, viewer.actor, project_id)
         job_rows, total = _jobs_page(uow, viewer, project_id, offset)
     return render(request, viewer, "projects/_jobs.html", project_id=project_id, jobs=job_rows, total=total,
                   offset=offset, per_page=JOBS_PER_PAGE)
