@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 from datetime import date, datetime
+from contextvars import ContextVar
 from functools import lru_cache
 from typing import Any
 
@@ -40,14 +41,33 @@ def _when(value: datetime | date | None) -> str:
     return value.isoformat()
 
 
+_VIEWER: ContextVar[Viewer] = ContextVar("aifactory_web_viewer")
+
+
+def _gettext(message: str, **values: object) -> str:
+    """``_`` in every template and macro: the language of the viewer whose page is being rendered."""
+    return _VIEWER.get().t.gettext(message, **values)
+
+
+def _ngettext(singular: str, plural: str, n: int, **values: object) -> str:
+    return _VIEWER.get().t.ngettext(singular, plural, n, **values)
+
+
+def _csrf_token() -> str:
+    return _VIEWER.get().csrf
+
+
 @lru_cache(maxsize=1)
 def environment() -> Environment:
+    """One environment; ``_`` and ``csrf_token()`` are globals reading the page's viewer (a context
+    variable), so that macro files are imported without context and cached."""
     env = Environment(loader=PackageLoader("aifactory.web", "templates"), autoescape=select_autoescape(default=True),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, auto_reload=False)
     env.filters["hours"] = gpu_hours_text
     env.filters["when"] = _when
     env.filters["markdown"] = markdown
-    env.globals["languages"] = LANGUAGES
+    env.globals.update(languages=LANGUAGES, _=_gettext, ngettext=_ngettext, csrf_token=_csrf_token,
+                       csrf_field=sec.CSRF_FIELD)
     env.globals["version"] = __version__
     return env
 
@@ -79,10 +99,13 @@ def _read_flash(request: Request, viewer: Viewer) -> str | None:
 
 def render(request: Request, viewer: Viewer, template: str, status: int = 200, **context: Any) -> HTMLResponse:
     flash = _read_flash(request, viewer) if sec.FLASH_COOKIE in request.cookies else None
-    html = environment().get_template(template).render(
-        request=request, viewer=viewer, user=viewer.user, _=viewer.t.gettext, ngettext=viewer.t.ngettext,
-        csrf=viewer.csrf, csrf_field=sec.CSRF_FIELD, lang=viewer.lang, flash=flash,
-        site_name=viewer.ctx.settings.site_name, path=request.url.path, **context)
+    token = _VIEWER.set(viewer)
+    try:
+        html = environment().get_template(template).render(
+            request=request, viewer=viewer, user=viewer.user, csrf=viewer.csrf, lang=viewer.lang, flash=flash,
+            site_name=viewer.ctx.settings.site_name, path=request.url.path, **context)
+    finally:
+        _VIEWER.reset(token)
     response = HTMLResponse(html, status_code=status)
     finish(response, viewer)
     if sec.FLASH_COOKIE in request.cookies and not request.headers.get("hx-request"):
