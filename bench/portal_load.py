@@ -162,10 +162,21 @@ async def _client(port: int, requests: list[bytes], left: list[int], res: PageRe
                 await asyncio.sleep(pause.expovariate(1 / think_s))
             t0 = time.perf_counter()
             try:
+                reused = writer is not None
                 if writer is None:
                     reader, writer = await asyncio.open_connection(HOST, port)
                 writer.write(requests[i])
-                status, body, keep_alive = await _read_response(reader)
+                try:
+                    status, body, keep_alive = await _read_response(reader)
+                except asyncio.IncompleteReadError as exc:
+                    if not reused or exc.partial:  # a fresh connection that fails is a real error
+                        raise
+                    # the server closed an idle keep-alive connection while this client "read the page":
+                    # reconnect and send again, as a browser does
+                    writer.close()
+                    reader, writer = await asyncio.open_connection(HOST, port)
+                    writer.write(requests[i])
+                    status, body, keep_alive = await _read_response(reader)
             except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, HttpError) as exc:
                 res.error(f"{type(exc).__name__}: {exc}")
                 if writer is not None:
