@@ -120,8 +120,8 @@ def _pending_rows(viewer: Viewer, page: PageRequest) -> tuple[list[dict], dict]:
     with ctx.uow_factory(write=False) as uow:
         listed = proposals.awaiting_decision(uow, actor, page)  # the earliest (most overdue) deadline first
         items = listed.items
-        due = proposals.due_map(uow, ctx.clock, items)
         calls_by_id = {i: uow.calls.get(i) for i in {p.call_id for p in items}}  # a handful of calls
+        due = proposals.due_map(uow, ctx.clock, items)  # finds those calls in the session already
         orgs = uow.organizations.names({p.lead_organization_id for p in items})
         reviews = uow.reviews.counts([p.id for p in items])
         rows = []
