@@ -288,3 +288,38 @@ def test_operator_pages_in_german(portal: Portal) -> None:
         r = web.get(path)
         assert r.status_code == 200 and 'lang="de"' in r.text, path
     assert "Kennzahlen" in web.get("/operator/kpis").text
+
+
+def test_the_kpi_cache_computes_a_cold_period_once_and_serves_stale_figures_while_refreshing(monkeypatch) -> None:
+    import threading
+    import time
+
+    from aifactory.web.routes import operator_kpis
+
+    calls: list[str] = []
+
+    def slow_load(_viewer, start, end):  # type: ignore[no-untyped-def]
+        calls.append(start)
+        time.sleep(0.2)
+        return {"n": len(calls)}
+
+    monkeypatch.setattr(operator_kpis, "_load", slow_load)
+    cache = operator_kpis.ReportCache(ttl=60)
+    results: list[dict] = []
+    threads = [threading.Thread(target=lambda: results.append(cache.get(None, "2026-01", "2026-12")))
+               for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert calls == ["2026-01"] and results == [{"n": 1}] * 8  # eight waiting requests, one computation
+    key = ("2026-01", "2026-12")  # made stale: one request refreshes, the others get the previous figures
+    cache.entries[key] = (time.monotonic() - 120, cache.entries[key][1])
+    results.clear()
+    threads = [threading.Thread(target=lambda: results.append(cache.get(None, "2026-01", "2026-12")))
+               for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(calls) == 2 and {"n": 2} in results and all(r in ({"n": 1}, {"n": 2}) for r in results)

@@ -86,31 +86,38 @@ class ReportCache:
         self.lock = threading.Lock()
         self.entries: dict[tuple[str, str], tuple[float, dict[str, Any]]] = {}
         self.refreshing: set[tuple[str, str]] = set()
+        self.computing: dict[tuple[str, str], threading.Lock] = {}  # one computation per period at a time
+
+    def _fresh(self, key: tuple[str, str]) -> dict[str, Any] | None:
+        hit = self.entries.get(key)
+        return hit[1] if hit is not None and time.monotonic() - hit[0] < self.ttl else None
 
     def get(self, viewer: Viewer, start: str, end: str) -> dict[str, Any]:
         key = (start, end)
         with self.lock:
             hit = self.entries.get(key)
-            if hit is not None and (time.monotonic() - hit[0] < self.ttl or key in self.refreshing):
-                return hit[1]
-            self.refreshing.add(key)
-        try:
-            data = _load(viewer, start, end)
-        finally:
+            if (fresh := self._fresh(key)) is not None or (hit is not None and key in self.refreshing):
+                return fresh if fresh is not None else hit[1]  # type: ignore[index]
+            one = self.computing.setdefault(key, threading.Lock())
+        with one:  # nothing to serve yet: the first request computes, the others wait for its figures
             with self.lock:
-                self.refreshing.discard(key)
-        with self.lock:
-            if len(self.entries) >= self.size and key not in self.entries:
-                self.entries.pop(min(self.entries, key=lambda k: self.entries[k][0]))
-            self.entries[key] = (time.monotonic(), data)
+                if (fresh := self._fresh(key)) is not None:
+                    return fresh
+                self.refreshing.add(key)
+            try:
+                data = _load(viewer, start, end)
+            finally:
+                with self.lock:
+                    self.refreshing.discard(key)
+            with self.lock:
+                if len(self.entries) >= self.size and key not in self.entries:
+                    self.entries.pop(min(self.entries, key=lambda k: self.entries[k][0]))
+                self.entries[key] = (time.monotonic(), data)
         return data
 
 
 def report_cache(request: Request) -> ReportCache:
-    cache = getattr(request.app.state, "operator_kpi_cache", None)
-    if cache is None:
-        cache = request.app.state.operator_kpi_cache = ReportCache()
-    return cache
+    return request.app.state.__dict__.setdefault("_operator_kpi_cache", ReportCache())
 
 
 def _load(viewer: Viewer, start: str, end: str) -> dict[str, Any]:
