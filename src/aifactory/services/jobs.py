@@ -155,11 +155,16 @@ def _send(uow_factory: Any, clock: Clock, gw: Gateway, job_id: int, handoff: Bac
     return job
 
 
+def may_cancel(actor: Actor, job: Job, project: Project) -> bool:
+    """The job's submitter, the project's PI or an operator (whether or not the job is still open)."""
+    return actor.is_operator or job.submitted_by == actor.id or project.role_of(actor.id) is ProjectRole.PI
+
+
 def cancel_job(uow_factory: Any, clock: Clock, actor: Actor, gw: Gateway, job_id: int) -> Job:
     with uow_factory() as uow:
         job = get_job(uow, actor, job_id)
         project = uow.projects.get(job.project_id)
-        if not (actor.is_operator or job.submitted_by == actor.id or project.role_of(actor.id) is ProjectRole.PI):
+        if not may_cancel(actor, job, project):
             raise Forbidden("only the job's submitter, the project's PI or an operator can cancel it")
         if job.terminal:
             return job

@@ -8,7 +8,6 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
-from ...domain.enums import ProjectRole
 from ...domain.errors import InvalidInput
 from ...domain.jobs.spec import parse_spec
 from ...services import job_outputs, jobs
@@ -18,12 +17,6 @@ from ..viewer import SignedIn, SignedInChecked, Viewer
 router = APIRouter()
 TAIL_BYTES = 64 * 1024  # the first view shows at most this much of the end of the log
 CHUNK_BYTES = 256 * 1024  # one poll brings at most this much
-
-
-def _may_cancel(viewer: Viewer, job: Any, project: Any) -> bool:
-    actor = viewer.actor
-    return not job.terminal and (actor.is_operator or job.submitted_by == actor.id
-                                 or project.role_of(actor.id) is ProjectRole.PI)
 
 
 def _stream(value: str) -> Any:
@@ -40,7 +33,7 @@ def _job_view(viewer: Viewer, job_id: int) -> dict[str, Any]:
         events = list(job.events)
         submitter = uow.users.get(job.submitted_by)
         artifacts = job_outputs.list_artifacts(uow, viewer.actor, ctx.gateway, job_id) if job.terminal else []
-        may_cancel = _may_cancel(viewer, job, project)
+        may_cancel = not job.terminal and jobs.may_cancel(viewer.actor, job, project)
     spec = parse_spec(job.spec)
     return {"job": job, "project": project, "events": events, "submitter": submitter, "artifacts": artifacts,
             "may_cancel": may_cancel, "spec": spec}
