@@ -15,8 +15,6 @@ import os
 import random
 import secrets
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -81,43 +79,6 @@ def _bulk(conn: Any, table: Any, rows: list[dict]) -> None:
 
     for i in range(0, len(rows), BATCH):
         conn.execute(insert(table), rows[i:i + BATCH])
-
-
-# --------------------------------------------------------------------------------------------------------------
-# PostgreSQL throwaway database
-# --------------------------------------------------------------------------------------------------------------
-
-def normalize_pg_url(url: str) -> str:
-    for prefix in ("postgresql://", "postgres://"):
-        if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
-    return url
-
-
-@contextmanager
-def throwaway_pg_database(server_url: str, name: str, log: Any) -> Iterator[str]:
-    """``name`` created fresh on the server of ``server_url`` (dropped first if a crashed run left it), and
-    dropped at the end."""
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    admin_url = make_url(normalize_pg_url(server_url))
-    if not admin_url.drivername.startswith("postgresql"):
-        raise SystemExit(f"--database-url must name a PostgreSQL server, not {admin_url.drivername}")
-    admin = create_engine(admin_url.set(database=admin_url.database or "postgres"), isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        log(f"created PostgreSQL database {name}")
-        try:
-            yield admin_url.set(database=name).render_as_string(hide_password=False)
-        finally:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            log(f"dropped PostgreSQL database {name}")
-    finally:
-        admin.dispose()
 
 
 # --------------------------------------------------------------------------------------------------------------

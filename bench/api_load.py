@@ -247,27 +247,30 @@ def normalize_pg_url(url: str) -> str:
 
 
 @contextmanager
-def throwaway_pg_database(server_url: str) -> Iterator[str]:
-    """A fresh database on the PostgreSQL server of ``server_url`` (as tests/dbs.py does), dropped afterwards."""
+def throwaway_pg_database(server_url: str, name: str | None = None,
+                          say: Callable[[str], None] | None = None) -> Iterator[str]:
+    """A fresh database ``name`` (default: one per process) on the PostgreSQL server of ``server_url`` (as
+    tests/dbs.py does; dropped first if a crashed run left it), dropped afterwards."""
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
+    log_ = say or log
     admin_url = make_url(normalize_pg_url(server_url))
     if not admin_url.drivername.startswith("postgresql"):
         raise SystemExit(f"--database-url must name a PostgreSQL server, not {admin_url.drivername}")
-    name = f"aifactory_bench_{os.getpid()}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    name = name or f"aifactory_bench_{os.getpid()}"
+    admin = create_engine(admin_url.set(database=admin_url.database or "postgres"), isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             conn.execute(text(f'CREATE DATABASE "{name}"'))
-        log(f"created PostgreSQL database {name}")
+        log_(f"created PostgreSQL database {name}")
         try:
             yield admin_url.set(database=name).render_as_string(hide_password=False)
         finally:
             with admin.connect() as conn:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            log(f"dropped PostgreSQL database {name}")
+            log_(f"dropped PostgreSQL database {name}")
     finally:
         admin.dispose()
 

@@ -75,7 +75,8 @@ from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 import _portal_seed as seedmod  # noqa: E402
-from api_load import HOST, HttpError, Server, _event_loop_runner, _read_response, percentile, start_server  # noqa: E402
+from api_load import (HOST, HttpError, Server, _event_loop_runner, _read_response, percentile,  # noqa: E402
+                      start_server, throwaway_pg_database)
 
 TARGET_P99_MS = 150.0
 OPERATOR = "operator@jaif.example"
@@ -492,7 +493,7 @@ def main(argv: list[str] | None = None) -> int:
     with ExitStack() as stack:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="aifactory-portal-bench-")))
         if args.database_url:
-            url = stack.enter_context(seedmod.throwaway_pg_database(args.database_url, PG_DATABASE, log))
+            url = stack.enter_context(throwaway_pg_database(args.database_url, PG_DATABASE, log))
             backend = "PostgreSQL"
         else:
             url, backend = f"sqlite:///{tmp / 'aifactory.db'}", "SQLite"

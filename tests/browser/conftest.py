@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from aifactory.config import Settings
 from aifactory.demo import DEMO_PASSWORD, DemoInfo, seed_demo
@@ -21,16 +22,14 @@ from aifactory.store.engine import make_engine, make_session_factory
 from aifactory.store.uow import SqlUnitOfWorkFactory
 
 from .. import dbs
+from ..api.conftest import PEOPLE
 from ..cli.conftest import LiveServer, _serve
 
-pytestmark = pytest.mark.browser
 CHROMIUM = os.environ.get("AIFACTORY_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync"]
 SHOTS = Path(os.environ.get("AIFACTORY_SCREENSHOTS", Path(__file__).parents[2] / "ci-output" / "screenshots"))
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
-PEOPLE = {"operator": "operator@jaif.example", "anna": "anna@backhaus-kiel.example", "daan": "daan@gridwise.example",
-          "eva": "eva@juelich.example", "schulz": "rev.schulz@uni-bonn.example", "claire": "claire@medvision.example"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -87,3 +86,15 @@ def shot(page, name: str, *, full_page: bool = True) -> Path:  # type: ignore[no
 
 def no_horizontal_overflow(page) -> bool:  # type: ignore[no-untyped-def]
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+
+
+def run_hello_gpu(page, greeting: str, repeat: int) -> None:  # type: ignore[no-untyped-def]
+    """From a project page: the Hello-GPU template run through its form, its log followed live to the end."""
+    page.get_by_role("link", name="Submit a job").click()
+    page.get_by_role("link", name="Hello, GPU").click()
+    page.get_by_label("greeting").fill(greeting)
+    page.get_by_label("repeat").fill(str(repeat))
+    page.get_by_role("button", name="Run").click()
+    expect(page).to_have_url(re.compile(r"/jobs/\d+$"))
+    expect(page.locator("#log")).to_contain_text("\n".join([greeting] * repeat), timeout=30_000)
+    expect(page.locator("#job-state")).to_have_text("completed", timeout=30_000)

@@ -10,7 +10,7 @@ import uuid
 from playwright.sync_api import Browser, Page, expect
 
 from ..cli.conftest import LiveServer
-from .conftest import shot, sign_in
+from .conftest import run_hello_gpu, shot, sign_in
 
 
 def kpi(page: Page, name: str) -> float:
@@ -64,13 +64,7 @@ def test_an_sme_signs_up_applies_runs_a_template_and_sees_the_charge(page: Page,
     assert kpi(page, "granted") == 200 and kpi(page, "used") == 0
     project_url = page.url
 
-    page.get_by_role("link", name="Submit a job").click()
-    page.get_by_role("link", name="Hello, GPU").click()
-    page.get_by_label("greeting").fill("Guten Morgen")
-    page.get_by_label("repeat").fill("2")
-    page.get_by_role("button", name="Run").click()
-    expect(page.locator("#log")).to_contain_text("Guten Morgen\nGuten Morgen", timeout=30_000)
-    expect(page.locator("#job-state")).to_have_text("completed", timeout=30_000)
+    run_hello_gpu(page, "Guten Morgen", 2)
 
     page.goto(project_url)
     expect(page.locator("#jobs")).to_contain_text("completed")

@@ -305,21 +305,19 @@ def test_the_kpi_cache_computes_a_cold_period_once_and_serves_stale_figures_whil
 
     monkeypatch.setattr(operator_kpis, "_load", slow_load)
     cache = operator_kpis.ReportCache(ttl=60)
-    results: list[dict] = []
-    threads = [threading.Thread(target=lambda: results.append(cache.get(None, "2026-01", "2026-12")))
-               for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    def at_once(n: int) -> list[dict]:
+        results: list[dict] = []
+        threads = [threading.Thread(target=lambda: results.append(cache.get(None, "2026-01", "2026-12")))
+                   for _ in range(n)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        return results
+
+    results = at_once(8)
     assert calls == ["2026-01"] and results == [{"n": 1}] * 8  # eight waiting requests, one computation
     key = ("2026-01", "2026-12")  # made stale: one request refreshes, the others get the previous figures
     cache.entries[key] = (time.monotonic() - 120, cache.entries[key][1])
-    results.clear()
-    threads = [threading.Thread(target=lambda: results.append(cache.get(None, "2026-01", "2026-12")))
-               for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results = at_once(4)
     assert len(calls) == 2 and {"n": 2} in results and all(r in ({"n": 1}, {"n": 2}) for r in results)

@@ -36,13 +36,18 @@ class Entry:
     links: list[CatalogLink]
 
 
-def scope_of(actor: Actor) -> CatalogScope:
+def scope_of(actor: Actor | None) -> CatalogScope:
+    """All items (operators), the public ones and the actor's organization's, or (no one signed in) the
+    public ones only."""
+    if actor is None:
+        return CatalogScope()
     return CatalogScope(everything=actor.is_operator, organization_id=actor.user.organization_id)
 
 
-def _visible(uow: UnitOfWork, actor: Actor, kind: CatalogKind | str, slug: str) -> CatalogItem:
+def visible_item(uow: UnitOfWork, actor: Actor | None, kind: CatalogKind | str, slug: str) -> CatalogItem:
     item = uow.catalog.by_slug(CatalogKind(kind), slug)
-    if item is None or not item.visible_to(actor.user.organization_id, actor.is_operator):
+    scope = scope_of(actor)
+    if item is None or not item.visible_to(scope.organization_id, scope.everything):
         raise NotFound(f"{CatalogKind(kind).value} {slug!r} not found")  # not confirmed to other tenants
     return item
 
@@ -92,13 +97,13 @@ class TemplateSync:
 # -- reading ------------------------------------------------------------------------------------------
 
 
-def search(uow: UnitOfWork, actor: Actor, page: PageRequest, *, q: str | None = None,
+def search(uow: UnitOfWork, actor: Actor | None, page: PageRequest, *, q: str | None = None,
            kind: CatalogKind | None = None, tags: Sequence[str] = ()) -> Page[CatalogItem]:
     return uow.catalog.search(page, scope_of(actor), q=q or None, kind=kind, tags=tuple(tags))
 
 
 def show(uow: UnitOfWork, actor: Actor, kind: CatalogKind | str, slug: str) -> Entry:
-    item = _visible(uow, actor, kind, slug)
+    item = visible_item(uow, actor, kind, slug)
     links = [link for link in uow.catalog.links_of(item.id) if _link_visible(uow, actor, link)]
     return Entry(item, links)
 
@@ -174,7 +179,7 @@ def run_template(uow_factory: Any, clock: Clock, actor: Actor, gw: jobs.Gateway,
     and submit it through the gateway: admitted and charged like any other job. The template and the
     datasets it declares are linked to the job (``used-in``)."""
     with uow_factory(write=False) as uow:
-        template = _visible(uow, actor, CatalogKind.TEMPLATE, name)
+        template = visible_item(uow, actor, CatalogKind.TEMPLATE, name)
         details, template_id = template.details, template.id
     values = check_params(details["parameters"], params)
     document = job_document(details, project=project, name=name_override or name, params=values,
@@ -249,17 +254,3 @@ def _datasets_used(uow: UnitOfWork, job_id: int) -> list[int]:
     used = [uow.catalog.get(link.from_item_id) for link in uow.catalog.links_to_job(job_id, Relation.USED_IN)]
     return [i.id for i in used if i.kind is CatalogKind.DATASET]
 
-
-def public_items(uow: UnitOfWork, actor: Actor | None, page: PageRequest, *, kind: CatalogKind) -> Page[CatalogItem]:
-    """What a visitor sees: the public items (and, signed in, their organization's too)."""
-    scope = scope_of(actor) if actor is not None else CatalogScope()
-    return uow.catalog.search(page, scope, q=None, kind=kind, tags=())
-
-
-def public_show(uow: UnitOfWork, actor: Actor | None, kind: CatalogKind | str, slug: str) -> CatalogItem:
-    item = uow.catalog.by_slug(CatalogKind(kind), slug)
-    operator = actor is not None and actor.is_operator
-    org = actor.user.organization_id if actor is not None else None
-    if item is None or not item.visible_to(org, operator):
-        raise NotFound(f"{kind} {slug} not found")
-    return item

@@ -34,6 +34,17 @@ class LogSource:
             return LogChunk(b"", offset, complete=self.ended)
         return self.gw.backend.logs(self.backend_id, self.job_dir, self.stream, offset, task=self.task, limit=limit)
 
+    def tail(self, nbytes: int, chunk: int = 1 << 20) -> LogChunk:
+        """The last ``nbytes`` written so far, and the offset after them: read through in chunks, so a long
+        log never sits in memory whole."""
+        data, offset = b"", 0
+        while True:
+            part = self.read(offset, chunk)
+            data = (data + part.data)[-nbytes:]
+            if not part.data:
+                return LogChunk(data, part.offset, part.complete)
+            offset = part.offset
+
 
 def log_source(uow: Any, actor: Actor, gw: Gateway, job_id: int, stream: Stream, task: int) -> LogSource:
     job = get_job(uow, actor, job_id)

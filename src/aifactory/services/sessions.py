@@ -66,7 +66,7 @@ def check_password(uow: UnitOfWork, email: str, password: str) -> User:
     """The user with that e-mail and password; one message for every failure. Reads only."""
     try:
         user = uow.users.by_email(normalize_email(email))
-    except Exception:  # an invalid address is simply a wrong one here
+    except InvalidInput:  # an invalid address is simply a wrong one here
         user = None
     ok = _verifies(user.password_hash if user and user.password_hash else _DUMMY, password[:1024])
     if user is None or user.password_hash is None or not ok or not user.active:

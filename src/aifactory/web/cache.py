@@ -33,9 +33,16 @@ class LruCache:
         return value
 
 
+def per_app(request: Request, name: str, make: Callable[[], T]) -> T:
+    """The app's one ``name`` object (made on first use): caches live as long as their app, and apps on
+    other databases never share one."""
+    objects: dict[str, Any] = request.app.state.__dict__.setdefault("_web_objects", {})
+    found = objects.get(name)
+    return found if found is not None else objects.setdefault(name, make())  # atomic: one wins a race
+
+
 def app_cache(request: Request, name: str, size: int = 512) -> LruCache:
-    caches: dict[str, LruCache] = request.app.state.__dict__.setdefault("_web_caches", {})
-    return caches.setdefault(name, LruCache(size))
+    return per_app(request, f"lru_{name}", lambda: LruCache(size))
 
 
 class SessionCache:

@@ -102,7 +102,7 @@ def render(request: Request, viewer: Viewer, template: str, status: int = 200, *
     token = _VIEWER.set(viewer)
     try:
         html = environment().get_template(template).render(
-            request=request, viewer=viewer, user=viewer.user, csrf=viewer.csrf, lang=viewer.lang, flash=flash,
+            request=request, viewer=viewer, user=viewer.user, lang=viewer.lang, flash=flash,
             site_name=viewer.ctx.settings.site_name, path=request.url.path, **context)
     finally:
         _VIEWER.reset(token)

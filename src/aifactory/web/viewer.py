@@ -4,7 +4,8 @@ their CSRF token. Routes depend on ``CurrentViewer`` (anyone), ``SignedIn`` (red
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -15,7 +16,7 @@ from ..domain.identity import User
 from ..services import sessions
 from ..services.context import Actor
 from . import security as sec
-from .cache import SessionCache
+from .cache import SessionCache, per_app
 from .i18n import Translator, negotiate
 
 
@@ -32,7 +33,6 @@ class CsrfFailed(Exception):
 
 
 def session_policy(ctx: AppContext) -> sessions.SessionPolicy:
-    from datetime import timedelta
     s = ctx.settings
     return sessions.SessionPolicy(idle=timedelta(minutes=s.session_idle_minutes),
                                   lifetime=timedelta(hours=s.session_hours))
@@ -46,7 +46,6 @@ class Viewer:
     user: User | None = None
     expired: bool = False
     new_seed: bool = False
-    extra_cookies: dict[str, str] = field(default_factory=dict)
 
     @property
     def actor(self) -> Actor:
@@ -64,7 +63,7 @@ class Viewer:
 
 
 def session_cache(request: Request) -> SessionCache:
-    return request.app.state.__dict__.setdefault("_session_cache", SessionCache())
+    return per_app(request, "sessions", SessionCache)
 
 
 def _signed_in_user(ctx: AppContext, secret: str, cache: SessionCache) -> tuple[User | None, bool]:

@@ -43,9 +43,8 @@ def _tail(viewer: Viewer, job_id: int, stream: str) -> tuple[str, int, bool]:
     """The end of the log so far (a whole log when short), the offset after it, and whether it is complete."""
     with viewer.ctx.uow_factory(write=False) as uow:
         source = job_outputs.log_source(uow, viewer.actor, viewer.ctx.gateway, job_id, _stream(stream), 0)
-    chunk = source.read(0, limit=1 << 30)
-    data = chunk.data[-TAIL_BYTES:]
-    return data.decode("utf-8", "replace"), chunk.offset, chunk.complete
+    chunk = source.tail(TAIL_BYTES)
+    return chunk.data.decode("utf-8", "replace"), chunk.offset, chunk.complete
 
 
 @router.get("/jobs/{job_id:int}", response_class=HTMLResponse)

@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, Response
 from ...domain.errors import InvalidInput
 from ...domain.reports import Dimension
 from ...services import reports
+from ..cache import per_app
 from ..charts import Series, bar_chart, legend, line_chart
 from ..forms import field_errors
 from ..render import finish, render
@@ -117,7 +118,7 @@ class ReportCache:
 
 
 def report_cache(request: Request) -> ReportCache:
-    return request.app.state.__dict__.setdefault("_operator_kpi_cache", ReportCache())
+    return per_app(request, "operator_kpis", ReportCache)
 
 
 def _load(viewer: Viewer, start: str, end: str) -> dict[str, Any]:

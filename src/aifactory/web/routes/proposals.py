@@ -172,8 +172,8 @@ def parse_step(step: int, form: dict[str, str], chosen: list[str], t: Translator
 
 
 def _check_references(uow: Any, p: Proposal, changes: dict[str, Any], t: Translator) -> None:
-    """Resources and partners must exist (checked before the edit, which would otherwise hit the database's
-    foreign keys); the resource must be one the call offers, as the form does."""
+    """The wizard's own checks before the edit, with translated messages: the resource must be one the call
+    offers (as the form's options; the service checks it only at submission), partners must exist."""
     errs: list[FieldError] = []
     if "resource_id" in changes and changes["resource_id"] not in uow.calls.get(p.call_id).resource_ids:
         errs.append(FieldError("resource_id", t.gettext("choose one of the options")))

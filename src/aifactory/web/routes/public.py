@@ -24,7 +24,7 @@ def _offer(viewer: Viewer) -> dict:  # type: ignore[type-arg]
     with ctx.uow_factory(write=False) as uow:
         open_calls = calls.list_calls(uow, PageRequest(limit=50, offset=0), open_on=today).items
         resources = [r for s in uow.sites.list_all() for r in s.resources]
-        stories = catalog.public_items(uow, _actor_or_none(viewer), PageRequest(limit=6, offset=0),
+        stories = catalog.search(uow, _actor_or_none(viewer), PageRequest(limit=6, offset=0),
                                        kind=CatalogKind.STORY).items
     return {"open_calls": open_calls, "resources": resources, "stories": stories}
 
@@ -54,7 +54,7 @@ def call_detail(request: Request, viewer: CurrentViewer, call_id: int) -> HTMLRe
 @router.get("/stories", response_class=HTMLResponse)
 def stories(request: Request, viewer: CurrentViewer) -> HTMLResponse:
     with viewer.ctx.uow_factory(write=False) as uow:
-        items = catalog.public_items(uow, _actor_or_none(viewer), PageRequest(limit=100, offset=0),
+        items = catalog.search(uow, _actor_or_none(viewer), PageRequest(limit=100, offset=0),
                                      kind=CatalogKind.STORY).items
     return render(request, viewer, "stories.html", stories=items)
 
@@ -62,5 +62,5 @@ def stories(request: Request, viewer: CurrentViewer) -> HTMLResponse:
 @router.get("/stories/{slug}", response_class=HTMLResponse)
 def story(request: Request, viewer: CurrentViewer, slug: str) -> HTMLResponse:
     with viewer.ctx.uow_factory(write=False) as uow:
-        item = catalog.public_show(uow, _actor_or_none(viewer), CatalogKind.STORY, slug[:64])
+        item = catalog.visible_item(uow, _actor_or_none(viewer), CatalogKind.STORY, slug[:64])
     return render(request, viewer, "story.html", story=item)
