@@ -25,6 +25,7 @@ PROJECT_ID = 1
 # Database
 # --------------------------------------------------------------------------------------------------------------
 
+
 @dataclass
 class Fixture:
     url: str
@@ -58,8 +59,13 @@ def prepare_database(url: str) -> Fixture:
 
 def job_doc(name: str, *, array: str | None = None) -> dict[str, Any]:
     """A trivial job: ``true``, 1 minute, no GPU, on booster, in project 1."""
-    doc: dict[str, Any] = {"name": name, "project": PROJECT_ID, "resource": "booster",
-                           "resources": {"gpus_per_node": 0, "time": 1}, "command": ["true"]}
+    doc: dict[str, Any] = {
+        "name": name,
+        "project": PROJECT_ID,
+        "resource": "booster",
+        "resources": {"gpus_per_node": 0, "time": 1},
+        "command": ["true"],
+    }
     if array:
         doc["array"] = {"range": array}
     return doc
@@ -68,6 +74,7 @@ def job_doc(name: str, *, array: str | None = None) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------------------------------
 # HTTP submit client (keep-alive, one connection per client thread)
 # --------------------------------------------------------------------------------------------------------------
+
 
 @dataclass
 class SubmitResult:
@@ -82,8 +89,11 @@ class SubmitResult:
 class JobClient:
     def __init__(self, port: int, token: str):
         self.port = port
-        self.headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json",
-                        "Accept": "application/json"}
+        self.headers = {
+            "Authorization": f"Bearer {token}",
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+        }
         self.conn: http.client.HTTPConnection | None = None
 
     def submit(self, doc: dict[str, Any]) -> SubmitResult:
@@ -119,8 +129,14 @@ class JobClient:
             self.conn = None
 
 
-def run_parallel(n: int, clients: int, work: Callable[[int, Any], Any], make_state: Callable[[], Any],
-                 close_state: Callable[[Any], None], on_done: Callable[[Any], None]) -> tuple[float, list[Any]]:
+def run_parallel(
+    n: int,
+    clients: int,
+    work: Callable[[int, Any], Any],
+    make_state: Callable[[], Any],
+    close_state: Callable[[Any], None],
+    on_done: Callable[[Any], None],
+) -> tuple[float, list[Any]]:
     """Items 0..n-1 shared by ``clients`` threads (each with its own state, e.g. a connection): the wall time
     from the first item started to the last finished, and the results in item order."""
     results: list[Any] = [None] * n
@@ -169,6 +185,7 @@ def run_parallel(n: int, clients: int, work: Callable[[int, Any], Any], make_sta
 # --------------------------------------------------------------------------------------------------------------
 # Slurm
 # --------------------------------------------------------------------------------------------------------------
+
 
 def me() -> str:
     return pwd.getpwuid(os.getuid()).pw_name
@@ -243,7 +260,7 @@ class SlurmJobs:
         problems = []
         ids = sorted(self.ids if ids is None else set(ids), key=int)
         for i in range(0, len(ids), 500):
-            r = sh(["scancel", *ids[i:i + 500]], 60)
+            r = sh(["scancel", *ids[i : i + 500]], 60)
             if r.returncode != 0 and "Invalid job id" not in r.stderr:
                 problems.append(f"scancel: {r.stderr.strip()[:200]}")
         if self.account:

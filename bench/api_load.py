@@ -77,6 +77,7 @@ def log(msg: str) -> None:
 # Database: migrate, seed the demo, bulk-insert proposals
 # --------------------------------------------------------------------------------------------------------------
 
+
 @dataclass
 class Fixture:
     url: str
@@ -110,9 +111,16 @@ STATUS_WEIGHTS = {"draft": 15, "submitted": 22, "under_review": 20, "accepted": 
 RISK_WEIGHTS = {"minimal": 60, "limited": 25, "high": 15}
 
 
-def _proposal_rows(rng: random.Random, n: int, first_id: int, now: datetime, calls: list[Any],
-                   resources: dict[str, int], applicants: dict[int, list[int]], operator_id: int
-                   ) -> tuple[list[dict], list[dict]]:
+def _proposal_rows(
+    rng: random.Random,
+    n: int,
+    first_id: int,
+    now: datetime,
+    calls: list[Any],
+    resources: dict[str, int],
+    applicants: dict[int, list[int]],
+    operator_id: int,
+) -> tuple[list[dict], list[dict]]:
     """``n`` realistic proposal rows (ids from ``first_id``) and partner links for about a fifth of them."""
     today = now.date()
     call_weights = {"playground": 50, "fast_lane": 35, "large_scale": 15}
@@ -155,36 +163,65 @@ def _proposal_rows(rng: random.Random, n: int, first_id: int, now: datetime, cal
                 awarded = hours if rng.random() < 0.7 else max(1, hours * 3 // 4)
                 reason = "Feasible and impactful." if rng.random() < 0.8 else "Award reduced to match the plan."
             else:
-                reason = rng.choice(["Out of scope of the call.", "Insufficient technical readiness.",
-                                     "Data access not demonstrated."])
+                reason = rng.choice(
+                    ["Out of scope of the call.", "Insufficient technical readiness.", "Data access not demonstrated."]
+                )
         elif status == "withdrawn":
             updated = (submitted_at or created) + timedelta(days=rng.uniform(0, 5))
-        team = [{"name": f"{rng.choice(FIRST)} {rng.choice(LAST)}", "email": f"member{pid}.{k}@example.org",
-                 "role": rng.choice(ROLES)} for k in range(rng.randint(0, 4))]
-        abstract = (f"We propose {topic} using {data}. "
-                    + " ".join(rng.sample([
-                        "The model is trained on the booster partition and evaluated against a strong baseline.",
-                        "Results and the trained weights will be shared through the factory's catalog.",
-                        "The work plan has three phases: data preparation, training at scale and evaluation.",
-                        "We expect to reduce energy use and waste measurably in the first year.",
-                        "A pilot with two partners validates the approach before a wider roll-out.",
-                        "All data is processed in the EU; personal data is pseudonymised before transfer.",
-                    ], k=rng.randint(1, 4))))
+        team = [
+            {
+                "name": f"{rng.choice(FIRST)} {rng.choice(LAST)}",
+                "email": f"member{pid}.{k}@example.org",
+                "role": rng.choice(ROLES),
+            }
+            for k in range(rng.randint(0, 4))
+        ]
+        abstract = f"We propose {topic} using {data}. " + " ".join(
+            rng.sample(
+                [
+                    "The model is trained on the booster partition and evaluated against a strong baseline.",
+                    "Results and the trained weights will be shared through the factory's catalog.",
+                    "The work plan has three phases: data preparation, training at scale and evaluation.",
+                    "We expect to reduce energy use and waste measurably in the first year.",
+                    "A pilot with two partners validates the approach before a wider roll-out.",
+                    "All data is processed in the EU; personal data is pseudonymised before transfer.",
+                ],
+                k=rng.randint(1, 4),
+            )
+        )
         personal = field_ == "health" or rng.random() < 0.15
-        rows.append(dict(
-            id=pid, call_id=call.id, lead_organization_id=org, author_id=author,
-            title=f"{rng.choice(ADJECTIVES)} {topic} ({pid})", abstract=abstract, application_field=field_,
-            requested_gpu_hours=hours,
-            resource_id=resources["develop"] if call.access_mode.value == "playground" and rng.random() < 0.2
-            else resources["booster"],
-            duration_months=rng.choice(call.durations_months), team=team, risk_category=risk,
-            personal_data=personal, health_data=field_ == "health" and rng.random() < 0.7,
-            dual_use=rng.random() < 0.03,
-            ethics_notes="Data protection impact assessment done." if personal else "",
-            status=status, submitted_at=submitted_at, decision_deadline=deadline, decided_at=decided_at,
-            decided_by=decided_by, decision_reason=reason, awarded_gpu_hours=awarded,
-            created_at=created, updated_at=max(updated, created), version=1,
-        ))
+        rows.append(
+            dict(
+                id=pid,
+                call_id=call.id,
+                lead_organization_id=org,
+                author_id=author,
+                title=f"{rng.choice(ADJECTIVES)} {topic} ({pid})",
+                abstract=abstract,
+                application_field=field_,
+                requested_gpu_hours=hours,
+                resource_id=resources["develop"]
+                if call.access_mode.value == "playground" and rng.random() < 0.2
+                else resources["booster"],
+                duration_months=rng.choice(call.durations_months),
+                team=team,
+                risk_category=risk,
+                personal_data=personal,
+                health_data=field_ == "health" and rng.random() < 0.7,
+                dual_use=rng.random() < 0.03,
+                ethics_notes="Data protection impact assessment done." if personal else "",
+                status=status,
+                submitted_at=submitted_at,
+                decision_deadline=deadline,
+                decided_at=decided_at,
+                decided_by=decided_by,
+                decision_reason=reason,
+                awarded_gpu_hours=awarded,
+                created_at=created,
+                updated_at=max(updated, created),
+                version=1,
+            )
+        )
         if rng.random() < 0.2:
             for partner in rng.sample([o for o in orgs if o != org], k=rng.randint(1, 2)):
                 partners.append({"proposal_id": pid, "organization_id": partner})
@@ -211,21 +248,31 @@ def prepare_database(url: str, n_proposals: int, seed: int) -> Fixture:
             calls = conn.execute(select(t.calls).order_by(t.calls.c.id)).all()
             resources = {r.name: r.id for r in conn.execute(select(t.resources.c.id, t.resources.c.name))}
             applicants: dict[int, list[int]] = {}
-            for uid, org_id in conn.execute(select(t.users.c.id, t.users.c.organization_id)
-                                            .where(t.users.c.organization_id.is_not(None))):
+            for uid, org_id in conn.execute(
+                select(t.users.c.id, t.users.c.organization_id).where(t.users.c.organization_id.is_not(None))
+            ):
                 applicants.setdefault(org_id, []).append(uid)
             operator_id = conn.scalar(select(t.users.c.id).where(t.users.c.email == OPERATOR_EMAIL))
             existing = conn.scalar(select(func.count()).select_from(t.proposals)) or 0
             first_id = (conn.scalar(select(func.max(t.proposals.c.id))) or 0) + 1
-            rows, partners = _proposal_rows(rng, max(0, n_proposals - existing), first_id,
-                                            datetime.now(UTC), calls, resources, applicants, operator_id)
+            rows, partners = _proposal_rows(
+                rng,
+                max(0, n_proposals - existing),
+                first_id,
+                datetime.now(UTC),
+                calls,
+                resources,
+                applicants,
+                operator_id,
+            )
             for chunk in range(0, len(rows), 2000):  # executemany, in chunks to bound memory
-                conn.execute(insert(t.proposals), rows[chunk:chunk + 2000])
+                conn.execute(insert(t.proposals), rows[chunk : chunk + 2000])
             if partners:
                 conn.execute(insert(t.proposal_partners), partners)
             if engine.dialect.name == "postgresql":  # explicit ids: move the serial past them
-                conn.execute(text("SELECT setval(pg_get_serial_sequence('proposals', 'id'), "
-                                  "(SELECT max(id) FROM proposals))"))
+                conn.execute(
+                    text("SELECT setval(pg_get_serial_sequence('proposals', 'id'), (SELECT max(id) FROM proposals))")
+                )
             if engine.dialect.name == "sqlite":
                 conn.exec_driver_sql("ANALYZE")
         if engine.dialect.name == "postgresql":
@@ -242,13 +289,14 @@ def prepare_database(url: str, n_proposals: int, seed: int) -> Fixture:
 def normalize_pg_url(url: str) -> str:
     for prefix in ("postgresql://", "postgres://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 
 @contextmanager
-def throwaway_pg_database(server_url: str, name: str | None = None,
-                          say: Callable[[str], None] | None = None) -> Iterator[str]:
+def throwaway_pg_database(
+    server_url: str, name: str | None = None, say: Callable[[str], None] | None = None
+) -> Iterator[str]:
     """A fresh database ``name`` (default: one per process) on the PostgreSQL server of ``server_url`` (as
     tests/dbs.py does; dropped first if a crashed run left it), dropped afterwards."""
     from sqlalchemy import create_engine, text
@@ -278,6 +326,7 @@ def throwaway_pg_database(server_url: str, name: str | None = None,
 # --------------------------------------------------------------------------------------------------------------
 # Servers
 # --------------------------------------------------------------------------------------------------------------
+
 
 def _proc_stat(pid: int) -> list[str]:
     """The fields of /proc/PID/stat after the command name (Linux; empty when the process is gone)."""
@@ -372,15 +421,37 @@ class Server:
             self.proc.wait(timeout=10)
 
 
-def start_server(name: str, target: list[str], env: dict[str, str], workers: int, log_dir: Path,
-                 ready_path: str, headers: dict[str, str] | None = None, timeout: float = 60) -> Server:
+def start_server(
+    name: str,
+    target: list[str],
+    env: dict[str, str],
+    workers: int,
+    log_dir: Path,
+    ready_path: str,
+    headers: dict[str, str] | None = None,
+    timeout: float = 60,
+) -> Server:
     port = free_port()
-    cmd = [sys.executable, "-m", "uvicorn", *target, "--host", HOST, "--port", str(port),
-           "--log-level", "warning", "--no-access-log", "--workers", str(workers)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        *target,
+        "--host",
+        HOST,
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        "--no-access-log",
+        "--workers",
+        str(workers),
+    ]
     log_path = log_dir / f"{name}.log"
     with open(log_path, "wb") as out:
-        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            cmd, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+        )
     server = Server(name, proc, port, log_path)
     deadline = time.monotonic() + timeout
     while True:
@@ -464,7 +535,7 @@ async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes, bool
     i = lower.find(b"\r\ncontent-length:")
     if i >= 0:
         j = lower.index(b"\r\n", i + 2)
-        body = await reader.readexactly(int(lower[i + 17:j]))
+        body = await reader.readexactly(int(lower[i + 17 : j]))
     elif b"\r\ntransfer-encoding: chunked" in lower:
         parts = []
         while True:
@@ -479,8 +550,14 @@ async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes, bool
     return status, body, keep_alive
 
 
-async def _client(port: int, requester: Requester, rng: random.Random, stop_at: float,
-                  stats: dict[str, GroupStats], interval: float | None = None) -> None:
+async def _client(
+    port: int,
+    requester: Requester,
+    rng: random.Random,
+    stop_at: float,
+    stats: dict[str, GroupStats],
+    interval: float | None = None,
+) -> None:
     """One keep-alive connection. Closed loop (``interval`` None): the next request goes out as soon as the
     answer is in. Paced: requests are due every ``interval`` seconds (random phase), and latency is counted
     from when a request was due, so a server that falls behind is not flattered (no coordinated omission)."""
@@ -550,15 +627,23 @@ def machine_busy_seconds() -> float:
     return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
-async def _run_phase(port: int, requester: Requester, groups: list[str], clients: int, duration: float,
-                     seed: int, rate: float | None = None) -> tuple[float, dict[str, GroupStats]]:
+async def _run_phase(
+    port: int,
+    requester: Requester,
+    groups: list[str],
+    clients: int,
+    duration: float,
+    seed: int,
+    rate: float | None = None,
+) -> tuple[float, dict[str, GroupStats]]:
     stats = {g: GroupStats() for g in groups}
     t0 = time.perf_counter()
     stop_at = t0 + duration
     interval = clients / rate if rate else None
-    tasks = [asyncio.ensure_future(_client(port, requester, random.Random(seed * 1000 + i), stop_at, stats,
-                                           interval))
-             for i in range(clients)]
+    tasks = [
+        asyncio.ensure_future(_client(port, requester, random.Random(seed * 1000 + i), stop_at, stats, interval))
+        for i in range(clients)
+    ]
     done, pending = await asyncio.wait(tasks, timeout=duration + 30)  # bounded even if the server hangs
     for task in pending:
         task.cancel()
@@ -569,24 +654,46 @@ async def _run_phase(port: int, requester: Requester, groups: list[str], clients
     return time.perf_counter() - t0, stats
 
 
-def run_phase(name: str, server: Server, requester: Requester, groups: list[str], clients: int,
-              duration: float, warmup: float, seed: int, rate: float | None = None,
-              database: str | None = None) -> PhaseResult:
+def run_phase(
+    name: str,
+    server: Server,
+    requester: Requester,
+    groups: list[str],
+    clients: int,
+    duration: float,
+    warmup: float,
+    seed: int,
+    rate: float | None = None,
+    database: str | None = None,
+) -> PhaseResult:
     runner = _event_loop_runner()
     werr, wsamples = 0, []
     if warmup > 0:
         _, warm = runner(_run_phase(server.port, requester, groups, clients, warmup, seed + 1, rate))
         werr = sum(s.errors for s in warm.values())
         wsamples = [e for s in warm.values() for e in s.error_samples][:5]
-        log(f"{name}: warm-up {warmup:g} s, {sum(len(s.latencies_ms) for s in warm.values())} requests"
-            + (f", {werr} errors (first: {next(e for s in warm.values() for e in s.error_samples)})"
-               if werr else ""))
-    cpu0, client0, db0, machine0 = (server.cpu_seconds(), time.process_time(), database_cpu_seconds(database),
-                                    machine_busy_seconds())
+        log(
+            f"{name}: warm-up {warmup:g} s, {sum(len(s.latencies_ms) for s in warm.values())} requests"
+            + (f", {werr} errors (first: {next(e for s in warm.values() for e in s.error_samples)})" if werr else "")
+        )
+    cpu0, client0, db0, machine0 = (
+        server.cpu_seconds(),
+        time.process_time(),
+        database_cpu_seconds(database),
+        machine_busy_seconds(),
+    )
     elapsed, stats = runner(_run_phase(server.port, requester, groups, clients, duration, seed, rate))
-    result = PhaseResult(name, elapsed, stats, server.cpu_seconds() - cpu0, time.process_time() - client0,
-                         max(0.0, database_cpu_seconds(database) - db0), machine_busy_seconds() - machine0,
-                         werr, wsamples)
+    result = PhaseResult(
+        name,
+        elapsed,
+        stats,
+        server.cpu_seconds() - cpu0,
+        time.process_time() - client0,
+        max(0.0, database_cpu_seconds(database) - db0),
+        machine_busy_seconds() - machine0,
+        werr,
+        wsamples,
+    )
     log(f"{name}: {sum(len(s.latencies_ms) for s in stats.values())} requests in {elapsed:.1f} s")
     return result
 
@@ -637,6 +744,7 @@ def bare_requester(port: int, path: str) -> Requester:
 # Figures
 # --------------------------------------------------------------------------------------------------------------
 
+
 def percentile(sorted_values: list[float], q: float) -> float:
     """Nearest-rank percentile of an ascending list (nan when empty)."""
     if not sorted_values:
@@ -648,61 +756,95 @@ def percentile(sorted_values: list[float], q: float) -> float:
 def summarize(name: str, elapsed: float, stats: list[GroupStats]) -> dict[str, Any]:
     lat = sorted(x for s in stats for x in s.latencies_ms)
     errors = sum(s.errors for s in stats)
-    return {"group": name, "requests": len(lat), "errors": errors, "req_per_s": len(lat) / elapsed,
-            "p50_ms": percentile(lat, 50), "p99_ms": percentile(lat, 99),
-            "max_ms": lat[-1] if lat else float("nan"),
-            "error_samples": [e for s in stats for e in s.error_samples][:5]}
+    return {
+        "group": name,
+        "requests": len(lat),
+        "errors": errors,
+        "req_per_s": len(lat) / elapsed,
+        "p50_ms": percentile(lat, 50),
+        "p99_ms": percentile(lat, 99),
+        "max_ms": lat[-1] if lat else float("nan"),
+        "error_samples": [e for s in stats for e in s.error_samples][:5],
+    }
 
 
 def _cpu(phase: PhaseResult) -> dict[str, float]:
     """Cores busy during a phase: the server's, the load generator's, the database server's (PostgreSQL) and
     everything else on the machine (work that is not the benchmark's and disturbs it)."""
     other = max(0.0, phase.machine_cpu_s - phase.server_cpu_s - phase.client_cpu_s - phase.database_cpu_s)
-    return {"server_cpu_cores": phase.server_cpu_s / phase.elapsed_s,
-            "client_cpu_cores": phase.client_cpu_s / phase.elapsed_s,
-            "database_cpu_cores": phase.database_cpu_s / phase.elapsed_s,
-            "other_cpu_cores": other / phase.elapsed_s}
+    return {
+        "server_cpu_cores": phase.server_cpu_s / phase.elapsed_s,
+        "client_cpu_cores": phase.client_cpu_s / phase.elapsed_s,
+        "database_cpu_cores": phase.database_cpu_s / phase.elapsed_s,
+        "other_cpu_cores": other / phase.elapsed_s,
+    }
 
 
-def figures(app: PhaseResult, bare: PhaseResult, args: argparse.Namespace, fixture: Fixture,
-            backend: str) -> dict[str, Any]:
+def figures(
+    app: PhaseResult, bare: PhaseResult, args: argparse.Namespace, fixture: Fixture, backend: str
+) -> dict[str, Any]:
     rows = [summarize(g, app.elapsed_s, [s]) for g, s in app.groups.items()]
     app_all = summarize("app (all)", app.elapsed_s, list(app.groups.values()))
     bare_all = summarize("bare", bare.elapsed_s, list(bare.groups.values()))
     ratio = app_all["req_per_s"] / bare_all["req_per_s"] if bare_all["req_per_s"] else float("nan")
     return {
-        "config": {"database": backend, "proposals": fixture.total_proposals, "workers": args.workers,
-                   "clients": args.clients, "duration_s": args.duration, "warmup_s": args.warmup,
-                   "mix": args.mix, "page_size": args.page_size, "bare_endpoint": args.bare_endpoint,
-                   "load": "closed loop" if args.rate is None else f"paced at {args.rate:g} req/s",
-                   "cpus": os.cpu_count(), "python": sys.version.split()[0]},
-        "app": {"groups": rows, "all": app_all, "warmup_errors": app.warmup_errors,
-                "warmup_error_samples": app.warmup_error_samples, **_cpu(app)},
-        "bare": {"all": bare_all, "warmup_errors": bare.warmup_errors,
-                 "warmup_error_samples": bare.warmup_error_samples, **_cpu(bare)},
+        "config": {
+            "database": backend,
+            "proposals": fixture.total_proposals,
+            "workers": args.workers,
+            "clients": args.clients,
+            "duration_s": args.duration,
+            "warmup_s": args.warmup,
+            "mix": args.mix,
+            "page_size": args.page_size,
+            "bare_endpoint": args.bare_endpoint,
+            "load": "closed loop" if args.rate is None else f"paced at {args.rate:g} req/s",
+            "cpus": os.cpu_count(),
+            "python": sys.version.split()[0],
+        },
+        "app": {
+            "groups": rows,
+            "all": app_all,
+            "warmup_errors": app.warmup_errors,
+            "warmup_error_samples": app.warmup_error_samples,
+            **_cpu(app),
+        },
+        "bare": {
+            "all": bare_all,
+            "warmup_errors": bare.warmup_errors,
+            "warmup_error_samples": bare.warmup_error_samples,
+            **_cpu(bare),
+        },
         "ratio": ratio,
-        "targets": {"p99_ms_below": TARGET_P99_MS, "ratio_at_least": TARGET_RATIO,
-                    "p99_met": app_all["p99_ms"] < TARGET_P99_MS,
-                    # Under paced load both servers get the same offered rate: the ratio says nothing then.
-                    "ratio_met": ratio >= TARGET_RATIO if args.rate is None else None},
+        "targets": {
+            "p99_ms_below": TARGET_P99_MS,
+            "ratio_at_least": TARGET_RATIO,
+            "p99_met": app_all["p99_ms"] < TARGET_P99_MS,
+            # Under paced load both servers get the same offered rate: the ratio says nothing then.
+            "ratio_met": ratio >= TARGET_RATIO if args.rate is None else None,
+        },
     }
 
 
 def print_table(fig: dict[str, Any]) -> None:
     c = fig["config"]
-    print(f"\nAPI load: {c['proposals']} proposals on {c['database']}, uvicorn --workers {c['workers']}, "
-          f"{c['clients']} clients, {c['duration_s']:g} s per phase (after {c['warmup_s']:g} s warm-up), "
-          f"{c['cpus']} CPUs")
-    print(f"load: {c['load']}; mix: {c['mix']}; list page size {c['page_size']}; "
-          f"bare endpoint: {c['bare_endpoint']}\n")
-    header = (f"{'endpoint group':<16}{'requests':>10}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'max ms':>10}"
-              f"{'errors':>8}")
+    print(
+        f"\nAPI load: {c['proposals']} proposals on {c['database']}, uvicorn --workers {c['workers']}, "
+        f"{c['clients']} clients, {c['duration_s']:g} s per phase (after {c['warmup_s']:g} s warm-up), "
+        f"{c['cpus']} CPUs"
+    )
+    print(f"load: {c['load']}; mix: {c['mix']}; list page size {c['page_size']}; bare endpoint: {c['bare_endpoint']}\n")
+    header = (
+        f"{'endpoint group':<16}{'requests':>10}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'max ms':>10}{'errors':>8}"
+    )
     print(header)
     print("-" * len(header))
 
     def line(r: dict[str, Any]) -> None:
-        print(f"{r['group']:<16}{r['requests']:>10}{r['req_per_s']:>10.1f}{r['p50_ms']:>10.1f}"
-              f"{r['p99_ms']:>10.1f}{r['max_ms']:>10.1f}{r['errors']:>8}")
+        print(
+            f"{r['group']:<16}{r['requests']:>10}{r['req_per_s']:>10.1f}{r['p50_ms']:>10.1f}"
+            f"{r['p99_ms']:>10.1f}{r['max_ms']:>10.1f}{r['errors']:>8}"
+        )
 
     for r in fig["app"]["groups"]:
         line(r)
@@ -713,27 +855,34 @@ def print_table(fig: dict[str, Any]) -> None:
     for phase in ("app", "bare"):
         f = fig[phase]
         db = f", PostgreSQL {f['database_cpu_cores']:.2f}" if c["database"] == "PostgreSQL" else ""
-        print(f"CPU cores busy, {phase + ' phase:':<12}server {f['server_cpu_cores']:.2f}, load generator "
-              f"{f['client_cpu_cores']:.2f}{db}, other processes {f['other_cpu_cores']:.2f} (of {c['cpus']})")
+        print(
+            f"CPU cores busy, {phase + ' phase:':<12}server {f['server_cpu_cores']:.2f}, load generator "
+            f"{f['client_cpu_cores']:.2f}{db}, other processes {f['other_cpu_cores']:.2f} (of {c['cpus']})"
+        )
     if max(fig["app"]["other_cpu_cores"], fig["bare"]["other_cpu_cores"]) > 0.25:
         print("warning: other processes were busy during the run; the figures are disturbed")
     t = fig["targets"]
     verdict = "n/a under paced load" if t["ratio_met"] is None else "met" if t["ratio_met"] else "NOT met"
     print(f"throughput ratio app/bare: {fig['ratio']:.1%}  (target >= {t['ratio_at_least']:.0%}: {verdict})")
-    print(f"app p99: {fig['app']['all']['p99_ms']:.1f} ms  "
-          f"(target < {t['p99_ms_below']:g} ms: {'met' if t['p99_met'] else 'NOT met'})")
+    print(
+        f"app p99: {fig['app']['all']['p99_ms']:.1f} ms  "
+        f"(target < {t['p99_ms_below']:g} ms: {'met' if t['p99_met'] else 'NOT met'})"
+    )
     for r in [*fig["app"]["groups"], fig["bare"]["all"]]:
         for sample in r["error_samples"]:
             print(f"error sample [{r['group']}]: {sample}")
     for phase in ("app", "bare"):
         if fig[phase]["warmup_errors"]:
-            print(f"{fig[phase]['warmup_errors']} errors during the {phase} warm-up, e.g. "
-                  f"{fig[phase]['warmup_error_samples'][0]}")
+            print(
+                f"{fig[phase]['warmup_errors']} errors during the {phase} warm-up, e.g. "
+                f"{fig[phase]['warmup_error_samples'][0]}"
+            )
 
 
 # --------------------------------------------------------------------------------------------------------------
 # Main
 # --------------------------------------------------------------------------------------------------------------
+
 
 def parse_mix(text: str) -> dict[str, int]:
     mix: dict[str, int] = {}
@@ -748,23 +897,35 @@ def parse_mix(text: str) -> dict[str, int]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--proposals", type=int, default=10_000, help="proposals in the database (default 10000)")
     ap.add_argument("--clients", type=int, default=50, help="concurrent keep-alive clients (default 50)")
     ap.add_argument("--duration", type=float, default=10.0, help="seconds measured per server (default 10)")
     ap.add_argument("--warmup", type=float, default=2.0, help="seconds of warm-up per server (default 2)")
     ap.add_argument("--workers", type=int, default=1, help="uvicorn worker processes for both servers (default 1)")
-    ap.add_argument("--database-url", help="a PostgreSQL server to run against (a throwaway database is created "
-                                           "on it and dropped); default: a SQLite file in a temporary folder")
+    ap.add_argument(
+        "--database-url",
+        help="a PostgreSQL server to run against (a throwaway database is created "
+        "on it and dropped); default: a SQLite file in a temporary folder",
+    )
     ap.add_argument("--mix", default=DEFAULT_MIX, help=f"endpoint weights (default {DEFAULT_MIX})")
     ap.add_argument("--page-size", type=int, default=20, help="limit of the proposals list (default 20)")
-    ap.add_argument("--bare-endpoint", choices=["sync", "async"], default="sync",
-                    help="baseline endpoint: plain def, run in the threadpool like the app's (default), or async")
-    ap.add_argument("--rate", type=float, default=None,
-                    help="pace the clients to this many requests per second in all (open loop, latency counted "
-                         "from when each request was due) instead of the default closed loop at full speed; "
-                         "shows latency at a given load, while the closed loop shows capacity")
+    ap.add_argument(
+        "--bare-endpoint",
+        choices=["sync", "async"],
+        default="sync",
+        help="baseline endpoint: plain def, run in the threadpool like the app's (default), or async",
+    )
+    ap.add_argument(
+        "--rate",
+        type=float,
+        default=None,
+        help="pace the clients to this many requests per second in all (open loop, latency counted "
+        "from when each request was due) instead of the default closed loop at full speed; "
+        "shows latency at a given load, while the closed loop shows capacity",
+    )
     ap.add_argument("--seed", type=int, default=1, help="random seed for data and request choice")
     ap.add_argument("--json", action="store_true", help="print the figures as JSON on stdout instead of a table")
     args = ap.parse_args(argv)
@@ -788,11 +949,16 @@ def main(argv: list[str] | None = None) -> int:
         fixture = prepare_database(url, args.proposals, args.seed)
 
         env = {k: v for k, v in os.environ.items() if not k.startswith("AIFACTORY_")}
-        env.update(AIFACTORY_DATABASE_URL=url, AIFACTORY_DATA_DIR=str(tmp / "data"), AIFACTORY_ENV="development",
-                   PYTHONUNBUFFERED="1")
+        env.update(
+            AIFACTORY_DATABASE_URL=url,
+            AIFACTORY_DATA_DIR=str(tmp / "data"),
+            AIFACTORY_ENV="development",
+            PYTHONUNBUFFERED="1",
+        )
         op_token = fixture.tokens["operator@jaif.example"]
-        app = start_server("app", ["--factory", "aifactory.api.app:create_app"], env, args.workers, tmp,
-                           "/api/v1/health")
+        app = start_server(
+            "app", ["--factory", "aifactory.api.app:create_app"], env, args.workers, tmp, "/api/v1/health"
+        )
         stack.callback(app.stop)
         bare_path = "/bare" if args.bare_endpoint == "sync" else "/bare-async"
         bare = start_server("bare", ["--app-dir", str(HERE), "bare_app:app"], env, args.workers, tmp, bare_path)
@@ -800,10 +966,12 @@ def main(argv: list[str] | None = None) -> int:
 
         # Functional check before load: the list sees every proposal, and each endpoint answers as expected.
         page = http_get_json(app.port, f"/api/v1/proposals?limit={args.page_size}&offset=0", op_token)
-        if page["total"] != fixture.total_proposals or len(page["items"]) != min(args.page_size,
-                                                                                 fixture.total_proposals):
-            raise RuntimeError(f"proposals list: total {page['total']}, {len(page['items'])} items; "
-                               f"expected {fixture.total_proposals}")
+        if page["total"] != fixture.total_proposals or len(page["items"]) != min(
+            args.page_size, fixture.total_proposals
+        ):
+            raise RuntimeError(
+                f"proposals list: total {page['total']}, {len(page['items'])} items; expected {fixture.total_proposals}"
+            )
         http_get_json(app.port, f"/api/v1/proposals/{fixture.proposal_ids[-1]}", op_token)
         for email in APPLICANTS:
             if not http_get_json(app.port, "/api/v1/projects", fixture.tokens[email])["items"]:
@@ -811,10 +979,30 @@ def main(argv: list[str] | None = None) -> int:
             http_get_json(app.port, "/api/v1/calls", fixture.tokens[email])
 
         groups = [g for g in ("list", "show", "calls", "projects") if mix.get(g, 0) > 0]
-        app_result = run_phase("app", app, app_requester(app.port, fixture, mix, args.page_size), groups,
-                               args.clients, args.duration, args.warmup, args.seed, args.rate, database)
-        bare_result = run_phase("bare", bare, bare_requester(bare.port, bare_path), ["bare"], args.clients,
-                                args.duration, args.warmup, args.seed, args.rate, database)
+        app_result = run_phase(
+            "app",
+            app,
+            app_requester(app.port, fixture, mix, args.page_size),
+            groups,
+            args.clients,
+            args.duration,
+            args.warmup,
+            args.seed,
+            args.rate,
+            database,
+        )
+        bare_result = run_phase(
+            "bare",
+            bare,
+            bare_requester(bare.port, bare_path),
+            ["bare"],
+            args.clients,
+            args.duration,
+            args.warmup,
+            args.seed,
+            args.rate,
+            database,
+        )
         fig = figures(app_result, bare_result, args, fixture, backend)
         for server, key in ((app, "app"), (bare, "bare")):
             if fig[key]["all"]["errors"] or fig[key]["warmup_errors"]:

@@ -27,8 +27,7 @@ import httpx
 import api_load
 
 
-async def _httpx_phase(port: int, path: str, clients: int, duration: float, shared: bool
-                       ) -> tuple[int, int, float]:
+async def _httpx_phase(port: int, path: str, clients: int, duration: float, shared: bool) -> tuple[int, int, float]:
     """One AsyncClient with a pool of ``clients`` connections (shared), or one client per task."""
     ok = errors = 0
     base = f"http://{api_load.HOST}:{port}"
@@ -67,19 +66,29 @@ def main() -> int:
     run = api_load._event_loop_runner()
     with tempfile.TemporaryDirectory(prefix="aifactory-bench-") as tmp:
         env = {k: v for k, v in os.environ.items() if not k.startswith("AIFACTORY_")}
-        server = api_load.start_server("bare", ["--app-dir", str(api_load.HERE), "bare_app:app"], env, 1,
-                                       Path(tmp), path)
+        server = api_load.start_server(
+            "bare", ["--app-dir", str(api_load.HERE), "bare_app:app"], env, 1, Path(tmp), path
+        )
         try:
             print(f"{'client':<14}{'req/s':>10}{'client CPU µs/req':>20}{'server CPU µs/req':>20}{'errors':>8}")
             for name in ("raw", "httpx-shared", "httpx-each", "raw"):
                 s0, c0 = server.cpu_seconds(), time.process_time()
                 if name == "raw":
-                    elapsed, stats = run(api_load._run_phase(server.port, api_load.bare_requester(server.port, path),
-                                                             ["bare"], args.clients, args.duration, 1))
+                    elapsed, stats = run(
+                        api_load._run_phase(
+                            server.port,
+                            api_load.bare_requester(server.port, path),
+                            ["bare"],
+                            args.clients,
+                            args.duration,
+                            1,
+                        )
+                    )
                     ok, errors = len(stats["bare"].latencies_ms), stats["bare"].errors
                 else:
-                    ok, errors, elapsed = run(_httpx_phase(server.port, path, args.clients, args.duration,
-                                                           shared=name == "httpx-shared"))
+                    ok, errors, elapsed = run(
+                        _httpx_phase(server.port, path, args.clients, args.duration, shared=name == "httpx-shared")
+                    )
                 client_us = (time.process_time() - c0) / max(ok, 1) * 1e6
                 server_us = (server.cpu_seconds() - s0) / max(ok, 1) * 1e6
                 print(f"{name:<14}{ok / elapsed:>10.0f}{client_us:>20.0f}{server_us:>20.0f}{errors:>8}")

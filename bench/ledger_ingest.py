@@ -106,28 +106,45 @@ def run_import(factory, mapping: dict[str, str], accounts: list[str], records: i
     from aifactory.services.ports import SystemClock
     from aifactory.services.usage_import import import_trace
 
-    with Progress(TextColumn("import"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=err, transient=True) as bar:
+    with Progress(
+        TextColumn("import"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err, transient=True
+    ) as bar:
         task = bar.add_task("import", total=records)
         began = time.perf_counter()
-        summary = import_trace(factory, SystemClock(), TRACE, fmt="swf", scenario=SCENARIO, mapping=mapping,
-                               default_project=accounts[0], resource="booster", replay_until=records, batch=BATCH,
-                               progress=lambda p: bar.update(task, completed=p.position))
+        summary = import_trace(
+            factory,
+            SystemClock(),
+            TRACE,
+            fmt="swf",
+            scenario=SCENARIO,
+            mapping=mapping,
+            default_project=accounts[0],
+            resource="booster",
+            replay_until=records,
+            batch=BATCH,
+            progress=lambda p: bar.update(task, completed=p.position),
+        )
         seconds = time.perf_counter() - began
     return summary, seconds
 
 
-def baseline(first_db: Path, second_db: Path, factory, mapping: dict[str, str], accounts: list[str],
-             records: int) -> tuple[int, float]:
+def baseline(
+    first_db: Path, second_db: Path, factory, mapping: dict[str, str], accounts: list[str], records: int
+) -> tuple[int, float]:
     """The same rows into an identical table with raw ``sqlite3.executemany``: (rows, seconds timed)."""
     from aifactory.services import usage_import as ui
     from aifactory.services.usage_rows import RowMaker
     from aifactory.usage.mapping import resolve_mapping
 
     src = sqlite3.connect(first_db)
-    ddl = [sql for (sql,) in src.execute("SELECT sql FROM sqlite_master WHERE tbl_name = 'ledger_entries' "
-                                         "AND sql IS NOT NULL ORDER BY CASE type WHEN 'table' THEN 0 WHEN 'index' THEN 1 "
-                                         "ELSE 2 END")]
+    ddl = [
+        sql
+        for (sql,) in src.execute(
+            "SELECT sql FROM sqlite_master WHERE tbl_name = 'ledger_entries' "
+            "AND sql IS NOT NULL ORDER BY CASE type WHEN 'table' THEN 0 WHEN 'index' THEN 1 "
+            "ELSE 2 END"
+        )
+    ]
     src.close()
     conn = sqlite3.connect(second_db, isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
@@ -137,8 +154,16 @@ def baseline(first_db: Path, second_db: Path, factory, mapping: dict[str, str], 
     with factory(write=False) as uow:
         projects = resolve_mapping(uow, "swf", mapping, accounts[0])
         res = ui.find_resource(uow, "booster")
-    make = RowMaker("sqlite", fmt="swf", sha=ui.file_sha256(TRACE), scenario=SCENARIO, projects=projects,
-                    resource_id=res.id, rule=ui.billing_rule("swf", res, None), at=datetime.now(UTC))
+    make = RowMaker(
+        "sqlite",
+        fmt="swf",
+        sha=ui.file_sha256(TRACE),
+        scenario=SCENARIO,
+        projects=projects,
+        resource_id=res.id,
+        rule=ui.billing_rule("swf", res, None),
+        at=datetime.now(UTC),
+    )
     trace = ui.Trace.scan(TRACE, ui.reader_for("swf", TRACE), make.prepare)
     make.span_days = trace.span_days
     sql = ui.insert_sql("qmark", ignore_duplicates=False)
@@ -184,16 +209,37 @@ def report(fig: dict, kpi_rows: list) -> None:
     t = Table(title=f"Ledger ingest: LLNL Atlas replayed to {fig['records']:,} records (SQLite)")
     for col in ("measure", "value", "target", ""):
         t.add_column(col)
-    t.add_row("import_trace", f"{fig['imported']:,} rows in {fig['import_s']:.2f} s = {fig['import_rps']:,.0f}/s "
-              f"({fig['records'] / fig['import_s']:,.0f} records/s)", "", "")
-    t.add_row("raw sqlite3.executemany", f"{fig['baseline_rows']:,} rows in {fig['baseline_s']:.2f} s = "
-              f"{fig['baseline_rps']:,.0f}/s", "", "")
-    t.add_row("ratio (import ÷ raw time)", f"{fig['ratio']:.2f}×", f"≤ {TARGET_RATIO:g}×",
-              verdict(fig["ratio"] <= TARGET_RATIO))
-    t.add_row("peak memory (maxrss after import)", f"{fig['peak_mb']:.0f} MB", f"< {TARGET_MEMORY_MB:g} MB",
-              verdict(fig["peak_mb"] < TARGET_MEMORY_MB))
-    t.add_row("KPI query (median of 5)", f"{fig['kpi_s'] * 1000:.0f} ms ({len(kpi_rows)} rows)",
-              f"< {TARGET_REPORT_S:g} s", verdict(fig["kpi_s"] < TARGET_REPORT_S))
+    t.add_row(
+        "import_trace",
+        f"{fig['imported']:,} rows in {fig['import_s']:.2f} s = {fig['import_rps']:,.0f}/s "
+        f"({fig['records'] / fig['import_s']:,.0f} records/s)",
+        "",
+        "",
+    )
+    t.add_row(
+        "raw sqlite3.executemany",
+        f"{fig['baseline_rows']:,} rows in {fig['baseline_s']:.2f} s = {fig['baseline_rps']:,.0f}/s",
+        "",
+        "",
+    )
+    t.add_row(
+        "ratio (import ÷ raw time)",
+        f"{fig['ratio']:.2f}×",
+        f"≤ {TARGET_RATIO:g}×",
+        verdict(fig["ratio"] <= TARGET_RATIO),
+    )
+    t.add_row(
+        "peak memory (maxrss after import)",
+        f"{fig['peak_mb']:.0f} MB",
+        f"< {TARGET_MEMORY_MB:g} MB",
+        verdict(fig["peak_mb"] < TARGET_MEMORY_MB),
+    )
+    t.add_row(
+        "KPI query (median of 5)",
+        f"{fig['kpi_s'] * 1000:.0f} ms ({len(kpi_rows)} rows)",
+        f"< {TARGET_REPORT_S:g} s",
+        verdict(fig["kpi_s"] < TARGET_REPORT_S),
+    )
     t.add_row("skipped", ", ".join(f"{k} {v:,}" for k, v in sorted(fig["skipped"].items())), "", "")
     out.print(t)
     k = Table(title="GPU-hours by month and organization kind (first rows)")
@@ -222,10 +268,19 @@ def main(argv: list[str] | None = None) -> int:
         base_rows, base_s = baseline(db, raw_db, factory, mapping, accounts, args.records)
         kpi_s, kpi_rows = kpi(engine)
         engine.dispose()
-        fig = {"records": summary.position, "imported": summary.imported, "skipped": summary.skipped,
-               "import_s": import_s, "import_rps": summary.imported / import_s, "baseline_rows": base_rows,
-               "baseline_s": base_s, "baseline_rps": base_rows / base_s, "ratio": import_s / base_s,
-               "peak_mb": peak, "kpi_s": kpi_s}
+        fig = {
+            "records": summary.position,
+            "imported": summary.imported,
+            "skipped": summary.skipped,
+            "import_s": import_s,
+            "import_rps": summary.imported / import_s,
+            "baseline_rows": base_rows,
+            "baseline_s": base_s,
+            "baseline_rps": base_rows / base_s,
+            "ratio": import_s / base_s,
+            "peak_mb": peak,
+            "kpi_s": kpi_s,
+        }
         report(fig, kpi_rows)
         if base_rows != summary.imported:
             log(f"[red]row counts differ: import {summary.imported:,}, baseline {base_rows:,}[/red]")

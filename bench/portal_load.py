@@ -51,13 +51,13 @@ when a measured page answered anything but 200 (missing pages and missed targets
 from __future__ import annotations
 
 import argparse
-import random
 import asyncio
 import cProfile
 import io
 import json
 import os
 import pstats
+import random
 import re
 import signal
 import sys
@@ -75,8 +75,16 @@ from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 import _portal_seed as seedmod  # noqa: E402
-from api_load import (HOST, HttpError, Server, _event_loop_runner, _read_response, percentile,  # noqa: E402
-                      start_server, throwaway_pg_database)
+from api_load import (
+    HOST,
+    HttpError,
+    Server,
+    _event_loop_runner,
+    _read_response,
+    percentile,  # noqa: E402
+    start_server,
+    throwaway_pg_database,
+)
 
 TARGET_P99_MS = 150.0
 OPERATOR = "operator@jaif.example"
@@ -116,10 +124,11 @@ def sign_in(client: Any, email: str, password: str) -> str:
     page = client.get("/login", params={"next": "/"})
     m = CSRF_INPUT.search(page.text)
     if page.status_code != 200 or m is None or "aif_csrf" not in client.cookies:
-        raise RuntimeError(f"GET /login: HTTP {page.status_code}, csrf input {'found' if m else 'missing'}, "
-                           f"cookies {list(client.cookies.keys())}")
-    resp = client.post("/login", data={"email": email, "password": password, "csrf_token": m.group(1),
-                                       "next": "/"})
+        raise RuntimeError(
+            f"GET /login: HTTP {page.status_code}, csrf input {'found' if m else 'missing'}, "
+            f"cookies {list(client.cookies.keys())}"
+        )
+    resp = client.post("/login", data={"email": email, "password": password, "csrf_token": m.group(1), "next": "/"})
     session = resp.cookies.get("aif_session") or client.cookies.get("aif_session")
     if resp.status_code not in (302, 303) or not session:
         raise RuntimeError(f"POST /login as {email}: HTTP {resp.status_code}: {resp.text[:300]!r}")
@@ -130,6 +139,7 @@ def sign_in(client: Any, email: str, password: str) -> str:
 # --------------------------------------------------------------------------------------------------------------
 # Load: C keep-alive clients, N requests in all (closed loop)
 # --------------------------------------------------------------------------------------------------------------
+
 
 @dataclass
 class PageResult:
@@ -152,8 +162,9 @@ class PageResult:
             self.error_samples.append(what)
 
 
-async def _client(port: int, requests: list[bytes], left: list[int], res: PageResult, i: int,
-                  think_s: float = 0.0) -> None:
+async def _client(
+    port: int, requests: list[bytes], left: list[int], res: PageResult, i: int, think_s: float = 0.0
+) -> None:
     writer = None
     pause = random.Random(i)
     try:
@@ -199,8 +210,9 @@ async def _client(port: int, requests: list[bytes], left: list[int], res: PageRe
             writer.close()
 
 
-async def _load(port: int, requests: list[bytes], n: int, res: PageResult, timeout: float,
-                think_s: float = 0.0) -> float:
+async def _load(
+    port: int, requests: list[bytes], n: int, res: PageResult, timeout: float, think_s: float = 0.0
+) -> float:
     left = [n]
     t0 = time.perf_counter()
     tasks = [asyncio.ensure_future(_client(port, requests, left, res, i, think_s)) for i in range(len(requests))]
@@ -214,20 +226,21 @@ async def _load(port: int, requests: list[bytes], n: int, res: PageResult, timeo
     return time.perf_counter() - t0
 
 
-def build_requests(port: int, path: str, cookies: list[str] | None, headers: dict[str, str], clients: int
-                   ) -> list[bytes]:
+def build_requests(
+    port: int, path: str, cookies: list[str] | None, headers: dict[str, str], clients: int
+) -> list[bytes]:
     extra = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
     accept = "application/json" if path.startswith("/api/") else "text/html"
     reqs = []
     for i in range(clients):
         cookie = f"Cookie: aif_session={cookies[i % len(cookies)]}\r\n" if cookies else ""
-        reqs.append(f"GET {path} HTTP/1.1\r\nHost: {HOST}:{port}\r\nAccept: {accept}\r\n{cookie}{extra}\r\n"
-                    .encode())
+        reqs.append(f"GET {path} HTTP/1.1\r\nHost: {HOST}:{port}\r\nAccept: {accept}\r\n{cookie}{extra}\r\n".encode())
     return reqs
 
 
 def probe(port: int, request: bytes) -> tuple[int, bytes, float]:
     """One request alone (the first of the page since the server started): status, body, milliseconds."""
+
     async def one() -> tuple[int, bytes, float]:
         reader, writer = await asyncio.open_connection(HOST, port)
         try:
@@ -241,8 +254,9 @@ def probe(port: int, request: bytes) -> tuple[int, bytes, float]:
     return asyncio.run(one())
 
 
-def measure(server: Server, name: str, path: str, requests: list[bytes], n: int, warmup: int,
-            think_s: float = 0.0) -> PageResult:
+def measure(
+    server: Server, name: str, path: str, requests: list[bytes], n: int, warmup: int, think_s: float = 0.0
+) -> PageResult:
     res = PageResult(name, path)
     status, body, res.first_ms = probe(server.port, requests[0])
     if status == 404:
@@ -263,28 +277,43 @@ def measure(server: Server, name: str, path: str, requests: list[bytes], n: int,
     res.elapsed_s = runner(_load(server.port, requests, n, res, 600, think_s))
     res.server_cpu_s, res.client_cpu_s = server.cpu_seconds() - cpu0, time.process_time() - client0
     lat = sorted(res.latencies_ms)
-    log(f"{name}: {len(lat)} requests in {res.elapsed_s:.1f} s, p50 {percentile(lat, 50):.1f} ms, "
-        f"p99 {percentile(lat, 99):.1f} ms" + (f", {res.errors} errors" if res.errors else ""))
+    log(
+        f"{name}: {len(lat)} requests in {res.elapsed_s:.1f} s, p50 {percentile(lat, 50):.1f} ms, "
+        f"p99 {percentile(lat, 99):.1f} ms" + (f", {res.errors} errors" if res.errors else "")
+    )
     return res
 
 
 def summary(r: PageResult, base_p99: float, clients: int) -> dict[str, Any]:
     lat = sorted(r.latencies_ms)
     n = len(lat)
-    d: dict[str, Any] = {"page": r.name, "path": r.path, "status": r.status, "note": r.note, "requests": n,
-                         "errors": r.errors, "error_samples": r.error_samples}
+    d: dict[str, Any] = {
+        "page": r.name,
+        "path": r.path,
+        "status": r.status,
+        "note": r.note,
+        "requests": n,
+        "errors": r.errors,
+        "error_samples": r.error_samples,
+    }
     if r.status != "ok":
         return d
     p99 = percentile(lat, 99)
-    d.update(req_per_s=n / r.elapsed_s if r.elapsed_s else float("nan"),
-             p50_ms=percentile(lat, 50), p95_ms=percentile(lat, 95), p99_ms=p99,
-             max_ms=lat[-1] if lat else float("nan"), mean_ms=sum(lat) / n if n else float("nan"),
-             server_cpu_ms_per_req=r.server_cpu_s * 1000 / n if n else float("nan"),
-             client_cpu_cores=r.client_cpu_s / r.elapsed_s if r.elapsed_s else 0.0,
-             server_cpu_cores=r.server_cpu_s / r.elapsed_s if r.elapsed_s else 0.0,
-             bytes=r.bytes_per_response, first_ms=r.first_ms,
-             p99_over_baseline=p99 / base_p99 if base_p99 else 1.0,
-             p99_met=p99 < TARGET_P99_MS)
+    d.update(
+        req_per_s=n / r.elapsed_s if r.elapsed_s else float("nan"),
+        p50_ms=percentile(lat, 50),
+        p95_ms=percentile(lat, 95),
+        p99_ms=p99,
+        max_ms=lat[-1] if lat else float("nan"),
+        mean_ms=sum(lat) / n if n else float("nan"),
+        server_cpu_ms_per_req=r.server_cpu_s * 1000 / n if n else float("nan"),
+        client_cpu_cores=r.client_cpu_s / r.elapsed_s if r.elapsed_s else 0.0,
+        server_cpu_cores=r.server_cpu_s / r.elapsed_s if r.elapsed_s else 0.0,
+        bytes=r.bytes_per_response,
+        first_ms=r.first_ms,
+        p99_over_baseline=p99 / base_p99 if base_p99 else 1.0,
+        p99_met=p99 < TARGET_P99_MS,
+    )
     return d
 
 
@@ -292,8 +321,10 @@ def summary(r: PageResult, base_p99: float, clients: int) -> dict[str, Any]:
 # Profile in process: the SQL per page, and a cProfile
 # --------------------------------------------------------------------------------------------------------------
 
-def profile_pages(url: str, data_dir: Path, plist: list[tuple[str, str, str | None, dict[str, str]]], n: int,
-                  password: str) -> list[dict[str, Any]]:
+
+def profile_pages(
+    url: str, data_dir: Path, plist: list[tuple[str, str, str | None, dict[str, str]]], n: int, password: str
+) -> list[dict[str, Any]]:
     """The app driven in this thread (httpx's ASGI transport; FastAPI's thread pool replaced by inline calls so
     that cProfile sees the endpoint's work): per page, wall time, every SQL statement timed, top functions."""
     import fastapi.dependencies.utils as fdu
@@ -336,8 +367,10 @@ def profile_pages(url: str, data_dir: Path, plist: list[tuple[str, str, str | No
                 ac.cookies.clear()
                 page = await ac.get("/login")
                 m = CSRF_INPUT.search(page.text)
-                resp = await ac.post("/login", data={"email": who, "password": password, "next": "/",
-                                                     "csrf_token": m.group(1) if m else ""})
+                resp = await ac.post(
+                    "/login",
+                    data={"email": who, "password": password, "next": "/", "csrf_token": m.group(1) if m else ""},
+                )
                 cookies[who] = resp.cookies.get("aif_session") or ac.cookies.get("aif_session")
             for name, path, who, headers in plist:
                 ac.cookies.clear()
@@ -362,18 +395,31 @@ def profile_pages(url: str, data_dir: Path, plist: list[tuple[str, str, str | No
                     tot = buf.getvalue()
                     buf = io.StringIO()
                     pstats.Stats(prof, stream=buf).sort_stats("cumulative").print_stats(
-                        r"aifactory|jinja2|sqlalchemy/orm", 25)
+                        r"aifactory|jinja2|sqlalchemy/orm", 25
+                    )
                     cum = buf.getvalue()
                     entry[phase] = {
-                        "requests": count, "wall_ms_per_req": wall,
+                        "requests": count,
+                        "wall_ms_per_req": wall,
                         "sql_statements_per_req": sum(len(v) for v in stmts.values()) / count,
                         "sql_ms_per_req": sum(sum(v) for v in stmts.values()) / count,
-                        "top_sql": [{"ms_per_req": sum(v) / count, "calls_per_req": len(v) / count,
-                                     "ms_per_call": sum(v) / len(v), "sql": s[:600]} for s, v in top],
-                        "top_tottime": tot[tot.find("ncalls") - 2:], "top_cumulative": cum[cum.find("ncalls") - 2:]}
-                    log(f"profile {name} ({phase}): {wall:.1f} ms/request in process (profiled), SQL "
+                        "top_sql": [
+                            {
+                                "ms_per_req": sum(v) / count,
+                                "calls_per_req": len(v) / count,
+                                "ms_per_call": sum(v) / len(v),
+                                "sql": s[:600],
+                            }
+                            for s, v in top
+                        ],
+                        "top_tottime": tot[tot.find("ncalls") - 2 :],
+                        "top_cumulative": cum[cum.find("ncalls") - 2 :],
+                    }
+                    log(
+                        f"profile {name} ({phase}): {wall:.1f} ms/request in process (profiled), SQL "
                         f"{entry[phase]['sql_ms_per_req']:.1f} ms in {entry[phase]['sql_statements_per_req']:.1f} "
-                        "statements")
+                        "statements"
+                    )
                 if "warm" in entry:
                     results.append(entry)
 
@@ -390,86 +436,156 @@ def profile_pages(url: str, data_dir: Path, plist: list[tuple[str, str, str | No
 # Report
 # --------------------------------------------------------------------------------------------------------------
 
+
 def print_report(fig: dict[str, Any]) -> None:
     c = fig["config"]
     s = fig["seed"]
-    out.print(f"\n[bold]Portal load[/bold]: {c['database']}, {c['proposals']:,} proposals, "
-              f"{c['jobs']:,} jobs ({s['busy_jobs']:,} in project {s['busy_project_id']}), "
-              f"uvicorn --workers {c['workers']}, {c['clients']} clients, {c['requests']} requests per page "
-              f"after {c['warmup']} warm-up, {c['cpus']} CPUs")
-    out.print("seed: " + ", ".join(f"{k} {v:.1f} s" for k, v in s["seconds"].items())
-              + f" (total {sum(s['seconds'].values()):.1f} s); rows: "
-              + ", ".join(f"{k} {v:,}" for k, v in s["counts"].items()), highlight=False)
-    t = Table(title=f"Latency under {c['clients']} concurrent clients ({c['load']}), target p99 < "
-                    f"{TARGET_P99_MS:g} ms")
-    for col in ("page", "path", "first ms", "req/s", "p50 ms", "p95 ms", "p99 ms", "max ms", "p99/base", "srv CPU ms/req",
-                "KB", "errors", "p99 target"):
+    out.print(
+        f"\n[bold]Portal load[/bold]: {c['database']}, {c['proposals']:,} proposals, "
+        f"{c['jobs']:,} jobs ({s['busy_jobs']:,} in project {s['busy_project_id']}), "
+        f"uvicorn --workers {c['workers']}, {c['clients']} clients, {c['requests']} requests per page "
+        f"after {c['warmup']} warm-up, {c['cpus']} CPUs"
+    )
+    out.print(
+        "seed: "
+        + ", ".join(f"{k} {v:.1f} s" for k, v in s["seconds"].items())
+        + f" (total {sum(s['seconds'].values()):.1f} s); rows: "
+        + ", ".join(f"{k} {v:,}" for k, v in s["counts"].items()),
+        highlight=False,
+    )
+    t = Table(title=f"Latency under {c['clients']} concurrent clients ({c['load']}), target p99 < {TARGET_P99_MS:g} ms")
+    for col in (
+        "page",
+        "path",
+        "first ms",
+        "req/s",
+        "p50 ms",
+        "p95 ms",
+        "p99 ms",
+        "max ms",
+        "p99/base",
+        "srv CPU ms/req",
+        "KB",
+        "errors",
+        "p99 target",
+    ):
         t.add_column(col, justify="left" if col in ("page", "path", "p99 target") else "right")
     for r in [fig["baseline"], *fig["pages"]]:
         if r["status"] != "ok":
-            t.add_row(r["page"], r["path"], *[""] * 9, str(r["errors"]),
-                      f"[yellow]{r['status']}[/yellow]: {r['note'][:40]}")
+            t.add_row(
+                r["page"], r["path"], *[""] * 9, str(r["errors"]), f"[yellow]{r['status']}[/yellow]: {r['note'][:40]}"
+            )
             continue
         verdict = "-" if r["page"] == "baseline" else "[green]met[/green]" if r["p99_met"] else "[red]NOT met[/red]"
-        t.add_row(r["page"], r["path"], f"{r['first_ms']:.1f}", f"{r['req_per_s']:.1f}", f"{r['p50_ms']:.1f}", f"{r['p95_ms']:.1f}",
-                  f"{r['p99_ms']:.1f}", f"{r['max_ms']:.1f}", f"{r['p99_over_baseline']:.1f}",
-                  f"{r['server_cpu_ms_per_req']:.1f}", f"{r['bytes'] / 1024:.1f}", str(r["errors"]), verdict)
+        t.add_row(
+            r["page"],
+            r["path"],
+            f"{r['first_ms']:.1f}",
+            f"{r['req_per_s']:.1f}",
+            f"{r['p50_ms']:.1f}",
+            f"{r['p95_ms']:.1f}",
+            f"{r['p99_ms']:.1f}",
+            f"{r['max_ms']:.1f}",
+            f"{r['p99_over_baseline']:.1f}",
+            f"{r['server_cpu_ms_per_req']:.1f}",
+            f"{r['bytes'] / 1024:.1f}",
+            str(r["errors"]),
+            verdict,
+        )
     out.print(t)
     cores = [r for r in [fig["baseline"], *fig["pages"]] if r["status"] == "ok"]
     if cores:
-        out.print("CPU cores busy (server / load generator): " + ", ".join(
-            f"{r['page']} {r['server_cpu_cores']:.2f}/{r['client_cpu_cores']:.2f}" for r in cores))
+        out.print(
+            "CPU cores busy (server / load generator): "
+            + ", ".join(f"{r['page']} {r['server_cpu_cores']:.2f}/{r['client_cpu_cores']:.2f}" for r in cores)
+        )
     for r in [fig["baseline"], *fig["pages"]]:
         for sample in r["error_samples"][:2]:
             out.print(f"[red]error sample [{r['page']}][/red]: {sample}", highlight=False)
     for p in fig.get("profile", []):
         for phase in ("cold", "warm"):
             x = p[phase]
-            out.print(f"\n[bold]profile {p['page']}, {phase}[/bold] ({p['path']}, {x['requests']} request(s)): "
-                      f"{x['wall_ms_per_req']:.1f} ms/request in process (profiled), SQL {x['sql_ms_per_req']:.1f} ms "
-                      f"in {x['sql_statements_per_req']:.1f} statements")
+            out.print(
+                f"\n[bold]profile {p['page']}, {phase}[/bold] ({p['path']}, {x['requests']} request(s)): "
+                f"{x['wall_ms_per_req']:.1f} ms/request in process (profiled), SQL {x['sql_ms_per_req']:.1f} ms "
+                f"in {x['sql_statements_per_req']:.1f} statements"
+            )
             for q in x["top_sql"][:5]:
-                out.print(f"  {q['ms_per_req']:7.2f} ms/req  {q['calls_per_req']:5.1f} x {q['ms_per_call']:6.2f} ms  "
-                          f"{q['sql'][:300]}", highlight=False, markup=False, soft_wrap=True)
+                out.print(
+                    f"  {q['ms_per_req']:7.2f} ms/req  {q['calls_per_req']:5.1f} x {q['ms_per_call']:6.2f} ms  "
+                    f"{q['sql'][:300]}",
+                    highlight=False,
+                    markup=False,
+                    soft_wrap=True,
+                )
             if phase == "warm":
                 out.print(x["top_tottime"], highlight=False, markup=False, soft_wrap=True)
                 out.print(x["top_cumulative"], highlight=False, markup=False, soft_wrap=True)
     measured = [r for r in fig["pages"] if r["status"] == "ok"]
     missing = [r["page"] for r in fig["pages"] if r["status"] == "missing"]
-    parts = [f"{r['page']} p99 {r['p99_ms']:.0f} ms ({'met' if r['p99_met'] else 'NOT met'}, "
-             f"{r['p99_over_baseline']:.1f}x baseline)" for r in measured]
+    parts = [
+        f"{r['page']} p99 {r['p99_ms']:.0f} ms ({'met' if r['p99_met'] else 'NOT met'}, "
+        f"{r['p99_over_baseline']:.1f}x baseline)"
+        for r in measured
+    ]
     b = fig["baseline"]
     base = f"baseline p99 {b['p99_ms']:.1f} ms" if b["status"] == "ok" else "baseline failed"
-    out.print(f"\nRESULT: {base}; " + ("; ".join(parts) or "no page measured")
-              + (f"; missing (404): {', '.join(missing)}" if missing else ""))
+    out.print(
+        f"\nRESULT: {base}; "
+        + ("; ".join(parts) or "no page measured")
+        + (f"; missing (404): {', '.join(missing)}" if missing else "")
+    )
 
 
 # --------------------------------------------------------------------------------------------------------------
 # Main
 # --------------------------------------------------------------------------------------------------------------
 
+
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--proposals", type=int, default=None, help="proposals in all (10000; --quick: 1000)")
     ap.add_argument("--jobs", type=int, default=None, help="jobs in all (100000; --quick: 5000)")
     ap.add_argument("--busy-share", type=float, default=0.05, help="share of the jobs in the busy project (0.05)")
     ap.add_argument("--clients", type=int, default=25, help="concurrent clients (25)")
     ap.add_argument("--requests", type=int, default=None, help="measured requests per page (400; --quick: 100)")
     ap.add_argument("--warmup", type=int, default=None, help="warm-up requests per page (2 x clients)")
-    ap.add_argument("--sessions", type=int, default=5,
-                    help="portal sessions per signed-in user, shared round-robin by the clients (5; each "
-                         "sign-in costs an argon2 hash)")
+    ap.add_argument(
+        "--sessions",
+        type=int,
+        default=5,
+        help="portal sessions per signed-in user, shared round-robin by the clients (5; each "
+        "sign-in costs an argon2 hash)",
+    )
     ap.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (1)")
-    ap.add_argument("--think-ms", type=float, default=0.0,
-                    help="mean pause of each client between requests, like a person reading (0: closed loop)")
-    ap.add_argument("--database-url", help="a PostgreSQL server: the database aifactory_bench_portal is created "
-                                           "there and dropped at the end; default: a SQLite file in a temp folder")
+    ap.add_argument(
+        "--think-ms",
+        type=float,
+        default=0.0,
+        help="mean pause of each client between requests, like a person reading (0: closed loop)",
+    )
+    ap.add_argument(
+        "--database-url",
+        help="a PostgreSQL server: the database aifactory_bench_portal is created "
+        "there and dropped at the end; default: a SQLite file in a temp folder",
+    )
     ap.add_argument("--quick", action="store_true", help="a smoke run: 1000 proposals, 5000 jobs, 100 requests")
-    ap.add_argument("--pages", default=",".join(p[0] for p in pages(0)),
-                    help="the pages to measure, comma-separated (default: all: %(default)s)")
-    ap.add_argument("--profile", type=int, nargs="?", const=20, default=0, metavar="N",
-                    help="afterwards, N requests per page in process: SQL per page and a cProfile (N: 20)")
+    ap.add_argument(
+        "--pages",
+        default=",".join(p[0] for p in pages(0)),
+        help="the pages to measure, comma-separated (default: all: %(default)s)",
+    )
+    ap.add_argument(
+        "--profile",
+        type=int,
+        nargs="?",
+        const=20,
+        default=0,
+        metavar="N",
+        help="afterwards, N requests per page in process: SQL per page and a cProfile (N: 20)",
+    )
     ap.add_argument("--check-ledger", action="store_true", help="prove the seeded ledger with check_ledger")
     ap.add_argument("--seed", type=int, default=1, help="random seed of the data (1)")
     ap.add_argument("--json", metavar="FILE", help="also write the figures as JSON to FILE")
@@ -481,8 +597,15 @@ def main(argv: list[str] | None = None) -> int:
     chosen = [x.strip() for x in args.pages.split(",") if x.strip()]
     if unknown := set(chosen) - {p[0] for p in pages(0)}:
         ap.error(f"unknown pages {sorted(unknown)}; known: {', '.join(p[0] for p in pages(0))}")
-    if args.sessions < 1 or args.clients < 1 or args.requests < 1 or args.workers < 1 or args.proposals < 0 or args.jobs < 0 \
-            or not 0 <= args.busy_share <= 1:
+    if (
+        args.sessions < 1
+        or args.clients < 1
+        or args.requests < 1
+        or args.workers < 1
+        or args.proposals < 0
+        or args.jobs < 0
+        or not 0 <= args.busy_share <= 1
+    ):
         ap.error("need at least 1 client, request and worker; non-negative volumes; --busy-share in 0..1")
 
     from aifactory.demo import DEMO_PASSWORD
@@ -499,27 +622,50 @@ def main(argv: list[str] | None = None) -> int:
             url, backend = f"sqlite:///{tmp / 'aifactory.db'}", "SQLite"
         log(f"seeding {args.proposals:,} proposals and {args.jobs:,} jobs on {backend}")
         info = seedmod.seed(url, args.proposals, args.jobs, busy_share=args.busy_share, rng_seed=args.seed, log=log)
-        log("seeded in " + ", ".join(f"{k} {v:.1f} s" for k, v in info.seconds.items())
-            + f"; busy project {info.busy_project_id} with {info.busy_jobs:,} jobs")
+        log(
+            "seeded in "
+            + ", ".join(f"{k} {v:.1f} s" for k, v in info.seconds.items())
+            + f"; busy project {info.busy_project_id} with {info.busy_jobs:,} jobs"
+        )
         if args.check_ledger:
             n, problems = seedmod.check_ledger(url)
-            log(f"check_ledger: {n} allocations, {len(problems)} problems" + (f", e.g. {problems[0]}" if problems
-                                                                              else ""))
+            log(
+                f"check_ledger: {n} allocations, {len(problems)} problems"
+                + (f", e.g. {problems[0]}" if problems else "")
+            )
             if problems:
                 failed += 1
-        fig["seed"] = {"counts": info.counts, "seconds": info.seconds, "busy_project_id": info.busy_project_id,
-                       "busy_jobs": info.busy_jobs}
-        fig["config"] = {"database": backend, "proposals": args.proposals, "jobs": args.jobs,
-                         "clients": args.clients, "requests": args.requests, "warmup": args.warmup,
-                         "workers": args.workers, "cpus": os.cpu_count(), "python": sys.version.split()[0],
-                         "target_p99_ms": TARGET_P99_MS,
-                         "load": f"think {args.think_ms:g} ms" if args.think_ms else "closed loop"}
+        fig["seed"] = {
+            "counts": info.counts,
+            "seconds": info.seconds,
+            "busy_project_id": info.busy_project_id,
+            "busy_jobs": info.busy_jobs,
+        }
+        fig["config"] = {
+            "database": backend,
+            "proposals": args.proposals,
+            "jobs": args.jobs,
+            "clients": args.clients,
+            "requests": args.requests,
+            "warmup": args.warmup,
+            "workers": args.workers,
+            "cpus": os.cpu_count(),
+            "python": sys.version.split()[0],
+            "target_p99_ms": TARGET_P99_MS,
+            "load": f"think {args.think_ms:g} ms" if args.think_ms else "closed loop",
+        }
 
         env = {k: v for k, v in os.environ.items() if not k.startswith("AIFACTORY_")}
-        env.update(AIFACTORY_DATABASE_URL=url, AIFACTORY_DATA_DIR=str(tmp / "data"), AIFACTORY_RECONCILE_SECONDS="0",
-                   AIFACTORY_ENV="test", PYTHONUNBUFFERED="1")
-        server = start_server("portal", ["--factory", "aifactory.api.app:create_app"], env, args.workers, tmp,
-                              "/api/v1/health")
+        env.update(
+            AIFACTORY_DATABASE_URL=url,
+            AIFACTORY_DATA_DIR=str(tmp / "data"),
+            AIFACTORY_RECONCILE_SECONDS="0",
+            AIFACTORY_ENV="test",
+            PYTHONUNBUFFERED="1",
+        )
+        server = start_server(
+            "portal", ["--factory", "aifactory.api.app:create_app"], env, args.workers, tmp, "/api/v1/health"
+        )
         stack.callback(server.stop)
 
         import httpx
@@ -527,16 +673,26 @@ def main(argv: list[str] | None = None) -> int:
         plist = [p for p in pages(info.busy_project_id) if p[0] in chosen]
         t0 = time.perf_counter()
         sessions: dict[str, list[str]] = {}
-        with httpx.Client(base_url=f"http://{HOST}:{server.port}", follow_redirects=False, timeout=60,
-                          trust_env=False) as hc:
+        with httpx.Client(
+            base_url=f"http://{HOST}:{server.port}", follow_redirects=False, timeout=60, trust_env=False
+        ) as hc:
             for who in sorted({p[2] for p in plist if p[2]}):
                 sessions[who] = [sign_in(hc, who, DEMO_PASSWORD) for _ in range(min(args.clients, args.sessions))]
-        log(f"signed in {sum(map(len, sessions.values()))} sessions through the form in "
-            f"{time.perf_counter() - t0:.1f} s")
+        log(
+            f"signed in {sum(map(len, sessions.values()))} sessions through the form in "
+            f"{time.perf_counter() - t0:.1f} s"
+        )
 
         name, path, _, headers = BASELINE
-        base = measure(server, name, path, build_requests(server.port, path, None, headers, args.clients),
-                       args.requests, args.warmup, args.think_ms / 1000)
+        base = measure(
+            server,
+            name,
+            path,
+            build_requests(server.port, path, None, headers, args.clients),
+            args.requests,
+            args.warmup,
+            args.think_ms / 1000,
+        )
         base_p99 = percentile(sorted(base.latencies_ms), 99)
         fig["baseline"] = summary(base, 0.0, args.clients)
         fig["pages"] = []

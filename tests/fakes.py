@@ -31,8 +31,9 @@ class InertBackend:
             if i in self.states:
                 self.states[i] = JobState.CANCELLED
 
-    def logs(self, backend_id: str, job_dir: str, stream: Stream, offset: int = 0, *, task: int = 0,
-             limit: int = 1 << 20) -> LogChunk:
+    def logs(
+        self, backend_id: str, job_dir: str, stream: Stream, offset: int = 0, *, task: int = 0, limit: int = 1 << 20
+    ) -> LogChunk:
         return LogChunk(b"", offset, complete=True)
 
     def usage(self, ids: Sequence[str]) -> dict[str, Usage]:

@@ -88,8 +88,14 @@ class ServerError(ApiError):
     """5xx."""
 
 
-_BY_STATUS: dict[int, type[ApiError]] = {401: AuthError, 403: AuthError, 404: NotFoundError, 409: ConflictError,
-                                         422: ValidationError, 429: RateLimitError}
+_BY_STATUS: dict[int, type[ApiError]] = {
+    401: AuthError,
+    403: AuthError,
+    404: NotFoundError,
+    409: ConflictError,
+    422: ValidationError,
+    429: RateLimitError,
+}
 
 
 def error_from_response(response: httpx.Response) -> ApiError:
@@ -163,9 +169,19 @@ class AifactoryClient(JobsMixin, LedgerMixin, NotificationsMixin, ReportsMixin, 
     ``TestClient``, which this client then does not close) replace the network for tests.
     """
 
-    def __init__(self, base_url: str, token: str | None = None, *, timeout: float = 30, retries: int = 3,
-                 transport: httpx.BaseTransport | None = None, http: httpx.Client | None = None,
-                 backoff: float = 0.5, max_backoff: float = 30.0, sleep: Callable[[float], None] = time.sleep):
+    def __init__(
+        self,
+        base_url: str,
+        token: str | None = None,
+        *,
+        timeout: float = 30,
+        retries: int = 3,
+        transport: httpx.BaseTransport | None = None,
+        http: httpx.Client | None = None,
+        backoff: float = 0.5,
+        max_backoff: float = 30.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
         self.base_url = api_base(base_url)
         self.token = token
         self.retries, self.backoff, self.max_backoff, self._sleep = max(retries, 0), backoff, max_backoff, sleep
@@ -192,7 +208,7 @@ class AifactoryClient(JobsMixin, LedgerMixin, NotificationsMixin, ReportsMixin, 
 
     def _delay(self, attempt: int, response: httpx.Response | None = None) -> float:
         hinted = _retry_after(response) if response is not None else None
-        return hinted if hinted is not None else min(self.backoff * 2 ** attempt, self.max_backoff)
+        return hinted if hinted is not None else min(self.backoff * 2**attempt, self.max_backoff)
 
     def _send(self, method: str, url: str, params: Mapping[str, Any] | None, json: Any) -> httpx.Response:
         """One exchange, retried while the failure is transient; the last failure is raised or returned."""
@@ -213,8 +229,7 @@ class AifactoryClient(JobsMixin, LedgerMixin, NotificationsMixin, ReportsMixin, 
             self._sleep(self._delay(attempt, response))
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def request(self, method: str, path: str, *, params: Mapping[str, Any] | None = None,
-                json: Any = None) -> Any:
+    def request(self, method: str, path: str, *, params: Mapping[str, Any] | None = None, json: Any = None) -> Any:
         """The decoded JSON answer of ``method path`` (None for 204); an :class:`ApiError` for errors."""
         url = self.base_url + path
         response = self._send(method.upper(), url, params, json)
@@ -226,8 +241,11 @@ class AifactoryClient(JobsMixin, LedgerMixin, NotificationsMixin, ReportsMixin, 
             return response.json()
         except ValueError:  # e.g. a web page: the URL names something else than this API
             kind = response.headers.get("content-type", "no content type")
-            raise ApiError(response.status_code, "Not an aifactory API answer",
-                           f"{url} answered {kind}, not JSON; check the server URL") from None
+            raise ApiError(
+                response.status_code,
+                "Not an aifactory API answer",
+                f"{url} answered {kind}, not JSON; check the server URL",
+            ) from None
 
     def _get(self, path: str, **params: Any) -> Any:
         return self.request("GET", path, params=_params(**params))
@@ -246,11 +264,14 @@ class AifactoryClient(JobsMixin, LedgerMixin, NotificationsMixin, ReportsMixin, 
     def health(self) -> Json:
         return self._get("/health")
 
-    def register(self, *, organization_name: str, kind: str, country: str, email: str, name: str,
-                 sectors: Sequence[str] = ()) -> Json:
+    def register(
+        self, *, organization_name: str, kind: str, country: str, email: str, name: str, sectors: Sequence[str] = ()
+    ) -> Json:
         """A new organization and its first user; the answer holds ``organization``, ``user`` and ``token``."""
-        body = {"organization": {"name": organization_name, "kind": kind, "country": country,
-                                 "sectors": list(sectors)}, "user": {"email": email, "name": name}}
+        body = {
+            "organization": {"name": organization_name, "kind": kind, "country": country, "sectors": list(sectors)},
+            "user": {"email": email, "name": name},
+        }
         return self.request("POST", "/register", json=body)
 
     def me(self) -> Json:
@@ -268,26 +289,54 @@ class AifactoryClient(JobsMixin, LedgerMixin, NotificationsMixin, ReportsMixin, 
 
     # -- organizations and users ------------------------------------------------------------------
 
-    def list_organizations(self, *, kind: str | None = None, country: str | None = None, q: str | None = None,
-                           limit: int = 50, offset: int = 0) -> Page:
+    def list_organizations(
+        self,
+        *,
+        kind: str | None = None,
+        country: str | None = None,
+        q: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> Page:
         return self._get("/organizations", kind=kind, country=country, q=q, limit=limit, offset=offset)
 
     def get_organization(self, organization_id: int) -> Json:
         return self._get(f"/organizations/{organization_id}")
 
-    def list_users(self, *, organization_id: int | None = None, role: str | None = None, limit: int = 50,
-                   offset: int = 0) -> Page:
+    def list_users(
+        self, *, organization_id: int | None = None, role: str | None = None, limit: int = 50, offset: int = 0
+    ) -> Page:
         return self._get("/users", organization_id=organization_id, role=role, limit=limit, offset=offset)
 
-    def create_user(self, *, email: str, name: str, organization_id: int | None = None, is_reviewer: bool = False,
-                    is_operator: bool = False, is_org_admin: bool = False) -> Json:
+    def create_user(
+        self,
+        *,
+        email: str,
+        name: str,
+        organization_id: int | None = None,
+        is_reviewer: bool = False,
+        is_operator: bool = False,
+        is_org_admin: bool = False,
+    ) -> Json:
         """The new ``user`` and its first ``token``."""
-        body = {"email": email, "name": name, "organization_id": organization_id, "is_reviewer": is_reviewer,
-                "is_operator": is_operator, "is_org_admin": is_org_admin}
+        body = {
+            "email": email,
+            "name": name,
+            "organization_id": organization_id,
+            "is_reviewer": is_reviewer,
+            "is_operator": is_operator,
+            "is_org_admin": is_org_admin,
+        }
         return self.request("POST", "/users", json=body)
 
-    def set_roles(self, user_id: int, *, is_reviewer: bool | None = None, is_operator: bool | None = None,
-                  active: bool | None = None) -> Json:
+    def set_roles(
+        self,
+        user_id: int,
+        *,
+        is_reviewer: bool | None = None,
+        is_operator: bool | None = None,
+        active: bool | None = None,
+    ) -> Json:
         body = _body(is_reviewer=is_reviewer, is_operator=is_operator, active=active)
         return self.request("PATCH", f"/users/{user_id}/roles", json=body)
 
@@ -296,10 +345,12 @@ class AifactoryClient(JobsMixin, LedgerMixin, NotificationsMixin, ReportsMixin, 
     def list_sites(self) -> list[Json]:
         return self._get("/sites")
 
-    def create_site(self, *, slug: str, name: str, country: str, holiday_subdivision: str | None = None,
-                    description: str = "") -> Json:
-        body = _body(slug=slug, name=name, country=country, holiday_subdivision=holiday_subdivision,
-                     description=description)
+    def create_site(
+        self, *, slug: str, name: str, country: str, holiday_subdivision: str | None = None, description: str = ""
+    ) -> Json:
+        body = _body(
+            slug=slug, name=name, country=country, holiday_subdivision=holiday_subdivision, description=description
+        )
         return self.request("POST", "/sites", json=body)
 
     def add_resource(self, site_id: int, **fields: Any) -> Json:
@@ -310,8 +361,9 @@ class AifactoryClient(JobsMixin, LedgerMixin, NotificationsMixin, ReportsMixin, 
     def get_resource(self, resource_id: int) -> Json:
         return self._get(f"/resources/{resource_id}")
 
-    def list_calls(self, *, access_mode: str | None = None, open_only: bool = False, limit: int = 50,
-                   offset: int = 0) -> Page:
+    def list_calls(
+        self, *, access_mode: str | None = None, open_only: bool = False, limit: int = 50, offset: int = 0
+    ) -> Page:
         """Calls, optionally only those open for submissions today."""
         return self._get("/calls", access_mode=access_mode, open=open_only or None, limit=limit, offset=offset)
 
@@ -329,12 +381,20 @@ class AifactoryClient(JobsMixin, LedgerMixin, NotificationsMixin, ReportsMixin, 
 
     # -- proposals and reviews --------------------------------------------------------------------
 
-    def list_proposals(self, *, status: str | None = None, call_id: int | None = None, order: str | None = None,
-                       limit: int = 50, offset: int = 0) -> Page:
+    def list_proposals(
+        self,
+        *,
+        status: str | None = None,
+        call_id: int | None = None,
+        order: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> Page:
         return self._get("/proposals", status=status, call_id=call_id, order=order, limit=limit, offset=offset)
 
-    def iter_proposals(self, *, status: str | None = None, call_id: int | None = None, order: str | None = None,
-                       page_size: int = 100) -> Iterator[Json]:
+    def iter_proposals(
+        self, *, status: str | None = None, call_id: int | None = None, order: str | None = None, page_size: int = 100
+    ) -> Iterator[Json]:
         """Every visible proposal, fetched page by page."""
         return self._walk("/proposals", page_size, status=status, call_id=call_id, order=order)
 
@@ -360,16 +420,29 @@ class AifactoryClient(JobsMixin, LedgerMixin, NotificationsMixin, ReportsMixin, 
     def list_reviews(self, proposal_id: int) -> list[Json]:
         return self._get(f"/proposals/{proposal_id}/reviews")
 
-    def submit_review(self, proposal_id: int, *, scores: Mapping[str, int], comments: Mapping[str, str] | None = None,
-                      summary: str = "") -> Json:
+    def submit_review(
+        self,
+        proposal_id: int,
+        *,
+        scores: Mapping[str, int],
+        comments: Mapping[str, str] | None = None,
+        summary: str = "",
+    ) -> Json:
         body = {"scores": dict(scores), "comments": dict(comments or {}), "summary": summary}
         return self.request("POST", f"/proposals/{proposal_id}/reviews", json=body)
 
     def review_queue(self) -> list[Json]:
         return self._get("/reviews/queue")
 
-    def decide(self, proposal_id: int, decision: str, *, reason: str = "", awarded_gpu_hours: int | None = None,
-               start_date: date | str | None = None) -> Json:
+    def decide(
+        self,
+        proposal_id: int,
+        decision: str,
+        *,
+        reason: str = "",
+        awarded_gpu_hours: int | None = None,
+        start_date: date | str | None = None,
+    ) -> Json:
         """``decision`` is ``accept`` or ``reject`` (a rejection needs a reason)."""
         start = start_date.isoformat() if isinstance(start_date, date) else start_date
         body = _body(decision=decision, reason=reason, awarded_gpu_hours=awarded_gpu_hours, start_date=start)
@@ -383,8 +456,9 @@ class AifactoryClient(JobsMixin, LedgerMixin, NotificationsMixin, ReportsMixin, 
     def get_project(self, project_id: int) -> Json:
         return self._get(f"/projects/{project_id}")
 
-    def add_member(self, project_id: int, *, user_id: int | None = None, email: str | None = None,
-                   role: str = "member") -> Json:
+    def add_member(
+        self, project_id: int, *, user_id: int | None = None, email: str | None = None, role: str = "member"
+    ) -> Json:
         body = _body(user_id=user_id, email=email, role=role)
         return self.request("POST", f"/projects/{project_id}/members", json=body)
 
@@ -397,9 +471,27 @@ class AifactoryClient(JobsMixin, LedgerMixin, NotificationsMixin, ReportsMixin, 
     def get_allocation(self, allocation_id: int) -> Json:
         return self._get(f"/allocations/{allocation_id}")
 
-    def audit(self, *, entity_type: str | None = None, entity_id: int | None = None, actor_id: int | None = None,
-              action: str | None = None, since: datetime | date | str | None = None,
-              until: datetime | date | str | None = None, limit: int = 50, offset: int = 0) -> Page:
+    def audit(
+        self,
+        *,
+        entity_type: str | None = None,
+        entity_id: int | None = None,
+        actor_id: int | None = None,
+        action: str | None = None,
+        since: datetime | date | str | None = None,
+        until: datetime | date | str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> Page:
         """The audit log (operators); ``since``/``until`` without an offset are read as UTC."""
-        return self._get("/audit", entity_type=entity_type, entity_id=entity_id, actor_id=actor_id, action=action,
-                         since=since, until=until, limit=limit, offset=offset)
+        return self._get(
+            "/audit",
+            entity_type=entity_type,
+            entity_id=entity_id,
+            actor_id=actor_id,
+            action=action,
+            since=since,
+            until=until,
+            limit=limit,
+            offset=offset,
+        )

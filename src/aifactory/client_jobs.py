@@ -46,8 +46,10 @@ class JobsMixin:
     _sleep: Callable[[float], None]
 
     if TYPE_CHECKING:
-        def request(self, method: str, path: str, *, params: Mapping[str, Any] | None = None,
-                    json: Any = None) -> Any: ...
+
+        def request(
+            self, method: str, path: str, *, params: Mapping[str, Any] | None = None, json: Any = None
+        ) -> Any: ...
         def _get(self, path: str, **params: Any) -> Any: ...
         def _walk(self, path: str, page_size: int, **params: Any) -> Iterator[Json]: ...
         def _headers(self) -> dict[str, str]: ...
@@ -67,13 +69,15 @@ class JobsMixin:
         kind = "application/json" if path.suffix.lower() == ".json" else "application/yaml"  # JSON is YAML too
         return self._decoded(self._send_content("POST", "/jobs", content=content, content_type=kind))
 
-    def list_jobs(self, *, project_id: int | None = None, state: str | None = None, limit: int = 50,
-                  offset: int = 0) -> Page:
+    def list_jobs(
+        self, *, project_id: int | None = None, state: str | None = None, limit: int = 50, offset: int = 0
+    ) -> Page:
         """Jobs of your projects (operators: all), newest first."""
         return self._get("/jobs", project_id=project_id, state=state, limit=limit, offset=offset)
 
-    def iter_jobs(self, *, project_id: int | None = None, state: str | None = None,
-                  page_size: int = 100) -> Iterator[Json]:
+    def iter_jobs(
+        self, *, project_id: int | None = None, state: str | None = None, page_size: int = 100
+    ) -> Iterator[Json]:
         """Every visible job, fetched page by page."""
         return self._walk("/jobs", page_size, project_id=project_id, state=state)
 
@@ -88,8 +92,13 @@ class JobsMixin:
         """The job spec's JSON Schema."""
         return self._get("/jobs/schema")
 
-    def wait(self, job_id: int, timeout: float | None = None, poll: float = 1.0,
-             on_change: Callable[[Json], None] | None = None) -> Json:
+    def wait(
+        self,
+        job_id: int,
+        timeout: float | None = None,
+        poll: float = 1.0,
+        on_change: Callable[[Json], None] | None = None,
+    ) -> Json:
         """Poll until the job is over (completed, failed, cancelled or timeout) and answer it.
 
         ``on_change(job)`` is called with the first answer and after every change of state. Raises
@@ -111,8 +120,9 @@ class JobsMixin:
 
     # -- logs -------------------------------------------------------------------------------------
 
-    def read_log(self, job_id: int, stream: str = "stdout", task: int = 0, offset: int = 0,
-                 limit: int | None = None) -> tuple[bytes, int, bool]:
+    def read_log(
+        self, job_id: int, stream: str = "stdout", task: int = 0, offset: int = 0, limit: int | None = None
+    ) -> tuple[bytes, int, bool]:
         """What the log holds from byte ``offset`` (up to ``limit`` bytes, the server's default 1 MiB):
         ``(data, next_offset, complete)``; complete means the job is over and nothing more will come."""
         url = f"{self.base_url}/jobs/{job_id}/logs"
@@ -138,8 +148,9 @@ class JobsMixin:
             failure: httpx.Response | Exception | None = None
             progressed = False
             try:
-                with self._http.stream("GET", url, params={"stream": stream, "task": task, "offset": offset},
-                                       headers=headers) as response:
+                with self._http.stream(
+                    "GET", url, params={"stream": stream, "task": task, "offset": offset}, headers=headers
+                ) as response:
                     if response.is_error:
                         response.read()
                         if response.status_code not in RETRY_ALWAYS:
@@ -171,8 +182,15 @@ class JobsMixin:
         ``checksums``, ``sha256``."""
         return self._get(f"/jobs/{job_id}/artifacts", checksums=checksums or None)
 
-    def download_artifact(self, job_id: int, path: str, dest: str | os.PathLike[str], *,
-                          sha256: str | None = None, progress: Progress | None = None) -> Path:
+    def download_artifact(
+        self,
+        job_id: int,
+        path: str,
+        dest: str | os.PathLike[str],
+        *,
+        sha256: str | None = None,
+        progress: Progress | None = None,
+    ) -> Path:
         """Stream artifact ``path`` into the file ``dest`` (into ``dest/path`` when ``dest`` is a folder) and
         answer where it went. With ``sha256`` the content is checked (:class:`ChecksumMismatch`, and no file,
         when it differs). ``progress(done, total)`` is called as bytes arrive. Written to ``*.part`` first,
@@ -201,8 +219,13 @@ class JobsMixin:
         partial.replace(target)
         return target
 
-    def download_artifacts(self, job_id: int, dest_dir: str | os.PathLike[str], *,
-                           progress: Callable[[Json, int, int | None], None] | None = None) -> list[Path]:
+    def download_artifacts(
+        self,
+        job_id: int,
+        dest_dir: str | os.PathLike[str],
+        *,
+        progress: Callable[[Json, int, int | None], None] | None = None,
+    ) -> list[Path]:
         """Every artifact of the job into ``dest_dir`` (keeping their relative paths), each checked against
         the sha256 the server computed. ``progress(artifact, done, total)`` follows each download."""
         folder = Path(dest_dir)
@@ -210,8 +233,15 @@ class JobsMixin:
         out = []
         for artifact in self.list_artifacts(job_id, checksums=True):
             step = None if progress is None else (lambda done, total, a=artifact: progress(a, done, total))
-            out.append(self.download_artifact(job_id, artifact["path"], _inside(folder, artifact["path"]),
-                                              sha256=artifact.get("sha256"), progress=step))
+            out.append(
+                self.download_artifact(
+                    job_id,
+                    artifact["path"],
+                    _inside(folder, artifact["path"]),
+                    sha256=artifact.get("sha256"),
+                    progress=step,
+                )
+            )
         return out
 
     # -- plumbing ---------------------------------------------------------------------------------
@@ -240,8 +270,11 @@ class JobsMixin:
         try:
             return response.json()
         except ValueError:
-            raise ApiError(response.status_code, "Not an aifactory API answer",
-                           f"{response.url} did not answer JSON; check the server URL") from None
+            raise ApiError(
+                response.status_code,
+                "Not an aifactory API answer",
+                f"{response.url} did not answer JSON; check the server URL",
+            ) from None
 
     def _fetch(self, url: str, into: Path, progress: Progress | None) -> str:
         """One streamed download into ``into``; answers the content's sha256."""
@@ -305,7 +338,7 @@ def _inside(folder: Path, relative: str) -> Path:
 
 # The client's tree of errors, imported after JobsMixin is defined so that either module may be imported first
 # (aifactory.client imports JobsMixin while it is being built).
-from .client import AifactoryError, ApiError, RETRY_ALWAYS, TransportError, error_from_response  # noqa: E402
+from .client import RETRY_ALWAYS, AifactoryError, ApiError, TransportError, error_from_response  # noqa: E402
 
 
 class JobTimeout(AifactoryError, TimeoutError):

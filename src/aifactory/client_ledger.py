@@ -13,6 +13,7 @@ class LedgerMixin:
     """Mixed into :class:`~aifactory.client.AifactoryClient`; uses only its ``request`` and ``_get``."""
 
     if TYPE_CHECKING:
+
         def request(self, method: str, path: str, *, params: Any = None, json: Any = None) -> Any: ...
         def _get(self, path: str, **params: Any) -> Any: ...
 

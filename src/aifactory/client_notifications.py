@@ -19,6 +19,7 @@ class NotificationsMixin:
     """Notifications about allocations (use thresholds, expiry, suspension), newest first."""
 
     if TYPE_CHECKING:
+
         def _get(self, path: str, **params: Any) -> Any: ...
         def _walk(self, path: str, page_size: int, **params: Any) -> Iterator[Json]: ...
 

@@ -19,17 +19,18 @@ class ReportsMixin:
     """Reports (mixed into :class:`~aifactory.client.AifactoryClient`); uses only its ``_get``."""
 
     if TYPE_CHECKING:
+
         def _get(self, path: str, **params: Any) -> Any: ...
 
-    def gpu_hours_report(self, by: str = "month", *, start: str | None = None, end: str | None = None,
-                         scenario: str | None = None) -> Json:
+    def gpu_hours_report(
+        self, by: str = "month", *, start: str | None = None, end: str | None = None, scenario: str | None = None
+    ) -> Json:
         """Delivered GPU-hours by ``by`` (org_kind, sector, country, access_mode, resource, month, project):
         ``rows`` of ``key``, ``label``, ``gpu_hours``, ``entries``, and the totals. ``scenario`` reports a
         what-if scenario's imported usage instead of the real ledger."""
         return self._get("/reports/gpu-hours", by=by, start=start, end=end, scenario=scenario)
 
-    def smes_report(self, *, start: str | None = None, end: str | None = None,
-                    scenario: str | None = None) -> Json:
+    def smes_report(self, *, start: str | None = None, end: str | None = None, scenario: str | None = None) -> Json:
         """The SMEs and startups with delivered usage in the period (``by_kind``, ``organizations``)."""
         return self._get("/reports/smes", start=start, end=end, scenario=scenario)
 

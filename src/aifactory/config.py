@@ -30,24 +30,32 @@ class Settings(BaseSettings):
     # the portal (aifactory.web)
     session_idle_minutes: int = Field(default=120, ge=1, le=7 * 24 * 60, description="portal sign-out after idle")
     session_hours: int = Field(default=12, ge=1, le=24 * 30, description="portal sign-in lasts at most this long")
-    cookie_secure: bool | None = Field(default=None, description="Secure cookies (HTTPS only); default: in "
-                                                                 "production")
+    cookie_secure: bool | None = Field(default=None, description="Secure cookies (HTTPS only); default: in production")
     # the job gateway
-    site: str = Field(default="local", pattern=r"^[a-z0-9][a-z0-9-]{0,31}$",
-                      description="this site's slug (marks its jobs in the scheduler)")
+    site: str = Field(
+        default="local",
+        pattern=r"^[a-z0-9][a-z0-9-]{0,31}$",
+        description="this site's slug (marks its jobs in the scheduler)",
+    )
     backend: Literal["local", "slurm"] = "local"
     gpu_slots: int = Field(default=4, ge=0, le=1024, description="GPU slots of the local executor")
     slurm_cluster: str | None = None
     slurm_submit_user: str | None = Field(default=None, description="Unix user that submits (default: this one)")
     reconcile_seconds: float = Field(default=2.0, ge=0, description="reconciler interval; 0 turns it off")
-    accounting_seconds: float = Field(default=120.0, ge=1, le=86400,
-                                      description="scheduler limits, priorities and outside jobs: how often")
-    orphan_after_seconds: float = Field(default=120.0, ge=0, le=86400,
-                                        description="a stored job the backend never confirmed is looked up or "
-                                                    "resubmitted after this long")
+    accounting_seconds: float = Field(
+        default=120.0, ge=1, le=86400, description="scheduler limits, priorities and outside jobs: how often"
+    )
+    orphan_after_seconds: float = Field(
+        default=120.0,
+        ge=0,
+        le=86400,
+        description="a stored job the backend never confirmed is looked up or resubmitted after this long",
+    )
     max_log_streams: int = Field(default=64, ge=1, le=10000)
-    templates_dir: Path | None = Field(default=None, description="this site's own job templates "
-                                        "(one folder per template, with template.yaml and README.md)")
+    templates_dir: Path | None = Field(
+        default=None,
+        description="this site's own job templates (one folder per template, with template.yaml and README.md)",
+    )
     fault_injection: Literal["", "crash-after-backend-submit"] = ""
     # notifications (aifactory.notify): a channel without settings is recorded "off"
     webhook_url: str | None = Field(default=None, pattern=r"^https?://\S+$", description="POST target")
@@ -60,17 +68,21 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
 
     @model_validator(mode="after")
-    def _no_default_secrets_in_production(self) -> "Settings":
+    def _no_default_secrets_in_production(self) -> Settings:
         if self.env == "production":
             secret = self.secret_key.get_secret_value()
             if self.fault_injection:
                 raise ValueError("AIFACTORY_FAULT_INJECTION is for tests only")
             if secret == DEV_SECRET or len(secret) < 32:
-                raise ValueError("AIFACTORY_SECRET_KEY must be set to a random value of at least 32 characters "
-                                 "in production (e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))')")
+                raise ValueError(
+                    "AIFACTORY_SECRET_KEY must be set to a random value of at least 32 characters "
+                    "in production (e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+                )
             if self.webhook_url and len(self.webhook_secret.get_secret_value() if self.webhook_secret else "") < 32:
-                raise ValueError("AIFACTORY_WEBHOOK_URL needs AIFACTORY_WEBHOOK_SECRET (at least 32 characters) "
-                                 "in production: receivers check the signature with it")
+                raise ValueError(
+                    "AIFACTORY_WEBHOOK_URL needs AIFACTORY_WEBHOOK_SECRET (at least 32 characters) "
+                    "in production: receivers check the signature with it"
+                )
         return self
 
     @property

@@ -31,7 +31,14 @@ class DemoInfo:
 
 ORGS = [  # name, kind, country, sectors, applicant e-mail, applicant name
     ("Backhaus Kiel GmbH", OrgKind.SME, "DE", ["food"], "anna@backhaus-kiel.example", "Anna Petersen"),
-    ("Forschungszentrum Nord", OrgKind.ACADEMIA, "DE", ["energy-climate", "food"], "lars@fz-nord.example", "Lars Jensen"),
+    (
+        "Forschungszentrum Nord",
+        OrgKind.ACADEMIA,
+        "DE",
+        ["energy-climate", "food"],
+        "lars@fz-nord.example",
+        "Lars Jensen",
+    ),
     ("MedVision AI", OrgKind.STARTUP, "FR", ["health"], "claire@medvision.example", "Claire Martin"),
     ("Autonomia Mobility S.p.A.", OrgKind.INDUSTRY, "IT", ["mobility"], "marco@autonomia.example", "Marco Rossi"),
     ("Stadt Jülich", OrgKind.PUBLIC_SECTOR, "DE", ["education"], "eva@juelich.example", "Eva Schmitz"),
@@ -47,15 +54,44 @@ NODE_SHARE_WEIGHTS = {"gpu_billing_weight": 1.0, "cpu_billing_weight": 4 / 288, 
 
 
 def _site(uow, clock: Clock, op: Actor, info: DemoInfo) -> int:
-    site = sites.create_site(uow, clock, op, slug="jupiter", name="JUPITER AI Factory (demo)", country="DE",
-                             holiday_subdivision="NW",
-                             description="Exascale system with Slurm-scheduled GH200 booster nodes, 4 GPUs per node.")
-    booster = sites.add_resource(uow, clock, op, site.id, name="booster", gpu_model="NVIDIA GH200", nodes=5884,
-                                 gpus_per_node=4, cpus_per_node=288, memory_gb_per_node=480,
-                                 description="GH200 booster partition", **NODE_SHARE_WEIGHTS)
-    develop = sites.add_resource(uow, clock, op, site.id, name="develop", gpu_model="NVIDIA GH200", nodes=16,
-                                 gpus_per_node=4, cpus_per_node=288, memory_gb_per_node=480,
-                                 description="Small partition for development and tests", **NODE_SHARE_WEIGHTS)
+    site = sites.create_site(
+        uow,
+        clock,
+        op,
+        slug="jupiter",
+        name="JUPITER AI Factory (demo)",
+        country="DE",
+        holiday_subdivision="NW",
+        description="Exascale system with Slurm-scheduled GH200 booster nodes, 4 GPUs per node.",
+    )
+    booster = sites.add_resource(
+        uow,
+        clock,
+        op,
+        site.id,
+        name="booster",
+        gpu_model="NVIDIA GH200",
+        nodes=5884,
+        gpus_per_node=4,
+        cpus_per_node=288,
+        memory_gb_per_node=480,
+        description="GH200 booster partition",
+        **NODE_SHARE_WEIGHTS,
+    )
+    develop = sites.add_resource(
+        uow,
+        clock,
+        op,
+        site.id,
+        name="develop",
+        gpu_model="NVIDIA GH200",
+        nodes=16,
+        gpus_per_node=4,
+        cpus_per_node=288,
+        memory_gb_per_node=480,
+        description="Small partition for development and tests",
+        **NODE_SHARE_WEIGHTS,
+    )
     info.resource_ids = {"booster": booster.id, "develop": develop.id}
     return site.id
 
@@ -66,20 +102,43 @@ def _calls(uow, clock: Clock, op: Actor, site_id: int, info: DemoInfo) -> None:
     common = dict(site_id=site_id, opens_on=today - timedelta(days=30), resource_ids=res)
     specs = {
         AccessMode.PLAYGROUND: dict(
-            slug="playground-2026", title="AI Factory Playground", max_gpu_hours=2_000, auto_approve_gpu_hours=1_000,
-            required_reviews=0, durations_months=[1, 2, 3], decision_working_days=2, cutoff_days=[],
-            max_wall_hours=4, description="Rolling, first come first served; access within 2 working days; 1–3 months."),
+            slug="playground-2026",
+            title="AI Factory Playground",
+            max_gpu_hours=2_000,
+            auto_approve_gpu_hours=1_000,
+            required_reviews=0,
+            durations_months=[1, 2, 3],
+            decision_working_days=2,
+            cutoff_days=[],
+            max_wall_hours=4,
+            description="Rolling, first come first served; access within 2 working days; 1–3 months.",
+        ),
         AccessMode.FAST_LANE: dict(
-            slug="fast-lane-2026", title="AI Factory Fast Lane", max_gpu_hours=50_000, required_reviews=1,
-            durations_months=[1, 2, 3], decision_working_days=4, cutoff_days=[], max_wall_hours=24,
-            description="Up to 50,000 GPU-hours, short technical assessment, access within 4 working days."),
+            slug="fast-lane-2026",
+            title="AI Factory Fast Lane",
+            max_gpu_hours=50_000,
+            required_reviews=1,
+            durations_months=[1, 2, 3],
+            decision_working_days=4,
+            cutoff_days=[],
+            max_wall_hours=24,
+            description="Up to 50,000 GPU-hours, short technical assessment, access within 4 working days.",
+        ),
         AccessMode.LARGE_SCALE: dict(
-            slug="large-scale-2026", title="AI Factory Large Scale", min_gpu_hours=50_001, max_gpu_hours=2_000_000,
-            required_reviews=2, durations_months=[3, 6, 12], decision_working_days=10, cutoff_days=[1, 15],
-            max_wall_hours=48, enforcement=Enforcement.SOFT,
+            slug="large-scale-2026",
+            title="AI Factory Large Scale",
+            min_gpu_hours=50_001,
+            max_gpu_hours=2_000_000,
+            required_reviews=2,
+            durations_months=[3, 6, 12],
+            decision_working_days=10,
+            cutoff_days=[1, 15],
+            max_wall_hours=48,
+            enforcement=Enforcement.SOFT,
             eligible_kinds=["startup", "sme", "industry", "academia", "public_sector"],
             description="Over 50,000 GPU-hours, technical and peer review, two cut-offs a month, "
-                        "decision within 10 working days of a cut-off; 3, 6 or 12 months."),
+            "decision within 10 working days of a cut-off; 3, 6 or 12 months.",
+        ),
     }
     for mode, spec in specs.items():
         info.call_ids[mode.value] = calls.create_call(uow, clock, op, access_mode=mode, **common, **spec).id
@@ -87,13 +146,13 @@ def _calls(uow, clock: Clock, op: Actor, site_id: int, info: DemoInfo) -> None:
 
 def _people(uow, clock: Clock, op: Actor, info: DemoInfo) -> None:
     for name, kind, country, sectors, email, person in ORGS:
-        org, _user, tok = identity.register(uow, clock, organization_name=name, kind=kind, country=country,
-                                            sectors=sectors, email=email, name=person)
+        org, _user, tok = identity.register(
+            uow, clock, organization_name=name, kind=kind, country=country, sectors=sectors, email=email, name=person
+        )
         info.org_ids[name] = org.id
         info.tokens[email] = tok.secret
     for email, person in REVIEWERS:
-        _u, tok = identity.create_user(uow, clock, op, email=email, name=person, organization_id=None,
-                                       is_reviewer=True)
+        _u, tok = identity.create_user(uow, clock, op, email=email, name=person, organization_id=None, is_reviewer=True)
         info.tokens[email] = tok.secret
 
 
@@ -102,38 +161,78 @@ def _proposals(uow, clock: Clock, info: DemoInfo) -> None:
         return Actor(uow.users.by_email(email))
 
     def draft(email: str, mode: str, key: str, **kw) -> int:
-        p = proposals.create_draft(uow, clock, actor(email), call_id=info.call_ids[mode],
-                                   resource_id=info.resource_ids[kw.pop("resource", "booster")], **kw)
+        p = proposals.create_draft(
+            uow,
+            clock,
+            actor(email),
+            call_id=info.call_ids[mode],
+            resource_id=info.resource_ids[kw.pop("resource", "booster")],
+            **kw,
+        )
         info.proposal_ids[key] = p.id
         return p.id
 
-    bakery = draft("anna@backhaus-kiel.example", "playground", "bakery",
-                   title="Bake less waste: demand forecasting for 40 bakery branches",
-                   abstract="Daily demand forecasts per product group from sales, weather and holidays, "
-                            "to plan production and cut unsold bread.",
-                   application_field="food", requested_gpu_hours=500, duration_months=3,
-                   partner_organization_ids=[info.org_ids["Forschungszentrum Nord"]],
-                   team=[{"name": "Lars Jensen", "email": "lars@fz-nord.example", "role": "ML advisor"}])
+    bakery = draft(
+        "anna@backhaus-kiel.example",
+        "playground",
+        "bakery",
+        title="Bake less waste: demand forecasting for 40 bakery branches",
+        abstract="Daily demand forecasts per product group from sales, weather and holidays, "
+        "to plan production and cut unsold bread.",
+        application_field="food",
+        requested_gpu_hours=500,
+        duration_months=3,
+        partner_organization_ids=[info.org_ids["Forschungszentrum Nord"]],
+        team=[{"name": "Lars Jensen", "email": "lars@fz-nord.example", "role": "ML advisor"}],
+    )
     proposals.submit(uow, clock, actor("anna@backhaus-kiel.example"), bakery)  # auto-approved
-    med = draft("claire@medvision.example", "fast_lane", "medvision",
-                title="Foundation model fine-tuning for chest X-ray triage",
-                abstract="Fine-tune a vision transformer on de-identified radiographs to prioritise urgent cases.",
-                application_field="health", requested_gpu_hours=20_000, duration_months=3,
-                risk_category=RiskCategory.HIGH, personal_data=True, health_data=True)
+    med = draft(
+        "claire@medvision.example",
+        "fast_lane",
+        "medvision",
+        title="Foundation model fine-tuning for chest X-ray triage",
+        abstract="Fine-tune a vision transformer on de-identified radiographs to prioritise urgent cases.",
+        application_field="health",
+        requested_gpu_hours=20_000,
+        duration_months=3,
+        risk_category=RiskCategory.HIGH,
+        personal_data=True,
+        health_data=True,
+    )
     proposals.submit(uow, clock, actor("claire@medvision.example"), med)
-    auto = draft("marco@autonomia.example", "large_scale", "autonomia",
-                 title="World models for autonomous driving in European cities",
-                 abstract="Train a video world model on 2 PB of driving logs for simulation-based validation.",
-                 application_field="mobility", requested_gpu_hours=400_000, duration_months=6,
-                 risk_category=RiskCategory.HIGH)
+    auto = draft(
+        "marco@autonomia.example",
+        "large_scale",
+        "autonomia",
+        title="World models for autonomous driving in European cities",
+        abstract="Train a video world model on 2 PB of driving logs for simulation-based validation.",
+        application_field="mobility",
+        requested_gpu_hours=400_000,
+        duration_months=6,
+        risk_category=RiskCategory.HIGH,
+    )
     proposals.submit(uow, clock, actor("marco@autonomia.example"), auto)
-    draft("eva@juelich.example", "playground", "juelich", title="Chatbot for citizen services (draft)",
-          abstract="A retrieval-augmented assistant answering questions about municipal services.",
-          application_field="education", requested_gpu_hours=300, duration_months=2, resource="develop")
-    grid = draft("daan@gridwise.example", "fast_lane", "gridwise",
-                 title="Short-term grid load forecasting with graph neural networks",
-                 abstract="Forecast substation load 48 h ahead to integrate more wind and solar power.",
-                 application_field="energy-climate", requested_gpu_hours=8_000, duration_months=2)
+    draft(
+        "eva@juelich.example",
+        "playground",
+        "juelich",
+        title="Chatbot for citizen services (draft)",
+        abstract="A retrieval-augmented assistant answering questions about municipal services.",
+        application_field="education",
+        requested_gpu_hours=300,
+        duration_months=2,
+        resource="develop",
+    )
+    grid = draft(
+        "daan@gridwise.example",
+        "fast_lane",
+        "gridwise",
+        title="Short-term grid load forecasting with graph neural networks",
+        abstract="Forecast substation load 48 h ahead to integrate more wind and solar power.",
+        application_field="energy-climate",
+        requested_gpu_hours=8_000,
+        duration_months=2,
+    )
     proposals.submit(uow, clock, actor("daan@gridwise.example"), grid)
 
 
@@ -143,12 +242,24 @@ def _reviews(uow, clock: Clock, op: Actor, info: DemoInfo) -> None:
     decisions.assign_reviewers(uow, clock, op, info.proposal_ids["medvision"], [rev[0].id])
     grid = info.proposal_ids["gridwise"]
     decisions.assign_reviewers(uow, clock, op, grid, [rev[1].id])
-    decisions.submit_review(uow, clock, Actor(rev[1]), grid,
-                            scores={"excellence": 4, "impact": 5, "feasibility": 4},
-                            comments={"impact": "Directly supports the energy transition."},
-                            summary="Technically sound; data access is in place.")
-    decisions.decide(uow, clock, op, grid, accept_it=True, awarded_gpu_hours=6_000,
-                     reason="Feasible and impactful; award reduced to match the two-month plan.")
+    decisions.submit_review(
+        uow,
+        clock,
+        Actor(rev[1]),
+        grid,
+        scores={"excellence": 4, "impact": 5, "feasibility": 4},
+        comments={"impact": "Directly supports the energy transition."},
+        summary="Technically sound; data access is in place.",
+    )
+    decisions.decide(
+        uow,
+        clock,
+        op,
+        grid,
+        accept_it=True,
+        awarded_gpu_hours=6_000,
+        reason="Feasible and impactful; award reduced to match the two-month plan.",
+    )
 
 
 def seed_demo(uow_factory, clock: Clock) -> DemoInfo:

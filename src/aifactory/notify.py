@@ -37,8 +37,14 @@ def sign(body: bytes, secret: str) -> str:
 class WebhookSender:
     """POSTs the notification as JSON; a non-2xx answer, a timeout or a refused connection is a failure."""
 
-    def __init__(self, url: str, secret: str | None, *, timeout: float = WEBHOOK_TIMEOUT,
-                 transport: httpx.BaseTransport | None = None):
+    def __init__(
+        self,
+        url: str,
+        secret: str | None,
+        *,
+        timeout: float = WEBHOOK_TIMEOUT,
+        transport: httpx.BaseTransport | None = None,
+    ):
         self.url, self.secret, self.timeout, self.transport = url, secret, timeout, transport
 
     def send(self, out: Outgoing) -> None:
@@ -60,8 +66,17 @@ class WebhookSender:
 class SmtpSender:
     """One message per notification to the project's members, through an SMTP server."""
 
-    def __init__(self, host: str, port: int = 25, sender: str = "aifactory@localhost", starttls: bool = False,
-                 username: str | None = None, password: str | None = None, *, timeout: float = SMTP_TIMEOUT):
+    def __init__(
+        self,
+        host: str,
+        port: int = 25,
+        sender: str = "aifactory@localhost",
+        starttls: bool = False,
+        username: str | None = None,
+        password: str | None = None,
+        *,
+        timeout: float = SMTP_TIMEOUT,
+    ):
         self.host, self.port, self.sender, self.starttls = host, port, sender, starttls
         self.username, self.password, self.timeout = username, password, timeout
 
@@ -71,8 +86,10 @@ class SmtpSender:
         msg["From"] = self.sender
         msg["To"] = ", ".join(out.recipients)
         msg["X-Aifactory-Notification"] = str(out.id)
-        msg.set_content(f"{out.message}\n\nProject {out.project_id} ({out.project_name}), allocation "
-                        f"{out.allocation_id}; raised {out.created_at.isoformat()}.\n")
+        msg.set_content(
+            f"{out.message}\n\nProject {out.project_id} ({out.project_name}), allocation "
+            f"{out.allocation_id}; raised {out.created_at.isoformat()}.\n"
+        )
         return msg
 
     def send(self, out: Outgoing) -> None:
@@ -99,7 +116,12 @@ def build_senders(settings: Settings) -> dict[str, Sender | None]:
         webhook = WebhookSender(settings.webhook_url, secret)
     email = None
     if settings.smtp_host:
-        email = SmtpSender(settings.smtp_host, settings.smtp_port, settings.smtp_from, settings.smtp_starttls,
-                           settings.smtp_username,
-                           settings.smtp_password.get_secret_value() if settings.smtp_password else None)
+        email = SmtpSender(
+            settings.smtp_host,
+            settings.smtp_port,
+            settings.smtp_from,
+            settings.smtp_starttls,
+            settings.smtp_username,
+            settings.smtp_password.get_secret_value() if settings.smtp_password else None,
+        )
     return {"webhook": webhook, "email": email}

@@ -7,8 +7,8 @@ import getpass
 import logging
 import os
 import threading
-from datetime import datetime, timedelta
 from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
 from typing import Any
 
 from .backends.base import backend_class
@@ -33,9 +33,15 @@ def build_gateway(settings: Settings) -> jobs.Gateway:
     else:
         backend = cls(cluster=settings.slurm_cluster)
     fault = _crash if settings.fault_injection == "crash-after-backend-submit" else None
-    return jobs.Gateway(backend=backend, backend_name=settings.backend, site=settings.site,
-                        jobs_root=settings.jobs_root, submit_user=settings.slurm_submit_user or getpass.getuser(),
-                        orphan_after=timedelta(seconds=settings.orphan_after_seconds), after_backend_submit=fault)
+    return jobs.Gateway(
+        backend=backend,
+        backend_name=settings.backend,
+        site=settings.site,
+        jobs_root=settings.jobs_root,
+        submit_user=settings.slurm_submit_user or getpass.getuser(),
+        orphan_after=timedelta(seconds=settings.orphan_after_seconds),
+        after_backend_submit=fault,
+    )
 
 
 class Reconciler:
@@ -47,8 +53,16 @@ class Reconciler:
     A failing step (scheduler down, database busy, SMTP unreachable) is logged and retried at the next tick;
     it never stops the loop nor the other steps. ``kick()`` runs a pass right away."""
 
-    def __init__(self, uow_factory: Any, clock: Clock, gateway: jobs.Gateway, interval: float, *,
-                 senders: Mapping[str, Any] | None = None, accounting: AccountingState | None = None) -> None:
+    def __init__(
+        self,
+        uow_factory: Any,
+        clock: Clock,
+        gateway: jobs.Gateway,
+        interval: float,
+        *,
+        senders: Mapping[str, Any] | None = None,
+        accounting: AccountingState | None = None,
+    ) -> None:
         self.uow_factory, self.clock, self.gateway, self.interval = uow_factory, clock, gateway, interval
         self.senders = dict(senders or {})
         self.accounting = accounting or AccountingState()
@@ -74,12 +88,17 @@ class Reconciler:
 
     def run_once(self) -> int:
         moves = self._step("job reconcile", lambda: jobs.reconcile(self.uow_factory, self.clock, self.gateway)) or 0
-        report = self._step("accounting",
-                            lambda: accounting_pass(self.uow_factory, self.clock, self.gateway, self.accounting))
+        report = self._step(
+            "accounting", lambda: accounting_pass(self.uow_factory, self.clock, self.gateway, self.accounting)
+        )
         if report is not None and (report.external_charged or report.external_skipped or report.limits_set):
-            log.info("accounting: %d outside job(s) charged, skipped %s, limits set %s, priorities %s",
-                     report.external_charged, report.external_skipped or "none", report.limits_set or "none",
-                     report.priorities_changed or "unchanged")
+            log.info(
+                "accounting: %d outside job(s) charged, skipped %s, limits set %s, priorities %s",
+                report.external_charged,
+                report.external_skipped or "none",
+                report.limits_set or "none",
+                report.priorities_changed or "unchanged",
+            )
         self._step("notifications", self._notifications)
         self.passes += 1
         return moves

@@ -88,8 +88,10 @@ class Api:
 
     def counts(self) -> dict[str, int]:
         with self.uow_factory(write=False) as uow:
-            return {name: uow.session.scalar(select(func.count()).select_from(t))
-                    for name, t in tables.metadata.tables.items()}
+            return {
+                name: uow.session.scalar(select(func.count()).select_from(t))
+                for name, t in tables.metadata.tables.items()
+            }
 
 
 def assert_problem(r, status: int, *fields: str, detail: str | None = None) -> dict:
@@ -121,8 +123,9 @@ def _demo_rows(_sqlite_template, tmp_path_factory: pytest.TempPathFactory) -> tu
     try:
         info = seed_demo(SqlUnitOfWorkFactory(make_session_factory(engine)), FixedClock(START))
         with engine.connect() as conn:
-            rows = {t.name: [dict(r) for r in conn.execute(select(t)).mappings()]
-                    for t in tables.metadata.sorted_tables}
+            rows = {
+                t.name: [dict(r) for r in conn.execute(select(t)).mappings()] for t in tables.metadata.sorted_tables
+            }
     finally:
         engine.dispose()
     return info, rows
@@ -147,8 +150,9 @@ def api(database_url: str, uow_factory: SqlUnitOfWorkFactory, clock: FixedClock,
     """The app on the demo; jobs go to a local executor in tmp_path (the tests run the reconciler's passes)."""
     info, rows = _demo_rows
     load_rows(uow_factory, rows)
-    settings = Settings(database_url=database_url, env="test", data_dir=tmp_path / "data", reconcile_seconds=0,
-                        gpu_slots=4)
+    settings = Settings(
+        database_url=database_url, env="test", data_dir=tmp_path / "data", reconcile_seconds=0, gpu_slots=4
+    )
     app = create_app(settings, clock=clock)
     with TestClient(app) as client:
         yield Api(client, info, clock, uow_factory)

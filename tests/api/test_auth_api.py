@@ -6,8 +6,10 @@ import pytest
 
 from .conftest import API, assert_problem
 
-REGISTRATION = {"organization": {"name": "Bäckerei Schmitz", "kind": "sme", "country": "de", "sectors": ["food"]},
-                "user": {"email": "jo@schmitz.example", "name": "Jo Schmitz"}}
+REGISTRATION = {
+    "organization": {"name": "Bäckerei Schmitz", "kind": "sme", "country": "de", "sectors": ["food"]},
+    "user": {"email": "jo@schmitz.example", "name": "Jo Schmitz"},
+}
 
 
 def test_health_needs_no_token(api):
@@ -34,8 +36,15 @@ def test_registering_an_existing_organization_is_a_conflict(api):
     assert api.counts() == before
 
 
-@pytest.mark.parametrize(("country", "field"), [("ZZ", "organization.country"), ("DEU", "organization.country"),
-                                                ("", "organization.country"), (49, "organization.country")])
+@pytest.mark.parametrize(
+    ("country", "field"),
+    [
+        ("ZZ", "organization.country"),
+        ("DEU", "organization.country"),
+        ("", "organization.country"),
+        (49, "organization.country"),
+    ],
+)
 def test_invalid_country_codes_are_422_naming_the_field(api, country, field):
     before = api.counts()
     body = {**REGISTRATION, "organization": {**REGISTRATION["organization"], "country": country}}
@@ -43,10 +52,17 @@ def test_invalid_country_codes_are_422_naming_the_field(api, country, field):
     assert api.counts() == before
 
 
-@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer"}, {"Authorization": "Basic YWxhZGRpbjpvcGVu"},
-                                     {"Authorization": "Bearer garbage"},
-                                     {"Authorization": "Bearer aif_" + "x" * 43},
-                                     {"Authorization": "Bearer aif_" + "x" * 500}])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"Authorization": "Bearer"},
+        {"Authorization": "Basic YWxhZGRpbjpvcGVu"},
+        {"Authorization": "Bearer garbage"},
+        {"Authorization": "Bearer aif_" + "x" * 43},
+        {"Authorization": "Bearer aif_" + "x" * 500},
+    ],
+)
 def test_missing_or_garbage_tokens_are_401(api, headers):
     r = api.get("/proposals", headers=headers)
     assert_problem(r, 401)

@@ -26,12 +26,21 @@ def test_bakery_template_runs_and_reports(api: Api, venv_python_on_path) -> None
     found = api.ok("GET", "/catalog?q=bakery&kind=template", "anna")["items"]
     bakery = next(i for i in found if i["slug"] == "bakery-forecast")
     assert "food" in bakery["tags"] and bakery["visibility"] == "public"
-    created = api.ok("POST", "/templates/bakery-forecast/run", "anna", status=201,
-                     json={"project": 1, "params": {"holdout_days": 28, "waste_cost": 0.3}})
+    created = api.ok(
+        "POST",
+        "/templates/bakery-forecast/run",
+        "anna",
+        status=201,
+        json={"project": 1, "params": {"holdout_days": 28, "waste_cost": 0.3}},
+    )
     assert created["spec"]["env"]["AIF_PARAM_holdout_days"] == "28"
     job = settle(api, created["id"], timeout=300)
     log = api.get(f"/jobs/{job['id']}/logs", "anna").text
-    assert job["state"] == "completed", (job, log[-2000:], api.get(f"/jobs/{job['id']}/logs?stream=stderr", "anna").text)
+    assert job["state"] == "completed", (
+        job,
+        log[-2000:],
+        api.get(f"/jobs/{job['id']}/logs?stream=stderr", "anna").text,
+    )
     assert "fold" in log  # progress while it runs
     listed = {a["path"] for a in api.ok("GET", f"/jobs/{job['id']}/artifacts", "anna")}
     assert {"report.html", "report.png", "metrics.json", "forecast.csv"} <= listed

@@ -14,7 +14,10 @@ def test_search_show_publish_and_isolation(api: Api) -> None:
     found = api.ok("GET", "/catalog?kind=template", "anna")
     assert "hello-gpu" in {i["slug"] for i in found["items"]}
     hello = api.ok("GET", "/catalog/template/hello-gpu", "claire")
-    assert hello["details"]["source"] == "builtin" and hello["details"]["defaults"] == {"greeting": "hello", "repeat": 1}
+    assert hello["details"]["source"] == "builtin" and hello["details"]["defaults"] == {
+        "greeting": "hello",
+        "repeat": 1,
+    }
     assert hello["body"].startswith("# Hello, GPU")
     assert_problem(api.get("/catalog"), 401)
     body = {"kind": "dataset", "slug": "scans", "title": "Scans", "tags": ["health"], "details": {"licence": "x"}}
@@ -27,8 +30,9 @@ def test_search_show_publish_and_isolation(api: Api) -> None:
     assert_problem(api.post("/catalog", "anna", json=body), 409, "slug")
     bad = {**body, "slug": "Bad!", "kind": "template", "details": {"licence": 5}}
     assert_problem(api.post("/catalog", "anna", json=bad), 422, "slug", "kind")
-    assert_problem(api.post("/catalog", "anna", json={**body, "slug": "s2", "details": {"colour": 1}}), 422,
-                   "details.colour")
+    assert_problem(
+        api.post("/catalog", "anna", json={**body, "slug": "s2", "details": {"colour": 1}}), 422, "details.colour"
+    )
 
 
 def test_run_bad_params_are_named_and_write_nothing(api: Api) -> None:
@@ -42,8 +46,13 @@ def test_run_bad_params_are_named_and_write_nothing(api: Api) -> None:
 
 
 def test_hello_gpu_runs_and_its_output_is_published(api: Api) -> None:
-    created = api.ok("POST", "/templates/hello-gpu/run", "anna", status=201,
-                     json={"project": 1, "params": {"greeting": "moin; $(echo pwned)", "repeat": 2}})
+    created = api.ok(
+        "POST",
+        "/templates/hello-gpu/run",
+        "anna",
+        status=201,
+        json={"project": 1, "params": {"greeting": "moin; $(echo pwned)", "repeat": 2}},
+    )
     assert created["spec"]["env"] == {"AIF_PARAM_greeting": "moin; $(echo pwned)", "AIF_PARAM_repeat": "2"}
     job = settle(api, created["id"])
     assert job["state"] == "completed", job
@@ -52,8 +61,15 @@ def test_hello_gpu_runs_and_its_output_is_published(api: Api) -> None:
     out = api.get(f"/jobs/{job['id']}/artifacts/out.json", "anna").content
     assert json.loads(out)["repeat"] == 2 and json.loads(out)["gpus"] != ""
     digest = hashlib.sha256(out).hexdigest()
-    body = {"path": "out.json", "kind": "model", "slug": "hello-model", "title": "Hello model", "sha256": digest,
-            "visibility": "public", "details": {"framework": "none"}}
+    body = {
+        "path": "out.json",
+        "kind": "model",
+        "slug": "hello-model",
+        "title": "Hello model",
+        "sha256": digest,
+        "visibility": "public",
+        "details": {"framework": "none"},
+    }
     assert_problem(api.post(f"/jobs/{job['id']}/publish", "claire", json=body), 404)
     assert_problem(api.post(f"/jobs/{job['id']}/publish", "anna", json={**body, "sha256": "0" * 64}), 422, "sha256")
     item = api.ok("POST", f"/jobs/{job['id']}/publish", "anna", status=201, json=body)

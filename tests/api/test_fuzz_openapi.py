@@ -30,12 +30,14 @@ from aifactory.store.engine import make_engine, make_session_factory
 from aifactory.store.uow import SqlUnitOfWorkFactory
 
 from .. import dbs
-from ..fakes import InertBackend
 from ..conftest import START
+from ..fakes import InertBackend
 
 APPLICANT = "anna@backhaus-kiel.example"  # org admin, PI of the bakery project
-ROLES = {OPERATOR_EMAIL: {"is_operator": True, "is_reviewer": False},
-         APPLICANT: {"is_operator": False, "is_reviewer": False}}
+ROLES = {
+    OPERATOR_EMAIL: {"is_operator": True, "is_reviewer": False},
+    APPLICANT: {"is_operator": False, "is_reviewer": False},
+}
 MAX_EXAMPLES = 12
 
 pytestmark = pytest.mark.slow
@@ -50,8 +52,9 @@ _DB_URL = f"sqlite:///{_DB_DIR / 'fuzz.db'}"
 CLOCK = FixedClock(START)
 # jobs go to an inert backend: fuzzed specs are accepted, stored and cancelled, but nothing ever runs
 _GATEWAY = Gateway(backend=InertBackend(), backend_name="inert", site="fuzz", jobs_root=_DB_DIR / "jobs")
-APP = create_app(Settings(database_url=_DB_URL, env="test", data_dir=_DB_DIR, reconcile_seconds=0), clock=CLOCK,
-                 gateway=_GATEWAY)
+APP = create_app(
+    Settings(database_url=_DB_URL, env="test", data_dir=_DB_DIR, reconcile_seconds=0), clock=CLOCK, gateway=_GATEWAY
+)
 schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", APP)
 
 
@@ -84,9 +87,12 @@ def fuzz_world(_sqlite_template) -> Iterator[FuzzWorld]:
 
 
 @schema.parametrize()
-@settings(max_examples=MAX_EXAMPLES, deadline=None, database=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
-                                 HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=MAX_EXAMPLES,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.function_scoped_fixture],
+)
 def test_no_operation_answers_with_a_server_error(case, fuzz_world: FuzzWorld):
     for token in fuzz_world.fresh_tokens():
         response = case.call(headers={"Authorization": f"Bearer {token}"})

@@ -9,11 +9,25 @@ from .conftest import assert_problem
 
 ALL = {"bakery", "medvision", "autonomia", "juelich", "gridwise"}
 VISIBLE = {  # who -> proposals they may see
-    "anna": {"bakery"}, "lars": {"bakery"}, "claire": {"medvision"}, "marco": {"autonomia"},
-    "eva": {"juelich"}, "daan": {"gridwise"}, "schulz": {"medvision"}, "novak": {"gridwise"}, "operator": ALL,
+    "anna": {"bakery"},
+    "lars": {"bakery"},
+    "claire": {"medvision"},
+    "marco": {"autonomia"},
+    "eva": {"juelich"},
+    "daan": {"gridwise"},
+    "schulz": {"medvision"},
+    "novak": {"gridwise"},
+    "operator": ALL,
 }
-PROJECTS = {"anna": {"bakery"}, "lars": {"bakery"}, "daan": {"gridwise"}, "claire": set(), "eva": set(),
-            "schulz": set(), "operator": {"bakery", "gridwise"}}
+PROJECTS = {
+    "anna": {"bakery"},
+    "lars": {"bakery"},
+    "daan": {"gridwise"},
+    "claire": set(),
+    "eva": set(),
+    "schulz": set(),
+    "operator": {"bakery", "gridwise"},
+}
 
 
 def ids(api, keys):
@@ -37,16 +51,20 @@ def test_each_user_lists_and_reads_exactly_their_proposals(api, who):
 def test_a_foreign_proposal_looks_exactly_like_a_missing_one(api):
     foreign, missing = api.get(f"/proposals/{api.pid('medvision')}", "anna"), api.get("/proposals/9999", "anna")
     assert foreign.status_code == missing.status_code == 404
-    assert foreign.json()["detail"].replace(str(api.pid("medvision")), "N") == \
-        missing.json()["detail"].replace("9999", "N")
+    assert foreign.json()["detail"].replace(str(api.pid("medvision")), "N") == missing.json()["detail"].replace(
+        "9999", "N"
+    )
 
 
-@pytest.mark.parametrize(("method", "path", "body"), [
-    ("PATCH", "/proposals/{id}", {"title": "Hijacked"}),
-    ("POST", "/proposals/{id}/submit", None),
-    ("POST", "/proposals/{id}/withdraw", None),
-    ("GET", "/proposals/{id}/reviews", None),
-])
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("PATCH", "/proposals/{id}", {"title": "Hijacked"}),
+        ("POST", "/proposals/{id}/submit", None),
+        ("POST", "/proposals/{id}/withdraw", None),
+        ("GET", "/proposals/{id}/reviews", None),
+    ],
+)
 def test_other_organizations_cannot_touch_a_draft(api, method, path, body):
     target = api.pid("juelich")  # Stadt Jülich's draft
     before = api.counts()
@@ -59,8 +77,9 @@ def test_other_organizations_cannot_touch_a_draft(api, method, path, body):
 
 def test_partners_see_but_cannot_change(api):
     bakery = api.pid("bakery")
-    assert api.ok("GET", f"/proposals/{bakery}", "lars")["lead_organization_id"] == \
-        api.info.org_ids["Backhaus Kiel GmbH"]
+    assert (
+        api.ok("GET", f"/proposals/{bakery}", "lars")["lead_organization_id"] == api.info.org_ids["Backhaus Kiel GmbH"]
+    )
     assert_problem(api.post(f"/proposals/{bakery}/withdraw", "lars"), 403)
 
 
@@ -92,8 +111,14 @@ def test_reviewers_see_reviews_of_their_assignments_only(api):
     gridwise = api.pid("gridwise")
     assert len(api.ok("GET", f"/proposals/{gridwise}/reviews", "novak")) == 1
     assert_problem(api.get(f"/proposals/{gridwise}/reviews", "schulz"), 404)
-    assert_problem(api.post(f"/proposals/{gridwise}/reviews", "schulz", json={"scores": {
-        "excellence": 1, "impact": 1, "feasibility": 1}}), 403)
+    assert_problem(
+        api.post(
+            f"/proposals/{gridwise}/reviews",
+            "schulz",
+            json={"scores": {"excellence": 1, "impact": 1, "feasibility": 1}},
+        ),
+        403,
+    )
     named = api.ok("GET", f"/proposals/{gridwise}/reviews", "operator")
     assert named[0]["reviewer_id"] == api.user_id("novak")
     assert api.ok("GET", f"/proposals/{gridwise}/reviews", "daan")[0]["reviewer_id"] is None
@@ -107,17 +132,31 @@ def test_users_are_listed_within_the_own_organization(api):
     assert api.ok("GET", "/users", "operator")["total"] == 9
 
 
-@pytest.mark.parametrize(("method", "path", "body"), [
-    ("GET", "/audit", None),
-    ("POST", "/sites", {"slug": "x", "name": "X", "country": "DE"}),
-    ("POST", "/calls", {"slug": "x", "title": "X", "access_mode": "playground", "site_id": 1,
-                        "opens_on": "2026-03-01", "max_gpu_hours": 10, "resource_ids": [1]}),
-    ("PATCH", "/calls/1", {"closed": True}),
-    ("POST", "/proposals/{medvision}/reviewers", {"reviewer_ids": [1]}),
-    ("POST", "/proposals/{medvision}/decision", {"decision": "reject", "reason": "no"}),
-    ("PATCH", "/users/1/roles", {"is_operator": True}),
-    ("POST", "/users", {"email": "x@y.example", "name": "X", "organization_id": None}),
-])
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("GET", "/audit", None),
+        ("POST", "/sites", {"slug": "x", "name": "X", "country": "DE"}),
+        (
+            "POST",
+            "/calls",
+            {
+                "slug": "x",
+                "title": "X",
+                "access_mode": "playground",
+                "site_id": 1,
+                "opens_on": "2026-03-01",
+                "max_gpu_hours": 10,
+                "resource_ids": [1],
+            },
+        ),
+        ("PATCH", "/calls/1", {"closed": True}),
+        ("POST", "/proposals/{medvision}/reviewers", {"reviewer_ids": [1]}),
+        ("POST", "/proposals/{medvision}/decision", {"decision": "reject", "reason": "no"}),
+        ("PATCH", "/users/1/roles", {"is_operator": True}),
+        ("POST", "/users", {"email": "x@y.example", "name": "X", "organization_id": None}),
+    ],
+)
 def test_operator_only_endpoints_are_403_for_others(api, method, path, body):
     before = api.counts()
     for who in ("anna", "schulz"):

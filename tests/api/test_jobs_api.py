@@ -14,14 +14,22 @@ from aifactory.services import jobs
 from .conftest import Api, assert_problem
 
 PY = sys.executable
-TRAIN = ("import json, os, pathlib; print('epoch 1 loss 0.5'); print('epoch 2 loss 0.25');"
-         "pathlib.Path('model').mkdir(exist_ok=True); pathlib.Path('model/weights.json').write_text(json.dumps({'w': 2}));"
-         "pathlib.Path('metrics.json').write_text('{\"loss\": 0.25}'); os.symlink('/etc/passwd', 'leak.json')")
+TRAIN = (
+    "import json, os, pathlib; print('epoch 1 loss 0.5'); print('epoch 2 loss 0.25');"
+    "pathlib.Path('model').mkdir(exist_ok=True); pathlib.Path('model/weights.json').write_text(json.dumps({'w': 2}));"
+    "pathlib.Path('metrics.json').write_text('{\"loss\": 0.25}'); os.symlink('/etc/passwd', 'leak.json')"
+)
 
 
 def spec(**extra):
-    return {"name": "train", "project": 1, "command": [PY, "-c", TRAIN], "resources": {"gpus_per_node": 1, "time": 5},
-            "outputs": ["model", "*.json"], **extra}
+    return {
+        "name": "train",
+        "project": 1,
+        "command": [PY, "-c", TRAIN],
+        "resources": {"gpus_per_node": 1, "time": 5},
+        "outputs": ["model", "*.json"],
+        **extra,
+    }
 
 
 def settle(api: Api, job_id: int, timeout: float = 20) -> dict:
@@ -87,17 +95,20 @@ def test_members_only(api: Api) -> None:
     assert settle(api, job["id"])["state"] == "cancelled"
 
 
-@pytest.mark.parametrize(("body", "headers", "field"), [
-    (json.dumps(spec(resources={"gpus_per_node": 5})), {}, "resources.gpus_per_node"),
-    (json.dumps(spec(resources={"time": "9h"})), {}, "resources.time"),
-    (json.dumps(spec(outputs=["../../etc"])), {}, "outputs.0"),
-    (json.dumps(spec(colour="red")), {}, "colour"),
-    (json.dumps(spec(resource="nowhere")), {}, "resource"),
-    ("{not json", {}, "spec"),
-    ("name: [unclosed", {"Content-Type": "text/yaml"}, "spec"),
-    ("- a list", {"Content-Type": "application/yaml"}, "spec"),
-    ("<job/>", {"Content-Type": "application/xml"}, "content-type"),
-])
+@pytest.mark.parametrize(
+    ("body", "headers", "field"),
+    [
+        (json.dumps(spec(resources={"gpus_per_node": 5})), {}, "resources.gpus_per_node"),
+        (json.dumps(spec(resources={"time": "9h"})), {}, "resources.time"),
+        (json.dumps(spec(outputs=["../../etc"])), {}, "outputs.0"),
+        (json.dumps(spec(colour="red")), {}, "colour"),
+        (json.dumps(spec(resource="nowhere")), {}, "resource"),
+        ("{not json", {}, "spec"),
+        ("name: [unclosed", {"Content-Type": "text/yaml"}, "spec"),
+        ("- a list", {"Content-Type": "application/yaml"}, "spec"),
+        ("<job/>", {"Content-Type": "application/xml"}, "content-type"),
+    ],
+)
 def test_bad_specs_are_problems_naming_the_field(api: Api, body, headers, field) -> None:
     before = api.counts()
     r = api.post("/jobs", "anna", content=body, headers={"Content-Type": "application/json", **headers})
@@ -126,10 +137,11 @@ def test_follow_logs_as_server_sent_events(api: Api) -> None:
                 break
     assert text == "step 0\nstep 1\nstep 2\n" and events[-1]["event"] == "end"
     last_id = next(e["id"] for e in events if e["event"] == "log")
-    with api.client.stream("GET", f"/api/v1/jobs/{job['id']}/logs/stream",
-                           headers={**api.auth("anna"), "Last-Event-ID": last_id}) as r:
+    with api.client.stream(
+        "GET", f"/api/v1/jobs/{job['id']}/logs/stream", headers={**api.auth("anna"), "Last-Event-ID": last_id}
+    ) as r:
         rest = "".join(json.loads(b["data"])["text"] for b in _sse(r.iter_lines()) if b["event"] == "log")
-    assert text.encode()[int(last_id):].decode() == rest
+    assert text.encode()[int(last_id) :].decode() == rest
 
 
 def _sse(lines):
@@ -158,7 +170,8 @@ def test_resuming_never_splits_a_character(api: Api, monkeypatch) -> None:
         blocks = [b for b in _sse(r.iter_lines()) if b["event"] == "log"]
     assert "".join(json.loads(b["data"])["text"] for b in blocks) == "Brötchen ÄÖÜ €\n"
     for b in blocks:  # resuming from any event id gives exactly the rest of the text
-        with api.client.stream("GET", f"/api/v1/jobs/{job['id']}/logs/stream",
-                               headers={**api.auth("anna"), "Last-Event-ID": b["id"]}) as r:
+        with api.client.stream(
+            "GET", f"/api/v1/jobs/{job['id']}/logs/stream", headers={**api.auth("anna"), "Last-Event-ID": b["id"]}
+        ) as r:
             rest = "".join(json.loads(x["data"])["text"] for x in _sse(r.iter_lines()) if x["event"] == "log")
-        assert "Brötchen ÄÖÜ €\n".encode()[int(b["id"]):].decode() == rest
+        assert "Brötchen ÄÖÜ €\n".encode()[int(b["id"]) :].decode() == rest

@@ -12,9 +12,18 @@ from .test_jobs_api import settle
 def test_balance_and_entries_follow_a_job(api: Api) -> None:
     alloc = api.ok("GET", "/allocations/1", "anna")
     assert (alloc["granted_gpu_hours"], alloc["used_gpu_hours"], alloc["available_gpu_hours"]) == (500, 0, 500)
-    job = api.ok("POST", "/jobs", "anna", status=201, json={
-        "name": "tiny", "project": 1, "command": [sys.executable, "-c", "print(1)"],
-        "resources": {"gpus_per_node": 2, "time": 30}})
+    job = api.ok(
+        "POST",
+        "/jobs",
+        "anna",
+        status=201,
+        json={
+            "name": "tiny",
+            "project": 1,
+            "command": [sys.executable, "-c", "print(1)"],
+            "resources": {"gpus_per_node": 2, "time": 30},
+        },
+    )
     assert api.ok("GET", "/allocations/1", "anna")["reserved_gpu_hours"] == 1.0  # 2 GPUs x 30 min
     assert settle(api, job["id"])["state"] == "completed"
     alloc = api.ok("GET", "/allocations/1", "anna")
@@ -28,9 +37,15 @@ def test_balance_and_entries_follow_a_job(api: Api) -> None:
 def test_operators_adjust_and_suspend_members_cannot(api: Api) -> None:
     assert_problem(api.post("/allocations/1/adjust", "anna", json={"gpu_hours": 100, "reason": "more"}), 403)
     assert_problem(api.post("/allocations/1/adjust", "operator", json={"gpu_hours": 100}), 422, "reason")
-    assert_problem(api.post("/allocations/1/adjust", "operator", json={"gpu_hours": -600, "reason": "x"}), 422, "gpu_hours")
-    up = api.ok("POST", "/allocations/1/adjust", "operator", json={"gpu_hours": 50, "reason": "pilot phase 2", "key": "t1"})
-    again = api.ok("POST", "/allocations/1/adjust", "operator", json={"gpu_hours": 50, "reason": "pilot phase 2", "key": "t1"})
+    assert_problem(
+        api.post("/allocations/1/adjust", "operator", json={"gpu_hours": -600, "reason": "x"}), 422, "gpu_hours"
+    )
+    up = api.ok(
+        "POST", "/allocations/1/adjust", "operator", json={"gpu_hours": 50, "reason": "pilot phase 2", "key": "t1"}
+    )
+    again = api.ok(
+        "POST", "/allocations/1/adjust", "operator", json={"gpu_hours": 50, "reason": "pilot phase 2", "key": "t1"}
+    )
     assert up["granted_gpu_hours"] == again["granted_gpu_hours"] == 550
     assert api.ok("POST", "/allocations/1/suspend", "operator", json={"reason": "invoice"})["status"] == "suspended"
     assert_problem(api.post("/allocations/1/suspend", "operator", json={"reason": "again"}), 409)

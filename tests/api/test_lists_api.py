@@ -33,15 +33,18 @@ def test_operators_get_the_most_urgent_first(api):
     assert (first["id"], first["due_status"]) == (api.pid("medvision"), "overdue")
 
 
-@pytest.mark.parametrize(("query", "expected"), [
-    ("status=accepted", {"bakery", "gridwise"}),
-    ("status=draft", {"juelich"}),
-    ("status=under_review", {"medvision"}),
-    ("status=rejected", set()),
-    ("call_id={playground}", {"bakery", "juelich"}),
-    ("call_id={fast_lane}&status=accepted", {"gridwise"}),
-    ("call_id=9999", set()),
-])
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("status=accepted", {"bakery", "gridwise"}),
+        ("status=draft", {"juelich"}),
+        ("status=under_review", {"medvision"}),
+        ("status=rejected", set()),
+        ("call_id={playground}", {"bakery", "juelich"}),
+        ("call_id={fast_lane}&status=accepted", {"gridwise"}),
+        ("call_id=9999", set()),
+    ],
+)
 def test_proposal_filters(api, query, expected):
     page = api.ok("GET", "/proposals?" + query.format(**api.info.call_ids), "operator")
     assert {p["id"] for p in page["items"]} == {api.pid(k) for k in expected}
@@ -53,14 +56,17 @@ def test_filters_never_widen_what_a_tenant_sees(api):
     assert [p["id"] for p in page["items"]] == [api.pid("medvision")]
 
 
-@pytest.mark.parametrize(("query", "names"), [
-    ("kind=startup", ["GridWise Analytics", "MedVision AI"]),
-    ("country=de", ["Backhaus Kiel GmbH", "Forschungszentrum Nord", "Stadt Jülich"]),
-    ("kind=academia&country=DE", ["Forschungszentrum Nord"]),
-    ("q=kiel", ["Backhaus Kiel GmbH"]),
-    ("q=%25", []),  # a literal percent sign, not a wildcard
-    ("country=FR&kind=sme", []),
-])
+@pytest.mark.parametrize(
+    ("query", "names"),
+    [
+        ("kind=startup", ["GridWise Analytics", "MedVision AI"]),
+        ("country=de", ["Backhaus Kiel GmbH", "Forschungszentrum Nord", "Stadt Jülich"]),
+        ("kind=academia&country=DE", ["Forschungszentrum Nord"]),
+        ("q=kiel", ["Backhaus Kiel GmbH"]),
+        ("q=%25", []),  # a literal percent sign, not a wildcard
+        ("country=FR&kind=sme", []),
+    ],
+)
 def test_organization_filters(api, query, names):
     page = api.ok("GET", "/organizations?" + query, "anna")
     assert [o["name"] for o in page["items"]] == names and page["total"] == len(names)
@@ -85,7 +91,11 @@ def test_audit_log_filters_and_pagination(api):
     pid = api.pid("gridwise")
     events = api.ok("GET", f"/audit?entity_type=proposal&entity_id={pid}&limit=200", "operator")
     assert [e["action"] for e in reversed(events["items"])] == [
-        "proposal.created", "proposal.submitted", "proposal.reviewers_assigned", "proposal.accepted"]
+        "proposal.created",
+        "proposal.submitted",
+        "proposal.reviewers_assigned",
+        "proposal.accepted",
+    ]
     accepted = events["items"][0]
     assert (accepted["before"]["status"], accepted["after"]["status"]) == ("under_review", "accepted")
     assert accepted["actor_id"] == api.user_id("operator")

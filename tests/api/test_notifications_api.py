@@ -36,10 +36,25 @@ def test_members_see_their_projects_notifications_newest_first(api: Api, raised:
     assert events(api, "operator", project_id=grid) == [(grid, "expiring-7d")]
     body = api.ok("GET", "/notifications", "anna", params={"project_id": bakery})
     first = body["items"][0]
-    assert set(first) == {"id", "project_id", "allocation_id", "event", "message", "created_at", "webhook_state",
-                          "email_state", "attempts", "last_error", "delivered_at"}
-    assert (first["webhook_state"], first["email_state"], first["attempts"], first["delivered_at"]) == \
-        ("pending", "pending", 0, None)
+    assert set(first) == {
+        "id",
+        "project_id",
+        "allocation_id",
+        "event",
+        "message",
+        "created_at",
+        "webhook_state",
+        "email_state",
+        "attempts",
+        "last_error",
+        "delivered_at",
+    }
+    assert (first["webhook_state"], first["email_state"], first["attempts"], first["delivered_at"]) == (
+        "pending",
+        "pending",
+        0,
+        None,
+    )
 
 
 def test_other_tenants_see_nothing(api: Api, raised: dict[str, int]) -> None:

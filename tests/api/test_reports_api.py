@@ -18,9 +18,21 @@ HOUR = 3600
 def post_charge(api, key: str, project: str, seconds: int, at: datetime, scenario: str | None = None) -> int:
     with api.uow_factory() as uow:
         alloc = uow.projects.by_proposal(api.pid(project)).allocations[0]
-        ledger.post(uow, LedgerEntry(allocation_id=None if scenario else alloc.id, project_id=alloc.project_id,
-                                     resource_id=alloc.resource_id, kind=EntryKind.CHARGE, amount=seconds,
-                                     gpu_seconds=seconds, scenario=scenario, period=f"{at:%Y-%m}", at=at, key=key))
+        ledger.post(
+            uow,
+            LedgerEntry(
+                allocation_id=None if scenario else alloc.id,
+                project_id=alloc.project_id,
+                resource_id=alloc.resource_id,
+                kind=EntryKind.CHARGE,
+                amount=seconds,
+                gpu_seconds=seconds,
+                scenario=scenario,
+                period=f"{at:%Y-%m}",
+                at=at,
+                key=key,
+            ),
+        )
         uow.commit()
         return alloc.id
 
@@ -38,15 +50,24 @@ def test_gpu_hours_by_org_kind_with_period_and_empty_scenario(api, charged) -> N
     body = api.ok("GET", "/reports/gpu-hours?by=org_kind&start=2026-01&end=2026-12&scenario=", "operator")
     assert {r["key"]: r["gpu_hours"] for r in body["rows"]} == {"sme": 3.5, "startup": 3.0}
     assert (body["total_gpu_hours"], body["total_entries"], body["scenario"]) == (6.5, 3, None)
-    march = api.ok("GET", "/reports/gpu-hours", "operator", params={"by": "country", "start": "2026-03",
-                                                                    "end": "2026-03"})
+    march = api.ok(
+        "GET", "/reports/gpu-hours", "operator", params={"by": "country", "start": "2026-03", "end": "2026-03"}
+    )
     assert [(r["key"], r["gpu_hours"]) for r in march["rows"]] == [("NL", 3.0), ("DE", 2.0)]
     what_if = api.ok("GET", "/reports/gpu-hours", "operator", params={"by": "month", "scenario": "what-if"})
     assert [(r["key"], r["gpu_hours"], r["entries"]) for r in what_if["rows"]] == [("2026-03", 50.0, 1)]
 
 
-@pytest.mark.parametrize("query, field", [("by=colour", "by"), ("start=2026-13", "start"), ("end=2026", "end"),
-                                          ("start=2026-05&end=2026-01", "end"), ("scenario=" + "x" * 65, "scenario")])
+@pytest.mark.parametrize(
+    "query, field",
+    [
+        ("by=colour", "by"),
+        ("start=2026-13", "start"),
+        ("end=2026", "end"),
+        ("start=2026-05&end=2026-01", "end"),
+        ("scenario=" + "x" * 65, "scenario"),
+    ],
+)
 def test_bad_parameters_are_422_naming_them(api, query: str, field: str) -> None:
     assert_problem(api.get(f"/reports/gpu-hours?{query}", "operator"), 422, field)
 
@@ -69,8 +90,13 @@ def test_the_other_reports(api, charged) -> None:
 
 
 def test_members_see_their_burn_down_and_nothing_factory_wide(api, charged) -> None:
-    for path in ("/reports/gpu-hours", "/reports/smes", "/reports/time-to-decision", "/reports/time-to-first-job",
-                 "/reports/utilization?start=2026-01&end=2026-02"):
+    for path in (
+        "/reports/gpu-hours",
+        "/reports/smes",
+        "/reports/time-to-decision",
+        "/reports/time-to-first-job",
+        "/reports/utilization?start=2026-01&end=2026-02",
+    ):
         assert_problem(api.get(path, "anna"), 403, detail="operators")
     bd = api.ok("GET", f"/allocations/{charged['bakery']}/burn-down?by=month", "anna")
     assert [(p["at"], p["charged_gpu_hours"]) for p in bd["points"]][-2:] == [("2026-03", 2.0), ("2026-04", 3.5)]

@@ -26,7 +26,11 @@ def venv_on_path(monkeypatch: pytest.MonkeyPatch) -> None:
 def _completed(api: Api, job_id: int) -> dict:
     job = settle(api, job_id, timeout=300)
     log = api.get(f"/jobs/{job['id']}/logs", "anna").text
-    assert job["state"] == "completed", (job, log[-2000:], api.get(f"/jobs/{job['id']}/logs?stream=stderr", "anna").text[-3000:])
+    assert job["state"] == "completed", (
+        job,
+        log[-2000:],
+        api.get(f"/jobs/{job['id']}/logs?stream=stderr", "anna").text[-3000:],
+    )
     return job
 
 
@@ -37,8 +41,13 @@ def test_text_templates_are_in_the_catalog(api: Api) -> None:
 
 
 def test_finetune_template_runs_and_reports_accuracy(api: Api, venv_on_path) -> None:
-    created = api.ok("POST", "/templates/text-classify-finetune/run", "anna", status=201,
-                     json={"project": 1, "params": {"epochs": 2, "limit": 12, "train_layers": 1}})
+    created = api.ok(
+        "POST",
+        "/templates/text-classify-finetune/run",
+        "anna",
+        status=201,
+        json={"project": 1, "params": {"epochs": 2, "limit": 12, "train_layers": 1}},
+    )
     spec = created["spec"]
     assert spec["launcher"] == "torchrun" and spec["env"]["AIF_PARAM_epochs"] == "2"
     assert spec["env"]["HF_HUB_OFFLINE"] == "1"
@@ -56,8 +65,9 @@ def test_finetune_template_runs_and_reports_accuracy(api: Api, venv_on_path) -> 
 def test_embed_template_runs_and_returns_the_vectors(api: Api, venv_on_path) -> None:
     import numpy as np
 
-    created = api.ok("POST", "/templates/text-embed-batch/run", "anna", status=201,
-                     json={"project": 1, "params": {"batch_size": 32}})
+    created = api.ok(
+        "POST", "/templates/text-embed-batch/run", "anna", status=201, json={"project": 1, "params": {"batch_size": 32}}
+    )
     job = _completed(api, created["id"])
     assert "rank 0: 240/240 rows" in api.get(f"/jobs/{job['id']}/logs", "anna").text
     listed = {a["path"] for a in api.ok("GET", f"/jobs/{job['id']}/artifacts", "anna")}

@@ -59,8 +59,14 @@ def make(root: Path, gpu_slots: int = 0, **kw: Any) -> LocalBackend:
 
 def job(root: Path, job_id: int, doc: dict[str, Any]) -> BackendJob:
     spec = parse_spec({"name": f"j{job_id}", "project": 7, **doc})
-    return BackendJob(job_id=job_id, spec=spec, account="p7", partition="local",
-                      job_dir=str(root / "jobs" / str(job_id)), comment=f"aif:test:{job_id}")
+    return BackendJob(
+        job_id=job_id,
+        spec=spec,
+        account="p7",
+        partition="local",
+        job_dir=str(root / "jobs" / str(job_id)),
+        comment=f"aif:test:{job_id}",
+    )
 
 
 def wait_for(check: Callable[[], Any], timeout: float = 15.0) -> Any:
@@ -161,8 +167,17 @@ def test_what_a_finished_command_leaves_behind_is_killed(tmp_path: Path) -> None
 
 def test_torchrun_on_one_node_uses_a_standalone_rendezvous(tmp_path: Path) -> None:
     b = make(tmp_path, gpu_slots=2)
-    b.submit(job(tmp_path, 8, {"command": ["train.py", "--lr", "0.1; rm -rf /"], "launcher": "torchrun",
-                               "resources": {"gpus_per_node": 2, "time": 1}}))
+    b.submit(
+        job(
+            tmp_path,
+            8,
+            {
+                "command": ["train.py", "--lr", "0.1; rm -rf /"],
+                "launcher": "torchrun",
+                "resources": {"gpus_per_node": 2, "time": 1},
+            },
+        )
+    )
     launch = (tmp_path / "jobs" / "8" / "launch.sh").read_text()
     assert "torchrun --standalone --nproc-per-node=2 train.py --lr '0.1; rm -rf /'" in launch
     assert "srun" not in launch and "SLURM_ARRAY_TASK_ID" not in launch
@@ -187,10 +202,10 @@ def test_gpu_slots_queue_and_distinct_devices(tmp_path: Path) -> None:
     script = f'echo "$CUDA_VISIBLE_DEVICES"\n{wait_gate(gate)}\n'
     jobs = [job(tmp_path, 10 + n, {"script": script, "resources": {"gpus_per_node": 1}}) for n in range(3)]
     ids = [b.submit(j) for j in jobs]
-    wait_for(lambda: all(read(b, i, j) for i, j in zip(ids[:2], jobs[:2])))
+    wait_for(lambda: all(read(b, i, j) for i, j in zip(ids[:2], jobs[:2], strict=True)))
     states = b.status(ids)
     assert [states[i].state for i in ids] == [JobState.RUNNING, JobState.RUNNING, JobState.QUEUED]
-    devices = {read(b, i, j).strip() for i, j in zip(ids[:2], jobs[:2])}
+    devices = {read(b, i, j).strip() for i, j in zip(ids[:2], jobs[:2], strict=True)}
     assert devices == {b"0", b"1"}
     gate.touch()
     for i in ids:
@@ -210,15 +225,24 @@ def test_more_gpus_than_slots_or_nodes_is_refused(tmp_path: Path) -> None:
 
 def test_array_and_grid_tasks_get_their_parameters(tmp_path: Path) -> None:
     b = make(tmp_path)
-    grid = job(tmp_path, 30, {"script": 'echo "$AIF_TASK_INDEX $AIF_PARAM_lr $AIF_PARAM_depth $AIF_JOB_ID"\n',
-                              "array": {"grid": {"lr": [0.1, 0.01], "depth": [3, HOSTILE]}, "max_parallel": 2}})
+    grid = job(
+        tmp_path,
+        30,
+        {
+            "script": 'echo "$AIF_TASK_INDEX $AIF_PARAM_lr $AIF_PARAM_depth $AIF_JOB_ID"\n',
+            "array": {"grid": {"lr": [0.1, 0.01], "depth": [3, HOSTILE]}, "max_parallel": 2},
+        },
+    )
     bid = b.submit(grid)
     st = final(b, bid)
     assert st.state is JobState.COMPLETED and set(st.tasks) == {0, 1, 2, 3}
     outputs = [read(b, bid, grid, task=i).decode() for i in range(4)]
-    assert outputs == [f"0 0.1 3 30\n", f"1 0.1 {HOSTILE} 30\n", "2 0.01 3 30\n", f"3 0.01 {HOSTILE} 30\n"]
-    rng = job(tmp_path, 31, {"command": ["bash", "-c", 'exit $(( AIF_TASK_INDEX == 4 ? 5 : 0 ))'],
-                             "array": {"range": "2-6:2"}})
+    assert outputs == ["0 0.1 3 30\n", f"1 0.1 {HOSTILE} 30\n", "2 0.01 3 30\n", f"3 0.01 {HOSTILE} 30\n"]
+    rng = job(
+        tmp_path,
+        31,
+        {"command": ["bash", "-c", "exit $(( AIF_TASK_INDEX == 4 ? 5 : 0 ))"], "array": {"range": "2-6:2"}},
+    )
     st = final(b, b.submit(rng))
     assert st.state is JobState.FAILED and st.exit_code == 5
     assert st.tasks == {2: JobState.COMPLETED, 4: JobState.FAILED, 6: JobState.COMPLETED}
@@ -227,8 +251,11 @@ def test_array_and_grid_tasks_get_their_parameters(tmp_path: Path) -> None:
 def test_restart_readopts_running_and_finished_without_duplicates(tmp_path: Path) -> None:
     gate = tmp_path / "gate"
     script = f"echo started\n{wait_gate(gate)}\necho done\n"
-    docs = {40: {"script": script, "resources": {"gpus_per_node": 1}},
-            41: {"script": "echo second", "resources": {"gpus_per_node": 1}}, 42: {"command": ["echo", "quick"]}}
+    docs = {
+        40: {"script": script, "resources": {"gpus_per_node": 1}},
+        41: {"script": "echo second", "resources": {"gpus_per_node": 1}},
+        42: {"command": ["echo", "quick"]},
+    }
     running, waiting, done = (job(tmp_path, n, d) for n, d in docs.items())
     server = (  # the first "server" is another process, killed (SIGKILL) after its submits
         "import json, os, sys, time; from pathlib import Path; sys.path.insert(0, sys.argv[1])\n"
@@ -236,9 +263,13 @@ def test_restart_readopts_running_and_finished_without_duplicates(tmp_path: Path
         "root, docs = Path(sys.argv[2]), json.loads(sys.argv[3])\n"
         "b = make(root, gpu_slots=1)\nids = [b.submit(job(root, int(n), d)) for n, d in docs.items()]\n"
         "for _ in range(600):\n    if (root / 'jobs/42/exit-0').exists(): break\n    time.sleep(0.05)\n"
-        "os.kill(os.getpid(), 9)\n")
-    proc = subprocess.run([sys.executable, "-c", server, str(Path(__file__).parent), str(tmp_path), json.dumps(docs)],
-                          timeout=30, check=False)
+        "os.kill(os.getpid(), 9)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", server, str(Path(__file__).parent), str(tmp_path), json.dumps(docs)],
+        timeout=30,
+        check=False,
+    )
     assert proc.returncode == -9
     ids = ["local-40", "local-41", "local-42"]
     second = make(tmp_path, gpu_slots=1)
@@ -256,7 +287,8 @@ def test_restart_readopts_running_and_finished_without_duplicates(tmp_path: Path
 
 
 def test_a_start_interrupted_before_the_spawn_is_queued_again_and_runs_once(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The server died between marking a task started and spawning it (or took the child down with its
     process group): after the start grace the task is queued again and runs; a stale wrapper runs nothing."""
     import aifactory.backends.local as local_module
@@ -276,8 +308,9 @@ def test_a_start_interrupted_before_the_spawn_is_queued_again_and_runs_once(
     st = final(b, "local-50")
     assert st.state is JobState.COMPLETED and read(b, "local-50", bj) == b"once\n"
     assert (d / "requeued-0").exists()
-    late = subprocess.run(["bash", "-c", WRAPPER, "aif-task", str(d), "0", stale], timeout=10,
-                          check=False)  # the first start's wrapper, arriving late
+    late = subprocess.run(
+        ["bash", "-c", WRAPPER, "aif-task", str(d), "0", stale], timeout=10, check=False
+    )  # the first start's wrapper, arriving late
     assert late.returncode == 0 and read(b, "local-50", bj) == b"once\n"  # ran nothing
 
 
@@ -314,8 +347,9 @@ def test_hostile_strings_are_inert(tmp_path: Path) -> None:
     b = make(tmp_path)
     work = tmp_path / "work dir $(touch PWNED)"
     work.mkdir()
-    bj = job(tmp_path, 70, {"command": ["printf", "%s|%s", HOSTILE, "$EVIL"], "env": {"EVIL": HOSTILE},
-                            "workdir": str(work)})
+    bj = job(
+        tmp_path, 70, {"command": ["printf", "%s|%s", HOSTILE, "$EVIL"], "env": {"EVIL": HOSTILE}, "workdir": str(work)}
+    )
     bid = b.submit(bj)
     assert final(b, bid).state is JobState.COMPLETED
     assert read(b, bid, bj).decode() == f"{HOSTILE}|$EVIL"

@@ -60,9 +60,12 @@ def test_switching_back_restores_first_come_first_served(tmp_path: Path) -> None
     holder = job(tmp_path, 1, {"script": f"{script}{wait_gate(gate)}\n", "resources": {"gpus_per_node": 1}})
     b.submit(holder)
     wait_for(lambda: order.exists())
-    ids = [b.submit(for_account(job(tmp_path, n, {"script": f"echo {n} >> {order}\n",
-                                                  "resources": {"gpus_per_node": 1}}), acct))
-           for n, acct in ((2, "slow"), (3, "fast"))]
+    ids = [
+        b.submit(
+            for_account(job(tmp_path, n, {"script": f"echo {n} >> {order}\n", "resources": {"gpus_per_node": 1}}), acct)
+        )
+        for n, acct in ((2, "slow"), (3, "fast"))
+    ]
     gate.touch()
     for backend_id in ["local-1", *ids]:
         assert final(b, backend_id).state is JobState.COMPLETED

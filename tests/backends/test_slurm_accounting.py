@@ -21,24 +21,49 @@ from aifactory.domain.jobs.states import JobState
 
 from .test_slurm_backend_unit import FakeRunner, ok
 
-_TRES = [{"type": "cpu", "name": None, "id": 1, "count": 1}, {"type": "mem", "name": None, "id": 2, "count": 1024},
-         {"type": "energy", "name": None, "id": 3, "count": None}, {"type": "node", "name": None, "id": 4, "count": 1},
-         {"type": "billing", "name": None, "id": 5, "count": 1},
-         {"type": "gres", "name": "gpu", "id": 1001, "count": 2}]
+_TRES = [
+    {"type": "cpu", "name": None, "id": 1, "count": 1},
+    {"type": "mem", "name": None, "id": 2, "count": 1024},
+    {"type": "energy", "name": None, "id": 3, "count": None},
+    {"type": "node", "name": None, "id": 4, "count": 1},
+    {"type": "billing", "name": None, "id": 5, "count": 1},
+    {"type": "gres", "name": "gpu", "id": 1001, "count": 2},
+]
 JOB_1771: dict[str, Any] = {
-    "account": "aifactory-test", "comment": {"administrator": None, "job": "aif:fixture:1", "system": None},
-    "allocation_nodes": 1, "array": {"job_id": 0, "limits": {"max": {"running": {"tasks": 0}}}, "task": None,
-                                     "task_id": None},
+    "account": "aifactory-test",
+    "comment": {"administrator": None, "job": "aif:fixture:1", "system": None},
+    "allocation_nodes": 1,
+    "array": {"job_id": 0, "limits": {"max": {"running": {"tasks": 0}}}, "task": None, "task_id": None},
     "association": {"account": "aifactory-test", "cluster": "aifactory", "partition": None, "user": "root"},
-    "cluster": "aifactory", "job_id": 1771, "name": "wrap", "partition": "booster", "qos": "normal",
+    "cluster": "aifactory",
+    "job_id": 1771,
+    "name": "wrap",
+    "partition": "booster",
+    "qos": "normal",
     "state": {"current": "COMPLETED", "reason": "None"},
-    "steps": [{"step": {"job_id": 1771, "het": {"component": None}, "id": "batch", "name": "batch"},
-               "state": "COMPLETED", "tres": {"allocated": _TRES}}],
-    "tres": {"allocated": _TRES}, "user": "root",
-    "time": {"elapsed": 2, "eligible": 1795458154, "end": 1795458156, "start": 1795458154,
-             "submission": 1795458154, "suspended": 0, "system": {"seconds": 0, "microseconds": 0}, "limit": 1,
-             "total": {"seconds": 0, "microseconds": 0}, "user": {"seconds": 0, "microseconds": 0}},
-    "exit_code": {"status": "SUCCESS", "return_code": 0}}
+    "steps": [
+        {
+            "step": {"job_id": 1771, "het": {"component": None}, "id": "batch", "name": "batch"},
+            "state": "COMPLETED",
+            "tres": {"allocated": _TRES},
+        }
+    ],
+    "tres": {"allocated": _TRES},
+    "user": "root",
+    "time": {
+        "elapsed": 2,
+        "eligible": 1795458154,
+        "end": 1795458156,
+        "start": 1795458154,
+        "submission": 1795458154,
+        "suspended": 0,
+        "system": {"seconds": 0, "microseconds": 0},
+        "limit": 1,
+        "total": {"seconds": 0, "microseconds": 0},
+        "user": {"seconds": 0, "microseconds": 0},
+    },
+    "exit_code": {"status": "SUCCESS", "return_code": 0},
+}
 
 ASSOC_MGR = """Current Association Manager state
 
@@ -76,8 +101,13 @@ def sacct_json(*jobs: dict[str, Any]) -> str:
 
 def array_task(job_id: int, task: int, gpus: int = 1) -> dict[str, Any]:
     tres = [dict(t, count=gpus) if t["type"] == "gres" else t for t in _TRES]
-    return record(job_id=job_id, array={"job_id": 1772, "task_id": task}, tres={"allocated": tres},
-                  comment={"job": None}, time={"elapsed": 0})
+    return record(
+        job_id=job_id,
+        array={"job_id": 1772, "task_id": task},
+        tres={"allocated": tres},
+        comment={"job": None},
+        time={"elapsed": 0},
+    )
 
 
 # ---------------------------------------------------------------- sacct --json
@@ -86,9 +116,21 @@ def array_task(job_id: int, task: int, gpus: int = 1) -> dict[str, Any]:
 def test_a_finished_gpu_job_is_read_with_its_tres_and_comment() -> None:
     [usage] = parse_finished(sacct_json(JOB_1771))
     assert usage == ExternalUsage(
-        backend_id="1771", account="aifactory-test", partition="booster", user="root", comment="aif:fixture:1",
-        state=JobState.COMPLETED, start=1795458154.0, end=1795458156.0, elapsed_seconds=2, nodes=1, gpus=2,
-        cpus=1, memory_mb=1024, time_limit_seconds=60)
+        backend_id="1771",
+        account="aifactory-test",
+        partition="booster",
+        user="root",
+        comment="aif:fixture:1",
+        state=JobState.COMPLETED,
+        start=1795458154.0,
+        end=1795458156.0,
+        elapsed_seconds=2,
+        nodes=1,
+        gpus=2,
+        cpus=1,
+        memory_mb=1024,
+        time_limit_seconds=60,
+    )
 
 
 def test_array_tasks_are_records_of_their_own_and_steps_are_skipped() -> None:
@@ -106,17 +148,27 @@ def test_only_finished_jobs_and_odd_records_are_skipped_without_crashing() -> No
     bad_tres = record(job_id=1803, tres={"allocated": [{"type": "gres", "name": "gpu", "count": "lots"}]})
     failed = record(job_id=1804, state={"current": "FAILED"}, comment=None, user=None)
     cancelled_unstarted = record(job_id=1805, state={"current": "CANCELLED by 0"}, time={"start": 0, "elapsed": 0})
-    usages = parse_finished(sacct_json(running, pending, weird_state, no_id, "not a dict", bad_tres, failed,
-                                       cancelled_unstarted, JOB_1771))
+    usages = parse_finished(
+        sacct_json(running, pending, weird_state, no_id, "not a dict", bad_tres, failed, cancelled_unstarted, JOB_1771)
+    )
     by_id = {u.backend_id: u for u in usages}
     assert sorted(by_id) == ["1771", "1804", "1805"]
     assert by_id["1804"].state is JobState.FAILED and by_id["1804"].comment == "" and by_id["1804"].user == ""
     assert by_id["1805"].state is JobState.CANCELLED and by_id["1805"].start is None
 
 
-@pytest.mark.parametrize(("limit", "seconds"), [(1, 60), (5, 300), (0, None), (4294967295, None),
-                                                ({"set": True, "infinite": False, "number": 30}, 1800),
-                                                ({"set": True, "infinite": True, "number": 0}, None), (None, None)])
+@pytest.mark.parametrize(
+    ("limit", "seconds"),
+    [
+        (1, 60),
+        (5, 300),
+        (0, None),
+        (4294967295, None),
+        ({"set": True, "infinite": False, "number": 30}, 1800),
+        ({"set": True, "infinite": True, "number": 0}, None),
+        (None, None),
+    ],
+)
 def test_time_limit_in_both_json_shapes(limit: Any, seconds: int | None) -> None:
     [usage] = parse_finished(sacct_json(record(time={"limit": limit})))
     assert usage.time_limit_seconds == seconds
@@ -127,8 +179,9 @@ def test_finished_jobs_is_one_sacct_of_all_users_of_the_accounts() -> None:
     since = time.mktime((2026, 11, 23, 18, 0, 5, 0, 0, -1))
     usages = SlurmBackend(runner, cluster="aifactory").finished_jobs(["p7", "p8"], since)
     assert [u.backend_id for u in usages] == ["1771", "1772_0"]
-    assert runner.calls == [("sacct", "--json", "-X", "-a", "--clusters=aifactory", "-A", "p7,p8",
-                             "-S", "2026-11-23T18:00:05", "-E", "now")]
+    assert runner.calls == [
+        ("sacct", "--json", "-X", "-a", "--clusters=aifactory", "-A", "p7,p8", "-S", "2026-11-23T18:00:05", "-E", "now")
+    ]
 
 
 def test_finished_jobs_of_no_account_or_the_future_runs_nothing_and_bad_names_are_refused() -> None:
@@ -157,8 +210,11 @@ def test_budget_limit_argv_and_clearing_it() -> None:
     backend.set_budget_limit("p7", 0)
     backend.set_budget_limit("p7", None)
     where = ("sacctmgr", "-i", "modify", "account", "where", "name=p7", "cluster=aifactory", "set")
-    assert runner.calls == [(*where, "GrpTRESMins=gres/gpu=600"), (*where, "GrpTRESMins=gres/gpu=0"),
-                            (*where, "GrpTRESMins=gres/gpu=-1")]
+    assert runner.calls == [
+        (*where, "GrpTRESMins=gres/gpu=600"),
+        (*where, "GrpTRESMins=gres/gpu=0"),
+        (*where, "GrpTRESMins=gres/gpu=-1"),
+    ]
 
 
 def test_budget_limit_refuses_bad_input_before_any_command() -> None:

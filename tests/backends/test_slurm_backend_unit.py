@@ -57,12 +57,25 @@ def ok(stdout: str = "", rc: int = 0, stderr: str = "") -> CommandResult:
 # ---------------------------------------------------------------- states
 
 
-@pytest.mark.parametrize(("native", "expected"), [
-    ("PENDING", JobState.QUEUED), ("RUNNING", JobState.RUNNING), ("COMPLETING", JobState.RUNNING),
-    ("CONFIGURING", JobState.RUNNING), ("COMPLETED", JobState.COMPLETED), ("FAILED", JobState.FAILED),
-    ("NODE_FAIL", JobState.FAILED), ("OUT_OF_MEMORY", JobState.FAILED), ("BOOT_FAIL", JobState.FAILED),
-    ("DEADLINE", JobState.FAILED), ("CANCELLED", JobState.CANCELLED), ("CANCELLED by 0", JobState.CANCELLED),
-    ("TIMEOUT", JobState.TIMEOUT), ("PREEMPTED", JobState.TIMEOUT)])
+@pytest.mark.parametrize(
+    ("native", "expected"),
+    [
+        ("PENDING", JobState.QUEUED),
+        ("RUNNING", JobState.RUNNING),
+        ("COMPLETING", JobState.RUNNING),
+        ("CONFIGURING", JobState.RUNNING),
+        ("COMPLETED", JobState.COMPLETED),
+        ("FAILED", JobState.FAILED),
+        ("NODE_FAIL", JobState.FAILED),
+        ("OUT_OF_MEMORY", JobState.FAILED),
+        ("BOOT_FAIL", JobState.FAILED),
+        ("DEADLINE", JobState.FAILED),
+        ("CANCELLED", JobState.CANCELLED),
+        ("CANCELLED by 0", JobState.CANCELLED),
+        ("TIMEOUT", JobState.TIMEOUT),
+        ("PREEMPTED", JobState.TIMEOUT),
+    ],
+)
 def test_state_table(native: str, expected: JobState) -> None:
     assert translate(native) is expected
 
@@ -136,15 +149,22 @@ def test_status_of_many_jobs_is_one_squeue_and_one_sacct() -> None:
     assert runner.calls == [("squeue", "--json"), ("sacct", "--json", "-j", "44,45,46,47")]
     assert got["44"].state is JobState.COMPLETED and got["44"].exit_code == 0
     assert got["45"].state is JobState.FAILED and got["45"].exit_code == 3  # squeue's code: sacct json says 0
-    assert got["46"].state is JobState.COMPLETED and got["46"].tasks == {0: JobState.COMPLETED,
-                                                                          1: JobState.COMPLETED,
-                                                                          2: JobState.COMPLETED}
+    assert got["46"].state is JobState.COMPLETED and got["46"].tasks == {
+        0: JobState.COMPLETED,
+        1: JobState.COMPLETED,
+        2: JobState.COMPLETED,
+    }
     assert got["47"].state is JobState.QUEUED and got["47"].reason == "JobHeldUser"
 
 
 def test_failed_job_gone_from_squeue_gets_its_exit_code_from_parsable_sacct() -> None:
-    runner = FakeRunner({"squeue": '{"jobs": []}', "sacct --json": fixture("sacct_mixed.json"),
-                         "sacct -n": fixture("sacct_exit_codes.txt")})
+    runner = FakeRunner(
+        {
+            "squeue": '{"jobs": []}',
+            "sacct --json": fixture("sacct_mixed.json"),
+            "sacct -n": fixture("sacct_exit_codes.txt"),
+        }
+    )
     got = SlurmBackend(runner).status(["45", "44"])
     assert got["45"].state is JobState.FAILED and got["45"].exit_code == 3
     assert got["44"].exit_code == 0
@@ -170,20 +190,27 @@ def test_pending_array_is_queued() -> None:
 
 
 def _array_status(task_states: list[str]) -> JobState:
-    jobs = ",".join(f'{{"job_id": {100 + i}, "job_state": "{s}", "array_job_id": 100, "array_task_id": {i}, '
-                    f'"exit_code": {0 if s != "FAILED" else 256}}}' for i, s in enumerate(task_states))
+    jobs = ",".join(
+        f'{{"job_id": {100 + i}, "job_state": "{s}", "array_job_id": 100, "array_task_id": {i}, '
+        f'"exit_code": {0 if s != "FAILED" else 256}}}'
+        for i, s in enumerate(task_states)
+    )
     runner = FakeRunner(squeue=f'{{"jobs": [{jobs}]}}', sacct='{"jobs": []}')
     return SlurmBackend(runner).status(["100"])["100"].state
 
 
-@pytest.mark.parametrize(("tasks", "expected"), [
-    (["RUNNING", "PENDING", "COMPLETED"], JobState.RUNNING),
-    (["COMPLETED", "PENDING"], JobState.RUNNING),
-    (["PENDING", "PENDING"], JobState.QUEUED),
-    (["COMPLETED", "COMPLETED", "COMPLETED"], JobState.COMPLETED),
-    (["COMPLETED", "FAILED", "TIMEOUT"], JobState.FAILED),
-    (["COMPLETED", "TIMEOUT"], JobState.TIMEOUT),
-    (["COMPLETED", "CANCELLED"], JobState.CANCELLED)])
+@pytest.mark.parametrize(
+    ("tasks", "expected"),
+    [
+        (["RUNNING", "PENDING", "COMPLETED"], JobState.RUNNING),
+        (["COMPLETED", "PENDING"], JobState.RUNNING),
+        (["PENDING", "PENDING"], JobState.QUEUED),
+        (["COMPLETED", "COMPLETED", "COMPLETED"], JobState.COMPLETED),
+        (["COMPLETED", "FAILED", "TIMEOUT"], JobState.FAILED),
+        (["COMPLETED", "TIMEOUT"], JobState.TIMEOUT),
+        (["COMPLETED", "CANCELLED"], JobState.CANCELLED),
+    ],
+)
 def test_array_aggregation(tasks: list[str], expected: JobState) -> None:
     assert _array_status(tasks) is expected
 
@@ -238,11 +265,14 @@ def test_ensure_project_adds_account_and_users_and_waits_until_the_controller_ha
         looked.append(user)
         text = "" if looked == ["anna"] else f"ClusterName=c Account=p00007_bakery UserName={user}(1002) ID=10"
         return CommandResult(argv, 0, text, "")
+
     runner = FakeRunner(sacctmgr=" Adding Account(s)\n", scontrol=assoc_mgr)
     SlurmBackend(runner).ensure_project(ProjectAccount("p00007_bakery", ("anna", "bob")))
-    assert runner.of("sacctmgr") == [("sacctmgr", "-i", "add", "account", "p00007_bakery"),
-                                     ("sacctmgr", "-i", "add", "user", "anna", "account=p00007_bakery"),
-                                     ("sacctmgr", "-i", "add", "user", "bob", "account=p00007_bakery")]
+    assert runner.of("sacctmgr") == [
+        ("sacctmgr", "-i", "add", "account", "p00007_bakery"),
+        ("sacctmgr", "-i", "add", "user", "anna", "account=p00007_bakery"),
+        ("sacctmgr", "-i", "add", "user", "bob", "account=p00007_bakery"),
+    ]
     looks = [c[-1] for c in runner.of("scontrol")]
     assert looks == ["users=anna", "users=bob", "users=anna"]  # anna looked up again, bob was there
 
@@ -275,8 +305,14 @@ def test_ensure_project_refuses_bad_names_before_any_command(account: str) -> No
 
 def _job(tmp_path: Path, **spec: object) -> BackendJob:
     full = {"name": "t", "project": 1, "command": ["echo", "hi"], **spec}
-    return BackendJob(job_id=7, spec=parse_spec(full), account="p1", partition="booster",
-                      job_dir=str(tmp_path / "jobs" / "7"), comment="aif:test:7")
+    return BackendJob(
+        job_id=7,
+        spec=parse_spec(full),
+        account="p1",
+        partition="booster",
+        job_dir=str(tmp_path / "jobs" / "7"),
+        comment="aif:test:7",
+    )
 
 
 def test_init_does_no_io() -> None:
@@ -297,19 +333,36 @@ def test_submit_writes_the_script_and_returns_the_id(tmp_path: Path) -> None:
 
 def test_submit_of_a_script_job_writes_the_user_script(tmp_path: Path) -> None:
     runner = FakeRunner(sbatch="1;aifactory\n")
-    job = BackendJob(7, parse_spec({"name": "t", "project": 1, "script": "echo from script\n"}), "p1", "booster",
-                     str(tmp_path / "7"), "c")
+    job = BackendJob(
+        7,
+        parse_spec({"name": "t", "project": 1, "script": "echo from script\n"}),
+        "p1",
+        "booster",
+        str(tmp_path / "7"),
+        "c",
+    )
     assert SlurmBackend(runner).submit(job) == "1"
     assert (Path(job.job_dir) / "user-script.sh").read_text() == "echo from script\n"
 
 
 def test_sbatch_refusal_is_invalid_input(tmp_path: Path) -> None:
-    runner = FakeRunner(sbatch=ok("", rc=1, stderr="sbatch: error: Batch job submission failed: Invalid account "
-                                                    "or account/partition combination specified\n"))
+    runner = FakeRunner(
+        sbatch=ok(
+            "",
+            rc=1,
+            stderr="sbatch: error: Batch job submission failed: Invalid account "
+            "or account/partition combination specified\n",
+        )
+    )
     with pytest.raises(InvalidInput, match="Invalid account"):
         SlurmBackend(runner).submit(_job(tmp_path))
-    runner = FakeRunner(sbatch=ok("", rc=1, stderr="sbatch: error: Batch job submission failed: Unable to contact "
-                                                    "slurm controller (connect failure)\n"))
+    runner = FakeRunner(
+        sbatch=ok(
+            "",
+            rc=1,
+            stderr="sbatch: error: Batch job submission failed: Unable to contact slurm controller (connect failure)\n",
+        )
+    )
     with pytest.raises(CommandError):
         SlurmBackend(runner).submit(_job(tmp_path))
 

@@ -26,8 +26,14 @@ from ..api.conftest import PEOPLE
 from ..cli.conftest import LiveServer, _serve
 
 CHROMIUM = os.environ.get("AIFACTORY_CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 SHOTS = Path(os.environ.get("AIFACTORY_SCREENSHOTS", Path(__file__).parents[2] / "ci-output" / "screenshots"))
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
 
@@ -61,8 +67,9 @@ def live(_sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> It
     engine = make_engine(url)
     info: DemoInfo = seed_demo(SqlUnitOfWorkFactory(make_session_factory(engine)), SystemClock())
     engine.dispose()
-    server, thread, base = _serve(Settings(database_url=url, data_dir=folder / "data", reconcile_seconds=0.3,
-                                           gpu_slots=4, env="test"))
+    server, thread, base = _serve(
+        Settings(database_url=url, data_dir=folder / "data", reconcile_seconds=0.3, gpu_slots=4, env="test")
+    )
     yield LiveServer(url=base, info=info, thread=thread, server=server)
     server.should_exit = True
     thread.join(timeout=10)

@@ -51,8 +51,12 @@ def test_an_sme_signs_up_applies_runs_a_template_and_sees_the_charge(page: Page,
     page.get_by_label(re.compile("AI Factory Playground")).check()
     page.get_by_label("Title").fill(f"Sonne {tag}: bake less waste")
     page.get_by_role("button", name="Start the draft").click()
-    fill_wizard(page, title=f"Sonne {tag}: bake less waste", gpu_hours="200",
-                abstract="Forecast tomorrow's demand per product with LightGBM and bake the newsvendor quantity.")
+    fill_wizard(
+        page,
+        title=f"Sonne {tag}: bake less waste",
+        gpu_hours="200",
+        abstract="Forecast tomorrow's demand per product with LightGBM and bake the newsvendor quantity.",
+    )
     shot(page, "flow-wizard-summary")
     page.get_by_role("button", name="Submit").click()
     expect(page.get_by_text("accepted").first).to_be_visible()  # the playground accepts at once
@@ -68,8 +72,9 @@ def test_an_sme_signs_up_applies_runs_a_template_and_sees_the_charge(page: Page,
 
     page.goto(project_url)
     expect(page.locator("#jobs")).to_contain_text("completed")
-    page.wait_for_function("() => parseFloat(document.querySelector('[data-kpi=used]').innerText) > 0",
-                           timeout=15_000)  # settled by the reconciler
+    page.wait_for_function(
+        "() => parseFloat(document.querySelector('[data-kpi=used]').innerText) > 0", timeout=15_000
+    )  # settled by the reconciler
     used, available = kpi(page, "used"), kpi(page, "available")
     assert 0 < used < 1 and abs(used + available - 200) < 0.01  # charged from the grant
     expect(page.locator("figure.chart svg")).to_have_count(1)
@@ -82,8 +87,7 @@ def person(browser: Browser, live: LiveServer, who: str) -> Page:
     return page
 
 
-def test_a_fast_lane_proposal_goes_through_review_and_an_operators_decision(browser: Browser,
-                                                                          live: LiveServer) -> None:
+def test_a_fast_lane_proposal_goes_through_review_and_an_operators_decision(browser: Browser, live: LiveServer) -> None:
     tag = uuid.uuid4().hex[:6]
     title = f"Jülich {tag}: traffic forecasts for the city"
     eva = person(browser, live, "eva")
@@ -91,8 +95,12 @@ def test_a_fast_lane_proposal_goes_through_review_and_an_operators_decision(brow
     eva.get_by_label(re.compile("AI Factory Fast Lane")).check()
     eva.get_by_label("Title").fill(title)
     eva.get_by_role("button", name="Start the draft").click()
-    fill_wizard(eva, title=title, gpu_hours="5000",
-                abstract="Short-term traffic forecasts for the city's road network from public sensor data.")
+    fill_wizard(
+        eva,
+        title=title,
+        gpu_hours="5000",
+        abstract="Short-term traffic forecasts for the city's road network from public sensor data.",
+    )
     eva.get_by_role("button", name="Submit").click()
     expect(eva.get_by_text("submitted").first).to_be_visible()
     proposal_url = eva.url

@@ -76,12 +76,25 @@ def test_another_organization_cannot_open_the_project_or_its_jobs(page: Page, li
 
 PAGES = {  # who: the main pages they see (PROPOSAL_x is a demo proposal's id)
     None: ["/", "/calls", "/calls/1", "/login", "/signup", "/stories", "/stories/bakery-bakes-less-waste"],
-    "anna": ["/projects", "/projects/1", "/projects/1/submit", "/projects/1/templates/bakery-forecast",
-             "/proposals", "/account"],
+    "anna": [
+        "/projects",
+        "/projects/1",
+        "/projects/1/submit",
+        "/projects/1/templates/bakery-forecast",
+        "/proposals",
+        "/account",
+    ],
     "eva": ["/proposals/new", "/proposals/{juelich}", *[f"/proposals/{{juelich}}/edit?step={n}" for n in range(1, 6)]],
     "schulz": ["/reviews", "/reviews/{medvision}"],
-    "operator": ["/operator", "/operator/proposals/{medvision}", "/operator/calls", "/operator/resources",
-                 "/operator/users", "/operator/kpis", "/operator/audit"],
+    "operator": [
+        "/operator",
+        "/operator/proposals/{medvision}",
+        "/operator/calls",
+        "/operator/resources",
+        "/operator/users",
+        "/operator/kpis",
+        "/operator/audit",
+    ],
 }
 
 
@@ -102,8 +115,10 @@ def axe_violations(page: Page) -> list[dict]:
     page.add_script_tag(path=str(AXE))
     result = page.evaluate("""() => axe.run(document, {runOnly: {type: 'tag',
         values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}, resultTypes: ['violations']})""")
-    return [{"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:3]}
-            for v in result["violations"]]
+    return [
+        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:3]}
+        for v in result["violations"]
+    ]
 
 
 def _slug(path: str) -> str:
@@ -111,8 +126,9 @@ def _slug(path: str) -> str:
 
 
 @pytest.mark.parametrize("who", list(PAGES))
-def test_main_pages_pass_axe_fit_laptop_and_phone_and_are_screenshot(axe_page: Page, live: LiveServer,
-                                                                     who: str | None) -> None:
+def test_main_pages_pass_axe_fit_laptop_and_phone_and_are_screenshot(
+    axe_page: Page, live: LiveServer, who: str | None
+) -> None:
     if who:
         sign_in(axe_page, live, who)
     violations, overflow = {}, []

@@ -73,8 +73,9 @@ def seeded_url(_sqlite_template: Path, tmp_path: Path) -> Iterator[tuple[str, De
 def live(seeded_url: tuple[str, DemoInfo], tmp_path: Path) -> Iterator[LiveServer]:
     """The real app served by uvicorn over TCP on a free port."""
     db_url, info = seeded_url
-    server, thread, url = _serve(Settings(database_url=db_url, data_dir=tmp_path / "data",
-                                          reconcile_seconds=0.2, gpu_slots=4))
+    server, thread, url = _serve(
+        Settings(database_url=db_url, data_dir=tmp_path / "data", reconcile_seconds=0.2, gpu_slots=4)
+    )
     yield LiveServer(url=url, info=info, thread=thread, server=server)
     server.should_exit = True
     thread.join(timeout=10)
@@ -86,9 +87,15 @@ class Cli:
     def __init__(self, config_dir: Path, live: LiveServer | None = None):
         self.config_dir, self.live = config_dir, live
         self.runner = CliRunner()
-        self.env: dict[str, str | None] = {"AIFACTORY_CONFIG_DIR": str(config_dir), "AIFACTORY_URL": None,
-                                           "AIFACTORY_TOKEN": None, "AIFACTORY_DEBUG": None,
-                                           "AIFACTORY_RETRIES": "0", "COLUMNS": "200", "NO_COLOR": "1"}
+        self.env: dict[str, str | None] = {
+            "AIFACTORY_CONFIG_DIR": str(config_dir),
+            "AIFACTORY_URL": None,
+            "AIFACTORY_TOKEN": None,
+            "AIFACTORY_DEBUG": None,
+            "AIFACTORY_RETRIES": "0",
+            "COLUMNS": "200",
+            "NO_COLOR": "1",
+        }
 
     def __call__(self, *args: Any, as_: str | None = None, code: int = 0, **env: str | None) -> Result:
         """Run with ``args``; ``as_`` names a demo account whose token is passed through AIFACTORY_TOKEN.

@@ -13,15 +13,39 @@ from .conftest import BAKERY, Cli, LiveServer
 def test_templates_run_follow_publish_and_search(live_cli: Cli, live: LiveServer) -> None:
     listed = live_cli.json("templates", "list", as_=BAKERY)
     assert "hello-gpu" in {i["slug"] for i in listed["items"]}
-    result = live_cli("templates", "run", "hello-gpu", "--project", "1", "--param", "greeting=42",
-                      "--param", "repeat=2", "--follow", as_=BAKERY)
+    result = live_cli(
+        "templates",
+        "run",
+        "hello-gpu",
+        "--project",
+        "1",
+        "--param",
+        "greeting=42",
+        "--param",
+        "repeat=2",
+        "--follow",
+        as_=BAKERY,
+    )
     assert result.stdout.splitlines()[:2] == ["42", "42"]  # a string parameter stays a string
     assert "completed" in result.stderr
     with AifactoryClient(live.url, live.token(BAKERY), retries=0) as client:
         job = client.list_jobs()["items"][0]
         (artifact,) = client.list_artifacts(job["id"], checksums=True)
-    published = live_cli.json("catalog", "publish", "--job", str(job["id"]), "--path", "out.json", "--slug",
-                              "hello-model", "--title", "Hello model", "--tag", "education", as_=BAKERY)
+    published = live_cli.json(
+        "catalog",
+        "publish",
+        "--job",
+        str(job["id"]),
+        "--path",
+        "out.json",
+        "--slug",
+        "hello-model",
+        "--title",
+        "Hello model",
+        "--tag",
+        "education",
+        as_=BAKERY,
+    )
     assert published["details"]["sha256"] == artifact["sha256"]
     assert json.loads(json.dumps(published))["job_id"] == job["id"]
     found = live_cli.json("catalog", "search", "hello", "--kind", "model", "--tag", "education", as_=BAKERY)

@@ -11,16 +11,31 @@ import httpx
 import pytest
 
 from aifactory.api.app import create_app
-from aifactory.client import (AifactoryClient, ApiError, AuthError, BadRequestError, ConflictError, NotFoundError,
-                              RateLimitError, ServerError, TransportError, ValidationError, api_base)
+from aifactory.client import (
+    AifactoryClient,
+    ApiError,
+    AuthError,
+    BadRequestError,
+    ConflictError,
+    NotFoundError,
+    RateLimitError,
+    ServerError,
+    TransportError,
+    ValidationError,
+    api_base,
+)
 from aifactory.config import Settings
 from aifactory.demo import DemoInfo
 
 from .conftest import BAKERY, OPERATOR
 
-PROBLEM = {"type": "about:blank", "title": "Invalid input", "status": 422,
-           "detail": "requested_gpu_hours: must be at least 1",
-           "errors": [{"field": "requested_gpu_hours", "message": "must be at least 1"}]}
+PROBLEM = {
+    "type": "about:blank",
+    "title": "Invalid input",
+    "status": 422,
+    "detail": "requested_gpu_hours: must be at least 1",
+    "errors": [{"field": "requested_gpu_hours", "message": "must be at least 1"}],
+}
 
 
 class Script:
@@ -39,8 +54,9 @@ class Script:
 
 
 def client_for(script: Script, sleeps: list[float], **kw: object) -> AifactoryClient:
-    return AifactoryClient("http://factory.example", "aif_token", transport=httpx.MockTransport(script),
-                           sleep=sleeps.append, **kw)  # type: ignore[arg-type]
+    return AifactoryClient(
+        "http://factory.example", "aif_token", transport=httpx.MockTransport(script), sleep=sleeps.append, **kw
+    )  # type: ignore[arg-type]
 
 
 def ok(body: object = None) -> tuple[int, object, dict[str, str]]:
@@ -96,9 +112,19 @@ def test_500_is_retried_for_get_only() -> None:
     assert len(script.requests) == 1
 
 
-@pytest.mark.parametrize(("status", "cls"), [(400, BadRequestError), (401, AuthError), (403, AuthError),
-                                             (404, NotFoundError), (409, ConflictError), (422, ValidationError),
-                                             (418, BadRequestError), (501, ServerError)])
+@pytest.mark.parametrize(
+    ("status", "cls"),
+    [
+        (400, BadRequestError),
+        (401, AuthError),
+        (403, AuthError),
+        (404, NotFoundError),
+        (409, ConflictError),
+        (422, ValidationError),
+        (418, BadRequestError),
+        (501, ServerError),
+    ],
+)
 def test_error_classes_by_status(status: int, cls: type[ApiError]) -> None:
     with pytest.raises(cls) as exc:
         client_for(Script((status, {"title": "T", "detail": "D"}, {})), [], retries=0).get_call(1)
@@ -163,6 +189,7 @@ def test_base_url_forms(url: str) -> None:
 
 # -- against the real app, through an injected TestClient -----------------------------------------------
 
+
 @pytest.fixture
 def app_client(seeded_url: tuple[str, DemoInfo], tmp_path) -> Iterator[Callable[[str], AifactoryClient]]:
     with warnings.catch_warnings():  # newer Starlette nudges towards httpx2; the TestClient is still an httpx.Client
@@ -188,8 +215,9 @@ def test_typed_errors_from_the_real_app(app_client: Callable[[str], AifactoryCli
         bakery.audit()
     assert exc.value.status == 403
     with pytest.raises(ValidationError) as vexc:
-        bakery.create_proposal({"call_id": 1, "title": "", "requested_gpu_hours": 0, "resource_id": 1,
-                                "duration_months": 1})
+        bakery.create_proposal(
+            {"call_id": 1, "title": "", "requested_gpu_hours": 0, "resource_id": 1, "duration_months": 1}
+        )
     assert {e["field"] for e in vexc.value.errors} >= {"requested_gpu_hours"}
     with pytest.raises(ConflictError):
         app_client(OPERATOR).decide(4, "accept")  # a draft

@@ -22,29 +22,77 @@ def _booster(cli: Cli) -> int:
 
 
 def _draft(cli: Cli, mode: str, gpu_hours: int, *extra: str, as_: str = BAKERY) -> dict:
-    return cli.json("proposals", "create", "--call", _open_call(cli, mode)["id"], "--title", "Sourdough forecasting",
-                    "--abstract", "Forecast sourdough demand per branch from sales and weather.",
-                    "--field", "food", "--gpu-hours", gpu_hours, "--resource", _booster(cli), "--months", "2",
-                    *extra, as_=as_)
+    return cli.json(
+        "proposals",
+        "create",
+        "--call",
+        _open_call(cli, mode)["id"],
+        "--title",
+        "Sourdough forecasting",
+        "--abstract",
+        "Forecast sourdough demand per branch from sales and weather.",
+        "--field",
+        "food",
+        "--gpu-hours",
+        gpu_hours,
+        "--resource",
+        _booster(cli),
+        "--months",
+        "2",
+        *extra,
+        as_=as_,
+    )
 
 
 def test_applicant_flow_register_draft_edit_submit_autoaccept_project_allocation(
-        live_cli: Cli, live: LiveServer, tmp_path: Path) -> None:
+    live_cli: Cli, live: LiveServer, tmp_path: Path
+) -> None:
     cli = live_cli
-    cli("register", "--url", live.url, "--org-name", "Brotzeit Bäckerei", "--kind", "sme", "--country", "DE",
-        "--email", "berta@brotzeit.example", "--name", "Berta Brot")
+    cli(
+        "register",
+        "--url",
+        live.url,
+        "--org-name",
+        "Brotzeit Bäckerei",
+        "--kind",
+        "sme",
+        "--country",
+        "DE",
+        "--email",
+        "berta@brotzeit.example",
+        "--name",
+        "Berta Brot",
+    )
     call, resource = _open_call(cli, "playground"), _booster(cli)
     partner = cli.json("orgs", "list", "--q", "Forschungszentrum")["items"][0]["id"]
 
-    draft = cli.json("proposals", "create", "--call", call["id"], "--title", "Bake less waste",
-                     "--field", "food", "--gpu-hours", "400", "--resource", resource, "--months", "2",
-                     "--partner", partner, "--team", "Lars Jensen <lars@fz-nord.example> ML advisor")
+    draft = cli.json(
+        "proposals",
+        "create",
+        "--call",
+        call["id"],
+        "--title",
+        "Bake less waste",
+        "--field",
+        "food",
+        "--gpu-hours",
+        "400",
+        "--resource",
+        resource,
+        "--months",
+        "2",
+        "--partner",
+        partner,
+        "--team",
+        "Lars Jensen <lars@fz-nord.example> ML advisor",
+    )
     assert draft["status"] == "draft" and draft["partner_organization_ids"] == [partner]
     assert draft["team"] == [{"name": "Lars Jensen", "email": "lars@fz-nord.example", "role": "ML advisor"}]
 
     body = tmp_path / "edit.yaml"
-    body.write_text("abstract: Daily demand forecasts per product group to cut unsold bread.\n"
-                    "requested_gpu_hours: 900\n")
+    body.write_text(
+        "abstract: Daily demand forecasts per product group to cut unsold bread.\nrequested_gpu_hours: 900\n"
+    )
     edited = cli.json("proposals", "edit", draft["id"], "--file", body, "--gpu-hours", "600")
     assert edited["requested_gpu_hours"] == 600 and edited["abstract"].startswith("Daily demand")
 
@@ -68,15 +116,30 @@ def test_operator_flow_assign_review_decide(live_cli: Cli) -> None:
     submitted = cli.json("proposals", "submit", p["id"], as_=BAKERY)
     assert submitted["status"] == "submitted" and submitted["decision_deadline"]
 
-    reviewer = next(u for u in cli.json("users", "list", "--role", "reviewer", as_=OPERATOR)["items"]
-                    if u["email"] == REVIEWER)
+    reviewer = next(
+        u for u in cli.json("users", "list", "--role", "reviewer", as_=OPERATOR)["items"] if u["email"] == REVIEWER
+    )
     assigned = cli.json("reviews", "assign", p["id"], "--reviewer", reviewer["id"], as_=OPERATOR)
     assert [a["reviewer_id"] for a in assigned] == [reviewer["id"]]
 
     queue = cli("reviews", "queue", as_=REVIEWER).stdout
     assert "Sourdough forecasting" in queue and "under_review" in queue
-    review = cli.json("reviews", "submit", p["id"], "--excellence", "4", "--impact", "5", "--feasibility", "3",
-                      "--comment", "impact=Less waste, less CO2.", "--summary", "Sound plan.", as_=REVIEWER)
+    review = cli.json(
+        "reviews",
+        "submit",
+        p["id"],
+        "--excellence",
+        "4",
+        "--impact",
+        "5",
+        "--feasibility",
+        "3",
+        "--comment",
+        "impact=Less waste, less CO2.",
+        "--summary",
+        "Sound plan.",
+        as_=REVIEWER,
+    )
     assert review["scores"] == {"excellence": 4, "impact": 5, "feasibility": 3} and review["mean_score"] == 4.0
     assert "Less waste" in cli("reviews", "list", p["id"], as_=OPERATOR).stdout
 
@@ -106,8 +169,16 @@ def test_operator_rejects_with_a_reason_and_applicant_withdraws(live_cli: Cli) -
 
 def test_proposal_list_shows_status_deadline_due_and_ethics(live_cli: Cli, live: LiveServer) -> None:
     out = live_cli("proposals", "list", as_=OPERATOR).stdout
-    for text in ("Foundation model fine-tuning", "under_review", "on_track", "risk:high", "health_data",
-                 "accepted", "draft", "1–5 of 5"):
+    for text in (
+        "Foundation model fine-tuning",
+        "under_review",
+        "on_track",
+        "risk:high",
+        "health_data",
+        "accepted",
+        "draft",
+        "1–5 of 5",
+    ):
         assert text in out
     everything = live_cli.json("proposals", "list", "--all", as_=OPERATOR)
     assert len(everything) == 5
@@ -117,22 +188,55 @@ def test_proposal_list_shows_status_deadline_due_and_ethics(live_cli: Cli, live:
 
 def test_ethics_options_and_file_body(live_cli: Cli, tmp_path: Path) -> None:
     body = tmp_path / "proposal.json"
-    body.write_text('{"title": "Triage model", "abstract": "Prioritise urgent radiographs for review.", '
-                    '"ethics": {"notes": "DPIA done"}}')
-    p = live_cli.json("proposals", "create", "--file", body, "--call", _open_call(live_cli, "fast_lane")["id"],
-                      "--gpu-hours", "1000", "--resource", _booster(live_cli), "--months", "1",
-                      "--risk-category", "high", "--personal-data", "--health-data", as_=BAKERY)
+    body.write_text(
+        '{"title": "Triage model", "abstract": "Prioritise urgent radiographs for review.", '
+        '"ethics": {"notes": "DPIA done"}}'
+    )
+    p = live_cli.json(
+        "proposals",
+        "create",
+        "--file",
+        body,
+        "--call",
+        _open_call(live_cli, "fast_lane")["id"],
+        "--gpu-hours",
+        "1000",
+        "--resource",
+        _booster(live_cli),
+        "--months",
+        "1",
+        "--risk-category",
+        "high",
+        "--personal-data",
+        "--health-data",
+        as_=BAKERY,
+    )
     assert p["title"] == "Triage model"
     assert {k: p["ethics"][k] for k in ("risk_category", "personal_data", "health_data", "dual_use", "notes")} == {
-        "risk_category": "high", "personal_data": True, "health_data": True, "dual_use": False, "notes": "DPIA done"}
+        "risk_category": "high",
+        "personal_data": True,
+        "health_data": True,
+        "dual_use": False,
+        "notes": "DPIA done",
+    }
     assert "risk:high" in p["ethics"]["flags"]
 
 
 @pytest.mark.parametrize("json_first", [True, False])
 def test_json_output_is_parseable_for_every_listing(live_cli: Cli, json_first: bool) -> None:
-    for args in (["orgs", "list"], ["calls", "list"], ["sites", "list"], ["users", "list"], ["tokens", "list"],
-                 ["proposals", "list"], ["projects", "list"], ["allocations", "list"], ["audit", "--limit", "3"],
-                 ["reviews", "queue"], ["whoami"]):
+    for args in (
+        ["orgs", "list"],
+        ["calls", "list"],
+        ["sites", "list"],
+        ["users", "list"],
+        ["tokens", "list"],
+        ["proposals", "list"],
+        ["projects", "list"],
+        ["allocations", "list"],
+        ["audit", "--limit", "3"],
+        ["reviews", "queue"],
+        ["whoami"],
+    ):
         argv = ["--json", *args] if json_first else [*args, "--json"]
         data = json.loads(live_cli(*argv, as_=OPERATOR).stdout)
         assert isinstance(data, list) or "items" in data or "email" in data
@@ -160,15 +264,18 @@ def test_applicants_cannot_see_other_organizations_proposals(live_cli: Cli, live
     assert err == f"error: 404 Not found: proposal {live.info.proposal_ids['medvision']} not found"
 
 
-@pytest.mark.parametrize("args", [
-    ["calls", "update", "1", "--durations", "1,x"],
-    ["proposals", "create", "--team", "no email here"],
-    ["reviews", "submit", "1", "--excellence", "9", "--impact", "1", "--feasibility", "1"],
-    ["reviews", "submit", "1", "--excellence", "3", "--impact", "1", "--feasibility", "1", "--comment", "nokey"],
-    ["decide", "1", "maybe"],
-    ["proposals", "edit", "1"],
-    ["projects", "add-member", "1"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["calls", "update", "1", "--durations", "1,x"],
+        ["proposals", "create", "--team", "no email here"],
+        ["reviews", "submit", "1", "--excellence", "9", "--impact", "1", "--feasibility", "1"],
+        ["reviews", "submit", "1", "--excellence", "3", "--impact", "1", "--feasibility", "1", "--comment", "nokey"],
+        ["decide", "1", "maybe"],
+        ["proposals", "edit", "1"],
+        ["projects", "add-member", "1"],
+    ],
+)
 def test_usage_errors_exit_2_before_any_request(cli: Cli, args: list[str]) -> None:
     result = cli(*args, code=2, AIFACTORY_URL="http://127.0.0.1:9", AIFACTORY_TOKEN="aif_x")
     assert "cannot reach" not in result.output
@@ -176,21 +283,84 @@ def test_usage_errors_exit_2_before_any_request(cli: Cli, args: list[str]) -> No
 
 def test_operator_manages_sites_calls_users_and_members(live_cli: Cli, live: LiveServer) -> None:
     cli = live_cli
-    site = cli.json("sites", "create", "--slug", "hammerhai", "--name", "HammerHAI", "--country", "DE",
-                    "--holiday-subdivision", "BW", as_=OPERATOR)
-    res = cli.json("sites", "add-resource", site["id"], "--name", "gpu", "--nodes", "8", "--gpus-per-node", "4",
-                   "--cpus-per-node", "64", "--memory-gb-per-node", "512", "--gpu-model", "H100", as_=OPERATOR)
-    call = cli.json("calls", "create", "--slug", "hai-play", "--title", "HammerHAI playground", "--mode",
-                    "playground", "--site", site["id"], "--opens-on", "2026-01-01", "--max-gpu-hours", "500",
-                    "--resources", res["id"], "--durations", "1,2", "--kinds", "sme,startup", "--countries", "DE",
-                    "--auto-approve", "100", "--cutoffs", "", "--reviews", "0", as_=OPERATOR)
+    site = cli.json(
+        "sites",
+        "create",
+        "--slug",
+        "hammerhai",
+        "--name",
+        "HammerHAI",
+        "--country",
+        "DE",
+        "--holiday-subdivision",
+        "BW",
+        as_=OPERATOR,
+    )
+    res = cli.json(
+        "sites",
+        "add-resource",
+        site["id"],
+        "--name",
+        "gpu",
+        "--nodes",
+        "8",
+        "--gpus-per-node",
+        "4",
+        "--cpus-per-node",
+        "64",
+        "--memory-gb-per-node",
+        "512",
+        "--gpu-model",
+        "H100",
+        as_=OPERATOR,
+    )
+    call = cli.json(
+        "calls",
+        "create",
+        "--slug",
+        "hai-play",
+        "--title",
+        "HammerHAI playground",
+        "--mode",
+        "playground",
+        "--site",
+        site["id"],
+        "--opens-on",
+        "2026-01-01",
+        "--max-gpu-hours",
+        "500",
+        "--resources",
+        res["id"],
+        "--durations",
+        "1,2",
+        "--kinds",
+        "sme,startup",
+        "--countries",
+        "DE",
+        "--auto-approve",
+        "100",
+        "--cutoffs",
+        "",
+        "--reviews",
+        "0",
+        as_=OPERATOR,
+    )
     assert call["durations_months"] == [1, 2] and call["eligible_kinds"] == ["sme", "startup"]
     updated = cli.json("calls", "update", call["id"], "--max-gpu-hours", "800", "--closed", as_=OPERATOR)
     assert updated["max_gpu_hours"] == 800 and updated["closed"] is True and updated["is_open"] is False
     assert "HammerHAI playground" in cli("calls", "show", call["id"], as_=OPERATOR).stdout
 
-    created = cli.json("users", "create", "--email", "max@backhaus-kiel.example", "--name", "Max Mehl", "--org",
-                       live.info.org_ids["Backhaus Kiel GmbH"], as_=BAKERY)
+    created = cli.json(
+        "users",
+        "create",
+        "--email",
+        "max@backhaus-kiel.example",
+        "--name",
+        "Max Mehl",
+        "--org",
+        live.info.org_ids["Backhaus Kiel GmbH"],
+        as_=BAKERY,
+    )
     assert created["token"]["token"].startswith("aif_")
     user_id = created["user"]["id"]
     assert cli.json("users", "roles", user_id, "--reviewer", as_=OPERATOR)["is_reviewer"] is True

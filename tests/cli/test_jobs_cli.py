@@ -21,9 +21,11 @@ from aifactory.client_jobs import ChecksumMismatch, JobTimeout
 from .conftest import BAKERY, OPERATOR, REVIEWER, Cli, LiveServer
 
 PY = sys.executable
-TRAIN = ("import json, pathlib; print('epoch 1 loss 0.5'); print('epoch 2 loss 0.25');"
-         "pathlib.Path('model').mkdir(); pathlib.Path('model/weights.json').write_text(json.dumps({'w': 2}));"
-         "pathlib.Path('metrics.json').write_text(json.dumps({'loss': 0.25}))")
+TRAIN = (
+    "import json, pathlib; print('epoch 1 loss 0.5'); print('epoch 2 loss 0.25');"
+    "pathlib.Path('model').mkdir(); pathlib.Path('model/weights.json').write_text(json.dumps({'w': 2}));"
+    "pathlib.Path('metrics.json').write_text(json.dumps({'loss': 0.25}))"
+)
 SLEEP = "import time; print('started', flush=True); time.sleep(120)"
 TERMINAL = {"completed", "failed", "cancelled", "timeout"}
 
@@ -49,8 +51,9 @@ def only_job(cli: Cli, name: str) -> dict[str, Any]:
     return job
 
 
-def test_submit_yaml_follow_prints_the_output_and_exits_0(live_cli: Cli, client: AifactoryClient,
-                                                          tmp_path: Path) -> None:
+def test_submit_yaml_follow_prints_the_output_and_exits_0(
+    live_cli: Cli, client: AifactoryClient, tmp_path: Path
+) -> None:
     path = spec_file(tmp_path, "print('hello from the job'); print('second line')", name="hello")
     result = live_cli("submit", path, "--follow", as_=BAKERY)
     assert result.stdout == "hello from the job\nsecond line\n"  # exactly the program's output, nothing else
@@ -121,8 +124,9 @@ def test_logs_without_and_with_follow(live_cli: Cli, client: AifactoryClient) ->
     assert "error: 404" in live_cli.fails("logs", "999", as_=BAKERY)
 
 
-def test_artifacts_are_listed_and_downloaded_with_verified_checksums(live_cli: Cli, client: AifactoryClient,
-                                                                     tmp_path: Path) -> None:
+def test_artifacts_are_listed_and_downloaded_with_verified_checksums(
+    live_cli: Cli, client: AifactoryClient, tmp_path: Path
+) -> None:
     path = spec_file(tmp_path, TRAIN, name="train", outputs=["model", "*.json"])
     live_cli("submit", path, "--follow", as_=BAKERY)
     job = only_job(live_cli, "train")
@@ -194,13 +198,16 @@ def test_follow_log_reconnects_with_last_event_id_after_a_dropped_connection() -
         seen.append(request)
         if len(seen) == 1:
             return httpx.Response(200, headers={"content-type": "text/event-stream"}, content=dropped())
-        body = (b': keep-alive\n\nid: 11\nevent: log\ndata: {"text": "beta\\n", "offset": 11}\n\n'
-                b'event: end\ndata: {"offset": 11}\n\n')
+        body = (
+            b': keep-alive\n\nid: 11\nevent: log\ndata: {"text": "beta\\n", "offset": 11}\n\n'
+            b'event: end\ndata: {"offset": 11}\n\n'
+        )
         return httpx.Response(200, headers={"content-type": "text/event-stream"}, content=body)
 
     sleeps: list[float] = []
-    with AifactoryClient("http://factory.example", "aif_t", transport=httpx.MockTransport(handler),
-                         sleep=sleeps.append) as c:
+    with AifactoryClient(
+        "http://factory.example", "aif_t", transport=httpx.MockTransport(handler), sleep=sleeps.append
+    ) as c:
         assert list(c.follow_log(7)) == ["alpha\n", "beta\n"]
     assert "last-event-id" not in seen[0].headers and seen[1].headers["last-event-id"] == "6"
     assert seen[1].url.params["offset"] == "6" and len(sleeps) == 1
@@ -210,8 +217,16 @@ def test_follow_log_reconnects_with_last_event_id_after_a_dropped_connection() -
         raise httpx.ConnectError("refused")
 
     seen.clear()
-    with AifactoryClient("http://factory.example", "aif_t", transport=httpx.MockTransport(always_refused),
-                         retries=2, sleep=sleeps.append) as c, pytest.raises(TransportError, match="refused"):
+    with (
+        AifactoryClient(
+            "http://factory.example",
+            "aif_t",
+            transport=httpx.MockTransport(always_refused),
+            retries=2,
+            sleep=sleeps.append,
+        ) as c,
+        pytest.raises(TransportError, match="refused"),
+    ):
         list(c.follow_log(7))
     assert len(seen) == 3  # the first attempt and two retries
 
@@ -220,23 +235,34 @@ def test_follow_log_reconnects_with_last_event_id_after_a_dropped_connection() -
         return httpx.Response(404, json={"title": "Not found", "status": 404, "detail": "job 7 not found"})
 
     seen.clear()
-    with AifactoryClient("http://factory.example", "aif_t", transport=httpx.MockTransport(gone),
-                         sleep=sleeps.append) as c, pytest.raises(NotFoundError, match="job 7 not found"):
+    with (
+        AifactoryClient(
+            "http://factory.example", "aif_t", transport=httpx.MockTransport(gone), sleep=sleeps.append
+        ) as c,
+        pytest.raises(NotFoundError, match="job 7 not found"),
+    ):
         list(c.follow_log(7))
     assert len(seen) == 1  # an answer, not a dropped connection: not retried
 
 
-@pytest.mark.parametrize(("content", "filename", "expected"), [
-    ("name: big\nproject: 1\ncommand: [python, -c, pass]\nresources: {gpus_per_node: 5}\n", "big.yaml",
-     "resources.gpus_per_node"),
-    ("name: odd\nproject: 1\ncommand: [python]\ncolour: red\n", "odd.yaml", "colour: unknown field"),
-    ("name: [unclosed\n", "broken.yaml", "broken.yaml is not valid YAML"),
-    ('{"name": "x",', "broken.json", "broken.json is not valid JSON"),
-    ("- a\n- list\n", "list.yaml", "list.yaml must hold a job spec"),
-    (None, "missing.yaml", "cannot read"),
-])
-def test_a_bad_spec_file_is_one_line_naming_the_file_and_the_field(live_cli: Cli, tmp_path: Path, content: str | None,
-                                                                   filename: str, expected: str) -> None:
+@pytest.mark.parametrize(
+    ("content", "filename", "expected"),
+    [
+        (
+            "name: big\nproject: 1\ncommand: [python, -c, pass]\nresources: {gpus_per_node: 5}\n",
+            "big.yaml",
+            "resources.gpus_per_node",
+        ),
+        ("name: odd\nproject: 1\ncommand: [python]\ncolour: red\n", "odd.yaml", "colour: unknown field"),
+        ("name: [unclosed\n", "broken.yaml", "broken.yaml is not valid YAML"),
+        ('{"name": "x",', "broken.json", "broken.json is not valid JSON"),
+        ("- a\n- list\n", "list.yaml", "list.yaml must hold a job spec"),
+        (None, "missing.yaml", "cannot read"),
+    ],
+)
+def test_a_bad_spec_file_is_one_line_naming_the_file_and_the_field(
+    live_cli: Cli, tmp_path: Path, content: str | None, filename: str, expected: str
+) -> None:
     path = tmp_path / filename
     if content is not None:
         path.write_text(content)

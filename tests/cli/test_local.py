@@ -46,8 +46,9 @@ def test_admin_create_operator_migrates_a_fresh_data_dir_and_prints_the_token_on
 
 
 def test_admin_create_operator_json_and_data_dir_option(cli: Cli, tmp_path: Path) -> None:
-    made = cli.json("admin", "create-operator", "--email", "a@b.example", "--name", "A",
-                    "--data-dir", tmp_path / "other")
+    made = cli.json(
+        "admin", "create-operator", "--email", "a@b.example", "--name", "A", "--data-dir", tmp_path / "other"
+    )
     assert made["token"].startswith("aif_") and made["user_id"] == 1
     assert (tmp_path / "other" / "aifactory.db").exists()
 
@@ -57,8 +58,9 @@ def test_bad_configuration_is_one_line(cli: Cli, data_dir: Path) -> None:
     assert err.startswith("error: invalid AIFACTORY_* configuration:") and "AIFACTORY_SECRET_KEY" in err
 
 
-def test_demo_no_serve_seeds_a_fresh_database_and_prints_tokens(cli: Cli, data_dir: Path,
-                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_demo_no_serve_seeds_a_fresh_database_and_prints_tokens(
+    cli: Cli, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(local, "run_server", lambda *a: pytest.fail("--no-serve must not serve"))
     out = cli("demo", "--no-serve", "--port", "8123").stdout
     db = data_dir / "demo" / "demo.db"
@@ -76,12 +78,14 @@ def test_demo_no_serve_seeds_a_fresh_database_and_prints_tokens(cli: Cli, data_d
     assert _authenticates(f"sqlite:///{db}", again["accounts"][0]["token"]) == OPERATOR
 
 
-def test_demo_ignores_database_url_and_serves_its_sqlite_file(cli: Cli, data_dir: Path,
-                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_demo_ignores_database_url_and_serves_its_sqlite_file(
+    cli: Cli, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     served: list[tuple[Settings, str, int]] = []
     monkeypatch.setattr(local, "run_server", lambda s, host, port: served.append((s, host, port)))
-    result = cli("demo", "--host", "0.0.0.0", "--port", "8080",
-                 AIFACTORY_DATABASE_URL="postgresql://nobody@127.0.0.1:9/none")
+    result = cli(
+        "demo", "--host", "0.0.0.0", "--port", "8080", AIFACTORY_DATABASE_URL="postgresql://nobody@127.0.0.1:9/none"
+    )
     assert "AIFACTORY_DATABASE_URL is ignored" in result.stderr
     ((settings, host, port),) = served
     assert settings.resolved_database_url == f"sqlite:///{data_dir / 'demo' / 'demo.db'}"

@@ -18,9 +18,11 @@ from aifactory.store.uow import SqlUnitOfWorkFactory
 from .conftest import BAKERY, OPERATOR, Cli
 
 HOUR = 3600
-CHARGES = [("bakery", 2 * HOUR, datetime(2026, 3, 10, tzinfo=UTC)),
-           ("bakery", 3 * HOUR // 2, datetime(2026, 4, 10, tzinfo=UTC)),
-           ("gridwise", 3 * HOUR, datetime(2026, 3, 12, tzinfo=UTC))]
+CHARGES = [
+    ("bakery", 2 * HOUR, datetime(2026, 3, 10, tzinfo=UTC)),
+    ("bakery", 3 * HOUR // 2, datetime(2026, 4, 10, tzinfo=UTC)),
+    ("gridwise", 3 * HOUR, datetime(2026, 3, 12, tzinfo=UTC)),
+]
 
 
 @pytest.fixture
@@ -33,9 +35,20 @@ def charged(seeded_url) -> int:
             allocs = {k: uow.projects.by_proposal(info.proposal_ids[k]).allocations[0] for k in ("bakery", "gridwise")}
             for i, (key, seconds, at) in enumerate(CHARGES):
                 a = allocs[key]
-                ledger.post(uow, LedgerEntry(allocation_id=a.id, project_id=a.project_id, resource_id=a.resource_id,
-                                             kind=EntryKind.CHARGE, amount=seconds, gpu_seconds=seconds,
-                                             period=f"{at:%Y-%m}", at=at, key=f"cli-test:{i}"))
+                ledger.post(
+                    uow,
+                    LedgerEntry(
+                        allocation_id=a.id,
+                        project_id=a.project_id,
+                        resource_id=a.resource_id,
+                        kind=EntryKind.CHARGE,
+                        amount=seconds,
+                        gpu_seconds=seconds,
+                        period=f"{at:%Y-%m}",
+                        at=at,
+                        key=f"cli-test:{i}",
+                    ),
+                )
             uow.commit()
             return allocs["bakery"].id
     finally:
@@ -47,27 +60,46 @@ def rows(text: str) -> list[dict[str, str]]:
 
 
 def test_gpu_hours_as_csv_json_and_table(live_cli: Cli, charged: int) -> None:
-    out = live_cli("report", "gpu-hours", "--by", "org_kind", "--start", "2026-01", "--end", "2026-12",
-                   "--format", "csv", as_=OPERATOR).stdout
+    out = live_cli(
+        "report",
+        "gpu-hours",
+        "--by",
+        "org_kind",
+        "--start",
+        "2026-01",
+        "--end",
+        "2026-12",
+        "--format",
+        "csv",
+        as_=OPERATOR,
+    ).stdout
     parsed = rows(out)
     assert list(parsed[0]) == ["key", "label", "gpu_hours", "entries"]
-    assert {r["key"]: (float(r["gpu_hours"]), int(r["entries"])) for r in parsed} == {"sme": (3.5, 2),
-                                                                                      "startup": (3.0, 1)}
-    march = json.loads(live_cli("report", "gpu-hours", "--by", "month", "--end", "2026-03", "--format", "json",
-                                as_=OPERATOR).stdout)
+    assert {r["key"]: (float(r["gpu_hours"]), int(r["entries"])) for r in parsed} == {
+        "sme": (3.5, 2),
+        "startup": (3.0, 1),
+    }
+    march = json.loads(
+        live_cli("report", "gpu-hours", "--by", "month", "--end", "2026-03", "--format", "json", as_=OPERATOR).stdout
+    )
     assert [(r["key"], r["gpu_hours"]) for r in march["rows"]] == [("2026-03", 5.0)]
     assert live_cli.json("report", "gpu-hours", "--by", "country", as_=OPERATOR)["total_gpu_hours"] == 6.5
     table = live_cli("report", "gpu-hours", "--by", "org_kind", as_=OPERATOR).stdout
     assert "GPU-hours by org_kind" in table and "total 6.5 GPU-hours in 3 entries" in table
     assert [line.split()[:3] for line in table.splitlines() if line.strip().startswith(("sme", "startup"))] == [
-        ["sme", "sme", "3.5"], ["startup", "startup", "3.0"]]
+        ["sme", "sme", "3.5"],
+        ["startup", "startup", "3.0"],
+    ]
 
 
 def test_other_reports_and_burn_down(live_cli: Cli, charged: int) -> None:
     smes = rows(live_cli("report", "smes", "--start", "2026-04", "--format", "csv", as_=OPERATOR).stdout)
     assert [(r["name"], r["kind"], r["country"]) for r in smes] == [("Backhaus Kiel GmbH", "sme", "DE")]
-    util = rows(live_cli("report", "utilization", "--start", "2026-03", "--end", "2026-03", "--format", "csv",
-                         as_=OPERATOR).stdout)
+    util = rows(
+        live_cli(
+            "report", "utilization", "--start", "2026-03", "--end", "2026-03", "--format", "csv", as_=OPERATOR
+        ).stdout
+    )
     assert sum(float(r["gpu_hours"]) for r in util) == 5.0
     decision = live_cli("report", "time-to-decision", as_=OPERATOR).stdout
     assert "Days from submission to decision" in decision and "all" in decision

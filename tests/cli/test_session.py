@@ -43,8 +43,9 @@ def test_logout_forgets_credentials(live_cli: Cli, live: LiveServer) -> None:
 
 def test_commands_without_login_say_how_to_log_in(cli: Cli) -> None:
     err = cli.fails("proposals", "list")
-    assert err == ("error: not logged in: run `aifactory login --url URL --token TOKEN` "
-                   "(or set AIFACTORY_URL and AIFACTORY_TOKEN)")
+    assert err == (
+        "error: not logged in: run `aifactory login --url URL --token TOKEN` (or set AIFACTORY_URL and AIFACTORY_TOKEN)"
+    )
 
 
 def test_unreachable_server_is_one_line_naming_the_url(cli: Cli) -> None:
@@ -59,9 +60,25 @@ def test_corrupt_credentials_file_is_explained(cli: Cli) -> None:
 
 
 def test_register_creates_the_organization_and_logs_in(live_cli: Cli, live: LiveServer) -> None:
-    result = live_cli("register", "--url", live.url, "--org-name", "Brotzeit Bäckerei", "--kind", "sme",
-                      "--country", "de", "--sector", "food", "--sector", "manufacturing",
-                      "--email", "berta@brotzeit.example", "--name", "Berta Brot")
+    result = live_cli(
+        "register",
+        "--url",
+        live.url,
+        "--org-name",
+        "Brotzeit Bäckerei",
+        "--kind",
+        "sme",
+        "--country",
+        "de",
+        "--sector",
+        "food",
+        "--sector",
+        "manufacturing",
+        "--email",
+        "berta@brotzeit.example",
+        "--name",
+        "Berta Brot",
+    )
     assert "Brotzeit Bäckerei" in result.stdout and "aif_" in result.stdout
     stored = json.loads((live_cli.config_dir / "credentials.json").read_text())
     assert stored["token"].startswith("aif_")
@@ -72,15 +89,42 @@ def test_register_creates_the_organization_and_logs_in(live_cli: Cli, live: Live
 
 
 def test_register_with_an_unknown_country_is_a_one_line_422(live_cli: Cli, live: LiveServer) -> None:
-    err = live_cli.fails("register", "--url", live.url, "--org-name", "Nowhere Ltd", "--kind", "startup",
-                         "--country", "XX", "--email", "x@nowhere.example", "--name", "X")
+    err = live_cli.fails(
+        "register",
+        "--url",
+        live.url,
+        "--org-name",
+        "Nowhere Ltd",
+        "--kind",
+        "startup",
+        "--country",
+        "XX",
+        "--email",
+        "x@nowhere.example",
+        "--name",
+        "X",
+    )
     assert err == "error: 422 Invalid input: organization.country: 'XX' is not an ISO 3166-1 alpha-2 country code"
     assert not (live_cli.config_dir / "credentials.json").exists()
 
 
 def test_register_with_an_unknown_kind_is_a_usage_error(cli: Cli) -> None:
-    result = cli("register", "--url", "http://127.0.0.1:9", "--org-name", "X", "--kind", "bakery",
-                 "--country", "DE", "--email", "x@x.example", "--name", "X", code=2)
+    result = cli(
+        "register",
+        "--url",
+        "http://127.0.0.1:9",
+        "--org-name",
+        "X",
+        "--kind",
+        "bakery",
+        "--country",
+        "DE",
+        "--email",
+        "x@x.example",
+        "--name",
+        "X",
+        code=2,
+    )
     assert "--kind" in result.stderr
 
 

@@ -9,6 +9,7 @@ job completes. Runs on the local executor and on the real Slurm cluster."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -55,9 +56,13 @@ class Server:
         port = _free_port()
         self.url = f"http://127.0.0.1:{port}/api/v1"
         with self.log.open("ab") as out:
-            self.proc = subprocess.Popen([sys.executable, "-m", "aifactory", "serve", "--port", str(port)],
-                                         env={**self.env, **extra}, stdout=out, stderr=subprocess.STDOUT,
-                                         start_new_session=True)
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "aifactory", "serve", "--port", str(port)],
+                env={**self.env, **extra},
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
@@ -95,10 +100,17 @@ def factory_env(request, _sqlite_template, tmp_path: Path):
     engine.dispose()
     tmp_path.chmod(0o755)
     site = f"crash{uuid.uuid4().hex[:8]}"
-    env = {**os.environ, "AIFACTORY_ENV": "test", "AIFACTORY_DATABASE_URL": url,
-           "AIFACTORY_DATA_DIR": str(tmp_path / "data"), "AIFACTORY_BACKEND": request.param,
-           "AIFACTORY_SITE": site, "AIFACTORY_RECONCILE_SECONDS": "0.3", "AIFACTORY_ORPHAN_AFTER_SECONDS": "3",
-           "AIFACTORY_GPU_SLOTS": "0"}
+    env = {
+        **os.environ,
+        "AIFACTORY_ENV": "test",
+        "AIFACTORY_DATABASE_URL": url,
+        "AIFACTORY_DATA_DIR": str(tmp_path / "data"),
+        "AIFACTORY_BACKEND": request.param,
+        "AIFACTORY_SITE": site,
+        "AIFACTORY_RECONCILE_SECONDS": "0.3",
+        "AIFACTORY_ORPHAN_AFTER_SECONDS": "3",
+        "AIFACTORY_GPU_SLOTS": "0",
+    }
     server = Server(env, tmp_path / "server.log")
     yield request.param, server, info.tokens[BAKERY], tmp_path, site
     server.kill()
@@ -109,9 +121,15 @@ def factory_env(request, _sqlite_template, tmp_path: Path):
 def _slurm_comments(site: str) -> dict[str, str]:
     """Slurm job id -> comment, for this test's jobs: the queue (fresh jobs may not be accounted yet)
     and accounting (finished jobs leave the queue after MinJobAge)."""
-    queue = subprocess.run(["squeue", "-h", "-a", "-t", "all", "-o", "%i|%k"], capture_output=True, text=True, check=True).stdout
-    acct = subprocess.run(["sacct", "-X", "-n", "-P", "-a", "-S", "now-1hours", "-o", "JobIDRaw,Comment"],
-                          capture_output=True, text=True, check=True).stdout
+    queue = subprocess.run(
+        ["squeue", "-h", "-a", "-t", "all", "-o", "%i|%k"], capture_output=True, text=True, check=True
+    ).stdout
+    acct = subprocess.run(
+        ["sacct", "-X", "-n", "-P", "-a", "-S", "now-1hours", "-o", "JobIDRaw,Comment"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     pairs = (line.split("|", 1) for line in (queue + acct).splitlines() if f"aif:{site}:" in line)
     return {job_id.split("_")[0]: comment for job_id, comment in pairs}
 
@@ -129,16 +147,16 @@ def backend_jobs(kind: str, root: Path, site: str) -> Counter[str]:
 
 
 def spec(key: str) -> dict:
-    return {"name": f"job-{key}", "project": 1, "command": ["true"], "resources": {"time": 2},
-            "idempotency_key": key}
+    return {"name": f"job-{key}", "project": 1, "command": ["true"], "resources": {"time": 2}, "idempotency_key": key}
 
 
 def submit_until_answered(server: Server, token: str, key: str, tries: int = 200) -> dict:
     """What a careful client does: the same key again until the server answers."""
     for _ in range(tries):
         try:
-            r = httpx.post(f"{server.url}/jobs", json=spec(key), headers={"Authorization": f"Bearer {token}"},
-                           timeout=10)
+            r = httpx.post(
+                f"{server.url}/jobs", json=spec(key), headers={"Authorization": f"Bearer {token}"}, timeout=10
+            )
             assert r.status_code in (200, 201), r.text
             return r.json()
         except httpx.TransportError:
@@ -174,8 +192,9 @@ def test_killed_between_backend_submit_and_storing_the_id(factory_env) -> None:
     kind, server, token, root, site = factory_env
     server.start(AIFACTORY_FAULT_INJECTION="crash-after-backend-submit")
     with pytest.raises(httpx.TransportError):  # the server dies answering this request
-        httpx.post(f"{server.url}/jobs", json=spec("exactly-once"), headers={"Authorization": f"Bearer {token}"},
-                   timeout=30)
+        httpx.post(
+            f"{server.url}/jobs", json=spec("exactly-once"), headers={"Authorization": f"Bearer {token}"}, timeout=30
+        )
     assert server.dead(), "the fault did not kill the server"
     assert sum(backend_jobs(kind, root, site).values()) == 1  # the backend has it; the database has no id
     server.start()
@@ -197,10 +216,8 @@ def test_killed_at_random_moments(factory_env) -> None:
         if rng.random() < 0.5:  # kill at a random moment while this submission is in flight
             timer = threading.Timer(rng.uniform(0.0, 0.05), server.kill)
             timer.start()
-            try:
+            with contextlib.suppress(AssertionError, httpx.TransportError):
                 answered[key] = submit_until_answered(server, token, key, tries=1)["id"]
-            except (AssertionError, httpx.TransportError):
-                pass
             timer.join()
             if server.proc.poll() is not None:
                 kills += 1

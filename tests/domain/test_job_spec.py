@@ -18,21 +18,24 @@ def test_defaults() -> None:
     assert spec.tasks == 1 and spec.launcher == "none" and spec.array is None
 
 
-@pytest.mark.parametrize(("change", "field"), [
-    ({"bogus": 1}, "bogus"),
-    ({"resources": {"gpus": 2}}, "resources.gpus"),
-    ({"name": "a b"}, "name"),
-    ({"name": "x" * 65}, "name"),
-    ({"resources": {"nodes": 0}}, "resources.nodes"),
-    ({"resources": {"memory": "lots"}}, "resources.memory"),
-    ({"resources": {"time": "soon"}}, "resources.time"),
-    ({"container": {"image": "ubuntu"}}, "container.image"),
-    ({"array": {"range": "5-1"}}, "array.range"),
-    ({"array": {"range": "0-3", "grid": {"a": [1]}}}, "array"),
-    ({"env": {"SLURM_JOB_ID": "1"}}, "env.SLURM_JOB_ID"),
-    ({"env": {"CUDA_VISIBLE_DEVICES": "0,1"}}, "env.CUDA_VISIBLE_DEVICES"),
-    ({"launcher": "mpirun"}, "launcher"),
-])
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"bogus": 1}, "bogus"),
+        ({"resources": {"gpus": 2}}, "resources.gpus"),
+        ({"name": "a b"}, "name"),
+        ({"name": "x" * 65}, "name"),
+        ({"resources": {"nodes": 0}}, "resources.nodes"),
+        ({"resources": {"memory": "lots"}}, "resources.memory"),
+        ({"resources": {"time": "soon"}}, "resources.time"),
+        ({"container": {"image": "ubuntu"}}, "container.image"),
+        ({"array": {"range": "5-1"}}, "array.range"),
+        ({"array": {"range": "0-3", "grid": {"a": [1]}}}, "array"),
+        ({"env": {"SLURM_JOB_ID": "1"}}, "env.SLURM_JOB_ID"),
+        ({"env": {"CUDA_VISIBLE_DEVICES": "0,1"}}, "env.CUDA_VISIBLE_DEVICES"),
+        ({"launcher": "mpirun"}, "launcher"),
+    ],
+)
 def test_bad_specs_name_the_field(change: dict, field: str) -> None:
     with pytest.raises(InvalidInput) as exc:
         parse_spec({**BASE, **change})
@@ -84,8 +87,19 @@ def test_memory(text: str, mb: int) -> None:
     assert parse_memory_mb(text) == mb
 
 
-@pytest.mark.parametrize(("value", "minutes"), [(30, 30), ("30", 30), ("10:30", 11), ("01:30:00", 90),
-                                                ("2-00", 2880), ("2-01:30", 2970), ("90m", 90), ("3h", 180)])
+@pytest.mark.parametrize(
+    ("value", "minutes"),
+    [
+        (30, 30),
+        ("30", 30),
+        ("10:30", 11),
+        ("01:30:00", 90),
+        ("2-00", 2880),
+        ("2-01:30", 2970),
+        ("90m", 90),
+        ("3h", 180),
+    ],
+)
 def test_time(value, minutes: int) -> None:
     assert parse_time_minutes(value) == minutes
 
@@ -117,8 +131,17 @@ def test_job_move_records_history_and_times() -> None:
     from aifactory.domain.jobs.model import Job
 
     t0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
-    job = Job(project_id=1, allocation_id=1, resource_id=1, submitted_by=1, name="j", spec={}, backend="local",
-              created_at=t0, updated_at=t0)
+    job = Job(
+        project_id=1,
+        allocation_id=1,
+        resource_id=1,
+        submitted_by=1,
+        name="j",
+        spec={},
+        backend="local",
+        created_at=t0,
+        updated_at=t0,
+    )
     assert job.move(JobState.QUEUED, t0 + timedelta(seconds=1))
     assert not job.move(JobState.QUEUED, t0 + timedelta(seconds=2))  # no change, no event
     job.move(JobState.TIMEOUT, t0 + timedelta(minutes=5), "time limit")
@@ -138,27 +161,46 @@ def _admission(spec_doc: dict, used: float = 0, gpu_hours: int = 100, **alloc):
     from aifactory.domain.sites import Resource
 
     res = Resource(name="booster", nodes=4, gpus_per_node=4, cpus_per_node=72, memory_gb_per_node=480)
-    a = Allocation(resource_id=1, gpu_hours=gpu_hours, start_date=alloc.get("start", date(2026, 3, 1)),
-                   end_date=date(2026, 5, 31), status=AllocationStatus(alloc.get("status", "active")),
-                   created_at=datetime(2026, 3, 1, tzinfo=UTC), granted_seconds=gpu_hours * 3600,
-                   charged_seconds=round(used * 3600))
+    a = Allocation(
+        resource_id=1,
+        gpu_hours=gpu_hours,
+        start_date=alloc.get("start", date(2026, 3, 1)),
+        end_date=date(2026, 5, 31),
+        status=AllocationStatus(alloc.get("status", "active")),
+        created_at=datetime(2026, 3, 1, tzinfo=UTC),
+        granted_seconds=gpu_hours * 3600,
+        charged_seconds=round(used * 3600),
+    )
     spec = parse_spec({**BASE, **spec_doc})
-    check_admission(spec, resource=res, max_wall_hours=24, allocation=a, today=date(2026, 3, 2),
-                    need_seconds=worst_case_billing(spec, res))
+    check_admission(
+        spec,
+        resource=res,
+        max_wall_hours=24,
+        allocation=a,
+        today=date(2026, 3, 2),
+        need_seconds=worst_case_billing(spec, res),
+    )
 
 
 def test_admission_checks_node_shape_wall_time_and_budget() -> None:
     _admission({"resources": {"nodes": 2, "gpus_per_node": 4, "time": "10:00:00"}}, gpu_hours=80)  # exactly 80
     with pytest.raises(InvalidInput) as exc:
-        _admission({"resources": {"nodes": 5, "gpus_per_node": 5, "cpus_per_task": 100, "memory": "500G",
-                                  "time": "25:00:00"}})
-    assert [e.field for e in exc.value.errors] == ["resources.gpus_per_node", "resources.nodes",
-                                                   "resources.cpus_per_task", "resources.memory", "resources.time",
-                                                   "resources"]  # and over budget
+        _admission(
+            {"resources": {"nodes": 5, "gpus_per_node": 5, "cpus_per_task": 100, "memory": "500G", "time": "25:00:00"}}
+        )
+    assert [e.field for e in exc.value.errors] == [
+        "resources.gpus_per_node",
+        "resources.nodes",
+        "resources.cpus_per_task",
+        "resources.memory",
+        "resources.time",
+        "resources",
+    ]  # and over budget
     with pytest.raises(InvalidInput, match=r"may use 16.0 GPU-hours \(its worst case\); the allocation has 10.0 left"):
         _admission({"resources": {"gpus_per_node": 4, "time": "4h"}}, used=90)
     with pytest.raises(InvalidInput, match="allocation is suspended"):
         _admission({}, status="suspended")
     with pytest.raises(InvalidInput, match="starts on 2026-04-01"):
         from datetime import date
+
         _admission({}, start=date(2026, 4, 1))

@@ -7,12 +7,31 @@ from datetime import date
 from hypothesis import given
 from hypothesis import strategies as st
 
-from aifactory.domain.ledger import (Balance, EntryKind, billed_seconds, billing_rate, entry_effect, monthly_quotas,
-                                     months_between, quota_state, reached_thresholds, settle, Settlement)
+from aifactory.domain.ledger import (
+    Balance,
+    EntryKind,
+    Settlement,
+    billed_seconds,
+    billing_rate,
+    entry_effect,
+    monthly_quotas,
+    months_between,
+    quota_state,
+    reached_thresholds,
+    settle,
+)
 from aifactory.domain.sites import Resource
 
-NODE = Resource(name="booster", nodes=10, gpus_per_node=4, cpus_per_node=288, memory_gb_per_node=480,
-                gpu_billing_weight=1.0, cpu_billing_weight=4 / 288, memory_billing_weight=4 / 480)
+NODE = Resource(
+    name="booster",
+    nodes=10,
+    gpus_per_node=4,
+    cpus_per_node=288,
+    memory_gb_per_node=480,
+    gpu_billing_weight=1.0,
+    cpu_billing_weight=4 / 288,
+    memory_billing_weight=4 / 480,
+)
 
 
 def test_billing_takes_the_largest_weighted_resource_per_node() -> None:
@@ -34,8 +53,14 @@ def test_settlement() -> None:
 
 
 def test_a_balance_is_the_sum_of_its_entries() -> None:
-    entries = [(EntryKind.GRANT, 100), (EntryKind.RESERVE, 40), (EntryKind.CHARGE, 25), (EntryKind.RELEASE, 40),
-               (EntryKind.ADJUST, -10), (EntryKind.RESERVE, 5)]
+    entries = [
+        (EntryKind.GRANT, 100),
+        (EntryKind.RESERVE, 40),
+        (EntryKind.CHARGE, 25),
+        (EntryKind.RELEASE, 40),
+        (EntryKind.ADJUST, -10),
+        (EntryKind.RESERVE, 5),
+    ]
     total = sum((entry_effect(k, a) for k, a in entries), Balance(0, 0, 0))
     assert total == Balance(90, 25, 5) and total.available == 60 and total.used_fraction == 25 / 90
 

@@ -9,17 +9,35 @@ import pytest
 from aifactory.domain.enums import ProposalStatus as S
 from aifactory.domain.enums import RiskCategory
 from aifactory.domain.errors import Conflict, InvalidInput
-from aifactory.domain.proposals import (TERMINAL, TRANSITIONS, Action, Proposal, auto_approvable, check_award,
-                                        check_submittable, ethics_flags, transition)
+from aifactory.domain.proposals import (
+    TERMINAL,
+    TRANSITIONS,
+    Action,
+    Proposal,
+    auto_approvable,
+    check_award,
+    check_submittable,
+    ethics_flags,
+    transition,
+)
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 FORBIDDEN = [(s, a) for s in S for a in Action if (s, a) not in TRANSITIONS]
 
 
 def proposal(**kw) -> Proposal:
-    base = dict(call_id=1, lead_organization_id=10, author_id=100, title="Forecasting bread demand",
-                abstract="Daily demand forecasts per product group for forty branches.", requested_gpu_hours=500,
-                resource_id=1, duration_months=3, created_at=NOW, updated_at=NOW)
+    base = dict(
+        call_id=1,
+        lead_organization_id=10,
+        author_id=100,
+        title="Forecasting bread demand",
+        abstract="Daily demand forecasts per product group for forty branches.",
+        requested_gpu_hours=500,
+        resource_id=1,
+        duration_months=3,
+        created_at=NOW,
+        updated_at=NOW,
+    )
     return Proposal(**{**base, **kw})
 
 
@@ -81,22 +99,31 @@ def test_every_open_state_can_be_withdrawn(state):
     assert transition(state, Action.WITHDRAW) is S.WITHDRAWN
 
 
-@pytest.mark.parametrize(("kw", "flags"), [
-    ({}, []),
-    ({"risk": RiskCategory.LIMITED}, []),
-    ({"risk": RiskCategory.HIGH}, ["risk:high"]),
-    ({"risk": RiskCategory.PROHIBITED}, ["risk:prohibited"]),
-    ({"personal_data": True}, ["personal_data"]),
-    ({"health_data": True}, ["health_data"]),
-    ({"dual_use": True}, ["dual_use"]),
-    ({"risk": RiskCategory.HIGH, "personal_data": True, "health_data": True, "dual_use": True},
-     ["risk:high", "personal_data", "health_data", "dual_use"]),
-])
+@pytest.mark.parametrize(
+    ("kw", "flags"),
+    [
+        ({}, []),
+        ({"risk": RiskCategory.LIMITED}, []),
+        ({"risk": RiskCategory.HIGH}, ["risk:high"]),
+        ({"risk": RiskCategory.PROHIBITED}, ["risk:prohibited"]),
+        ({"personal_data": True}, ["personal_data"]),
+        ({"health_data": True}, ["health_data"]),
+        ({"dual_use": True}, ["dual_use"]),
+        (
+            {"risk": RiskCategory.HIGH, "personal_data": True, "health_data": True, "dual_use": True},
+            ["risk:high", "personal_data", "health_data", "dual_use"],
+        ),
+    ],
+)
 def test_ethics_flags(kw, flags):
     args = {"risk": RiskCategory.MINIMAL, "personal_data": False, "health_data": False, "dual_use": False, **kw}
     assert ethics_flags(**args) == flags
-    p = proposal(risk_category=args["risk"], personal_data=args["personal_data"],
-                 health_data=args["health_data"], dual_use=args["dual_use"])
+    p = proposal(
+        risk_category=args["risk"],
+        personal_data=args["personal_data"],
+        health_data=args["health_data"],
+        dual_use=args["dual_use"],
+    )
     assert p.ethics_flags == flags
 
 
@@ -120,23 +147,28 @@ def test_submission_needs_title_and_abstract(kw, field):
     assert exc.value.errors[0].field == field
 
 
-@pytest.mark.parametrize(("kw", "threshold", "expected"), [
-    ({}, 1000, True),
-    ({"requested_gpu_hours": 1000}, 1000, True),
-    ({"requested_gpu_hours": 1001}, 1000, False),
-    ({}, None, False),
-    ({"risk_category": RiskCategory.LIMITED}, 1000, True),
-    ({"risk_category": RiskCategory.HIGH}, 1000, False),
-    ({"personal_data": True}, 1000, False),
-    ({"health_data": True}, 1000, False),
-    ({"dual_use": True}, 1000, False),
-])
+@pytest.mark.parametrize(
+    ("kw", "threshold", "expected"),
+    [
+        ({}, 1000, True),
+        ({"requested_gpu_hours": 1000}, 1000, True),
+        ({"requested_gpu_hours": 1001}, 1000, False),
+        ({}, None, False),
+        ({"risk_category": RiskCategory.LIMITED}, 1000, True),
+        ({"risk_category": RiskCategory.HIGH}, 1000, False),
+        ({"personal_data": True}, 1000, False),
+        ({"health_data": True}, 1000, False),
+        ({"dual_use": True}, 1000, False),
+    ],
+)
 def test_auto_approvable_only_under_threshold_with_nothing_to_flag(kw, threshold, expected):
     assert auto_approvable(proposal(**kw), threshold) is expected
 
 
-@pytest.mark.parametrize(("requested", "awarded", "ok"), [(500, 500, True), (500, 1, True), (500, 501, False),
-                                                          (500, 0, False), (500, -5, False)])
+@pytest.mark.parametrize(
+    ("requested", "awarded", "ok"),
+    [(500, 500, True), (500, 1, True), (500, 501, False), (500, 0, False), (500, -5, False)],
+)
 def test_award_is_between_one_and_the_requested_hours(requested, awarded, ok):
     if ok:
         check_award(requested, awarded)

@@ -12,8 +12,7 @@ from hypothesis import strategies as st
 from aifactory.domain.enums import AllocationStatus, ProjectRole
 from aifactory.domain.errors import Forbidden, InvalidInput
 from aifactory.domain.identity import ApiToken, normalize_country, normalize_email, normalize_sectors
-from aifactory.domain.projects import (Allocation, Project, ProjectMember, check_member_organization,
-                                       slurm_account_name)
+from aifactory.domain.projects import Allocation, Project, ProjectMember, check_member_organization, slurm_account_name
 from aifactory.domain.reviews import Review, check_no_conflict, validate_scores
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -32,8 +31,16 @@ def test_invalid_country_codes_are_refused_naming_the_field(raw):
     assert "ISO 3166-1 alpha-2" in str(exc.value)
 
 
-@pytest.mark.parametrize(("raw", "ok"), [("Anna@Backhaus.example ", "anna@backhaus.example"), ("no-at-sign", None),
-                                         ("a@b", None), ("a b@c.de", None), ("x@" + "a" * 250 + ".de", None)])
+@pytest.mark.parametrize(
+    ("raw", "ok"),
+    [
+        ("Anna@Backhaus.example ", "anna@backhaus.example"),
+        ("no-at-sign", None),
+        ("a@b", None),
+        ("a b@c.de", None),
+        ("x@" + "a" * 250 + ".de", None),
+    ],
+)
 def test_email_normalization(raw, ok):
     if ok:
         assert normalize_email(raw) == ok
@@ -51,8 +58,9 @@ def test_sectors_are_application_fields_without_duplicates():
 
 
 def test_token_usable_until_expiry_unless_revoked():
-    tok = ApiToken(user_id=1, name="cli", token_hash="0" * 64, prefix="aif_x", created_at=NOW,
-                   expires_at=NOW + timedelta(days=1))
+    tok = ApiToken(
+        user_id=1, name="cli", token_hash="0" * 64, prefix="aif_x", created_at=NOW, expires_at=NOW + timedelta(days=1)
+    )
     assert tok.usable(NOW)
     assert not tok.usable(NOW + timedelta(days=1))
     tok.revoked_at = NOW
@@ -63,13 +71,16 @@ def test_valid_scores_pass():
     validate_scores({"excellence": 1, "impact": 5, "feasibility": 3})
 
 
-@pytest.mark.parametrize(("scores", "fields"), [
-    ({"excellence": 0, "impact": 5, "feasibility": 3}, {"scores.excellence"}),
-    ({"excellence": 4, "impact": 6, "feasibility": 3}, {"scores.impact"}),
-    ({"excellence": 4, "impact": 4}, {"scores.feasibility"}),
-    ({}, {"scores.excellence", "scores.impact", "scores.feasibility"}),
-    ({"excellence": 4, "impact": 4, "feasibility": 4, "novelty": 3}, {"scores.novelty"}),
-])
+@pytest.mark.parametrize(
+    ("scores", "fields"),
+    [
+        ({"excellence": 0, "impact": 5, "feasibility": 3}, {"scores.excellence"}),
+        ({"excellence": 4, "impact": 6, "feasibility": 3}, {"scores.impact"}),
+        ({"excellence": 4, "impact": 4}, {"scores.feasibility"}),
+        ({}, {"scores.excellence", "scores.impact", "scores.feasibility"}),
+        ({"excellence": 4, "impact": 4, "feasibility": 4, "novelty": 3}, {"scores.novelty"}),
+    ],
+)
 def test_invalid_scores_name_each_criterion(scores, fields):
     with pytest.raises(InvalidInput) as exc:
         validate_scores(scores)
@@ -77,8 +88,7 @@ def test_invalid_scores_name_each_criterion(scores, fields):
 
 
 def test_mean_score():
-    r = Review(proposal_id=1, reviewer_id=2, score_excellence=4, score_impact=5, score_feasibility=3,
-               submitted_at=NOW)
+    r = Review(proposal_id=1, reviewer_id=2, score_excellence=4, score_impact=5, score_feasibility=3, submitted_at=NOW)
     assert r.mean_score == pytest.approx(4.0)
 
 
@@ -102,8 +112,11 @@ def test_slurm_account_names_are_slurm_safe(pid, title):
 
 
 @settings(max_examples=200, deadline=None)
-@given(a=st.integers(min_value=1, max_value=99_999), b=st.integers(min_value=1, max_value=99_999),
-       title=st.text(max_size=100))
+@given(
+    a=st.integers(min_value=1, max_value=99_999),
+    b=st.integers(min_value=1, max_value=99_999),
+    title=st.text(max_size=100),
+)
 def test_slurm_account_names_are_unique_by_id(a, b, title):
     if a != b:
         assert slurm_account_name(a, title) != slurm_account_name(b, title)
@@ -116,10 +129,18 @@ def test_slurm_account_name_examples():
 
 
 def project() -> Project:
-    return Project(proposal_id=1, name="x", slurm_account="p00001_x", lead_organization_id=10,
-                   organization_ids=[10, 11], created_at=NOW,
-                   members=[ProjectMember(user_id=1, role=ProjectRole.PI, added_at=NOW),
-                            ProjectMember(user_id=2, role=ProjectRole.MEMBER, added_at=NOW)])
+    return Project(
+        proposal_id=1,
+        name="x",
+        slurm_account="p00001_x",
+        lead_organization_id=10,
+        organization_ids=[10, 11],
+        created_at=NOW,
+        members=[
+            ProjectMember(user_id=1, role=ProjectRole.PI, added_at=NOW),
+            ProjectMember(user_id=2, role=ProjectRole.MEMBER, added_at=NOW),
+        ],
+    )
 
 
 def test_roles_and_member_organizations():
@@ -133,13 +154,22 @@ def test_roles_and_member_organizations():
             check_member_organization(org, p)
 
 
-@pytest.mark.parametrize(("status", "today", "expected"), [
-    (AllocationStatus.ACTIVE, date(2026, 6, 1), AllocationStatus.ACTIVE),
-    (AllocationStatus.ACTIVE, date(2026, 6, 2), AllocationStatus.EXPIRED),
-    (AllocationStatus.SUSPENDED, date(2026, 6, 2), AllocationStatus.SUSPENDED),
-    (AllocationStatus.EXHAUSTED, date(2026, 3, 2), AllocationStatus.EXHAUSTED),
-])
+@pytest.mark.parametrize(
+    ("status", "today", "expected"),
+    [
+        (AllocationStatus.ACTIVE, date(2026, 6, 1), AllocationStatus.ACTIVE),
+        (AllocationStatus.ACTIVE, date(2026, 6, 2), AllocationStatus.EXPIRED),
+        (AllocationStatus.SUSPENDED, date(2026, 6, 2), AllocationStatus.SUSPENDED),
+        (AllocationStatus.EXHAUSTED, date(2026, 3, 2), AllocationStatus.EXHAUSTED),
+    ],
+)
 def test_allocation_expiry_follows_its_dates(status, today, expected):
-    a = Allocation(resource_id=1, gpu_hours=10, start_date=date(2026, 3, 2), end_date=date(2026, 6, 1),
-                   status=status, created_at=NOW)
+    a = Allocation(
+        resource_id=1,
+        gpu_hours=10,
+        start_date=date(2026, 3, 2),
+        end_date=date(2026, 6, 1),
+        status=status,
+        created_at=NOW,
+    )
     assert a.effective_status(today) is expected

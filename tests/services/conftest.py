@@ -4,9 +4,10 @@ Every helper runs its use case in a fresh unit of work, as the API does."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select, text
@@ -21,12 +22,24 @@ from aifactory.store.uow import SqlUnitOfWorkFactory
 
 ABSTRACT = "Daily demand forecasts per product group from sales, weather and holidays."
 CALL_SPECS = {
-    AccessMode.PLAYGROUND: dict(max_gpu_hours=2_000, auto_approve_gpu_hours=1_000, required_reviews=0,
-                                durations_months=[1, 2, 3], decision_working_days=2),
-    AccessMode.FAST_LANE: dict(max_gpu_hours=50_000, required_reviews=1, durations_months=[1, 2, 3],
-                               decision_working_days=4),
-    AccessMode.LARGE_SCALE: dict(min_gpu_hours=50_001, max_gpu_hours=2_000_000, required_reviews=2,
-                                 durations_months=[3, 6, 12], decision_working_days=10, cutoff_days=[1, 15]),
+    AccessMode.PLAYGROUND: dict(
+        max_gpu_hours=2_000,
+        auto_approve_gpu_hours=1_000,
+        required_reviews=0,
+        durations_months=[1, 2, 3],
+        decision_working_days=2,
+    ),
+    AccessMode.FAST_LANE: dict(
+        max_gpu_hours=50_000, required_reviews=1, durations_months=[1, 2, 3], decision_working_days=4
+    ),
+    AccessMode.LARGE_SCALE: dict(
+        min_gpu_hours=50_001,
+        max_gpu_hours=2_000_000,
+        required_reviews=2,
+        durations_months=[3, 6, 12],
+        decision_working_days=10,
+        cutoff_days=[1, 15],
+    ),
 }
 
 
@@ -41,16 +54,33 @@ class World:
     calls: dict[str, int] = field(default_factory=dict)
     _n: int = 0
 
-    def build(self) -> "World":
+    def build(self) -> World:
         user, _ = self.run(identity.bootstrap_operator, email="op@jaif.example", name="Operator")
         self.operator = Actor(user)
-        site = self.run(sites.create_site, self.operator, slug="jupiter", name="JUPITER", country="DE",
-                        holiday_subdivision="NW")
+        site = self.run(
+            sites.create_site, self.operator, slug="jupiter", name="JUPITER", country="DE", holiday_subdivision="NW"
+        )
         self.site_id = site.id
-        self.booster = self.run(sites.add_resource, self.operator, site.id, name="booster", nodes=100,
-                                gpus_per_node=4, cpus_per_node=288, memory_gb_per_node=480).id
-        self.develop = self.run(sites.add_resource, self.operator, site.id, name="develop", nodes=4,
-                                gpus_per_node=4, cpus_per_node=288, memory_gb_per_node=480).id
+        self.booster = self.run(
+            sites.add_resource,
+            self.operator,
+            site.id,
+            name="booster",
+            nodes=100,
+            gpus_per_node=4,
+            cpus_per_node=288,
+            memory_gb_per_node=480,
+        ).id
+        self.develop = self.run(
+            sites.add_resource,
+            self.operator,
+            site.id,
+            name="develop",
+            nodes=4,
+            gpus_per_node=4,
+            cpus_per_node=288,
+            memory_gb_per_node=480,
+        ).id
         for mode, spec in CALL_SPECS.items():
             self.calls[mode.value] = self.call(mode, **spec)
         return self
@@ -69,30 +99,53 @@ class World:
     # -- building ----------------------------------------------------------------------------
     def call(self, mode: AccessMode, slug: str | None = None, **spec: Any) -> int:
         self._n += 1
-        fields = dict(slug=slug or f"{mode.value.replace('_', '-')}-{self._n}", title=f"{mode.value} call",
-                      access_mode=mode, site_id=self.site_id, opens_on=date(2026, 1, 1),
-                      resource_ids=[self.booster, self.develop])
+        fields = dict(
+            slug=slug or f"{mode.value.replace('_', '-')}-{self._n}",
+            title=f"{mode.value} call",
+            access_mode=mode,
+            site_id=self.site_id,
+            opens_on=date(2026, 1, 1),
+            resource_ids=[self.booster, self.develop],
+        )
         fields.update(spec)
         return self.run(calls.create_call, self.operator, **fields).id
 
     def org(self, name: str, kind: OrgKind = OrgKind.SME, country: str = "DE") -> Actor:
         """Registers an organization; returns its first user (the org admin)."""
         slug = name.lower().replace(" ", "-")
-        _org, user, _tok = self.run(identity.register, organization_name=name, kind=kind, country=country,
-                                    sectors=[], email=f"admin@{slug}.example", name=f"{name} Admin")
+        _org, user, _tok = self.run(
+            identity.register,
+            organization_name=name,
+            kind=kind,
+            country=country,
+            sectors=[],
+            email=f"admin@{slug}.example",
+            name=f"{name} Admin",
+        )
         return Actor(user)
 
     def user(self, email: str, organization_id: int | None, **roles: bool) -> Actor:
-        user, _tok = self.run(identity.create_user, self.operator, email=email, name=email.split("@")[0],
-                              organization_id=organization_id, **roles)
+        user, _tok = self.run(
+            identity.create_user,
+            self.operator,
+            email=email,
+            name=email.split("@")[0],
+            organization_id=organization_id,
+            **roles,
+        )
         return Actor(user)
 
     def reviewer(self, email: str = "rev@uni.example", organization_id: int | None = None) -> Actor:
         return self.user(email, organization_id, is_reviewer=True)
 
     def draft(self, actor: Actor, mode: str = "playground", **fields: Any) -> int:
-        base = dict(title="Bake less waste", abstract=ABSTRACT, requested_gpu_hours=500, resource_id=self.booster,
-                    duration_months=3)
+        base = dict(
+            title="Bake less waste",
+            abstract=ABSTRACT,
+            requested_gpu_hours=500,
+            resource_id=self.booster,
+            duration_months=3,
+        )
         call_id = fields.pop("call_id", None) or self.calls[mode]
         return self.run(proposals.create_draft, actor, call_id=call_id, **{**base, **fields}).id
 
@@ -125,8 +178,7 @@ class World:
 
     def snapshot_counts(self) -> dict[str, int]:
         with self.uow_factory(write=False) as uow:
-            return {name: uow.session.scalar(text(f"SELECT count(*) FROM {name}"))
-                    for name in tables.metadata.tables}
+            return {name: uow.session.scalar(text(f"SELECT count(*) FROM {name}")) for name in tables.metadata.tables}
 
 
 @pytest.fixture

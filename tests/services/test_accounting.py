@@ -42,9 +42,22 @@ class Scheduler(FakeBackend):
 
 def record(clock, account: str, **kw) -> ExternalUsage:
     end = clock.now().timestamp() - 60
-    base = dict(backend_id="9001", account=account, partition="booster", user="anna", comment="", state=JobState.COMPLETED,
-                start=end - 1800, end=end, elapsed_seconds=1800, nodes=1, gpus=2, cpus=8, memory_mb=1000,
-                time_limit_seconds=3600)
+    base = dict(
+        backend_id="9001",
+        account=account,
+        partition="booster",
+        user="anna",
+        comment="",
+        state=JobState.COMPLETED,
+        start=end - 1800,
+        end=end,
+        elapsed_seconds=1800,
+        nodes=1,
+        gpus=2,
+        cpus=8,
+        memory_mb=1000,
+        time_limit_seconds=3600,
+    )
     return ExternalUsage(**{**base, **kw})
 
 
@@ -82,8 +95,10 @@ def test_soft_priority_switches_once_and_lifts_in_a_new_month(env, uow_factory, 
     assert accounting.sync_priorities(uow_factory, clock, gw, state) == {}
     clock.advance(days=31)
     assert accounting.sync_priorities(uow_factory, clock, gw, state) == {account: False}
-    assert [t for t in scheduler.told if t[0] == "priority"] == [("priority", account, True),
-                                                                 ("priority", account, False)]
+    assert [t for t in scheduler.told if t[0] == "priority"] == [
+        ("priority", account, True),
+        ("priority", account, False),
+    ]
 
 
 def test_jobs_run_outside_the_gateway_are_charged_once(env, uow_factory, clock) -> None:
@@ -99,8 +114,11 @@ def test_jobs_run_outside_the_gateway_are_charged_once(env, uow_factory, clock) 
     state = AccountingState()
     charged, skipped = accounting.import_external(uow_factory, clock, gw, state)
     assert charged == 1
-    assert skipped == {"no allocation on that partition": 1, "never started": 1,
-                       "ends in the future (clock skew)": 1}  # other accounts are never asked for
+    assert skipped == {
+        "no allocation on that partition": 1,
+        "never started": 1,
+        "ends in the future (clock skew)": 1,
+    }  # other accounts are never asked for
     assert accounting.import_external(uow_factory, clock, gw, state) == (0, skipped)  # idempotent
     with uow_factory(write=False) as uow:
         alloc = uow.allocations.get(1)

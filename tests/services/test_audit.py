@@ -27,8 +27,10 @@ def test_each_state_change_records_actor_action_and_before_after(world, bakery, 
     world.clock.advance(hours=1)
     world.run(decisions.decide, world.operator, pid, accept_it=False, reason="Not feasible yet")
 
-    changes = [(e.action, e.actor_id, (e.before or {}).get("status"), (e.after or {}).get("status"), e.occurred_at)
-               for e in reversed(events(world, entity_type="proposal", entity_id=pid))]
+    changes = [
+        (e.action, e.actor_id, (e.before or {}).get("status"), (e.after or {}).get("status"), e.occurred_at)
+        for e in reversed(events(world, entity_type="proposal", entity_id=pid))
+    ]
     t0 = world.clock.now() - timedelta(hours=2)
     assert changes == [
         ("proposal.created", bakery.id, None, "draft", t0),
@@ -51,8 +53,12 @@ def test_filters(world, bakery):
     assert {e.action for e in events(world, actor_id=bakery.id)} >= {"proposal.created", "proposal.submitted"}
     assert all(e.actor_id == bakery.id for e in events(world, actor_id=bakery.id))
     later = events(world, since=world.clock.now())
-    assert [e.action for e in reversed(later)] == ["proposal.submitted", "proposal.auto_accepted",
-                                                   "project.created", "allocation.created"]
+    assert [e.action for e in reversed(later)] == [
+        "proposal.submitted",
+        "proposal.auto_accepted",
+        "project.created",
+        "allocation.created",
+    ]
     assert all(e.actor_id is None for e in later[:3])  # the automatic acceptance has no human actor
     earlier = events(world, until=world.clock.now())
     assert "proposal.submitted" not in {e.action for e in earlier}
@@ -65,14 +71,12 @@ def test_only_operators_read_the_audit_log(world, bakery):
         world.read(audit.list_events, bakery, PageRequest())
 
 
-@pytest.mark.parametrize("statement", ["UPDATE audit_events SET action = 'forged'",
-                                       "DELETE FROM audit_events"])
+@pytest.mark.parametrize("statement", ["UPDATE audit_events SET action = 'forged'", "DELETE FROM audit_events"])
 def test_audit_rows_cannot_be_changed_or_deleted(world, uow_factory, statement):
     before = len(events(world))
     assert before > 0
-    with uow_factory() as uow:
-        with pytest.raises(DBAPIError, match="append-only"):
-            uow.session.execute(text(statement))
+    with uow_factory() as uow, pytest.raises(DBAPIError, match="append-only"):
+        uow.session.execute(text(statement))
     assert len(events(world)) == before
     assert "forged" not in {e.action for e in events(world)}
 

@@ -13,14 +13,26 @@ from aifactory.services import calls, sites
 
 
 def create(world, actor=None, **kw):
-    fields = dict(slug="spring-2026", title="Spring", access_mode=AccessMode.FAST_LANE, site_id=world.site_id,
-                  opens_on=date(2026, 3, 1), max_gpu_hours=10_000, resource_ids=[world.booster])
+    fields = dict(
+        slug="spring-2026",
+        title="Spring",
+        access_mode=AccessMode.FAST_LANE,
+        site_id=world.site_id,
+        opens_on=date(2026, 3, 1),
+        max_gpu_hours=10_000,
+        resource_ids=[world.booster],
+    )
     return world.run(calls.create_call, actor or world.operator, **{**fields, **kw})
 
 
 def test_a_call_is_created_normalized_and_audited(world):
-    call = create(world, eligible_countries=["de", "FR", "DE"], eligible_kinds=["sme", "startup", "sme"],
-                  durations_months=[6, 1, 6], cutoff_days=[15, 1])
+    call = create(
+        world,
+        eligible_countries=["de", "FR", "DE"],
+        eligible_kinds=["sme", "startup", "sme"],
+        durations_months=[6, 1, 6],
+        cutoff_days=[15, 1],
+    )
     assert call.eligible_countries == ["DE", "FR"]
     assert call.eligible_kinds == ["sme", "startup"]
     assert call.durations_months == [1, 6]
@@ -41,16 +53,19 @@ def test_slugs_are_unique(world):
         create(world)
 
 
-@pytest.mark.parametrize(("kw", "field"), [
-    ({"slug": "Bad Slug"}, "slug"),
-    ({"eligible_countries": ["ZZ"]}, "eligible_countries"),
-    ({"max_gpu_hours": 0}, "max_gpu_hours"),
-    ({"auto_approve_gpu_hours": 20_000}, "auto_approve_gpu_hours"),
-    ({"closes_on": date(2026, 2, 1)}, "closes_on"),
-    ({"durations_months": []}, "durations_months"),
-    ({"cutoff_days": [32]}, "cutoff_days"),
-    ({"resource_ids": []}, "resource_ids"),
-])
+@pytest.mark.parametrize(
+    ("kw", "field"),
+    [
+        ({"slug": "Bad Slug"}, "slug"),
+        ({"eligible_countries": ["ZZ"]}, "eligible_countries"),
+        ({"max_gpu_hours": 0}, "max_gpu_hours"),
+        ({"auto_approve_gpu_hours": 20_000}, "auto_approve_gpu_hours"),
+        ({"closes_on": date(2026, 2, 1)}, "closes_on"),
+        ({"durations_months": []}, "durations_months"),
+        ({"cutoff_days": [32]}, "cutoff_days"),
+        ({"resource_ids": []}, "resource_ids"),
+    ],
+)
 def test_invalid_settings_name_the_field_and_write_nothing(world, kw, field):
     before = world.snapshot_counts()
     with pytest.raises(InvalidInput) as exc:
@@ -60,10 +75,19 @@ def test_invalid_settings_name_the_field_and_write_nothing(world, kw, field):
 
 
 def test_a_call_offers_only_resources_of_its_site(world):
-    other = world.run(sites.create_site, world.operator, slug="hammerhai", name="HammerHAI", country="DE",
-                      holiday_subdivision="BW")
-    foreign = world.run(sites.add_resource, world.operator, other.id, name="gpu", nodes=1, gpus_per_node=4,
-                        cpus_per_node=64, memory_gb_per_node=256).id
+    other = world.run(
+        sites.create_site, world.operator, slug="hammerhai", name="HammerHAI", country="DE", holiday_subdivision="BW"
+    )
+    foreign = world.run(
+        sites.add_resource,
+        world.operator,
+        other.id,
+        name="gpu",
+        nodes=1,
+        gpus_per_node=4,
+        cpus_per_node=64,
+        memory_gb_per_node=256,
+    ).id
     with pytest.raises(InvalidInput) as exc:
         create(world, resource_ids=[world.booster, foreign])
     assert exc.value.errors[0].field == "resource_ids"
@@ -81,8 +105,10 @@ def test_update_records_only_what_changed(world, uow_factory):
     assert event.actor_id == world.operator.id
 
 
-@pytest.mark.parametrize(("changes", "field"), [({"slug": "renamed"}, "slug"), ({"site_id": 2}, "site_id"),
-                                                ({"min_gpu_hours": 50_000}, "max_gpu_hours")])
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [({"slug": "renamed"}, "slug"), ({"site_id": 2}, "site_id"), ({"min_gpu_hours": 50_000}, "max_gpu_hours")],
+)
 def test_invalid_updates_change_nothing(world, changes, field):
     call = create(world)
     before = world.snapshot_counts()

@@ -100,8 +100,12 @@ def test_sync_is_idempotent_and_templates_are_public(env, uow_factory, clock, tm
 def test_bad_params_name_the_field_and_write_nothing(env, uow_factory, clock) -> None:
     gw, people = env
     before = (_count(uow_factory, tables.jobs), _count(uow_factory, tables.ledger_entries))
-    for params, field in [({"epochs": 0, "label": "x"}, "params.epochs"), ({}, "params.label"),
-                          ({"label": "x", "lr": 1}, "params.lr"), ({"label": 5}, "params.label")]:
+    for params, field in [
+        ({"epochs": 0, "label": "x"}, "params.epochs"),
+        ({}, "params.label"),
+        ({"label": "x", "lr": 1}, "params.lr"),
+        ({"label": 5}, "params.label"),
+    ]:
         with pytest.raises(InvalidInput) as exc:
             catalog.run_template(uow_factory, clock, people[ANNA], gw, "sweep", params, 1)
         assert field in [e.field for e in exc.value.errors], exc.value
@@ -116,8 +120,17 @@ def test_run_is_an_ordinary_charged_job_with_params_in_env(env, uow_factory, clo
     gw, people = env
     with uow_factory(write=False) as uow:
         reserved = uow.projects.get(1).allocations[0].reserved_seconds
-    job = catalog.run_template(uow_factory, clock, people[ANNA], gw, "sweep", {"label": "it's $(rm -rf /)"}, 1,
-                               name_override="my-sweep", idempotency_key="k1")
+    job = catalog.run_template(
+        uow_factory,
+        clock,
+        people[ANNA],
+        gw,
+        "sweep",
+        {"label": "it's $(rm -rf /)"},
+        1,
+        name_override="my-sweep",
+        idempotency_key="k1",
+    )
     assert job.name == "my-sweep" and job.state is JobState.SUBMITTED
     assert job.spec["env"] == {"AIF_PARAM_epochs": "3", "AIF_PARAM_label": "it's $(rm -rf /)"}
     assert job.spec["command"] == ["python3", "-c", "print(1)"]  # parameters never enter the command
@@ -127,8 +140,9 @@ def test_run_is_an_ordinary_charged_job_with_params_in_env(env, uow_factory, clo
         assert uow.projects.get(1).allocations[0].reserved_seconds == reserved + 600  # 1 GPU x 10 min
         links = uow.catalog.links_to_job(job.id, Relation.USED_IN)
     assert [link.from_item_id for link in links] == [catalog_id(uow_factory, "template", "sweep")]
-    again = catalog.run_template(uow_factory, clock, people[ANNA], gw, "sweep", {"label": "x"}, 1,
-                                 name_override="my-sweep", idempotency_key="k1")
+    again = catalog.run_template(
+        uow_factory, clock, people[ANNA], gw, "sweep", {"label": "x"}, 1, name_override="my-sweep", idempotency_key="k1"
+    )
     assert again.id == job.id and _count(uow_factory, tables.catalog_links) == 1
 
 
@@ -140,11 +154,29 @@ def catalog_id(uow_factory, kind: str, slug: str) -> int:
 def test_visibility_between_organizations(env, uow_factory, clock) -> None:
     _, people = env
     with uow_factory() as uow:
-        catalog.publish(uow, clock, people[CLAIRE], kind="dataset", slug="scans", title="Scans",
-                        visibility="organization", tags=["health"], details={"licence": "internal"})
+        catalog.publish(
+            uow,
+            clock,
+            people[CLAIRE],
+            kind="dataset",
+            slug="scans",
+            title="Scans",
+            visibility="organization",
+            tags=["health"],
+            details={"licence": "internal"},
+        )
     with uow_factory() as uow:
-        catalog.publish(uow, clock, people[CLAIRE], kind="story", slug="scan-story", title="Faster triage",
-                        visibility="public", tags=["health"], details={"results": "2x faster"})
+        catalog.publish(
+            uow,
+            clock,
+            people[CLAIRE],
+            kind="story",
+            slug="scan-story",
+            title="Faster triage",
+            visibility="public",
+            tags=["health"],
+            details={"results": "2x faster"},
+        )
     with uow_factory(write=False) as uow:
         mine = {i.slug for i in catalog.search(uow, people[CLAIRE], PageRequest(), tags=["health"]).items}
         theirs = {i.slug for i in catalog.search(uow, people[ANNA], PageRequest(), tags=["health"]).items}
@@ -155,8 +187,16 @@ def test_visibility_between_organizations(env, uow_factory, clock) -> None:
     with uow_factory() as uow, pytest.raises(Conflict):
         catalog.publish(uow, clock, people[ANNA], kind="dataset", slug="scans", title="Mine")
     with uow_factory() as uow, pytest.raises(InvalidInput) as exc:
-        catalog.publish(uow, clock, people[ANNA], kind="model", slug="Bad Slug", title="", tags=["OK?"],
-                        details={"sha256": "xyz", "colour": 1})
+        catalog.publish(
+            uow,
+            clock,
+            people[ANNA],
+            kind="model",
+            slug="Bad Slug",
+            title="",
+            tags=["OK?"],
+            details={"sha256": "xyz", "colour": 1},
+        )
     assert {"slug", "title", "tags.0"} <= {e.field for e in exc.value.errors}
     with uow_factory() as uow, pytest.raises(InvalidInput) as exc:
         catalog.publish(uow, clock, people[ANNA], kind="model", slug="m", title="M", details={"sha256": "xyz"})
@@ -176,8 +216,16 @@ def _complete(uow_factory, clock, gw, job_id: int, content: bytes) -> None:
 def test_publish_job_output_verifies_checksum_and_links_provenance(env, uow_factory, clock) -> None:
     gw, people = env
     with uow_factory() as uow:
-        catalog.publish(uow, clock, people[ANNA], kind="dataset", slug="bakery-sales", title="Bakery sales",
-                        visibility="public", details={"licence": "CC-BY-4.0"})
+        catalog.publish(
+            uow,
+            clock,
+            people[ANNA],
+            kind="dataset",
+            slug="bakery-sales",
+            title="Bakery sales",
+            visibility="public",
+            details={"licence": "CC-BY-4.0"},
+        )
     job = catalog.run_template(uow_factory, clock, people[ANNA], gw, "sweep", {"label": "x"}, 1)
     kw = dict(path="out.json", kind="model", slug="bakery-model", title="Bakery model")
     items = _count(uow_factory, tables.catalog_items)
@@ -194,8 +242,16 @@ def test_publish_job_output_verifies_checksum_and_links_provenance(env, uow_fact
     assert exc.value.errors[0].field == "sha256"
     assert _count(uow_factory, tables.catalog_items) == items  # nothing half-written
     digest = hashlib.sha256(content).hexdigest()
-    entry = catalog.publish_job_output(uow_factory, clock, people[LARS], gw, job.id, **kw, sha256=digest,
-                                       details={"framework": "sklearn", "licence": "MIT"})
+    entry = catalog.publish_job_output(
+        uow_factory,
+        clock,
+        people[LARS],
+        gw,
+        job.id,
+        **kw,
+        sha256=digest,
+        details={"framework": "sklearn", "licence": "MIT"},
+    )
     assert entry.item.details["sha256"] == digest and entry.item.details["size"] == len(content)
     assert entry.item.job_id == job.id and entry.item.owner_organization_id == people[LARS].user.organization_id
     with uow_factory(write=False) as uow:

@@ -16,8 +16,13 @@ SCORES = {"excellence": 4, "impact": 5, "feasibility": 3}
 @pytest.fixture
 def submitted(world, bakery, institute):
     """A fast-lane proposal of the bakery with the institute as partner, submitted."""
-    pid = world.draft(bakery, "fast_lane", requested_gpu_hours=8_000, duration_months=2,
-                      partner_organization_ids=[institute.user.organization_id])
+    pid = world.draft(
+        bakery,
+        "fast_lane",
+        requested_gpu_hours=8_000,
+        duration_months=2,
+        partner_organization_ids=[institute.user.organization_id],
+    )
     world.submit(bakery, pid)
     return pid
 
@@ -44,8 +49,12 @@ def test_fast_lane_flow(world, bakery, submitted, reviewer):
     assert (a.reviewer_id, a.assigned_by) == (reviewer.id, world.operator.id)
     assert world.proposal(submitted).status is ProposalStatus.UNDER_REVIEW
     r = review(world, reviewer, submitted, comments={"impact": "Helps the energy transition."}, summary="Sound.")
-    assert (r.score_excellence, r.score_impact, r.score_feasibility, r.comment_impact) == (4, 5, 3, "Helps the "
-                                                                                          "energy transition.")
+    assert (r.score_excellence, r.score_impact, r.score_feasibility, r.comment_impact) == (
+        4,
+        5,
+        3,
+        "Helps the energy transition.",
+    )
     p = decide(world, submitted, awarded_gpu_hours=6_000, reason="Reduced to the two-month plan.")
     assert (p.status, p.awarded_gpu_hours, p.decided_by) == (ProposalStatus.ACCEPTED, 6_000, world.operator.id)
     with world.uow_factory(write=False) as uow:
@@ -53,8 +62,12 @@ def test_fast_lane_flow(world, bakery, submitted, reviewer):
         [alloc] = project.allocations
     assert (alloc.gpu_hours, alloc.start_date, alloc.end_date) == (6_000, date(2026, 3, 2), date(2026, 5, 1))
     assert project.role_of(bakery.id) is ProjectRole.PI
-    assert world.actions("proposal", submitted) == ["proposal.created", "proposal.submitted",
-                                                    "proposal.reviewers_assigned", "proposal.accepted"]
+    assert world.actions("proposal", submitted) == [
+        "proposal.created",
+        "proposal.submitted",
+        "proposal.reviewers_assigned",
+        "proposal.accepted",
+    ]
 
 
 def test_accept_with_a_start_date_and_the_requested_hours_by_default(world, submitted, reviewer):
@@ -208,8 +221,11 @@ def test_rejection_needs_a_reason(world, submitted):
     assert exc.value.errors[0].field == "reason"
     assert world.proposal(submitted).status is ProposalStatus.SUBMITTED
     p = decide(world, submitted, accept=False, reason=" Out of scope for AI. ")
-    assert (p.status, p.decision_reason, p.decided_by) == (ProposalStatus.REJECTED, "Out of scope for AI.",
-                                                           world.operator.id)
+    assert (p.status, p.decision_reason, p.decided_by) == (
+        ProposalStatus.REJECTED,
+        "Out of scope for AI.",
+        world.operator.id,
+    )
     assert world.count("projects") == 0
     with pytest.raises(Conflict, match="final"):
         decide(world, submitted)
@@ -230,16 +246,20 @@ def test_withdraw_under_review(world, bakery, submitted, reviewer):
 def test_team_members_with_accounts_join_at_acceptance(world, bakery, institute, outsider):
     lars = world.user("lars@fz-nord.example", institute.user.organization_id)
     claire = world.user("claire@medvision.example", outsider.user.organization_id)
-    team = [{"name": "Lars", "email": "LARS@fz-nord.example", "role": "advisor"},
-            {"name": "Claire", "email": "claire@medvision.example"},  # not of a project organization
-            {"name": "Nobody", "email": "nobody@nowhere.example"},  # no account
-            {"name": "Anna", "email": bakery.user.email}]  # the author is PI already
+    team = [
+        {"name": "Lars", "email": "LARS@fz-nord.example", "role": "advisor"},
+        {"name": "Claire", "email": "claire@medvision.example"},  # not of a project organization
+        {"name": "Nobody", "email": "nobody@nowhere.example"},  # no account
+        {"name": "Anna", "email": bakery.user.email},
+    ]  # the author is PI already
     pid = world.draft(bakery, partner_organization_ids=[institute.user.organization_id], team=team)
     world.submit(bakery, pid)
     with world.uow_factory(write=False) as uow:
         project = uow.projects.by_proposal(pid)
-    assert {(m.user_id, m.role) for m in project.members} == {(bakery.id, ProjectRole.PI),
-                                                              (lars.id, ProjectRole.MEMBER)}
+    assert {(m.user_id, m.role) for m in project.members} == {
+        (bakery.id, ProjectRole.PI),
+        (lars.id, ProjectRole.MEMBER),
+    }
     assert project.role_of(claire.id) is None
 
 

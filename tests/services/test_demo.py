@@ -6,9 +6,13 @@ from aifactory.demo import OPERATOR_EMAIL, seed_demo
 from aifactory.domain.enums import ProjectRole, ProposalStatus
 from aifactory.services import identity
 
-EXPECTED = {"bakery": ProposalStatus.ACCEPTED, "medvision": ProposalStatus.UNDER_REVIEW,
-            "autonomia": ProposalStatus.SUBMITTED, "juelich": ProposalStatus.DRAFT,
-            "gridwise": ProposalStatus.ACCEPTED}
+EXPECTED = {
+    "bakery": ProposalStatus.ACCEPTED,
+    "medvision": ProposalStatus.UNDER_REVIEW,
+    "autonomia": ProposalStatus.SUBMITTED,
+    "juelich": ProposalStatus.DRAFT,
+    "gridwise": ProposalStatus.ACCEPTED,
+}
 
 
 def test_demo_seed(uow_factory, clock):

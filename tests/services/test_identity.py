@@ -15,8 +15,16 @@ from aifactory.store import tables
 
 
 def register(world, name="Backhaus Kiel", email="anna@backhaus.example", country="de", **kw):
-    return world.run(identity.register, organization_name=name, kind=kw.pop("kind", OrgKind.SME), country=country,
-                     sectors=kw.pop("sectors", ["food"]), email=email, name="Anna", **kw)
+    return world.run(
+        identity.register,
+        organization_name=name,
+        kind=kw.pop("kind", OrgKind.SME),
+        country=country,
+        sectors=kw.pop("sectors", ["food"]),
+        email=email,
+        name="Anna",
+        **kw,
+    )
 
 
 def test_register_creates_organization_admin_and_a_working_token(world):
@@ -29,8 +37,9 @@ def test_register_creates_organization_admin_and_a_working_token(world):
     assert world.actions()[-2:] == ["organization.registered", "user.created"]
 
 
-@pytest.mark.parametrize(("name", "email"), [("backhaus kiel", "other@x.example"),
-                                             ("Other GmbH", "ANNA@backhaus.example")])
+@pytest.mark.parametrize(
+    ("name", "email"), [("backhaus kiel", "other@x.example"), ("Other GmbH", "ANNA@backhaus.example")]
+)
 def test_organization_names_and_emails_are_unique_and_nothing_is_half_written(world, name, email):
     register(world)
     before = world.snapshot_counts()
@@ -39,10 +48,15 @@ def test_organization_names_and_emails_are_unique_and_nothing_is_half_written(wo
     assert world.snapshot_counts() == before
 
 
-@pytest.mark.parametrize(("country", "kw", "field"), [("ZZ", {}, "organization.country"),
-                                                       ("DEU", {}, "organization.country"),
-                                                       ("DE", {"sectors": ["bakery"]}, "sectors"),
-                                                       ("DE", {"email": "not-an-email"}, "email")])
+@pytest.mark.parametrize(
+    ("country", "kw", "field"),
+    [
+        ("ZZ", {}, "organization.country"),
+        ("DEU", {}, "organization.country"),
+        ("DE", {"sectors": ["bakery"]}, "sectors"),
+        ("DE", {"email": "not-an-email"}, "email"),
+    ],
+)
 def test_registration_input_is_validated(world, country, kw, field):
     before = world.snapshot_counts()
     with pytest.raises(InvalidInput) as exc:
@@ -58,8 +72,9 @@ def test_the_database_never_contains_the_token_secret(world, uow_factory):
         stmt = select(tables.api_tokens).where(tables.api_tokens.c.user_id == user.id)
         rows = uow.session.execute(stmt).mappings().all()
         dump = [str(dict(r)) for r in uow.session.execute(select(tables.audit_events)).mappings()]
-    assert {r["token_hash"] for r in rows} == {hashlib.sha256(s.encode()).hexdigest()
-                                               for s in (tok.secret, extra.secret)}
+    assert {r["token_hash"] for r in rows} == {
+        hashlib.sha256(s.encode()).hexdigest() for s in (tok.secret, extra.secret)
+    }
     for secret in (tok.secret, extra.secret):
         assert not any(secret in str(dict(r)) for r in rows)
         assert not any(secret in d for d in dump)
@@ -117,18 +132,22 @@ def test_operators_create_reviewers_and_org_admins_create_plain_colleagues(world
     reviewer = world.reviewer()
     assert reviewer.user.is_reviewer and reviewer.user.organization_id is None
     org_id = bakery.user.organization_id
-    colleague, tok = world.run(identity.create_user, bakery, email="ben@backhaus.example", name="Ben",
-                               organization_id=org_id)
+    colleague, tok = world.run(
+        identity.create_user, bakery, email="ben@backhaus.example", name="Ben", organization_id=org_id
+    )
     assert colleague.organization_id == org_id and not colleague.is_org_admin
     assert world.read(identity.authenticate, world.clock, tok.secret)[0].id == colleague.id
 
 
-@pytest.mark.parametrize(("org", "roles"), [
-    ("other", {}),  # another organization
-    (None, {}),  # no organization at all
-    ("own", {"is_reviewer": True}),  # roles only operators grant
-    ("own", {"is_operator": True}),
-])
+@pytest.mark.parametrize(
+    ("org", "roles"),
+    [
+        ("other", {}),  # another organization
+        (None, {}),  # no organization at all
+        ("own", {"is_reviewer": True}),  # roles only operators grant
+        ("own", {"is_operator": True}),
+    ],
+)
 def test_org_admins_cannot_go_beyond_their_organization(world, bakery, outsider, org, roles):
     org_id = {"own": bakery.user.organization_id, "other": outsider.user.organization_id, None: None}[org]
     before = world.snapshot_counts()
@@ -138,11 +157,21 @@ def test_org_admins_cannot_go_beyond_their_organization(world, bakery, outsider,
 
 
 def test_plain_users_cannot_create_users(world, bakery):
-    ben, _ = world.run(identity.create_user, bakery, email="ben@backhaus.example", name="Ben",
-                       organization_id=bakery.user.organization_id)
+    ben, _ = world.run(
+        identity.create_user,
+        bakery,
+        email="ben@backhaus.example",
+        name="Ben",
+        organization_id=bakery.user.organization_id,
+    )
     with pytest.raises(Forbidden):
-        world.run(identity.create_user, Actor(ben), email="c@backhaus.example", name="C",
-                  organization_id=bakery.user.organization_id)
+        world.run(
+            identity.create_user,
+            Actor(ben),
+            email="c@backhaus.example",
+            name="C",
+            organization_id=bakery.user.organization_id,
+        )
 
 
 def test_create_user_checks_email_and_organization(world):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -56,8 +55,11 @@ class FakeBackend:
     def usage(self, ids: Sequence[str]) -> dict[str, Usage]:
         """``used[id]`` seconds of wall time for the jobs a test says ran; the others never started."""
         used = getattr(self, "used", {})
-        return {i: Usage(elapsed_seconds=used.get(i, 0), gpus=1, nodes=1,
-                         started_at=1.0e9 if used.get(i) else None) for i in ids if i in self.jobs}
+        return {
+            i: Usage(elapsed_seconds=used.get(i, 0), gpus=1, nodes=1, started_at=1.0e9 if used.get(i) else None)
+            for i in ids
+            if i in self.jobs
+        }
 
 
 @pytest.fixture
@@ -72,8 +74,13 @@ def env(uow_factory, clock, tmp_path: Path):
 
 
 def doc(**extra):
-    return {"name": "forecast", "project": 1, "command": ["python", "-c", "print(1)"],
-            "resources": {"gpus_per_node": 1, "time": 30}, **extra}
+    return {
+        "name": "forecast",
+        "project": 1,
+        "command": ["python", "-c", "print(1)"],
+        "resources": {"gpus_per_node": 1, "time": 30},
+        **extra,
+    }
 
 
 def test_submit_stores_history_and_hands_the_backend_the_project_account(env, uow_factory, clock) -> None:
@@ -107,8 +114,9 @@ def test_refusals_name_the_field_and_write_nothing(env, uow_factory, clock) -> N
     with pytest.raises(InvalidInput, match="maximum wall time"):  # playground: 4 h
         jobs.submit_job(uow_factory, clock, anna, gw, doc(resources={"time": "5h"}))
     with pytest.raises(InvalidInput, match="allocation has"):  # 500 GPU-hours awarded
-        jobs.submit_job(uow_factory, clock, anna, gw, doc(resources={"gpus_per_node": 4, "time": "4h"},
-                                                          array={"range": "0-31"}))
+        jobs.submit_job(
+            uow_factory, clock, anna, gw, doc(resources={"gpus_per_node": 4, "time": "4h"}, array={"range": "0-31"})
+        )
     with pytest.raises(NotFound):  # another organization's project does not exist for this user
         jobs.submit_job(uow_factory, clock, other, gw, doc())
     with uow_factory(write=False) as uow:
@@ -166,8 +174,11 @@ class _Flaky(FakeBackend):
 
     def submit(self, job: BackendJob) -> str:
         if not self.up:
-            raise CommandError(CommandResult(("sbatch",), 1, "", "sbatch: error: Batch job submission failed: "
-                                                                   "Unable to contact slurm controller"))
+            raise CommandError(
+                CommandResult(
+                    ("sbatch",), 1, "", "sbatch: error: Batch job submission failed: Unable to contact slurm controller"
+                )
+            )
         return super().submit(job)
 
 
@@ -189,8 +200,9 @@ def test_a_backend_that_does_not_answer_leaves_the_job_pending_for_the_reconcile
 
 def test_projects_are_provisioned_once_with_the_submitting_user(env, uow_factory, clock) -> None:
     _, backend, gw, anna, _ = env
-    gw = jobs.Gateway(backend=backend, backend_name="fake", site="jupiter", jobs_root=gw.jobs_root,
-                      submit_user="aifactory")
+    gw = jobs.Gateway(
+        backend=backend, backend_name="fake", site="jupiter", jobs_root=gw.jobs_root, submit_user="aifactory"
+    )
     jobs.submit_job(uow_factory, clock, anna, gw, doc())
     jobs.submit_job(uow_factory, clock, anna, gw, doc(name="second"))
     assert len(backend.accounts) == 1

@@ -23,8 +23,13 @@ BAKERY_GRANT = 500 * GPU_HOUR  # the demo's bakery project: 500 GPU-hours on boo
 
 
 def spec(gpus: int = 1, minutes: int = 30, **extra) -> dict:
-    return {"name": "forecast", "project": 1, "command": ["python", "-c", "print(1)"],
-            "resources": {"gpus_per_node": gpus, "time": minutes, **extra.pop("resources", {})}, **extra}
+    return {
+        "name": "forecast",
+        "project": 1,
+        "command": ["python", "-c", "print(1)"],
+        "resources": {"gpus_per_node": gpus, "time": minutes, **extra.pop("resources", {})},
+        **extra,
+    }
 
 
 def alloc_of(uow_factory, allocation_id: int = 1):
@@ -57,8 +62,7 @@ def test_settlement_charges_use_and_releases_the_reservation_once(env, uow_facto
     assert (a.charged_seconds, a.reserved_seconds) == (4 * 900, 0)  # 4 GPUs x 15 min = 1 GPU-hour
     with uow_factory(write=False) as uow:
         entries = [(e.kind, e.amount, e.gpu_seconds) for e in uow.ledger.for_job(job.id)]
-        assert entries == [(EntryKind.RESERVE, 14400, 0), (EntryKind.CHARGE, 3600, 3600),
-                           (EntryKind.RELEASE, 14400, 0)]
+        assert entries == [(EntryKind.RESERVE, 14400, 0), (EntryKind.CHARGE, 3600, 3600), (EntryKind.RELEASE, 14400, 0)]
         stored = uow.jobs.get(job.id)
         assert ledger.settle_job(uow, clock, stored, None) is None  # applied twice: nothing changes
         uow.commit()
@@ -66,11 +70,14 @@ def test_settlement_charges_use_and_releases_the_reservation_once(env, uow_facto
     assert alloc_of(uow_factory).balance == a.balance
 
 
-@pytest.mark.parametrize(("state", "used", "charged"), [
-    (JobState.TIMEOUT, 1830, 2 * 30 * 60),  # killed at its limit: charged its limit, not the grace after it
-    (JobState.FAILED, 0, 0),  # never started: nothing
-    (JobState.COMPLETED, 61, 2 * 61),
-])
+@pytest.mark.parametrize(
+    ("state", "used", "charged"),
+    [
+        (JobState.TIMEOUT, 1830, 2 * 30 * 60),  # killed at its limit: charged its limit, not the grace after it
+        (JobState.FAILED, 0, 0),  # never started: nothing
+        (JobState.COMPLETED, 61, 2 * 61),
+    ],
+)
 def test_what_a_finished_job_is_charged(env, uow_factory, clock, state, used, charged) -> None:
     _, backend, gw, anna, _ = env
     job = jobs.submit_job(uow_factory, clock, anna, gw, spec(gpus=2, minutes=30))

@@ -62,8 +62,9 @@ def test_parallel_settlements_of_one_job_apply_once(uow_factory, clock, tmp_path
         with uow_factory() as uow:
             from aifactory.backends.base import Usage
 
-            ledger.settle_job(uow, clock, uow.jobs.get(job.id), Usage(elapsed_seconds=600, gpus=4, nodes=2,
-                                                                      started_at=1.0))
+            ledger.settle_job(
+                uow, clock, uow.jobs.get(job.id), Usage(elapsed_seconds=600, gpus=4, nodes=2, started_at=1.0)
+            )
             uow.commit()
 
     with ThreadPoolExecutor(max_workers=50) as pool:

@@ -16,7 +16,7 @@ class FileLikeBackend:
 
     def logs(self, backend_id, job_dir, stream, offset, *, task=0, limit=1 << 20):  # type: ignore[no-untyped-def]
         self.reads += 1
-        part = self.text[offset:offset + limit]
+        part = self.text[offset : offset + limit]
         return LogChunk(part, offset + len(part), self.complete and offset + len(part) >= len(self.text))
 
 

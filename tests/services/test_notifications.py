@@ -58,10 +58,20 @@ def charge(uow_factory, clock, allocation_id: int, hours: float, key: str) -> No
     """A charge through the ledger's own posting, then its after-charge checks (what settlement does)."""
     with uow_factory() as uow:
         alloc = uow.ledger.lock_allocation(allocation_id)
-        ledger.post(uow, LedgerEntry(allocation_id=alloc.id, project_id=alloc.project_id,
-                                     resource_id=alloc.resource_id, kind=EntryKind.CHARGE,
-                                     amount=hours_to_seconds(hours), at=clock.now(), period=month_key(clock.now()),
-                                     key=key, reason="test charge"))
+        ledger.post(
+            uow,
+            LedgerEntry(
+                allocation_id=alloc.id,
+                project_id=alloc.project_id,
+                resource_id=alloc.resource_id,
+                kind=EntryKind.CHARGE,
+                amount=hours_to_seconds(hours),
+                at=clock.now(),
+                period=month_key(clock.now()),
+                key=key,
+                reason="test charge",
+            ),
+        )
         ledger.after_charge(uow, clock, alloc)
         uow.commit()
 
@@ -80,11 +90,17 @@ def stored(uow_factory, notification_id: int):
 
 # ------------------------------------------------------------------ raising
 
+
 def test_thresholds_are_raised_once_each_as_charges_accumulate(uow_factory, clock, demo) -> None:
     alloc_id, _, _ = allocation_of(uow_factory, demo, "bakery")  # 500 GPU-hours
-    expected = [(100, []), (160, ["threshold-50"]), (100, ["threshold-50"]),
-                (50, ["threshold-50", "threshold-80"]), (80, ["threshold-50", "threshold-80", "threshold-95"]),
-                (5, ["threshold-50", "threshold-80", "threshold-95"])]
+    expected = [
+        (100, []),
+        (160, ["threshold-50"]),
+        (100, ["threshold-50"]),
+        (50, ["threshold-50", "threshold-80"]),
+        (80, ["threshold-50", "threshold-80", "threshold-95"]),
+        (5, ["threshold-50", "threshold-80", "threshold-95"]),
+    ]
     for i, (hours, raised) in enumerate(expected):
         charge(uow_factory, clock, alloc_id, hours, key=f"test:charge:{i}")
         assert events(uow_factory, alloc_id) == raised, f"after charge {i} ({hours} h)"
@@ -122,6 +138,7 @@ def test_expiry_is_announced_7_days_ahead_and_raised_once_after_the_end(uow_fact
 
 # ------------------------------------------------------------------ who sees what
 
+
 def actor(uow_factory, email: str) -> Actor:
     with uow_factory(write=False) as uow:
         return Actor(uow.users.by_email(email))
@@ -149,6 +166,7 @@ def test_members_see_their_projects_notifications_and_nobody_else_does(uow_facto
 
 
 # ------------------------------------------------------------------ receivers
+
 
 @dataclass
 class Receiver:
@@ -189,8 +207,9 @@ class Sink:
         self.messages: list[tuple[str, list[str], Any]] = []
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's hook
-        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos),
-                              message_from_bytes(envelope.content, policy=default_policy)))
+        self.messages.append(
+            (envelope.mail_from, list(envelope.rcpt_tos), message_from_bytes(envelope.content, policy=default_policy))
+        )
         return "250 OK"
 
 
@@ -215,13 +234,16 @@ def closed_port_url() -> str:
 
 # ------------------------------------------------------------------ delivering
 
+
 def test_delivery_signs_the_webhook_and_mails_the_members_once(uow_factory, clock, demo, receiver, smtp) -> None:
     sink, port = smtp
     alloc_id, project_id, _ = allocation_of(uow_factory, demo, "bakery")
     nid = raise_one(uow_factory, clock, alloc_id, "threshold-80")
     clock.advance(minutes=5)
-    senders = {"webhook": WebhookSender(receiver.url, SECRET),
-               "email": SmtpSender("127.0.0.1", port, sender="factory@jaif.example")}
+    senders = {
+        "webhook": WebhookSender(receiver.url, SECRET),
+        "email": SmtpSender("127.0.0.1", port, sender="factory@jaif.example"),
+    }
     report = deliver_pending(uow_factory, clock, senders)
     assert (report.delivered, report.retrying, report.failed, report.off) == (2, 0, 0, 0)
 
@@ -230,9 +252,14 @@ def test_delivery_signs_the_webhook_and_mails_the_members_once(uow_factory, cloc
     assert hmac.compare_digest(headers[SIGNATURE_HEADER], expected_sig)
     assert headers["Content-Type"] == "application/json"
     payload = json.loads(body)
-    assert payload == {"id": nid, "event": "threshold-80", "message": "threshold-80 reached",
-                       "project_id": project_id, "allocation_id": alloc_id,
-                       "created_at": (clock.now() - timedelta(minutes=5)).isoformat()}
+    assert payload == {
+        "id": nid,
+        "event": "threshold-80",
+        "message": "threshold-80 reached",
+        "project_id": project_id,
+        "allocation_id": alloc_id,
+        "created_at": (clock.now() - timedelta(minutes=5)).isoformat(),
+    }
 
     ((mail_from, rcpts, msg),) = sink.messages
     with uow_factory(write=False) as uow:
@@ -255,8 +282,9 @@ def test_a_wrong_secret_does_not_verify(uow_factory, clock, demo, receiver) -> N
     assert headers[SIGNATURE_HEADER] != "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
 
 
-def test_a_failing_webhook_is_retried_then_failed_while_email_is_not_resent(uow_factory, clock, demo, receiver,
-                                                                          smtp) -> None:
+def test_a_failing_webhook_is_retried_then_failed_while_email_is_not_resent(
+    uow_factory, clock, demo, receiver, smtp
+) -> None:
     sink, port = smtp
     receiver.statuses = [500]
     nid = raise_one(uow_factory, clock, allocation_of(uow_factory, demo, "bakery")[0])
@@ -301,8 +329,9 @@ def test_a_webhook_that_recovers_is_delivered_on_the_next_pass(uow_factory, cloc
 
 def test_an_unreachable_smtp_server_is_recorded(uow_factory, clock, demo) -> None:
     nid = raise_one(uow_factory, clock, allocation_of(uow_factory, demo, "bakery")[0])
-    deliver_pending(uow_factory, clock, {"webhook": None, "email": SmtpSender("127.0.0.1", free_port())},
-                    max_attempts=1)
+    deliver_pending(
+        uow_factory, clock, {"webhook": None, "email": SmtpSender("127.0.0.1", free_port())}, max_attempts=1
+    )
     n = stored(uow_factory, nid)
     assert (n.webhook_state, n.email_state, n.attempts) == ("off", "failed", 1)
     assert n.last_error.startswith("email: SMTP server unreachable")
@@ -341,16 +370,31 @@ def test_senders_run_outside_any_transaction(uow_factory, clock, demo) -> None:
 
 # ------------------------------------------------------------------ settings
 
+
 def test_build_senders_from_settings() -> None:
-    settings = Settings(env="test", webhook_url="https://hooks.example/x", webhook_secret=SECRET,
-                        smtp_host="mail.example", smtp_port=587, smtp_starttls=True, smtp_username="u",
-                        smtp_password="p", smtp_from="f@x.example")
+    settings = Settings(
+        env="test",
+        webhook_url="https://hooks.example/x",
+        webhook_secret=SECRET,
+        smtp_host="mail.example",
+        smtp_port=587,
+        smtp_starttls=True,
+        smtp_username="u",
+        smtp_password="p",
+        smtp_from="f@x.example",
+    )
     senders = build_senders(settings)
     webhook, email = senders["webhook"], senders["email"]
     assert isinstance(webhook, WebhookSender) and (webhook.url, webhook.secret) == ("https://hooks.example/x", SECRET)
     assert isinstance(email, SmtpSender)
-    assert (email.host, email.port, email.sender, email.starttls, email.username, email.password) == \
-        ("mail.example", 587, "f@x.example", True, "u", "p")
+    assert (email.host, email.port, email.sender, email.starttls, email.username, email.password) == (
+        "mail.example",
+        587,
+        "f@x.example",
+        True,
+        "u",
+        "p",
+    )
 
 
 def test_production_refuses_a_webhook_without_a_secret() -> None:
@@ -359,7 +403,11 @@ def test_production_refuses_a_webhook_without_a_secret() -> None:
         Settings(env="production", secret_key=key, webhook_url="https://hooks.example/x")
     with pytest.raises(ValueError, match="AIFACTORY_WEBHOOK_SECRET"):
         Settings(env="production", secret_key=key, webhook_url="https://hooks.example/x", webhook_secret="short")
-    assert Settings(env="production", secret_key=key, webhook_url="https://hooks.example/x",
-                    webhook_secret=SECRET).webhook_url == "https://hooks.example/x"
+    assert (
+        Settings(
+            env="production", secret_key=key, webhook_url="https://hooks.example/x", webhook_secret=SECRET
+        ).webhook_url
+        == "https://hooks.example/x"
+    )
     with pytest.raises(ValueError):
         Settings(env="test", webhook_url="ftp://hooks.example/x")

@@ -33,8 +33,11 @@ def test_the_pi_adds_members_from_lead_and_partner_organizations(world, bakery, 
     add(world, bakery, project_id, user_id=ben.id)
     m = add(world, bakery, project_id, email=" LARS@fz-nord.example ", role=ProjectRole.PI)
     assert (m.user_id, m.role) == (lars.id, ProjectRole.PI)
-    assert members(world, project_id) == {(bakery.id, ProjectRole.PI), (ben.id, ProjectRole.MEMBER),
-                                          (lars.id, ProjectRole.PI)}
+    assert members(world, project_id) == {
+        (bakery.id, ProjectRole.PI),
+        (ben.id, ProjectRole.MEMBER),
+        (lars.id, ProjectRole.PI),
+    }
     assert world.actions("project", project_id)[-2:] == ["project.member_added", "project.member_added"]
 
 

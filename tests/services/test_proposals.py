@@ -32,8 +32,14 @@ def test_playground_flow_draft_edit_submit_is_accepted_with_project_and_allocati
     assert (alloc.resource_id, alloc.gpu_hours) == (world.booster, 800)
     # start + 3 months - 1 day
     assert (alloc.start_date, alloc.end_date) == (date(2026, 3, 2), date(2026, 6, 1))
-    assert world.actions()[-6:] == ["proposal.created", "proposal.edited", "proposal.submitted",
-                                     "proposal.auto_accepted", "project.created", "allocation.created"]
+    assert world.actions()[-6:] == [
+        "proposal.created",
+        "proposal.edited",
+        "proposal.submitted",
+        "proposal.auto_accepted",
+        "project.created",
+        "allocation.created",
+    ]
 
 
 def test_over_the_threshold_the_playground_waits_for_an_operator(world, bakery):
@@ -42,8 +48,9 @@ def test_over_the_threshold_the_playground_waits_for_an_operator(world, bakery):
     assert world.count("projects") == 0 and world.count("allocations") == 0
 
 
-@pytest.mark.parametrize("ethics", [{"risk_category": RiskCategory.HIGH}, {"personal_data": True},
-                                    {"health_data": True}, {"dual_use": True}])
+@pytest.mark.parametrize(
+    "ethics", [{"risk_category": RiskCategory.HIGH}, {"personal_data": True}, {"health_data": True}, {"dual_use": True}]
+)
 def test_flagged_proposals_are_not_auto_approved(world, bakery, ethics):
     pid = world.draft(bakery, requested_gpu_hours=10, **ethics)
     p = world.submit(bakery, pid)
@@ -66,17 +73,23 @@ def test_a_prohibited_practice_is_refused_and_nothing_is_written(world, bakery):
     assert world.actions("proposal", pid) == ["proposal.created"]
 
 
-@pytest.mark.parametrize(("setup", "draft", "fields"), [
-    ({"eligible_kinds": ["academia"]}, {}, {"organization.kind"}),
-    ({"eligible_countries": ["FR"]}, {}, {"organization.country"}),
-    ({"max_gpu_hours": 400}, {}, {"requested_gpu_hours"}),
-    ({"durations_months": [6]}, {}, {"duration_months"}),
-    ({"resource_ids": ["booster"]}, {"resource_id": "develop"}, {"resource_id"}),
-    ({"closed": True}, {}, {"call"}),
-    ({"closes_on": date(2026, 2, 28)}, {}, {"call"}),
-    ({"eligible_kinds": ["academia"], "eligible_countries": ["FR"], "closed": True}, {"duration_months": 12},
-     {"organization.kind", "organization.country", "call", "duration_months"}),
-])
+@pytest.mark.parametrize(
+    ("setup", "draft", "fields"),
+    [
+        ({"eligible_kinds": ["academia"]}, {}, {"organization.kind"}),
+        ({"eligible_countries": ["FR"]}, {}, {"organization.country"}),
+        ({"max_gpu_hours": 400}, {}, {"requested_gpu_hours"}),
+        ({"durations_months": [6]}, {}, {"duration_months"}),
+        ({"resource_ids": ["booster"]}, {"resource_id": "develop"}, {"resource_id"}),
+        ({"closed": True}, {}, {"call"}),
+        ({"closes_on": date(2026, 2, 28)}, {}, {"call"}),
+        (
+            {"eligible_kinds": ["academia"], "eligible_countries": ["FR"], "closed": True},
+            {"duration_months": 12},
+            {"organization.kind", "organization.country", "call", "duration_months"},
+        ),
+    ],
+)
 def test_eligibility_failures_leave_the_proposal_a_draft(world, bakery, setup, draft, fields):
     resources = {"booster": world.booster, "develop": world.develop}
     if "resource_ids" in setup:  # resources by name: their ids exist only once the world is built
@@ -99,18 +112,21 @@ def test_a_call_that_is_not_yet_open_refuses_submissions(world, bakery):
         world.submit(bakery, pid)
 
 
-@pytest.mark.parametrize(("fields", "field"), [
-    ({"requested_gpu_hours": 0}, "requested_gpu_hours"),
-    ({"requested_gpu_hours": -5}, "requested_gpu_hours"),
-    ({"requested_gpu_hours": 10**12}, "requested_gpu_hours"),
-    ({"duration_months": 0}, "duration_months"),
-    ({"resource_id": 999}, "resource_id"),
-    ({"partner_organization_ids": [999]}, "partner_organization_ids"),
-    ({"partner_organization_ids": "lead"}, "partner_organization_ids"),
-    ({"team": [{"name": " ", "email": "x@y.example"}]}, "team.0.name"),
-    ({"team": [{"name": "Lars", "email": "nope"}]}, "email"),
-    ({"status": "accepted"}, "status"),
-])
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"requested_gpu_hours": 0}, "requested_gpu_hours"),
+        ({"requested_gpu_hours": -5}, "requested_gpu_hours"),
+        ({"requested_gpu_hours": 10**12}, "requested_gpu_hours"),
+        ({"duration_months": 0}, "duration_months"),
+        ({"resource_id": 999}, "resource_id"),
+        ({"partner_organization_ids": [999]}, "partner_organization_ids"),
+        ({"partner_organization_ids": "lead"}, "partner_organization_ids"),
+        ({"team": [{"name": " ", "email": "x@y.example"}]}, "team.0.name"),
+        ({"team": [{"name": "Lars", "email": "nope"}]}, "email"),
+        ({"status": "accepted"}, "status"),
+    ],
+)
 def test_draft_fields_are_validated_and_nothing_is_written(world, bakery, fields, field):
     if fields.get("partner_organization_ids") == "lead":  # the lead's id exists only once registered
         fields = {"partner_organization_ids": [bakery.user.organization_id]}
@@ -155,11 +171,14 @@ def test_withdraw(world, bakery, submit_first):
         world.submit(bakery, pid)
 
 
-@pytest.mark.parametrize(("mode", "gpu_hours", "deadline"), [
-    ("playground", 1_500, date(2026, 3, 4)),  # 2 working days
-    ("fast_lane", 5_000, date(2026, 3, 6)),  # 4 working days
-    ("large_scale", 100_000, date(2026, 3, 27)),  # 10 working days from the cut-off of 15 March
-])
+@pytest.mark.parametrize(
+    ("mode", "gpu_hours", "deadline"),
+    [
+        ("playground", 1_500, date(2026, 3, 4)),  # 2 working days
+        ("fast_lane", 5_000, date(2026, 3, 6)),  # 4 working days
+        ("large_scale", 100_000, date(2026, 3, 27)),  # 10 working days from the cut-off of 15 March
+    ],
+)
 def test_decision_deadlines(world, bakery, mode, gpu_hours, deadline):
     kw = {"duration_months": 6} if mode == "large_scale" else {}
     pid = world.draft(bakery, mode, requested_gpu_hours=gpu_hours, **kw)

@@ -39,16 +39,44 @@ class Factory:
 
 def org(world, name: str, kind: OrgKind, country: str, sectors: list[str]) -> Actor:
     slug = name.lower().replace(" ", "-")
-    _org, user, _tok = world.run(identity.register, organization_name=name, kind=kind, country=country,
-                                 sectors=sectors, email=f"admin@{slug}.example", name=f"{name} Admin")
+    _org, user, _tok = world.run(
+        identity.register,
+        organization_name=name,
+        kind=kind,
+        country=country,
+        sectors=sectors,
+        email=f"admin@{slug}.example",
+        name=f"{name} Admin",
+    )
     return Actor(user)
 
 
-def charge(world, key: str, alloc: int | None, project: int, resource: int, seconds: int, at: datetime,
-           scenario: str | None = None, kind: EntryKind = EntryKind.CHARGE) -> None:
-    entry = LedgerEntry(allocation_id=alloc, project_id=project, resource_id=resource, kind=kind, amount=seconds,
-                        gpu_seconds=seconds, source="swf" if scenario else "gateway", scenario=scenario,
-                        period=f"{at:%Y-%m}", at=at, key=key, usage_start=at - timedelta(hours=1), usage_end=at)
+def charge(
+    world,
+    key: str,
+    alloc: int | None,
+    project: int,
+    resource: int,
+    seconds: int,
+    at: datetime,
+    scenario: str | None = None,
+    kind: EntryKind = EntryKind.CHARGE,
+) -> None:
+    entry = LedgerEntry(
+        allocation_id=alloc,
+        project_id=project,
+        resource_id=resource,
+        kind=kind,
+        amount=seconds,
+        gpu_seconds=seconds,
+        source="swf" if scenario else "gateway",
+        scenario=scenario,
+        period=f"{at:%Y-%m}",
+        at=at,
+        key=key,
+        usage_start=at - timedelta(hours=1),
+        usage_end=at,
+    )
     with world.uow_factory() as uow:
         assert ledger.post(uow, entry)
         uow.commit()
@@ -56,10 +84,26 @@ def charge(world, key: str, alloc: int | None, project: int, resource: int, seco
 
 def add_job(world, project: int, alloc: int, resource: int, user: Actor, started: datetime) -> None:
     with world.uow_factory() as uow:
-        uow.session.execute(tables.jobs.insert().values(
-            project_id=project, allocation_id=alloc, resource_id=resource, submitted_by=user.id, name="train",
-            spec={}, backend="local", tasks=1, state="completed", reason="", comment="", created_at=started,
-            updated_at=started, submitted_at=started, started_at=started, finished_at=started + timedelta(hours=1)))
+        uow.session.execute(
+            tables.jobs.insert().values(
+                project_id=project,
+                allocation_id=alloc,
+                resource_id=resource,
+                submitted_by=user.id,
+                name="train",
+                spec={},
+                backend="local",
+                tasks=1,
+                state="completed",
+                reason="",
+                comment="",
+                created_at=started,
+                updated_at=started,
+                submitted_at=started,
+                started_at=started,
+                finished_at=started + timedelta(hours=1),
+            )
+        )
         uow.commit()
 
 
@@ -76,8 +120,9 @@ def factory(world) -> Factory:
     institute = org(world, "FZ Nord", OrgKind.ACADEMIA, "DE", [])
     pixel = org(world, "Pixelwerk", OrgKind.STARTUP, "NL", ["education"])
     p1 = world.draft(bakery, "playground", partner_organization_ids=[institute.user.organization_id])
-    p3 = world.draft(institute, "playground", resource_id=world.develop,
-                     partner_organization_ids=[pixel.user.organization_id])
+    p3 = world.draft(
+        institute, "playground", resource_id=world.develop, partner_organization_ids=[pixel.user.organization_id]
+    )
     p2 = world.draft(medvision, "fast_lane", requested_gpu_hours=8_000)
     rejected = world.draft(pixel, "fast_lane", requested_gpu_hours=3_000)
     for actor, pid in ((bakery, p1), (institute, p3), (medvision, p2), (pixel, rejected)):
@@ -120,8 +165,11 @@ def test_gpu_hours_by_month_org_kind_country_access_mode(world, factory) -> None
         return world.read(reports.gpu_hours_by, world.operator, dim, **kw)
 
     month = by("month")
-    assert [(r.key, r.gpu_hours, r.entries) for r in month.rows] == [("2026-03", 13.5, 3), ("2026-04", 6.0, 2),
-                                                                      ("2026-05", 0.5, 1)]
+    assert [(r.key, r.gpu_hours, r.entries) for r in month.rows] == [
+        ("2026-03", 13.5, 3),
+        ("2026-04", 6.0, 2),
+        ("2026-05", 0.5, 1),
+    ]
     assert (month.total_gpu_hours, month.total_entries) == (20.0, 6)
     assert table_of(by("org_kind")) == {"sme": (4.5, 3), "startup": (10.0, 1), "academia": (5.5, 2)}
     assert table_of(by("org_kind", start="2026-03", end="2026-03")) == {"sme": (3.5, 2), "startup": (10.0, 1)}
@@ -135,8 +183,12 @@ def test_gpu_hours_by_month_org_kind_country_access_mode(world, factory) -> None
 def test_gpu_hours_by_sector_resource_and_project(world, factory) -> None:
     sector = world.read(reports.gpu_hours_by, world.operator, "sector")
     # Backhaus's 4.5 h count under both of its sectors; FZ Nord lists none; the total counts each hour once
-    assert table_of(sector) == {"food": (4.5, 3), "manufacturing": (4.5, 3), "health": (10.0, 1),
-                                "unspecified": (5.5, 2)}
+    assert table_of(sector) == {
+        "food": (4.5, 3),
+        "manufacturing": (4.5, 3),
+        "health": (10.0, 1),
+        "unspecified": (5.5, 2),
+    }
     assert sector.total_gpu_hours == 20.0
     resource = world.read(reports.gpu_hours_by, world.operator, "resource", start="2026-04")
     assert {r.label: r.gpu_hours for r in resource.rows} == {"booster": 1.0, "develop": 5.5}
@@ -162,8 +214,10 @@ def test_smes_and_startups_served_lead_or_partner(world, factory) -> None:
     assert [o.name for o in march.organizations] == ["Backhaus", "MedVision"]
     spring = world.read(reports.smes_served, world.operator, "2026-04", "2026-05")
     # Pixelwerk is only a partner of P3; FZ Nord (academia) is no SME
-    assert [(o.name, o.kind, o.country) for o in spring.organizations] == [("Backhaus", "sme", "DE"),
-                                                                          ("Pixelwerk", "startup", "NL")]
+    assert [(o.name, o.kind, o.country) for o in spring.organizations] == [
+        ("Backhaus", "sme", "DE"),
+        ("Pixelwerk", "startup", "NL"),
+    ]
     assert world.read(reports.smes_served, world.operator, "2026-06", "2026-12").total == 0
 
 
@@ -178,7 +232,11 @@ def test_time_to_decision_and_to_first_job(world, factory) -> None:
     assert (first["playground"].count, first["playground"].waiting, first["playground"].median_days) == (1, 1, 1.5)
     assert (first["fast_lane"].count, first["fast_lane"].median_days) == (1, 2.0)
     assert (first["all"].count, first["all"].waiting, first["all"].median_days, first["all"].p90_days) == (
-        2, 1, 1.75, 1.95)
+        2,
+        1,
+        1.75,
+        1.95,
+    )
 
 
 def test_utilization_is_delivered_over_capacity(world, factory) -> None:
@@ -197,18 +255,30 @@ def test_burn_down_by_day_and_month(world, factory) -> None:
     bd = world.read(reports.burn_down, factory.bakery, factory.allocations["P1"])
     points = [(p.at, p.granted_gpu_hours, p.charged_gpu_hours, p.reserved_gpu_hours) for p in bd.points]
     assert points == [  # a job's reservation shows on the day it is held; settled ones net out within the day
-        ("2026-03-02", 500.0, 0.0, 0.0), ("2026-03-10", 500.0, 2.0, 0.0), ("2026-03-20", 500.0, 3.5, 0.0),
-        ("2026-03-21", 500.0, 3.5, 0.5), ("2026-04-05", 500.0, 4.5, 0.5)]
+        ("2026-03-02", 500.0, 0.0, 0.0),
+        ("2026-03-10", 500.0, 2.0, 0.0),
+        ("2026-03-20", 500.0, 3.5, 0.0),
+        ("2026-03-21", 500.0, 3.5, 0.5),
+        ("2026-04-05", 500.0, 4.5, 0.5),
+    ]
     assert (bd.granted_gpu_hours, bd.charged_gpu_hours, bd.reserved_gpu_hours, bd.available_gpu_hours) == (
-        500.0, 4.5, 0.5, 495.0)
+        500.0,
+        4.5,
+        0.5,
+        495.0,
+    )
     monthly = world.read(reports.burn_down, world.operator, factory.allocations["P1"], by="month")
     assert [(p.at, p.charged_gpu_hours) for p in monthly.points] == [("2026-03", 3.5), ("2026-04", 4.5)]
 
 
 def test_permissions(world, factory) -> None:
-    for fn, args in ((reports.gpu_hours_by, ("month",)), (reports.smes_served, ("2026-01", "2026-12")),
-                     (reports.time_to_decision, ()), (reports.time_to_first_job, ()),
-                     (reports.utilization, ("2026-01", "2026-12"))):
+    for fn, args in (
+        (reports.gpu_hours_by, ("month",)),
+        (reports.smes_served, ("2026-01", "2026-12")),
+        (reports.time_to_decision, ()),
+        (reports.time_to_first_job, ()),
+        (reports.utilization, ("2026-01", "2026-12")),
+    ):
         with pytest.raises(Forbidden, match="operators"):
             world.read(fn, factory.bakery, *args)
     assert world.read(reports.burn_down, factory.bakery, factory.allocations["P1"]).charged_gpu_hours == 4.5
@@ -218,8 +288,15 @@ def test_permissions(world, factory) -> None:
         world.read(reports.burn_down, world.operator, 999_999)
 
 
-@pytest.mark.parametrize("kw, field", [({"dimension": "colour"}, "by"), ({"start": "2026-13"}, "start"),
-                                       ({"end": "26-01"}, "end"), ({"start": "2026-05", "end": "2026-04"}, "end")])
+@pytest.mark.parametrize(
+    "kw, field",
+    [
+        ({"dimension": "colour"}, "by"),
+        ({"start": "2026-13"}, "start"),
+        ({"end": "26-01"}, "end"),
+        ({"start": "2026-05", "end": "2026-04"}, "end"),
+    ],
+)
 def test_bad_input_names_the_parameter(world, kw, field) -> None:
     args = {"dimension": "month", **kw}
     with pytest.raises(InvalidInput) as err:

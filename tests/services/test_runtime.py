@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from aifactory import runtime
 from aifactory.backends.local import LocalBackend
 from aifactory.backends.slurm.backend import SlurmBackend
 from aifactory.config import Settings
-from aifactory import runtime
 from aifactory.runtime import Reconciler, build_gateway
 from aifactory.services import jobs
 
@@ -22,8 +22,7 @@ def test_gateway_from_settings(tmp_path: Path) -> None:
     assert isinstance(local.backend, LocalBackend) and local.backend.gpu_slots == 2
     assert local.jobs_root == tmp_path / "jobs" and local.site == "jupiter" and local.after_backend_submit is None
     assert not (tmp_path / "local-executor").exists()  # no I/O while building
-    slurm = build_gateway(Settings(data_dir=tmp_path, backend="slurm", slurm_submit_user="svc",
-                                   orphan_after_seconds=5))
+    slurm = build_gateway(Settings(data_dir=tmp_path, backend="slurm", slurm_submit_user="svc", orphan_after_seconds=5))
     assert isinstance(slurm.backend, SlurmBackend) and slurm.submit_user == "svc"
     assert slurm.orphan_after.total_seconds() == 5
 
@@ -61,8 +60,9 @@ def test_the_reconciler_survives_failing_passes_and_stops(monkeypatch, tmp_path:
     assert len(calls) == seen  # stopped means stopped
 
 
-def test_lifecycle_notifications_run_once_per_accounting_interval(monkeypatch: pytest.MonkeyPatch,
-                                                                   tmp_path: Path) -> None:
+def test_lifecycle_notifications_run_once_per_accounting_interval(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     from datetime import UTC, datetime, timedelta
 
     from aifactory.services import notifications
@@ -81,8 +81,13 @@ def test_lifecycle_notifications_run_once_per_accounting_interval(monkeypatch: p
     clock = FixedClock(datetime(2026, 3, 2, tzinfo=UTC))
     monkeypatch.setattr(notifications, "note_lifecycle", lambda uow, c: lifecycle.append(c.now()))
     monkeypatch.setattr(notifications, "deliver_pending", lambda f, c, s: delivered.append(c.now()))
-    loop = Reconciler(lambda **kw: Uow(), clock, build_gateway(Settings(data_dir=tmp_path)), interval=1,
-                      accounting=AccountingState(interval=timedelta(minutes=2)))
+    loop = Reconciler(
+        lambda **kw: Uow(),
+        clock,
+        build_gateway(Settings(data_dir=tmp_path)),
+        interval=1,
+        accounting=AccountingState(interval=timedelta(minutes=2)),
+    )
     for _ in range(3):
         loop._notifications()
         clock.advance(seconds=30)

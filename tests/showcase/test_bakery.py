@@ -79,8 +79,9 @@ def test_weather_and_events_are_validated():
         validate_weather(pd.DataFrame({"Datum": ["2024-01-01"], "Temperatur": [1], "Bewoelkung": [2]}))
     with pytest.raises(BakeryDataError, match=r"events: duplicated date in row 2"):
         validate_events(pd.DataFrame({"Datum": ["2024-06-20", "2024-06-20"], "KielerWoche": [1, 1]}))
-    w = validate_weather(pd.DataFrame({"Datum": ["2024-01-01"], "Temperatur": [None], "Bewoelkung": [2],
-                                       "Windgeschwindigkeit": [3]}))
+    w = validate_weather(
+        pd.DataFrame({"Datum": ["2024-01-01"], "Temperatur": [None], "Bewoelkung": [2], "Windgeschwindigkeit": [3]})
+    )
     assert np.isnan(w.loc["2024-01-01", "Temperatur"])  # missing weather is allowed
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from aifactory.showcase.text import common
 from aifactory.showcase.params import parse_options
+from aifactory.showcase.text import common
 from aifactory.showcase.text.common import read_rows, shipped_data, stratified_split
 
 
@@ -38,7 +38,8 @@ def test_the_shipped_data_is_balanced_across_labels_and_languages() -> None:
     rows = read_rows(shipped_data())
     assert len(rows) == 240 and set(rows[0]) == {"text", "label", "lang"}
     assert Counter((r["label"], r["lang"]) for r in rows) == {
-        (label, lang): 40 for label in ("positive", "negative", "question") for lang in ("de", "en")}
+        (label, lang): 40 for label in ("positive", "negative", "question") for lang in ("de", "en")
+    }
     assert len({r["text"] for r in rows}) == 240 and all(r["text"].strip() for r in rows)
     assert (shipped_data().parent / "README.md").read_text().count("Apache-2.0") == 1
 
@@ -50,7 +51,8 @@ def test_the_split_is_stratified_disjoint_and_deterministic() -> None:
     assert stratified_split(rows, 0.2, seed=1)[1] != test
     assert not set(train) & set(test) and sorted(train + test) == list(range(240))
     assert Counter((rows[i]["label"], rows[i]["lang"]) for i in test) == {
-        (label, lang): 8 for label in ("positive", "negative", "question") for lang in ("de", "en")}
+        (label, lang): 8 for label in ("positive", "negative", "question") for lang in ("de", "en")
+    }
 
 
 def test_options_come_from_the_environment_and_the_command_line_wins(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -102,13 +104,16 @@ def test_embeddings_are_normalized_and_put_paraphrases_close(no_network) -> None
 
     from aifactory.showcase.text.embed import Embedder
 
-    vectors = Embedder().encode([
-        "The bread was stale and hard.",
-        "This loaf was old and rock hard.",
-        "When does the train to the airport leave?",
-        "Wann öffnet die Bäckerei am Sonntag?",
-        "Um wie viel Uhr macht die Bäckerei sonntags auf?",
-    ], batch_size=2)
+    vectors = Embedder().encode(
+        [
+            "The bread was stale and hard.",
+            "This loaf was old and rock hard.",
+            "When does the train to the airport leave?",
+            "Wann öffnet die Bäckerei am Sonntag?",
+            "Um wie viel Uhr macht die Bäckerei sonntags auf?",
+        ],
+        batch_size=2,
+    )
     assert vectors.shape == (5, 384) and vectors.dtype == np.float32
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-5)
     sim = vectors @ vectors.T

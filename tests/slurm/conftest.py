@@ -23,7 +23,9 @@ def slurm_unavailable() -> str | None:
         ping = subprocess.run(["scontrol", "ping"], capture_output=True, text=True, timeout=15)
         if ping.returncode != 0 or "is UP" not in ping.stdout:
             said = (ping.stdout + ping.stderr).strip().splitlines()
-            return f"the Slurm controller does not answer ({said[0] if said else f'scontrol ping: rc={ping.returncode}'})"
+            return (
+                f"the Slurm controller does not answer ({said[0] if said else f'scontrol ping: rc={ping.returncode}'})"
+            )
         states = subprocess.run(["sinfo", "-h", "-N", "-o", "%T"], capture_output=True, text=True, timeout=15)
     except subprocess.TimeoutExpired as exc:
         return f"Slurm did not answer within {exc.timeout:.0f}s ({' '.join(exc.cmd)})"

@@ -52,24 +52,27 @@ def account(backend: SlurmBackend) -> Iterator[str]:
     if jobs:
         subprocess.run(["scancel", *jobs], timeout=30, check=False)
         poll(lambda: not run("squeue", "-h", "-A", name, "-o", "%A"), 30, f"jobs of {name} gone")
-    subprocess.run(["sacctmgr", "-i", "delete", "account", f"name={name}"], capture_output=True, timeout=30,
-                   check=False)
+    subprocess.run(
+        ["sacctmgr", "-i", "delete", "account", f"name={name}"], capture_output=True, timeout=30, check=False
+    )
 
 
 def sbatch(account: str, *args: str) -> str:
     return run("sbatch", "--parsable", "--account", account, "-o", "/dev/null", *args).split(";")[0]
 
 
-def test_a_gpu_minute_limit_holds_back_plain_sbatch_until_it_is_cleared(backend: SlurmBackend,
-                                                                        account: str) -> None:
+def test_a_gpu_minute_limit_holds_back_plain_sbatch_until_it_is_cleared(backend: SlurmBackend, account: str) -> None:
     assert backend.account_gpu_minutes_used(account) == 0  # a fresh account
     backend.set_budget_limit(account, 1)
     backend.set_budget_limit(account, 1)  # idempotent
     assoc = run("sacctmgr", "-nP", "show", "assoc", f"account={account}", "user=", "format=grptresmins")
     assert assoc == "gres/gpu=1"
     # slurmdbd hands the limit to slurmctld a moment after sacctmgr returns: wait until the controller has it
-    poll(lambda: "gres/gpu=1(" in run("scontrol", "-o", "show", "assoc_mgr", "flags=assoc", f"accounts={account}"),
-         20, "the limit in slurmctld")
+    poll(
+        lambda: "gres/gpu=1(" in run("scontrol", "-o", "show", "assoc_mgr", "flags=assoc", f"accounts={account}"),
+        20,
+        "the limit in slurmctld",
+    )
     job = sbatch(account, "--gres=gpu:1", "--time=5", "--wrap", "true")  # 5 GPU-minutes > 1
     held = ("PENDING AssocGrpGRESMinutes", "PENDING AssocGrpGRESRunMinutes")
     # first "None" or "Priority" while other tests' jobs are ahead of it; never running
@@ -79,19 +82,22 @@ def test_a_gpu_minute_limit_holds_back_plain_sbatch_until_it_is_cleared(backend:
     assert squeue(job, "%T") == "PENDING"
     backend.set_budget_limit(account, None)
     assert run("sacctmgr", "-nP", "show", "assoc", f"account={account}", "user=", "format=grptresmins") == ""
-    state = poll(lambda: run("sacct", "-n", "-X", "-P", "-j", job, "-o", "State") in ("COMPLETED",) and "done",
-                 60, f"job {job} completed once the limit was cleared")
+    state = poll(
+        lambda: run("sacct", "-n", "-X", "-P", "-j", job, "-o", "State") in ("COMPLETED",) and "done",
+        60,
+        f"job {job} completed once the limit was cleared",
+    )
     assert state == "done"
 
 
-def test_finished_jobs_shows_a_direct_sbatch_with_its_gpus_and_comment(backend: SlurmBackend,
-                                                                       account: str) -> None:
+def test_finished_jobs_shows_a_direct_sbatch_with_its_gpus_and_comment(backend: SlurmBackend, account: str) -> None:
     since = time.time() - 2
     comment = f"direct-{uuid.uuid4().hex[:6]}"
     job = sbatch(account, "--gres=gpu:2", "--time=1", "--comment", comment, "--wrap", "sleep 2")
 
     def mine() -> ExternalUsage | None:
         return next((u for u in backend.finished_jobs([account], since) if u.backend_id == job), None)
+
     usage = poll(mine, 60, f"job {job} in finished_jobs")
     assert usage.gpus == 2 and usage.elapsed_seconds >= 1 and usage.comment == comment
     assert (usage.account, usage.user, usage.partition) == (account, "root", "booster")
@@ -113,8 +119,9 @@ def sbatch_with_qos(account: str, qos: str, *args: str) -> str:
         time.sleep(0.5)
 
 
-def test_low_priority_switches_the_default_qos_and_ranks_jobs_last(backend: SlurmBackend, account: str,
-                                                                  test_account: str) -> None:
+def test_low_priority_switches_the_default_qos_and_ranks_jobs_last(
+    backend: SlurmBackend, account: str, test_account: str
+) -> None:
     def qos_of_assoc() -> str:
         return run("sacctmgr", "-nP", "show", "assoc", f"account={account}", "user=root", "format=qos,defaultqos")
 
@@ -126,8 +133,12 @@ def test_low_priority_switches_the_default_qos_and_ranks_jobs_last(backend: Slur
     normal_job = sbatch(test_account, "--time=1", later, "--wrap", "true")
     try:
         assert squeue(low_job, "%q") == "low"
-        refused = subprocess.run(["sbatch", "--account", account, "--qos=normal", "-o", "/dev/null", "--wrap", "true"],
-                                 capture_output=True, text=True, timeout=30)
+        refused = subprocess.run(
+            ["sbatch", "--account", account, "--qos=normal", "-o", "/dev/null", "--wrap", "true"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
         assert refused.returncode != 0 and "qos" in refused.stderr.lower()  # no way around it with sbatch
         low_prio, normal_prio = (int(squeue(j, "%Q")) for j in (low_job, normal_job))
         assert low_prio < normal_prio

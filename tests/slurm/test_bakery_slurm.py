@@ -20,8 +20,9 @@ def test_bakery_template_runs_on_slurm(gateway_api, monkeypatch: pytest.MonkeyPa
     client, factory, clock = gateway_api
     # sbatch hands the job the submitter's environment: the interpreter that has aifactory comes first
     monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
-    r = client.post("/api/v1/templates/bakery-forecast/run",
-                    json={"project": 1, "params": {"holdout_days": 28, "horizon_days": 2}})
+    r = client.post(
+        "/api/v1/templates/bakery-forecast/run", json={"project": 1, "params": {"holdout_days": 28, "horizon_days": 2}}
+    )
     assert r.status_code == 201, r.text
     job = r.json()
     assert job["backend"] == "slurm" and job["backend_id"].isdigit()

@@ -11,8 +11,17 @@ import pytest
 
 pytestmark = pytest.mark.slurm
 
-FINAL = {"COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "OUT_OF_MEMORY", "NODE_FAIL", "PREEMPTED", "BOOT_FAIL",
-         "DEADLINE"}
+FINAL = {
+    "COMPLETED",
+    "FAILED",
+    "CANCELLED",
+    "TIMEOUT",
+    "OUT_OF_MEMORY",
+    "NODE_FAIL",
+    "PREEMPTED",
+    "BOOT_FAIL",
+    "DEADLINE",
+}
 
 
 def run(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -34,23 +43,44 @@ def sacct_job(job_id: str, timeout: float = 60.0) -> dict:
 
 def test_gpu_job_runs_and_is_accounted(tmp_path: Path, test_account: str) -> None:
     out = tmp_path / "job-%j.out"
-    job_id = run("sbatch", "--parsable", "--gres=gpu:1", "-p", "booster", "-A", test_account, "-t", "1",
-                 "-o", str(out), "--wrap", "echo $CUDA_VISIBLE_DEVICES").stdout.strip().split(";")[0]
+    job_id = (
+        run(
+            "sbatch",
+            "--parsable",
+            "--gres=gpu:1",
+            "-p",
+            "booster",
+            "-A",
+            test_account,
+            "-t",
+            "1",
+            "-o",
+            str(out),
+            "--wrap",
+            "echo $CUDA_VISIBLE_DEVICES",
+        )
+        .stdout.strip()
+        .split(";")[0]
+    )
     assert job_id.isdigit(), job_id
 
     record = sacct_job(job_id)
 
     assert record["state"]["current"] == "COMPLETED"
     assert record["account"] == test_account
-    allocated = {f"{t['type']}/{t['name']}" if t["name"] else t["type"]: t["count"]
-                 for t in record["tres"]["allocated"]}
+    allocated = {
+        f"{t['type']}/{t['name']}" if t["name"] else t["type"]: t["count"] for t in record["tres"]["allocated"]
+    }
     assert allocated.get("gres/gpu") == 1, allocated
     assert (tmp_path / f"job-{job_id}.out").read_text().strip() in {"0", "1", "2", "3"}  # one fake GPU of 4
 
 
 def test_squeue_json_parses_and_lists_the_job(test_account: str) -> None:
-    job_id = run("sbatch", "--parsable", "-A", test_account, "-t", "1", "-o", "/dev/null", "--hold",
-                 "--wrap", "true").stdout.strip().split(";")[0]
+    job_id = (
+        run("sbatch", "--parsable", "-A", test_account, "-t", "1", "-o", "/dev/null", "--hold", "--wrap", "true")
+        .stdout.strip()
+        .split(";")[0]
+    )
     try:
         data = json.loads(run("squeue", "--json").stdout)
         assert data["meta"]["Slurm"]["release"]
@@ -64,15 +94,15 @@ def test_squeue_json_parses_and_lists_the_job(test_account: str) -> None:
 
 
 def test_unknown_account_is_refused() -> None:
-    result = run("sbatch", "--parsable", "-A", "no-such-account-xyz", "-o", "/dev/null", "--wrap", "true",
-                 check=False)
+    result = run("sbatch", "--parsable", "-A", "no-such-account-xyz", "-o", "/dev/null", "--wrap", "true", check=False)
     assert result.returncode != 0
     assert "Invalid account" in result.stderr, result.stderr
 
 
 def test_more_gpus_than_a_node_has_is_rejected(test_account: str) -> None:
-    result = run("sbatch", "--parsable", "--gres=gpu:5", "-A", test_account, "-o", "/dev/null", "--wrap", "true",
-                 check=False)
+    result = run(
+        "sbatch", "--parsable", "--gres=gpu:5", "-A", test_account, "-o", "/dev/null", "--wrap", "true", check=False
+    )
     assert result.returncode != 0
     assert "Requested node configuration is not available" in result.stderr, result.stderr
 

@@ -36,8 +36,9 @@ def gateway_api(_sqlite_template, _demo_rows, tmp_path: Path, clock):  # noqa: F
     factory = SqlUnitOfWorkFactory(make_session_factory(engine))
     load_rows(factory, rows)
     tmp_path.chmod(0o755)
-    settings = Settings(database_url=url, env="test", data_dir=tmp_path / "data", backend="slurm",
-                        reconcile_seconds=0, site="slurmtest")
+    settings = Settings(
+        database_url=url, env="test", data_dir=tmp_path / "data", backend="slurm", reconcile_seconds=0, site="slurmtest"
+    )
     with TestClient(create_app(settings, clock=clock)) as client:
         client.headers["Authorization"] = f"Bearer {info.tokens[PEOPLE['anna']]}"
         yield client, factory, clock
@@ -66,8 +67,12 @@ def test_training_example_runs_on_slurm_with_logs_and_artifacts(gateway_api) -> 
     assert job["backend"] == "slurm" and job["backend_id"].isdigit()
     with factory(write=False) as uow:
         account = uow.projects.get(1).slurm_account
-    assoc = subprocess.run(["sacctmgr", "-nP", "show", "assoc", f"account={account}", "format=account,user"],
-                           capture_output=True, text=True, check=True).stdout
+    assoc = subprocess.run(
+        ["sacctmgr", "-nP", "show", "assoc", f"account={account}", "format=account,user"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert f"{account}|root" in assoc.splitlines()  # provisioned: the account and the submitting user
 
     done = settle(client, factory, clock, job["id"])
@@ -88,10 +93,17 @@ def test_cancel_and_sweep_on_slurm(gateway_api) -> None:
     client, factory, clock = gateway_api
     sleeper = {"name": "sleeper", "project": 1, "command": ["sleep", "300"], "resources": {"time": 5}}
     job = client.post("/api/v1/jobs", json=sleeper).json()
-    sweep = client.post("/api/v1/jobs", json={
-        "name": "sweep", "project": 1, "resources": {"time": 2}, "outputs": ["out-*.txt"],
-        "command": ["bash", "-c", 'echo "$AIF_PARAM_lr" > "out-$AIF_TASK_INDEX.txt"'],
-        "array": {"grid": {"lr": [0.1, 0.01, "1e-3; touch PWNED"]}}}).json()
+    sweep = client.post(
+        "/api/v1/jobs",
+        json={
+            "name": "sweep",
+            "project": 1,
+            "resources": {"time": 2},
+            "outputs": ["out-*.txt"],
+            "command": ["bash", "-c", 'echo "$AIF_PARAM_lr" > "out-$AIF_TASK_INDEX.txt"'],
+            "array": {"grid": {"lr": [0.1, 0.01, "1e-3; touch PWNED"]}},
+        },
+    ).json()
     assert sweep["tasks"] == 3
     cancelled = client.post(f"/api/v1/jobs/{job['id']}/cancel").json()
     assert cancelled["state"] == "cancelled"

@@ -38,8 +38,13 @@ def test_gateway_job_charged_from_sacct_outside_job_found_and_limit_set(gateway_
         alloc = uow.allocations.get(1)
         alloc.start_date, alloc.end_date = clock.at.date() - timedelta(days=1), clock.at.date() + timedelta(days=60)
         uow.commit()
-    spec = {"name": "gpu-sleep", "project": 1, "resource": "booster", "command": [sys.executable, "-c",
-            "import time; time.sleep(3)"], "resources": {"gpus_per_node": 2, "time": 5}}
+    spec = {
+        "name": "gpu-sleep",
+        "project": 1,
+        "resource": "booster",
+        "command": [sys.executable, "-c", "import time; time.sleep(3)"],
+        "resources": {"gpus_per_node": 2, "time": 5},
+    }
     with factory(write=False) as uow:  # the use cases directly: the demo's tokens expire in the real now
         account = uow.projects.get(1).slurm_account
         anna = Actor(uow.users.by_email("anna@backhaus-kiel.example"))
@@ -50,18 +55,37 @@ def test_gateway_job_charged_from_sacct_outside_job_found_and_limit_set(gateway_
         jobs.reconcile(factory, clock, gw)
         with factory(write=False) as uow:
             return [e for e in uow.ledger.for_job(job["id"]) if e.kind.value == "charge"]
+
     charge = _wait(charged)[0]
     assert charge.gpu_seconds >= 2 * 3 and charge.amount == charge.gpu_seconds  # 2 GPUs x >= 3 s, weight 1
 
-    outside = subprocess.run(["sbatch", "--parsable", f"--account={account}", "--partition=booster",
-                              "--gres=gpu:1", "--time=2", "--output=/dev/null", "--wrap", "sleep 2"],
-                             capture_output=True, text=True, check=True).stdout.strip().split(";")[0]
+    outside = (
+        subprocess.run(
+            [
+                "sbatch",
+                "--parsable",
+                f"--account={account}",
+                "--partition=booster",
+                "--gres=gpu:1",
+                "--time=2",
+                "--output=/dev/null",
+                "--wrap",
+                "sleep 2",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        .stdout.strip()
+        .split(";")[0]
+    )
     state = AccountingState()
 
     def imported() -> bool:
         accounting.import_external(factory, clock, gw, state)
         with factory(write=False) as uow:
             return uow.ledger.by_key(f"external:slurmtest:{outside}") is not None
+
     _wait(imported, timeout=90, every=2)
     with factory(write=False) as uow:
         entry = uow.ledger.by_key(f"external:slurmtest:{outside}")
@@ -70,6 +94,10 @@ def test_gateway_job_charged_from_sacct_outside_job_found_and_limit_set(gateway_
 
     limits = accounting.sync_limits(factory, clock, gw, AccountingState())
     assert account in limits and limits[account] >= left // 60
-    shown = subprocess.run(["sacctmgr", "-nP", "show", "assoc", f"account={account}", "format=account,user,grptresmins"],
-                           capture_output=True, text=True, check=True).stdout
+    shown = subprocess.run(
+        ["sacctmgr", "-nP", "show", "assoc", f"account={account}", "format=account,user,grptresmins"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert f"gres/gpu={limits[account]}" in shown, shown

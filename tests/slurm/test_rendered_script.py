@@ -15,9 +15,11 @@ from aifactory.domain.jobs.spec import parse_spec
 from .test_cluster import run, sacct_job
 
 HOSTILE = ["$(touch PWNED)", "`touch PWNED`", "a; touch PWNED", "'\"; touch PWNED", "x\ntouch PWNED"]
-DUMP = ("import json, os, sys; json.dump({'argv': sys.argv[1:], 'gpus': os.environ.get('CUDA_VISIBLE_DEVICES'), "
-        "'param': os.environ.get('AIF_PARAM_p'), 'env': os.environ['EVIL']}, "
-        "open('out-' + os.environ['AIF_TASK_INDEX'] + '.json', 'w'))")
+DUMP = (
+    "import json, os, sys; json.dump({'argv': sys.argv[1:], 'gpus': os.environ.get('CUDA_VISIBLE_DEVICES'), "
+    "'param': os.environ.get('AIF_PARAM_p'), 'env': os.environ['EVIL']}, "
+    "open('out-' + os.environ['AIF_TASK_INDEX'] + '.json', 'w'))"
+)
 
 
 def _submit(spec: dict, job_dir: Path, account: str) -> str:
@@ -31,8 +33,13 @@ def _submit(spec: dict, job_dir: Path, account: str) -> str:
 
 def test_rendered_gpu_job_runs_what_the_user_asked(tmp_path: Path, test_account: str) -> None:
     tmp_path.chmod(0o755)
-    spec = {"name": "hostile", "project": 1, "command": [sys.executable, "-c", DUMP, *HOSTILE],
-            "env": {"EVIL": HOSTILE[3]}, "resources": {"gpus_per_node": 1, "time": 2}}
+    spec = {
+        "name": "hostile",
+        "project": 1,
+        "command": [sys.executable, "-c", DUMP, *HOSTILE],
+        "env": {"EVIL": HOSTILE[3]},
+        "resources": {"gpus_per_node": 1, "time": 2},
+    }
     job_id = _submit(spec, tmp_path, test_account)
     record = sacct_job(job_id)
     assert record["state"]["current"] == "COMPLETED", (tmp_path / f"stderr-{job_id}.log").read_text()
@@ -44,8 +51,14 @@ def test_rendered_gpu_job_runs_what_the_user_asked(tmp_path: Path, test_account:
 
 def test_rendered_grid_sweep_runs_one_task_per_point(tmp_path: Path, test_account: str) -> None:
     tmp_path.chmod(0o755)
-    spec = {"name": "sweep", "project": 1, "command": [sys.executable, "-c", DUMP], "env": {"EVIL": "ok"},
-            "array": {"grid": {"p": HOSTILE[:3]}, "max_parallel": 3}, "resources": {"time": 2}}
+    spec = {
+        "name": "sweep",
+        "project": 1,
+        "command": [sys.executable, "-c", DUMP],
+        "env": {"EVIL": "ok"},
+        "array": {"grid": {"p": HOSTILE[:3]}, "max_parallel": 3},
+        "resources": {"time": 2},
+    }
     _submit(spec, tmp_path, test_account)
     work = tmp_path / WORK_SUBDIR
     deadline = time.monotonic() + 90

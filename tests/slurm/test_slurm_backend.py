@@ -34,13 +34,21 @@ def make_job(tmp_path: Path, test_account: str):
     def make(account: str = test_account, **spec: Any) -> BackendJob:
         job_id = next(_ids)
         full = {"name": "t", "project": 1, "resources": {"time": 1}, **spec}
-        return BackendJob(job_id=job_id, spec=parse_spec(full), account=account, partition="booster",
-                          job_dir=str(tmp_path / str(job_id)), comment=f"aif:test:{uuid.uuid4().hex}")
+        return BackendJob(
+            job_id=job_id,
+            spec=parse_spec(full),
+            account=account,
+            partition="booster",
+            job_dir=str(tmp_path / str(job_id)),
+            comment=f"aif:test:{uuid.uuid4().hex}",
+        )
+
     return make
 
 
-def wait_for(backend: SlurmBackend, backend_id: str, states: set[JobState] = set(TERMINAL),
-             timeout: float = 60) -> BackendStatus:
+def wait_for(
+    backend: SlurmBackend, backend_id: str, states: frozenset[JobState] = TERMINAL, timeout: float = 60
+) -> BackendStatus:
     deadline = time.monotonic() + timeout
     status = None
     while time.monotonic() < deadline:
@@ -56,8 +64,12 @@ def test_ensure_project_then_a_job_with_that_account_runs(backend: SlurmBackend,
     try:
         backend.ensure_project(ProjectAccount(account, ("root",)))
         backend.ensure_project(ProjectAccount(account, ("root",)))  # idempotent
-        assoc = subprocess.run(["sacctmgr", "-nP", "show", "assoc", f"account={account}", "format=account,user"],
-                               capture_output=True, text=True, timeout=30).stdout.split()
+        assoc = subprocess.run(
+            ["sacctmgr", "-nP", "show", "assoc", f"account={account}", "format=account,user"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        ).stdout.split()
         assert f"{account}|root" in assoc
         backend_id = backend.submit(make_job(account=account, command=["true"]))
         assert wait_for(backend, backend_id).state is JobState.COMPLETED
@@ -112,8 +124,9 @@ def test_logs_with_offsets(backend: SlurmBackend, make_job) -> None:
 
 
 def test_usage_reports_one_gpu(backend: SlurmBackend, make_job) -> None:
-    backend_id = backend.submit(make_job(command=[sys.executable, "-c", "print(1)"],
-                                         resources={"gpus_per_node": 1, "time": 1}))
+    backend_id = backend.submit(
+        make_job(command=[sys.executable, "-c", "print(1)"], resources={"gpus_per_node": 1, "time": 1})
+    )
     wait_for(backend, backend_id)
     usage = backend.usage([backend_id])[backend_id]
     assert usage.gpus == 1 and usage.nodes == 1 and usage.cpus >= 1

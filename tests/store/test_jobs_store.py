@@ -17,9 +17,18 @@ from aifactory.domain.jobs.states import JobState
 def _job(uow, project, clock, key: str | None = None) -> Job:
     alloc = project.allocations[0]
     now = clock.now()
-    return Job(project_id=project.id, allocation_id=alloc.id, resource_id=alloc.resource_id,
-               submitted_by=project.members[0].user_id, name="train", spec={"name": "train", "command": ["true"]},
-               backend="local", idempotency_key=key, created_at=now, updated_at=now)
+    return Job(
+        project_id=project.id,
+        allocation_id=alloc.id,
+        resource_id=alloc.resource_id,
+        submitted_by=project.members[0].user_id,
+        name="train",
+        spec={"name": "train", "command": ["true"]},
+        backend="local",
+        idempotency_key=key,
+        created_at=now,
+        updated_at=now,
+    )
 
 
 @pytest.fixture

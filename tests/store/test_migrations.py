@@ -71,8 +71,12 @@ def test_the_audit_log_is_append_only_right_after_migration(empty_url):
     engine = create_engine(empty_url)
     try:
         with engine.begin() as conn:
-            conn.execute(text("INSERT INTO audit_events (occurred_at, action, entity_type) "
-                              "VALUES (CURRENT_TIMESTAMP, 'test.inserted', 'test')"))
+            conn.execute(
+                text(
+                    "INSERT INTO audit_events (occurred_at, action, entity_type) "
+                    "VALUES (CURRENT_TIMESTAMP, 'test.inserted', 'test')"
+                )
+            )
         for statement in ("UPDATE audit_events SET action = 'x'", "DELETE FROM audit_events"):
             with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
                 conn.execute(text(statement))

@@ -29,22 +29,37 @@ def world(uow_factory, clock):
 
 def _entries(uow_factory, scenario: str) -> list[LedgerEntry]:
     with uow_factory(write=False) as uow:
-        return list(uow.session.scalars(select(LedgerEntry).where(LedgerEntry.scenario == scenario)
-                                        .order_by(LedgerEntry.id)))
+        return list(
+            uow.session.scalars(select(LedgerEntry).where(LedgerEntry.scenario == scenario).order_by(LedgerEntry.id))
+        )
 
 
 def _swf(world, path: Path, **kw):
     uow_factory, clock, accounts = world
-    args = dict(fmt="swf", scenario="what-if", mapping={"user:1": accounts[0], "group:3": "2"},
-                resource="booster", gpus_per_processor="1/4")
+    args = dict(
+        fmt="swf",
+        scenario="what-if",
+        mapping={"user:1": accounts[0], "group:3": "2"},
+        resource="booster",
+        gpus_per_processor="1/4",
+    )
     return import_trace(uow_factory, clock, path, **(args | kw))
 
 
 def test_swf_import_charges_mapped_projects_exactly(world, swf_file: Path) -> None:
     s = _swf(world, swf_file)
     assert (s.state, s.position, s.total, s.imported) == ("done", 11, 11, 2)
-    assert s.skipped == {"unknown-runtime": 1, "negative-runtime": 1, "non-numeric": 1, "wrong-field-count": 1,
-                         "zero-usage": 1, "unknown-processors": 1, "unmapped": 1, "corrupt": 1, "truncated": 1}
+    assert s.skipped == {
+        "unknown-runtime": 1,
+        "negative-runtime": 1,
+        "non-numeric": 1,
+        "wrong-field-count": 1,
+        "zero-usage": 1,
+        "unknown-processors": 1,
+        "unmapped": 1,
+        "corrupt": 1,
+        "truncated": 1,
+    }
     assert s.skipped_lines["unmapped"] == [12]
     one, two = _entries(world[0], "what-if")
     # job 1: 8 processors × 100 s × 1/4 GPU; job 2: 4 × 200 s × 1/4, its group 3 mapped to project 2
@@ -64,11 +79,23 @@ def test_swf_import_charges_mapped_projects_exactly(world, swf_file: Path) -> No
 
 def test_alibaba_import(world, alibaba_file: Path) -> None:
     uow_factory, clock, accounts = world
-    s = import_trace(uow_factory, clock, alibaba_file, fmt="alibaba", scenario="pods",
-                     mapping={"qos:LS": accounts[0], "pod:pod-b": "2"}, resource="booster")
+    s = import_trace(
+        uow_factory,
+        clock,
+        alibaba_file,
+        fmt="alibaba",
+        scenario="pods",
+        mapping={"qos:LS": accounts[0], "pod:pod-b": "2"},
+        resource="booster",
+    )
     assert s.imported == 2
-    assert s.skipped == {"zero-usage": 1, "never-scheduled": 1, "non-numeric": 1, "wrong-field-count": 1,
-                         "negative-runtime": 1}
+    assert s.skipped == {
+        "zero-usage": 1,
+        "never-scheduled": 1,
+        "non-numeric": 1,
+        "wrong-field-count": 1,
+        "negative-runtime": 1,
+    }
     a, b = _entries(uow_factory, "pods")
     # pod-a: 1 GPU × 500/1000 × 900 s; pod-b: 2 GPUs × 1000/1000 × 200 s
     assert (a.project_id, a.amount, a.gpu_seconds, a.external_id) == (1, 450, 450, "pod-a#0")

@@ -24,8 +24,15 @@ def test_swf_jobs_have_absolute_times_from_the_header_and_processors(swf_file: P
 
 def test_swf_skips_every_bad_line_with_its_reason_and_line(swf_file: Path) -> None:
     skips = [(s.reason, s.line) for s in read_swf(swf_file) if isinstance(s, Skip)]
-    assert skips == [("unknown-runtime", 6), ("negative-runtime", 7), ("non-numeric", 8),
-                     ("wrong-field-count", 9), ("unknown-processors", 11), ("corrupt", 13), ("truncated", 14)]
+    assert skips == [
+        ("unknown-runtime", 6),
+        ("negative-runtime", 7),
+        ("non-numeric", 8),
+        ("wrong-field-count", 9),
+        ("unknown-processors", 11),
+        ("corrupt", 13),
+        ("truncated", 14),
+    ]
 
 
 def test_swf_without_header_counts_from_zero_and_a_short_line_with_newline_is_a_field_count(tmp_path: Path) -> None:
@@ -43,13 +50,18 @@ def test_swf_reader_is_a_generator(swf_file: Path) -> None:
 
 def test_alibaba_pods_and_skips(alibaba_file: Path) -> None:
     items = list(read_alibaba(alibaba_file))
-    pods = [(p.name, p.start - ALIBABA_EPOCH, p.runtime, p.num_gpu, p.gpu_milli, p.qos)
-            for p in items if isinstance(p, AlibabaPod)]
-    assert pods == [("pod-a", 100, 900, 1, 500, "LS"), ("pod-b", 200, 200, 2, 1000, "BE"),
-                    ("pod-c", 0, 100, 0, 0, "LS")]
+    pods = [
+        (p.name, p.start - ALIBABA_EPOCH, p.runtime, p.num_gpu, p.gpu_milli, p.qos)
+        for p in items
+        if isinstance(p, AlibabaPod)
+    ]
+    assert pods == [
+        ("pod-a", 100, 900, 1, 500, "LS"),
+        ("pod-b", 200, 200, 2, 1000, "BE"),
+        ("pod-c", 0, 100, 0, 0, "LS"),
+    ]
     skips = [(s.reason, s.line) for s in items if isinstance(s, Skip)]
-    assert skips == [("never-scheduled", 5), ("non-numeric", 6), ("wrong-field-count", 7),
-                     ("negative-runtime", 8)]
+    assert skips == [("never-scheduled", 5), ("non-numeric", 6), ("wrong-field-count", 7), ("negative-runtime", 8)]
 
 
 def test_the_real_traces_parse(tmp_path: Path) -> None:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-
-from aifactory.demo import DEMO_PASSWORD
 from sqlalchemy import select
 
+from aifactory.demo import DEMO_PASSWORD
 from aifactory.domain.identity import User, WebSession
 
 from .conftest import PEOPLE, Portal
@@ -53,8 +52,15 @@ def test_missing_or_forged_csrf_token_is_refused_and_nothing_is_written(portal: 
     web = portal.browser()
     web.get("/signup")
     before = portal.api.counts()
-    data = {"organization": "Forged GmbH", "kind": "sme", "country": "DE", "name": "Eve", "email": "eve@forged.example",
-            "password": "long-enough-pass", "password2": "long-enough-pass"}
+    data = {
+        "organization": "Forged GmbH",
+        "kind": "sme",
+        "country": "DE",
+        "name": "Eve",
+        "email": "eve@forged.example",
+        "password": "long-enough-pass",
+        "password2": "long-enough-pass",
+    }
     missing = web.client.post("/signup", data=data, follow_redirects=False)
     forged = web.client.post("/signup", data={**data, "csrf_token": "0" * 64}, follow_redirects=False)
     other = portal.browser()
@@ -67,9 +73,19 @@ def test_missing_or_forged_csrf_token_is_refused_and_nothing_is_written(portal: 
 def test_sign_up_creates_organization_and_admin_and_signs_in(portal: Portal) -> None:
     web = portal.browser()
     web.get("/signup")
-    r = web.post("/signup", {"organization": "Bäckerei Sonne", "kind": "sme", "country": "de", "sectors": "food",
-                             "name": "Jonas Sonne", "email": "jonas@sonne.example", "password": "croissant-2026",
-                             "password2": "croissant-2026"})
+    r = web.post(
+        "/signup",
+        {
+            "organization": "Bäckerei Sonne",
+            "kind": "sme",
+            "country": "de",
+            "sectors": "food",
+            "name": "Jonas Sonne",
+            "email": "jonas@sonne.example",
+            "password": "croissant-2026",
+            "password2": "croissant-2026",
+        },
+    )
     assert r.status_code == 303 and r.headers["location"] == "/proposals/new"
     assert "Jonas Sonne" in web.get("/").text
     with portal.api.uow_factory(write=False) as uow:
@@ -83,13 +99,33 @@ def test_sign_up_errors_sit_next_to_their_fields_and_keep_the_input(portal: Port
     web = portal.browser()
     web.get("/signup")
     before = portal.api.counts()
-    r = web.post("/signup", {"organization": "Acme <b>AI</b>", "kind": "sme", "country": "XX", "name": "A",
-                             "email": "not-an-email", "password": "short", "password2": "short"})
+    r = web.post(
+        "/signup",
+        {
+            "organization": "Acme <b>AI</b>",
+            "kind": "sme",
+            "country": "XX",
+            "name": "A",
+            "email": "not-an-email",
+            "password": "short",
+            "password2": "short",
+        },
+    )
     assert r.status_code == 422
     assert 'id="e-password"' in r.text  # the first problem found: the password rule
     assert "Acme &lt;b&gt;AI&lt;/b&gt;" in r.text and "<b>AI</b>" not in r.text  # kept, escaped
-    r = web.post("/signup", {"organization": "Acme AI", "kind": "sme", "country": "XX", "name": "A",
-                             "email": "a@acme.example", "password": "long-enough-pass", "password2": "long-enough-pass"})
+    r = web.post(
+        "/signup",
+        {
+            "organization": "Acme AI",
+            "kind": "sme",
+            "country": "XX",
+            "name": "A",
+            "email": "a@acme.example",
+            "password": "long-enough-pass",
+            "password2": "long-enough-pass",
+        },
+    )
     assert r.status_code == 422 and 'id="e-country"' in r.text
     assert portal.api.counts() == before
 
@@ -121,8 +157,9 @@ def test_changing_the_password_ends_other_sessions(portal: Portal) -> None:
     third = portal.browser()
     third.sign_in(PEOPLE["eva"], "a-new-secret-1")
     with portal.api.uow_factory(write=False) as uow:
-        sessions = uow.session.scalars(select(WebSession).join(User, User.id == WebSession.user_id)
-                                       .where(User.email == PEOPLE["eva"])).all()
+        sessions = uow.session.scalars(
+            select(WebSession).join(User, User.id == WebSession.user_id).where(User.email == PEOPLE["eva"])
+        ).all()
         assert sum(s.ended_at is None for s in sessions) == 1
 
 
@@ -140,8 +177,18 @@ def test_a_huge_form_post_is_refused_with_a_readable_page_and_nothing_written(po
     web = portal.browser()
     web.get("/signup")
     before = portal.api.counts()
-    r = web.post("/signup", {"organization": "x" * 2_000_000, "kind": "sme", "country": "DE", "name": "Big",
-                             "email": "big@big.example", "password": "long-enough-pass", "password2": "long-enough-pass"})
+    r = web.post(
+        "/signup",
+        {
+            "organization": "x" * 2_000_000,
+            "kind": "sme",
+            "country": "DE",
+            "name": "Big",
+            "email": "big@big.example",
+            "password": "long-enough-pass",
+            "password2": "long-enough-pass",
+        },
+    )
     assert r.status_code == 413 and "text/html" in r.headers["content-type"] and "nothing was saved" in r.text
     assert portal.api.counts() == before
 

@@ -3,6 +3,7 @@ accessibility, nice ticks, empty and all-zero data."""
 
 from __future__ import annotations
 
+import itertools
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -68,7 +69,7 @@ def test_stacked_total_height_equals_sum():
         parts = [rects(root, s.name)[i] for s in series]
         assert sum(num(r, "height") for r in parts) == pytest.approx(total * per_unit, abs=0.1)
         tops = sorted(parts, key=lambda r: (num(r, "y"), num(r, "y") + num(r, "height")))
-        for upper, lower in zip(tops, tops[1:]):  # segments touch, no overlap
+        for upper, lower in itertools.pairwise(tops):  # segments touch, no overlap
             assert num(upper, "y") + num(upper, "height") == pytest.approx(num(lower, "y"), abs=0.05)
         assert len({num(r, "x") for r in parts}) == 1
 
@@ -175,7 +176,7 @@ def test_nice_ticks(peak, top):
     assert ticks[0] == 0
     assert ticks[-1] == pytest.approx(top)
     assert ticks[-1] >= peak
-    steps = {round(b - a, 9) for a, b in zip(ticks, ticks[1:])}
+    steps = {round(b - a, 9) for a, b in itertools.pairwise(ticks)}
     assert len(steps) == 1
     mantissa = f"{steps.pop():e}".split("e")[0]
     assert float(mantissa) in (1, 2, 5)
@@ -206,8 +207,8 @@ def test_line_chart_points_and_markers():
     assert polys["GPU"].get("stroke") == PALETTE[1]
     pts = [tuple(map(float, p.split(","))) for p in polys["CPU"].get("points").split()]
     assert len(pts) == len(labels)
-    assert all(a[0] < b[0] for a, b in zip(pts, pts[1:]))
-    assert all(a[1] > b[1] for a, b in zip(pts, pts[1:]))  # rising values go up the page
+    assert all(a[0] < b[0] for a, b in itertools.pairwise(pts))
+    assert all(a[1] > b[1] for a, b in itertools.pairwise(pts))  # rising values go up the page
     circles = list(root.iter(f"{NS}circle"))
     assert len(circles) == 2 * len(labels)
     assert circles[0].find(f"{NS}title").text == "d0 — CPU: 1 h"
@@ -217,7 +218,7 @@ def test_step_line_chart_draws_a_staircase():
     root = parse(line_chart(["a", "b", "c"], [Series("A", [1, 3, 2])], id="st", title="T", step=True))
     pts = root.find(f".//{NS}polyline").get("points").split()
     assert len(pts) == 5
-    for corner, after in zip(pts[1::2], pts[2::2]):
+    for corner, after in zip(pts[1::2], pts[2::2], strict=False):
         assert corner.split(",")[0] == after.split(",")[0]
 
 
@@ -232,8 +233,11 @@ def test_line_chart_thins_labels_and_drops_markers_for_many_points():
 
 
 def test_desc_summarises_data_with_series_names():
-    root = parse(bar_chart(["Quota"], [Series("Used", [12.5]), Series("Granted", [100])], id="d",
-                           title="GPU budget", unit="GPU-hours"))
+    root = parse(
+        bar_chart(
+            ["Quota"], [Series("Used", [12.5]), Series("Granted", [100])], id="d", title="GPU budget", unit="GPU-hours"
+        )
+    )
     desc = root.find(f"{NS}desc").text
     assert "Used" in desc and "Granted" in desc
     assert "12.5 GPU-hours" in desc and "100 GPU-hours" in desc

@@ -23,8 +23,13 @@ def test_every_message_has_a_german_translation() -> None:
 
 def test_german_translations_keep_their_placeholders() -> None:
     catalog = merged_catalog("de")
-    wrong = {m.id: m.string for m in catalog if m.id and PLACEHOLDER.findall(m.id) and
-             sorted(PLACEHOLDER.findall(m.id)) != sorted(PLACEHOLDER.findall(m.string))}
+    wrong = {
+        m.id: m.string
+        for m in catalog
+        if m.id
+        and PLACEHOLDER.findall(m.id)
+        and sorted(PLACEHOLDER.findall(m.id)) != sorted(PLACEHOLDER.findall(m.string))
+    }
     assert wrong == {}
 
 

@@ -18,8 +18,15 @@ from aifactory.services.context import Actor
 
 from .conftest import Portal
 
-PAGES = ["/operator", "/operator/calls", "/operator/resources", "/operator/users", "/operator/kpis",
-         "/operator/audit", "/operator/kpis.csv?dimension=month"]
+PAGES = [
+    "/operator",
+    "/operator/calls",
+    "/operator/resources",
+    "/operator/users",
+    "/operator/kpis",
+    "/operator/audit",
+    "/operator/kpis.csv?dimension=month",
+]
 HOUR = 3600
 
 
@@ -27,9 +34,20 @@ def post_charge(portal: Portal, key: str, project: str, seconds: int, at: dateti
     api = portal.api
     with api.uow_factory() as uow:
         alloc = uow.projects.by_proposal(api.pid(project)).allocations[0]
-        ledger.post(uow, LedgerEntry(allocation_id=alloc.id, project_id=alloc.project_id,
-                                     resource_id=alloc.resource_id, kind=EntryKind.CHARGE, amount=seconds,
-                                     gpu_seconds=seconds, period=f"{at:%Y-%m}", at=at, key=key))
+        ledger.post(
+            uow,
+            LedgerEntry(
+                allocation_id=alloc.id,
+                project_id=alloc.project_id,
+                resource_id=alloc.resource_id,
+                kind=EntryKind.CHARGE,
+                amount=seconds,
+                gpu_seconds=seconds,
+                period=f"{at:%Y-%m}",
+                at=at,
+                key=key,
+            ),
+        )
         uow.commit()
 
 
@@ -50,9 +68,11 @@ def test_operator_pages_are_forbidden_to_others_and_ask_anonymous_visitors_to_si
         r = anonymous.get(path, follow_redirects=False)
         assert r.status_code == 303 and r.headers["location"].startswith("/login?next="), path
     before = portal.api.counts()
-    for path, data in [(f"/operator/proposals/{pid}/reject", {"reject_reason": "no"}),
-                       ("/operator/calls", {"title": "x"}), (f"/operator/users/{portal.api.user_id('anna')}/roles",
-                                                            {"role": "is_operator", "value": "1"})]:
+    for path, data in [
+        (f"/operator/proposals/{pid}/reject", {"reject_reason": "no"}),
+        ("/operator/calls", {"title": "x"}),
+        (f"/operator/users/{portal.api.user_id('anna')}/roles", {"role": "is_operator", "value": "1"}),
+    ]:
         assert anna.post(path, data).status_code == 403, path
     assert portal.api.counts() == before
 
@@ -82,8 +102,13 @@ def test_assign_reviewer_then_accept_creates_project_and_allocation(portal: Port
     r = web.post(f"/operator/proposals/{pid}/reviewers", {"reviewer_ids": [str(i) for i in ids]})
     assert r.status_code == 303, r.text
     for who in ("schulz", "novak"):
-        api.ok("POST", f"/proposals/{pid}/reviews", who, status=201,
-               json={"scores": {"excellence": 4, "impact": 4, "feasibility": 5}, "summary": f"ok by {who}"})
+        api.ok(
+            "POST",
+            f"/proposals/{pid}/reviews",
+            who,
+            status=201,
+            json={"scores": {"excellence": 4, "impact": 4, "feasibility": 5}, "summary": f"ok by {who}"},
+        )
     page = web.get(f"/operator/proposals/{pid}").text
     assert "ok by schulz" in page and "2 of 2" in page
     r = web.post(f"/operator/proposals/{pid}/accept", {"awarded_gpu_hours": "300000", "accept_reason": "Strong."})
@@ -129,17 +154,30 @@ def _call_form(portal: Portal, **over: object) -> dict:  # type: ignore[type-arg
     res = portal.api.info.resource_ids
     with portal.api.uow_factory(write=False) as uow:
         site_id = uow.sites.list_all()[0].id
-    return {"title": "Spring call", "slug": "spring-2026", "access_mode": "fast_lane", "site_id": str(site_id),
-            "opens_on": "2026-03-01", "min_gpu_hours": "1", "max_gpu_hours": "1000", "required_reviews": "1",
-            "decision_working_days": "5", "max_wall_hours": "24", "durations_months": "1, 2",
-            "resource_ids": [str(res["booster"])], **over}
+    return {
+        "title": "Spring call",
+        "slug": "spring-2026",
+        "access_mode": "fast_lane",
+        "site_id": str(site_id),
+        "opens_on": "2026-03-01",
+        "min_gpu_hours": "1",
+        "max_gpu_hours": "1000",
+        "required_reviews": "1",
+        "decision_working_days": "5",
+        "max_wall_hours": "24",
+        "durations_months": "1, 2",
+        "resource_ids": [str(res["booster"])],
+        **over,
+    }
 
 
 def test_create_call_with_invalid_numbers_shows_field_errors_and_writes_nothing(portal: Portal) -> None:
     web = portal.browser("operator")
     before = portal.api.counts()
-    r = web.post("/operator/calls", _call_form(portal, max_gpu_hours="many", required_reviews="-1",
-                                               durations_months="1, x", opens_on="yesterday"))
+    r = web.post(
+        "/operator/calls",
+        _call_form(portal, max_gpu_hours="many", required_reviews="-1", durations_months="1, x", opens_on="yesterday"),
+    )
     assert r.status_code == 422
     for name in ("max_gpu_hours", "required_reviews", "durations_months", "opens_on"):
         assert f'id="e-{name}"' in r.text, name
@@ -170,8 +208,15 @@ def test_add_resource_and_refuse_bad_numbers(portal: Portal) -> None:
     web = portal.browser("operator")
     with portal.api.uow_factory(write=False) as uow:
         site_id = uow.sites.list_all()[0].id
-    form = {"site_id": str(site_id), "name": "inference", "gpu_model": "H100", "nodes": "8", "gpus_per_node": "4",
-            "cpus_per_node": "64", "memory_gb_per_node": "512"}
+    form = {
+        "site_id": str(site_id),
+        "name": "inference",
+        "gpu_model": "H100",
+        "nodes": "8",
+        "gpus_per_node": "4",
+        "cpus_per_node": "64",
+        "memory_gb_per_node": "512",
+    }
     before = portal.api.counts()
     r = web.post("/operator/resources", {**form, "nodes": "eight", "gpu_billing_weight": "heavy"})
     assert r.status_code == 422 and 'id="e-nodes"' in r.text and 'id="e-gpu_billing_weight"' in r.text
@@ -237,14 +282,17 @@ def test_kpi_csv_has_header_rows_and_escapes_formulas(portal: Portal, charged: N
     assert labels["'=cmd|' /C calc'!A0"] == "3.0"
     assert not any(cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)
     month = list(csv.reader(io.StringIO(web.get("/operator/kpis.csv?dimension=month&start=2026-01&end=2026-12").text)))
-    assert month == [["month", "label", "gpu_hours", "entries"], ["2026-03", "2026-03", "5.0", "2"],
-                     ["2026-04", "2026-04", "1.5", "1"]]
+    assert month == [
+        ["month", "label", "gpu_hours", "entries"],
+        ["2026-03", "2026-03", "5.0", "2"],
+        ["2026-04", "2026-04", "1.5", "1"],
+    ]
     util = list(csv.reader(io.StringIO(web.get("/operator/kpis.csv?dimension=utilization").text)))
     assert util[0][:2] == ["resource_id", "resource"] and len(util) == 3
 
 
 def tbody(html: str) -> str:
-    return html[html.index("<tbody>"):html.index("</tbody>")]
+    return html[html.index("<tbody>") : html.index("</tbody>")]
 
 
 def test_audit_filters_narrow_the_log_and_bad_filters_are_explained(portal: Portal) -> None:
@@ -305,10 +353,12 @@ def test_the_kpi_cache_computes_a_cold_period_once_and_serves_stale_figures_whil
 
     monkeypatch.setattr(operator_kpis, "_load", slow_load)
     cache = operator_kpis.ReportCache(ttl=60)
+
     def at_once(n: int) -> list[dict]:
         results: list[dict] = []
-        threads = [threading.Thread(target=lambda: results.append(cache.get(None, "2026-01", "2026-12")))
-                   for _ in range(n)]
+        threads = [
+            threading.Thread(target=lambda: results.append(cache.get(None, "2026-01", "2026-12"))) for _ in range(n)
+        ]
         for t in threads:
             t.start()
         for t in threads:

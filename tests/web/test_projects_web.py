@@ -14,8 +14,9 @@ from aifactory.web.render import gpu_hours_text
 from .conftest import Portal, WebClient
 
 PY = sys.executable
+CODE = "import pathlib; print('epoch 1'); print('epoch 2'); pathlib.Path('metrics.json').write_text('{}')"
 SPEC = f"""name: web-train
-command: ["{PY}", "-c", "import pathlib; print('epoch 1'); print('epoch 2'); pathlib.Path('metrics.json').write_text('{{}}')"]
+command: ["{PY}", "-c", "{CODE}"]
 resources: {{gpus_per_node: 1, time: 5}}
 outputs: ["metrics.json"]
 """
@@ -83,8 +84,12 @@ def test_a_job_submitted_from_a_spec_runs_its_log_is_followed_and_usage_is_charg
 def test_a_running_job_polls_fast_and_can_be_cancelled(portal: Portal) -> None:
     web = portal.browser("anna")
     project = portal.api.project_of("bakery")
-    job_id = submit(web, project, f'name: sleeper\ncommand: ["{PY}", "-c", "import time; time.sleep(60)"]\n'
-                                  'resources: {gpus_per_node: 1, time: 5}\n')
+    job_id = submit(
+        web,
+        project,
+        f'name: sleeper\ncommand: ["{PY}", "-c", "import time; time.sleep(60)"]\n'
+        "resources: {gpus_per_node: 1, time: 5}\n",
+    )
     assert 'hx-trigger="every 2s"' in web.get(f"/projects/{project}/jobs").text
     page = web.get(f"/jobs/{job_id}")
     assert "Cancel job" in page.text and "Following the log" in page.text
@@ -114,10 +119,13 @@ def test_spec_errors_are_shown_and_nothing_is_written(portal: Portal) -> None:
     web = portal.browser("anna")
     project = portal.api.project_of("bakery")
     before = portal.api.counts()["jobs"]
-    for spec, says in (("name: [unclosed", "not valid YAML"), ("- a list", "a mapping"),
-                       ("name: x\ncommand: [true]\nresources: {gpus_per_node: 99}", "gpus_per_node"),
-                       ("name: x\ncommand: [true]\ncolour: blue", "colour"),
-                       ("name: '<script>alert(1)</script>'\ncommand: [true]\nproject: 99", "another project")):
+    for spec, says in (
+        ("name: [unclosed", "not valid YAML"),
+        ("- a list", "a mapping"),
+        ("name: x\ncommand: [true]\nresources: {gpus_per_node: 99}", "gpus_per_node"),
+        ("name: x\ncommand: [true]\ncolour: blue", "colour"),
+        ("name: '<script>alert(1)</script>'\ncommand: [true]\nproject: 99", "another project"),
+    ):
         r = web.post(f"/projects/{project}/submit", {"spec": spec})
         assert r.status_code in (400, 409, 422), (spec, r.status_code)
         assert says in r.text, (spec, r.text[-2000:])
@@ -131,8 +139,14 @@ def test_other_organizations_cannot_open_the_project_its_jobs_or_artifacts(porta
     job_id = submit(anna, project)
     settle(portal, job_id)
     daan = portal.browser("daan")
-    for path in (f"/projects/{project}", f"/projects/{project}/jobs", f"/projects/{project}/submit",
-                 f"/jobs/{job_id}", f"/jobs/{job_id}/log", f"/jobs/{job_id}/artifacts/metrics.json"):
+    for path in (
+        f"/projects/{project}",
+        f"/projects/{project}/jobs",
+        f"/projects/{project}/submit",
+        f"/jobs/{job_id}",
+        f"/jobs/{job_id}/log",
+        f"/jobs/{job_id}/artifacts/metrics.json",
+    ):
         r = daan.get(path)
         assert r.status_code == 404, path
         assert "epoch" not in r.text and "Backhaus" not in r.text
@@ -148,8 +162,12 @@ def test_markup_in_a_job_name_is_refused_and_markup_in_its_log_is_shown_as_text(
     refused = web.post(f"/projects/{project}/submit", {"spec": "name: '<script>alert(1)</script>'\ncommand: [true]"})
     assert refused.status_code == 422 and "&lt;script&gt;alert(1)&lt;/script&gt;" in refused.text
     assert "<script>alert(1)" not in refused.text
-    job_id = submit(web, project, f"name: markup\ncommand: [\"{PY}\", \"-c\", \"print('<img src=x onerror=alert(2)>')\"]\n"
-                                  "resources: {gpus_per_node: 1, time: 5}\n")
+    job_id = submit(
+        web,
+        project,
+        f'name: markup\ncommand: ["{PY}", "-c", "print(\'<img src=x onerror=alert(2)>\')"]\n'
+        "resources: {gpus_per_node: 1, time: 5}\n",
+    )
     settle(portal, job_id)
     for path in (f"/projects/{project}", f"/jobs/{job_id}", f"/jobs/{job_id}/log"):
         assert "<img src=x" not in web.get(path).text, path

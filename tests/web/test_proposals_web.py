@@ -45,21 +45,37 @@ def test_full_wizard_from_new_draft_to_submitted(portal: Portal) -> None:
     pid = _new_draft(portal, web)
     step1 = web.get(f"/proposals/{pid}/edit?step=1")
     assert '<li aria-current="step">1.' in step1.text and 'class="steps"' in step1.text
-    r = web.post(f"/proposals/{pid}/edit?step=1", {
-        "title": "Citizen-service assistant", "abstract": "Answer questions about municipal services in German.",
-        "application_field": "education", "go": "next"})
+    r = web.post(
+        f"/proposals/{pid}/edit?step=1",
+        {
+            "title": "Citizen-service assistant",
+            "abstract": "Answer questions about municipal services in German.",
+            "application_field": "education",
+            "go": "next",
+        },
+    )
     assert r.status_code == 303 and r.headers["location"] == f"/proposals/{pid}/edit?step=2"
     partner = api.info.org_ids["Forschungszentrum Nord"]
     assert f'value="{partner}"' in web.get(f"/proposals/{pid}/edit?step=2").text
-    r = web.post(f"/proposals/{pid}/edit?step=2", {
-        "team-0-name": "Eva Schmitz", "team-0-email": "Eva@Juelich.example", "team-0-role": "PI",
-        "partner_organization_ids": str(partner)})
+    r = web.post(
+        f"/proposals/{pid}/edit?step=2",
+        {
+            "team-0-name": "Eva Schmitz",
+            "team-0-email": "Eva@Juelich.example",
+            "team-0-role": "PI",
+            "partner_organization_ids": str(partner),
+        },
+    )
     assert r.status_code == 303 and r.headers["location"].endswith("step=3")
-    r = web.post(f"/proposals/{pid}/edit?step=3", {
-        "resource_id": str(api.info.resource_ids["develop"]), "requested_gpu_hours": "12,000", "duration_months": "2"})
+    r = web.post(
+        f"/proposals/{pid}/edit?step=3",
+        {"resource_id": str(api.info.resource_ids["develop"]), "requested_gpu_hours": "12,000", "duration_months": "2"},
+    )
     assert r.status_code == 303 and r.headers["location"].endswith("step=4")
-    r = web.post(f"/proposals/{pid}/edit?step=4", {"risk_category": "limited", "personal_data": "on",
-                                                   "ethics_notes": "Only public documents.", "go": "stay"})
+    r = web.post(
+        f"/proposals/{pid}/edit?step=4",
+        {"risk_category": "limited", "personal_data": "on", "ethics_notes": "Only public documents.", "go": "stay"},
+    )
     assert r.status_code == 303 and r.headers["location"].endswith("step=4")
     review = web.get(f"/proposals/{pid}/edit?step=5")
     assert "Citizen-service assistant" in review.text and "12,000" in review.text
@@ -68,8 +84,12 @@ def test_full_wizard_from_new_draft_to_submitted(portal: Portal) -> None:
     assert r.status_code == 303 and r.headers["location"] == f"/proposals/{pid}"
     p, partners, team = _proposal(portal, pid)
     assert p.status is ProposalStatus.SUBMITTED and p.decision_deadline is not None
-    assert (p.title, p.application_field.value, p.requested_gpu_hours, p.duration_months) == \
-        ("Citizen-service assistant", "education", 12_000, 2)
+    assert (p.title, p.application_field.value, p.requested_gpu_hours, p.duration_months) == (
+        "Citizen-service assistant",
+        "education",
+        12_000,
+        2,
+    )
     assert p.resource_id == api.info.resource_ids["develop"] and partners == [partner]
     assert team == [{"name": "Eva Schmitz", "email": "eva@juelich.example", "role": "PI"}]
     assert p.risk_category is RiskCategory.LIMITED and p.personal_data and not p.health_data
@@ -91,14 +111,16 @@ def test_validation_errors_are_shown_next_to_the_field_and_nothing_is_written(po
     web = portal.browser("eva")
     pid = portal.api.pid("juelich")
     before = portal.api.counts()
-    r = web.post(f"/proposals/{pid}/edit?step=3", {"resource_id": "1", "requested_gpu_hours": "lots",
-                                                   "duration_months": "2"})
+    r = web.post(
+        f"/proposals/{pid}/edit?step=3", {"resource_id": "1", "requested_gpu_hours": "lots", "duration_months": "2"}
+    )
     assert r.status_code == 422
     assert re.search(r'id="f-requested_gpu_hours"[^>]*aria-invalid="true"', r.text)
     assert 'id="e-requested_gpu_hours"' in r.text and "enter a whole number" in r.text
     assert 'value="lots"' in r.text  # what was typed stays
-    r = web.post(f"/proposals/{pid}/edit?step=3", {"resource_id": "99999", "requested_gpu_hours": "100",
-                                                   "duration_months": "2"})
+    r = web.post(
+        f"/proposals/{pid}/edit?step=3", {"resource_id": "99999", "requested_gpu_hours": "100", "duration_months": "2"}
+    )
     assert r.status_code == 422 and re.search(r'id="f-resource_id"[^>]*aria-invalid="true"', r.text)
     r = web.post(f"/proposals/{pid}/edit?step=2", {"team-0-email": "not-an-address", "partner_organization_ids": "x"})
     assert r.status_code == 422
@@ -118,10 +140,18 @@ def test_submit_errors_go_to_the_step_of_their_field(portal: Portal) -> None:
     r = web.post(f"/proposals/{pid}/submit")
     assert r.status_code == 422
     assert '<li aria-current="step">1.' in r.text and re.search(r'id="f-title"[^>]*aria-invalid="true"', r.text)
-    web.post(f"/proposals/{pid}/edit?step=1", {"title": "Forecasts", "abstract": "A long enough abstract for it.",
-                                                "application_field": "food"})
-    web.post(f"/proposals/{pid}/edit?step=3", {"resource_id": str(portal.api.info.resource_ids["booster"]),
-                                                "requested_gpu_hours": "90000", "duration_months": "2"})
+    web.post(
+        f"/proposals/{pid}/edit?step=1",
+        {"title": "Forecasts", "abstract": "A long enough abstract for it.", "application_field": "food"},
+    )
+    web.post(
+        f"/proposals/{pid}/edit?step=3",
+        {
+            "resource_id": str(portal.api.info.resource_ids["booster"]),
+            "requested_gpu_hours": "90000",
+            "duration_months": "2",
+        },
+    )
     r = web.post(f"/proposals/{pid}/submit")
     assert r.status_code == 422 and '<li aria-current="step">3.' in r.text
     assert re.search(r'id="f-requested_gpu_hours"[^>]*aria-invalid="true"', r.text)
@@ -133,10 +163,11 @@ def test_submit_errors_go_to_the_step_of_their_field(portal: Portal) -> None:
 def test_every_text_field_is_escaped_on_every_page(portal: Portal) -> None:
     web = portal.browser("eva")
     pid = _new_draft(portal, web, mode="fast_lane", title=XSS)
-    web.post(f"/proposals/{pid}/edit?step=1", {"title": XSS, "abstract": XSS + " a long enough abstract",
-                                                "application_field": "other"})
-    web.post(f"/proposals/{pid}/edit?step=2", {"team-0-name": XSS, "team-0-email": "x@example.org",
-                                                "team-0-role": XSS})
+    web.post(
+        f"/proposals/{pid}/edit?step=1",
+        {"title": XSS, "abstract": XSS + " a long enough abstract", "application_field": "other"},
+    )
+    web.post(f"/proposals/{pid}/edit?step=2", {"team-0-name": XSS, "team-0-email": "x@example.org", "team-0-role": XSS})
     web.post(f"/proposals/{pid}/edit?step=4", {"risk_category": "minimal", "ethics_notes": XSS})
     pages = [web.get(f"/proposals/{pid}/edit?step={n}") for n in range(1, 6)]
     pages += [web.get("/proposals"), web.get(f"/proposals/{pid}")]
@@ -159,8 +190,11 @@ def test_someone_elses_proposal_is_not_found_and_nothing_is_written(portal: Port
     before = portal.api.counts()
     for path in (f"/proposals/{other}", f"/proposals/{other}/edit?step=1", "/proposals/987654"):
         assert web.get(path).status_code == 404, path
-    for path, data in ((f"/proposals/{other}/edit?step=1", {"title": "Mine now", "application_field": "other"}),
-                       (f"/proposals/{other}/submit", {}), (f"/proposals/{other}/withdraw", {})):
+    for path, data in (
+        (f"/proposals/{other}/edit?step=1", {"title": "Mine now", "application_field": "other"}),
+        (f"/proposals/{other}/submit", {}),
+        (f"/proposals/{other}/withdraw", {}),
+    ):
         r = web.post(path, data)
         assert r.status_code == 404 and "Mine now" not in r.text, path
     assert portal.api.counts() == before

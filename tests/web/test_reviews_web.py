@@ -19,8 +19,13 @@ def _reviews(portal: Portal, key: str):  # type: ignore[no-untyped-def]
         return uow.reviews.for_proposal(portal.api.pid(key))
 
 
-VALID = {"score_excellence": "4", "score_impact": "5", "score_feasibility": "3",
-         "comment_impact": "Clear clinical benefit.", "summary": "Sound plan; check the data protection."}
+VALID = {
+    "score_excellence": "4",
+    "score_impact": "5",
+    "score_feasibility": "3",
+    "comment_impact": "Clear clinical benefit.",
+    "summary": "Sound plan; check the data protection.",
+}
 
 
 def test_queue_shows_only_the_proposals_assigned_to_the_reviewer(portal: Portal) -> None:

@@ -21,16 +21,21 @@ from ..store.engine import make_engine, make_session_factory
 from ..store.uow import SqlUnitOfWorkFactory
 from ..web import install_portal
 from . import problems
-from .middleware import ConcurrencyLimit, pool_size_for
 from .deps import AppContext
 from .logstream import STREAM_PATH, StreamSlots
+from .middleware import ConcurrencyLimit, pool_size_for
 from .routes import ROUTERS
 
 API_PREFIX = "/api/v1"
 
 
-def create_app(settings: Settings | None = None, *, uow_factory: Any = None, clock: Clock | None = None,
-               gateway: Gateway | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    uow_factory: Any = None,
+    clock: Clock | None = None,
+    gateway: Gateway | None = None,
+) -> FastAPI:
     """The app. While it is served (its lifespan), the reconciler (jobs, ledger, accounting, notifications)
     runs every ``settings.reconcile_seconds`` on a thread of its own."""
     settings = settings or Settings()
@@ -38,16 +43,27 @@ def create_app(settings: Settings | None = None, *, uow_factory: Any = None, clo
     if uow_factory is None:
         engine = make_engine(settings.resolved_database_url, pool_size=pool_size_for(settings.max_concurrent_requests))
         uow_factory = SqlUnitOfWorkFactory(make_session_factory(engine))
-    ctx = AppContext(settings=settings, uow_factory=uow_factory, clock=clock or SystemClock(),
-                     gateway=gateway or build_gateway(settings), log_streams=StreamSlots(settings.max_log_streams))
+    ctx = AppContext(
+        settings=settings,
+        uow_factory=uow_factory,
+        clock=clock or SystemClock(),
+        gateway=gateway or build_gateway(settings),
+        log_streams=StreamSlots(settings.max_log_streams),
+    )
 
     templates = load_templates(settings.templates_dir)  # a broken template stops the start, naming its file
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI):  # type: ignore[no-untyped-def]
         if settings.reconcile_seconds > 0:
             ctx.reconciler = Reconciler(
-                ctx.uow_factory, ctx.clock, ctx.gateway, settings.reconcile_seconds, senders=build_senders(settings),
-                accounting=AccountingState(interval=timedelta(seconds=settings.accounting_seconds)))
+                ctx.uow_factory,
+                ctx.clock,
+                ctx.gateway,
+                settings.reconcile_seconds,
+                senders=build_senders(settings),
+                accounting=AccountingState(interval=timedelta(seconds=settings.accounting_seconds)),
+            )
             ctx.reconciler.start()
         yield
         if ctx.reconciler is not None:
@@ -57,9 +73,13 @@ def create_app(settings: Settings | None = None, *, uow_factory: Any = None, clo
             engine.dispose()
 
     app = FastAPI(
-        lifespan=lifespan, title="aifactory API", version=__version__,
+        lifespan=lifespan,
+        title="aifactory API",
+        version=__version__,
         description="Access calls, proposals, reviews, allocations, projects and jobs of an AI Factory.",
-        openapi_url=f"{API_PREFIX}/openapi.json", docs_url=f"{API_PREFIX}/docs", redoc_url=None,
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
     )
     app.state.ctx = ctx
     app.state.templates = catalog.TemplateSync(templates)  # into the catalog on first use

@@ -12,9 +12,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from ..config import Settings
 from ..domain.access import PageRequest
 from ..domain.errors import Unauthorized
+from ..runtime import Reconciler
 from ..services import identity
 from ..services.context import Actor
-from ..runtime import Reconciler
 from ..services.jobs import Gateway
 from ..services.ports import Clock
 from .logstream import StreamSlots
@@ -66,8 +66,10 @@ def _actor(ctx: Ctx, creds: Annotated[HTTPAuthorizationCredentials | None, Depen
 CurrentActor = Annotated[Actor, Depends(_actor)]
 
 
-def _page(limit: Annotated[int, Query(ge=1, le=200, description="page size")] = 50,
-          offset: Annotated[int, Query(ge=0, le=10_000_000, description="items to skip")] = 0) -> PageRequest:
+def _page(
+    limit: Annotated[int, Query(ge=1, le=200, description="page size")] = 50,
+    offset: Annotated[int, Query(ge=0, le=10_000_000, description="items to skip")] = 0,
+) -> PageRequest:
     return PageRequest(limit=limit, offset=offset)
 
 

@@ -46,8 +46,9 @@ class StreamSlots:
     def take(self) -> None:
         with self._lock:
             if self.open >= self.limit:
-                raise TooManyStreams(f"{self.limit} log streams are open already; retry later or read "
-                                     "GET /jobs/{id}/logs by offset")
+                raise TooManyStreams(
+                    f"{self.limit} log streams are open already; retry later or read GET /jobs/{{id}}/logs by offset"
+                )
             self.open += 1
 
     def give(self) -> None:
@@ -65,8 +66,15 @@ def _resume_offset(request: Request, offset: int) -> int:
     return int(last) if last.isdigit() and len(last) < 16 else offset
 
 
-async def follow(request: Request, ctx: object, actor: Actor, job_id: int, stream: Literal["stdout", "stderr"],
-                 task: int, offset: int) -> StreamingResponse:
+async def follow(
+    request: Request,
+    ctx: object,
+    actor: Actor,
+    job_id: int,
+    stream: Literal["stdout", "stderr"],
+    task: int,
+    offset: int,
+) -> StreamingResponse:
     def lookup() -> job_outputs.LogSource:
         with ctx.uow_factory(write=False) as uow:  # type: ignore[attr-defined]
             return job_outputs.log_source(uow, actor, ctx.gateway, job_id, stream, task)  # type: ignore[attr-defined]
@@ -74,13 +82,20 @@ async def follow(request: Request, ctx: object, actor: Actor, job_id: int, strea
     source = await run_in_threadpool(lookup)
     slots: StreamSlots = ctx.log_streams  # type: ignore[attr-defined]
     slots.take()
-    return StreamingResponse(_events(request, lookup, source, _resume_offset(request, offset), slots),
-                             media_type="text/event-stream",
-                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    return StreamingResponse(
+        _events(request, lookup, source, _resume_offset(request, offset), slots),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
 
 
-async def _events(request: Request, lookup: Callable[[], job_outputs.LogSource], source: job_outputs.LogSource,
-                  offset: int, slots: StreamSlots) -> AsyncIterator[bytes]:
+async def _events(
+    request: Request,
+    lookup: Callable[[], job_outputs.LogSource],
+    source: job_outputs.LogSource,
+    offset: int,
+    slots: StreamSlots,
+) -> AsyncIterator[bytes]:
     decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
     quiet_since = looked_at = time.monotonic()
     try:

@@ -16,8 +16,13 @@ log = logging.getLogger("aifactory.api")
 PROBLEM = "application/problem+json"
 
 
-def problem(status: int, title: str, detail: str, errors: list[dict[str, str]] | None = None,
-            headers: dict[str, str] | None = None) -> JSONResponse:
+def problem(
+    status: int,
+    title: str,
+    detail: str,
+    errors: list[dict[str, str]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
     body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status, "detail": detail}
     if errors:
         body["errors"] = errors
@@ -40,8 +45,9 @@ async def _domain(request: Request, exc: DomainError) -> Any:
     if (web := _portal(request)) is not None:
         return await web(request, exc)
     headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-    return problem(exc.status, exc.title, str(exc), [{"field": e.field, "message": e.message} for e in exc.errors],
-                   headers)
+    return problem(
+        exc.status, exc.title, str(exc), [{"field": e.field, "message": e.message} for e in exc.errors], headers
+    )
 
 
 async def _validation(request: Request, exc: RequestValidationError) -> Any:
@@ -56,8 +62,9 @@ async def _http(request: Request, exc: StarletteHTTPException) -> Any:
     if (web := _portal(request)) is not None:
         return await web(request, exc)
     titles = {404: "Not found", 405: "Method not allowed", 413: "Payload too large", 401: "Unauthorized"}
-    return problem(exc.status_code, titles.get(exc.status_code, "Error"), str(exc.detail),
-                   headers=getattr(exc, "headers", None))
+    return problem(
+        exc.status_code, titles.get(exc.status_code, "Error"), str(exc.detail), headers=getattr(exc, "headers", None)
+    )
 
 
 async def _unexpected(request: Request, exc: Exception) -> Any:
@@ -106,9 +113,12 @@ class BodySizeLimit:
         detail = f"request bodies are limited to {self.limit:,} bytes"
         resp: Any = problem(413, "Payload too large", detail)
         if not scope["path"].startswith("/api/"):  # a portal form: a page a person can read, nothing saved
-            resp = HTMLResponse(f"<!doctype html><html lang=en><meta charset=utf-8><title>Too large</title>"
-                                f"<h1>Payload too large</h1><p>The form was too large ({detail}); nothing was "
-                                f"saved. <a href=/>Back</a></p></html>", status_code=413)
+            resp = HTMLResponse(
+                f"<!doctype html><html lang=en><meta charset=utf-8><title>Too large</title>"
+                f"<h1>Payload too large</h1><p>The form was too large ({detail}); nothing was "
+                f"saved. <a href=/>Back</a></p></html>",
+                status_code=413,
+            )
         await resp(scope, receive, send)
 
 

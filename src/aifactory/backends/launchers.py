@@ -43,8 +43,10 @@ def torchrun(argv: Sequence[str], nodes: int, gpus_per_node: int, prefix: Sequen
     per_node = max(gpus_per_node, 1)
     head = [*prefix, "torchrun"]
     n = len(head)
-    inner = (f'prog=("$@"); exec "${{prog[@]:0:{n}}}" --nnodes="$SLURM_NNODES" --nproc-per-node={per_node} '
-             '--node-rank="$SLURM_NODEID" --master-addr="$MASTER_ADDR" --master-port="$MASTER_PORT" '
-             f'"${{prog[@]:{n}}}"')
+    inner = (
+        f'prog=("$@"); exec "${{prog[@]:0:{n}}}" --nnodes="$SLURM_NNODES" --nproc-per-node={per_node} '
+        '--node-rank="$SLURM_NODEID" --master-addr="$MASTER_ADDR" --master-port="$MASTER_PORT" '
+        f'"${{prog[@]:{n}}}"'
+    )
     words = ["srun", f"--nodes={nodes}", "--ntasks-per-node=1", "bash", "-c", inner, "torchrun-launch", *head, *argv]
     return TORCHRUN_RENDEZVOUS + "\n" + shlex.join(words)

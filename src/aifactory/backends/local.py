@@ -33,8 +33,8 @@ import hashlib
 import json
 import os
 import re
-import shlex
 import secrets
+import shlex
 import shutil
 import signal
 import time
@@ -47,9 +47,10 @@ from ..domain.errors import Conflict, InvalidInput
 from ..domain.jobs.spec import JobSpec
 from ..domain.jobs.states import TERMINAL, JobState
 from . import launchers
-from .local_proc import group_members, kill_group, read_json, spawn, write
-from .local_usage import aggregate as _aggregate, job_usage
 from .base import BackendJob, BackendStatus, LogChunk, ProjectAccount, Stream, Usage, cd_line
+from .local_proc import group_members, kill_group, read_json, spawn, write
+from .local_usage import aggregate as _aggregate
+from .local_usage import job_usage
 from .slurm.script import BatchContext, command_line, environment
 
 _ID_RE = re.compile(r"^local-[0-9]+$")
@@ -74,9 +75,16 @@ class _Job:
 class LocalBackend:
     name: ClassVar[str] = "local"
 
-    def __init__(self, root: Path | str, gpu_slots: int = 0, *, clock: Callable[[], float] = time.time,
-                 minute_seconds: float = 60.0, kill_grace_seconds: float = 30.0,
-                 start_grace_seconds: float = 10.0) -> None:
+    def __init__(
+        self,
+        root: Path | str,
+        gpu_slots: int = 0,
+        *,
+        clock: Callable[[], float] = time.time,
+        minute_seconds: float = 60.0,
+        kill_grace_seconds: float = 30.0,
+        start_grace_seconds: float = 10.0,
+    ) -> None:
         self.root = Path(root)
         self.gpu_slots = gpu_slots
         self.clock = clock
@@ -112,28 +120,48 @@ class LocalBackend:
     def _check(self, spec: JobSpec) -> None:
         r = spec.resources
         if r.nodes > 1:
-            raise InvalidInput.on("resources.nodes", f"the local executor has one node; {r.nodes} were asked "
-                                  "(use nodes: 1, or a site that runs Slurm)")
+            raise InvalidInput.on(
+                "resources.nodes",
+                f"the local executor has one node; {r.nodes} were asked (use nodes: 1, or a site that runs Slurm)",
+            )
         if r.gpus_per_node > self.gpu_slots:
-            raise InvalidInput.on("resources.gpus_per_node", f"the local executor has {self.gpu_slots} GPU "
-                                  f"slot(s); {r.gpus_per_node} were asked")
+            raise InvalidInput.on(
+                "resources.gpus_per_node",
+                f"the local executor has {self.gpu_slots} GPU slot(s); {r.gpus_per_node} were asked",
+            )
         if spec.container_image and shutil.which(launchers.APPTAINER, path=self._env()["PATH"]) is None:
-            raise InvalidInput.on("container.image", "containers need Apptainer, and `apptainer` is not installed "
-                                  "on this site's local executor; drop 'container' or use a site with Apptainer")
+            raise InvalidInput.on(
+                "container.image",
+                "containers need Apptainer, and `apptainer` is not installed "
+                "on this site's local executor; drop 'container' or use a site with Apptainer",
+            )
 
     def _launch_script(self, job: BackendJob) -> str:
         spec = job.spec
         ctx = BatchContext(job.job_id, job.account, job.partition, job.job_dir, job.comment)
         if spec.launcher == "torchrun":  # one node: torchrun's standalone rendezvous
-            prefix = launchers.container_prefix(spec.container_image, spec.container_binds,
-                                                spec.resources.gpus_per_node > 0)
-            run = shlex.join([*prefix, "torchrun", "--standalone",
-                              f"--nproc-per-node={max(spec.resources.gpus_per_node, 1)}", *(spec.command or ())])
+            prefix = launchers.container_prefix(
+                spec.container_image, spec.container_binds, spec.resources.gpus_per_node > 0
+            )
+            run = shlex.join(
+                [
+                    *prefix,
+                    "torchrun",
+                    "--standalone",
+                    f"--nproc-per-node={max(spec.resources.gpus_per_node, 1)}",
+                    *(spec.command or ()),
+                ]
+            )
         else:
             run = command_line(spec, job.job_dir, multi_node_wrapper=False)
-        body = ["#!/bin/bash", f"# aifactory local backend, job {job.job_id}", "set -euo pipefail",
-                *environment(spec, ctx, task_index='"${AIF_TASK_INDEX:-0}"'),
-                cd_line(spec.workdir, job.job_dir), run]
+        body = [
+            "#!/bin/bash",
+            f"# aifactory local backend, job {job.job_id}",
+            "set -euo pipefail",
+            *environment(spec, ctx, task_index='"${AIF_TASK_INDEX:-0}"'),
+            cd_line(spec.workdir, job.job_dir),
+            run,
+        ]
         return "\n".join(body) + "\n"
 
     def submit(self, job: BackendJob) -> str:
@@ -151,11 +179,19 @@ class LocalBackend:
             if spec.script is not None:
                 write(d / "user-script.sh", spec.script)
             write(d / "launch.sh", self._launch_script(job))
-            meta = {"backend_id": backend_id, "job_id": job.job_id, "comment": job.comment, "job_dir": job.job_dir,
-                    "name": spec.name, "indices": list(spec.array.indices) if spec.array else [0],
-                    "max_parallel": spec.array.max_parallel if spec.array else None,
-                    "gpus": spec.resources.gpus_per_node, "time_minutes": spec.resources.time_minutes,
-                    "account": job.account, "submitted_at": self.clock()}
+            meta = {
+                "backend_id": backend_id,
+                "job_id": job.job_id,
+                "comment": job.comment,
+                "job_dir": job.job_dir,
+                "name": spec.name,
+                "indices": list(spec.array.indices) if spec.array else [0],
+                "max_parallel": spec.array.max_parallel if spec.array else None,
+                "gpus": spec.resources.gpus_per_node,
+                "time_minutes": spec.resources.time_minutes,
+                "account": job.account,
+                "submitted_at": self.clock(),
+            }
             write(d / "job.json", json.dumps(meta, indent=1))
             write(d / "state.json", json.dumps({"state": JobState.QUEUED.value}))
             write(self.root / "active" / backend_id, "")
@@ -194,8 +230,10 @@ class LocalBackend:
                 if state is JobState.RUNNING:
                     busy.update((read_json(job.f(f"started-{i}")) or {}).get("slots", []))
                 elif state is JobState.QUEUED and cancelled:
-                    write(job.f(f"final-{i}.json"), json.dumps({"state": "cancelled", "exit_code": None,
-                                                                  "ended_at": None}))
+                    write(
+                        job.f(f"final-{i}.json"),
+                        json.dumps({"state": "cancelled", "exit_code": None, "ended_at": None}),
+                    )
         gpu_blocked = False  # first come, first served for GPUs: a big task is not starved by small ones
         low = self._low_accounts()
         for job in sorted(jobs, key=lambda j: j.meta.get("account") in low):  # stable: low-priority ones last
@@ -242,8 +280,12 @@ class LocalBackend:
         try:
             pid = spawn(job.dir, i, token, env, LOW_NICE if low else 0)
         except OSError as exc:  # e.g. the job folder vanished: the task fails, it is not retried
-            write(job.f(f"final-{i}.json"), json.dumps({"state": "failed", "exit_code": None, "ended_at": now,
-                                                         "reason": f"could not start: {exc}"}))
+            write(
+                job.f(f"final-{i}.json"),
+                json.dumps(
+                    {"state": "failed", "exit_code": None, "ended_at": now, "reason": f"could not start: {exc}"}
+                ),
+            )
             return False
         write(job.f(f"pid-{i}"), f"{pid}\n")  # the wrapper writes it too (covers a crash right here)
         return True
@@ -291,8 +333,10 @@ class LocalBackend:
         exit_file = job.f(f"exit-{i}")
         ended = exit_file.stat().st_mtime if exit_file.exists() else now
         reason = "" if code is not None or kill is not None else "the task ended without an exit code"
-        write(job.f(f"final-{i}.json"), json.dumps({"state": final.value, "exit_code": code, "ended_at": ended,
-                                                     "reason": reason}))
+        write(
+            job.f(f"final-{i}.json"),
+            json.dumps({"state": final.value, "exit_code": code, "ended_at": ended, "reason": reason}),
+        )
         return final
 
     def _requeue(self, job: _Job, i: int) -> JobState:
@@ -300,8 +344,12 @@ class LocalBackend:
         or was killed with its process group before the child left it): queue it again, once. A late wrapper
         finds its token gone from ``started-i`` and runs nothing."""
         if not write(job.f(f"requeued-{i}"), "", exclusive=True):
-            write(job.f(f"final-{i}.json"), json.dumps({"state": "failed", "exit_code": None, "ended_at": None,
-                                                         "reason": "the task could not be started"}))
+            write(
+                job.f(f"final-{i}.json"),
+                json.dumps(
+                    {"state": "failed", "exit_code": None, "ended_at": None, "reason": "the task could not be started"}
+                ),
+            )
             return JobState.FAILED
         job.f(f"started-{i}").unlink(missing_ok=True)
         return JobState.QUEUED
@@ -351,14 +399,18 @@ class LocalBackend:
                         self._signal(job, i, "cancelled", now)
             self._poll_locked()
 
-    def logs(self, backend_id: str, job_dir: str, stream: Stream, offset: int = 0, *, task: int = 0,
-             limit: int = 1 << 20) -> LogChunk:
+    def logs(
+        self, backend_id: str, job_dir: str, stream: Stream, offset: int = 0, *, task: int = 0, limit: int = 1 << 20
+    ) -> LogChunk:
         if stream not in ("stdout", "stderr"):
             raise InvalidInput.on("stream", "stdout or stderr")
         job = self._job(backend_id)
         folder = job.dir if job is not None else Path(job_dir)
-        final = job is not None and task in job.indices and (
-            self._state(job, task) in TERMINAL or job.f(f"exit-{task}").exists())  # decided before reading
+        final = (
+            job is not None
+            and task in job.indices
+            and (self._state(job, task) in TERMINAL or job.f(f"exit-{task}").exists())
+        )  # decided before reading
         try:
             with open(folder / f"{stream}-{task}.log", "rb") as fh:
                 fh.seek(offset)
@@ -398,4 +450,3 @@ class LocalBackend:
     def _low_accounts(self) -> set[str]:
         folder = self.root / "low-priority"
         return {p.read_text() for p in folder.iterdir() if not p.name.startswith(".")} if folder.is_dir() else set()
-

@@ -28,9 +28,15 @@ def spawn(job_dir: Path, index: int, token: str, env: dict[str, str], nice: int 
     the wrapper (and so the task) runs under ``nice -n`` (nice execs bash: the pid stays the same)."""
     prefix = ["nice", "-n", str(int(nice))] if nice else []
     with open(job_dir / f"stdout-{index}.log", "ab") as out, open(job_dir / f"stderr-{index}.log", "ab") as err:
-        proc = subprocess.Popen([*prefix, "bash", "-c", WRAPPER, "aif-task", str(job_dir), str(index), token],
-                                cwd=job_dir,
-                                env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=err, start_new_session=True)
+        proc = subprocess.Popen(
+            [*prefix, "bash", "-c", WRAPPER, "aif-task", str(job_dir), str(index), token],
+            cwd=job_dir,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=err,
+            start_new_session=True,
+        )
     _CHILDREN[proc.pid] = proc
     return proc.pid
 

@@ -23,9 +23,13 @@ def job_usage(job_dir: Path, meta: dict[str, Any], now: float) -> Usage:
         starts.append(started["started_at"])
         ends.append(end)
         elapsed += max(0.0, (end if end is not None else now) - started["started_at"])
-    return Usage(elapsed_seconds=round(elapsed), gpus=int(meta["gpus"]), nodes=1,
-                 started_at=min(starts) if starts else None,
-                 ended_at=None if running or not ends else max(e for e in ends if e is not None))
+    return Usage(
+        elapsed_seconds=round(elapsed),
+        gpus=int(meta["gpus"]),
+        nodes=1,
+        started_at=min(starts) if starts else None,
+        ended_at=None if running or not ends else max(e for e in ends if e is not None),
+    )
 
 
 def aggregate(tasks: dict[int, JobState]) -> JobState:

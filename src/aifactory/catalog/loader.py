@@ -34,9 +34,14 @@ class Template:
     def details(self) -> dict[str, Any]:
         """What the catalog item stores (and a run reads)."""
         d = self.doc
-        return {"parameters": d["parameters"], "defaults": defaults_of(d["parameters"]),
-                "resources": d.get("resources", {}), "job": d["job"], "datasets": d.get("datasets", []),
-                "source": self.source}
+        return {
+            "parameters": d["parameters"],
+            "defaults": defaults_of(d["parameters"]),
+            "resources": d.get("resources", {}),
+            "job": d["job"],
+            "datasets": d.get("datasets", []),
+            "source": self.source,
+        }
 
 
 def _read_yaml(file: Path) -> Any:
@@ -83,7 +88,9 @@ def load_templates(site_dir: Path | None = None, *, builtin_dir: Path = BUILTIN_
         for folder in _folders(root) if root.is_dir() else []:
             template = load_template(folder, source)
             if template.name in found:
-                raise TemplateError(f"{folder / TEMPLATE_FILE}: name: template {template.name!r} is already "
-                                    f"defined by {found[template.name].path / TEMPLATE_FILE}")
+                raise TemplateError(
+                    f"{folder / TEMPLATE_FILE}: name: template {template.name!r} is already "
+                    f"defined by {found[template.name].path / TEMPLATE_FILE}"
+                )
             found[template.name] = template
     return list(found.values())

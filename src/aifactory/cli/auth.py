@@ -15,9 +15,15 @@ from .state import api, connect
 from .users import TOKEN_FIELDS, USER_FIELDS, roles
 
 ORG_FIELDS = [Col("Organization", "id"), *ORG_COLS[1:]]
-UrlOption = Annotated[str | None, typer.Option(
-    "--url", envvar=credentials.ENV_URL, show_envvar=True,
-    help="the server, e.g. http://127.0.0.1:8000 (…/api/v1 is added)")]
+UrlOption = Annotated[
+    str | None,
+    typer.Option(
+        "--url",
+        envvar=credentials.ENV_URL,
+        show_envvar=True,
+        help="the server, e.g. http://127.0.0.1:8000 (…/api/v1 is added)",
+    ),
+]
 
 
 def _who(user: dict) -> str:
@@ -29,8 +35,10 @@ def _remember(client: AifactoryClient, token: str) -> str:
     return f"credentials saved to {path}"
 
 
-def login(token: Annotated[str, typer.Option(prompt=True, hide_input=True, help="an API token (aif_…)")],
-          url: UrlOption = None) -> None:
+def login(
+    token: Annotated[str, typer.Option(prompt=True, hide_input=True, help="an API token (aif_…)")],
+    url: UrlOption = None,
+) -> None:
     """Check a token against the server and remember both for the next commands.
 
     --url defaults to the stored one, so a new token for the same server needs only --token.
@@ -53,19 +61,31 @@ def whoami() -> None:
     show_record(client.me(), [*USER_FIELDS, Col("Server", lambda _: client.base_url)], title="You")
 
 
-def register(org_name: Annotated[str, typer.Option("--org-name", help="the organization's name")],
-             kind: Annotated[OrgKind, typer.Option(help="kind of organization")],
-             country: Annotated[str, typer.Option(help="ISO 3166-1 alpha-2 code, e.g. DE")],
-             email: Annotated[str, typer.Option(help="your e-mail")],
-             name: Annotated[str, typer.Option(help="your full name")],
-             sector: Annotated[list[ApplicationField] | None, typer.Option(
-                 "--sector", help="application field; repeat for several")] = None,
-             url: UrlOption = None) -> None:
+def register(
+    org_name: Annotated[str, typer.Option("--org-name", help="the organization's name")],
+    kind: Annotated[OrgKind, typer.Option(help="kind of organization")],
+    country: Annotated[str, typer.Option(help="ISO 3166-1 alpha-2 code, e.g. DE")],
+    email: Annotated[str, typer.Option(help="your e-mail")],
+    name: Annotated[str, typer.Option(help="your full name")],
+    sector: Annotated[
+        list[ApplicationField] | None, typer.Option("--sector", help="application field; repeat for several")
+    ] = None,
+    url: UrlOption = None,
+) -> None:
     """Register an organization and yourself as its admin; the new token is stored like `login`."""
     with connect(url, need_token=False) as client:
-        out = client.register(organization_name=org_name, kind=kind.value, country=country, email=email,
-                              name=name, sectors=[s.value for s in sector or []])
+        out = client.register(
+            organization_name=org_name,
+            kind=kind.value,
+            country=country,
+            email=email,
+            name=name,
+            sectors=[s.value for s in sector or []],
+        )
         saved = _remember(client, out["token"]["token"])
-    show_record(out, under("organization", ORG_FIELDS) + under("user", USER_FIELDS[:3])
-                + under("token", TOKEN_FIELDS), title="Registered")
+    show_record(
+        out,
+        under("organization", ORG_FIELDS) + under("user", USER_FIELDS[:3]) + under("token", TOKEN_FIELDS),
+        title="Registered",
+    )
     note(f"Logged in as {_who(out['user'])}; {saved}", style="green")

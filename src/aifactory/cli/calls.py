@@ -14,30 +14,48 @@ from .state import api
 app = typer.Typer(help="Access calls: list, show, create, update.", no_args_is_help=True)
 
 # option name -> API field of the call settings (create and update share them)
-SETTINGS = {"title": "title", "description": "description", "opens_on": "opens_on", "closes_on": "closes_on",
-            "closed": "closed", "kinds": "eligible_kinds", "countries": "eligible_countries",
-            "min_gpu_hours": "min_gpu_hours", "max_gpu_hours": "max_gpu_hours",
-            "auto_approve": "auto_approve_gpu_hours", "reviews": "required_reviews", "durations": "durations_months",
-            "decision_days": "decision_working_days", "cutoffs": "cutoff_days", "max_wall_hours": "max_wall_hours",
-            "enforcement": "enforcement", "resources": "resource_ids"}
+SETTINGS = {
+    "title": "title",
+    "description": "description",
+    "opens_on": "opens_on",
+    "closes_on": "closes_on",
+    "closed": "closed",
+    "kinds": "eligible_kinds",
+    "countries": "eligible_countries",
+    "min_gpu_hours": "min_gpu_hours",
+    "max_gpu_hours": "max_gpu_hours",
+    "auto_approve": "auto_approve_gpu_hours",
+    "reviews": "required_reviews",
+    "durations": "durations_months",
+    "decision_days": "decision_working_days",
+    "cutoffs": "cutoff_days",
+    "max_wall_hours": "max_wall_hours",
+    "enforcement": "enforcement",
+    "resources": "resource_ids",
+}
 
 Description = Annotated[str | None, typer.Option(help="what the call offers")]
 OPENS_ON = typer.Option(help="first day of the call (YYYY-MM-DD)")
 ClosesOn = Annotated[str | None, typer.Option(help="last day (YYYY-MM-DD); none: rolling")]
 Closed = Annotated[bool | None, typer.Option("--closed/--reopen", help="close the call early, or reopen it")]
-Kinds = Annotated[StrList | None, typer.Option(parser=str_list, metavar="KIND,…",
-                                                help="eligible organization kinds (empty: all)")]
-Countries = Annotated[StrList | None, typer.Option(parser=str_list, metavar="CC,…",
-                                                    help="eligible countries, ISO codes (empty: all)")]
+Kinds = Annotated[
+    StrList | None, typer.Option(parser=str_list, metavar="KIND,…", help="eligible organization kinds (empty: all)")
+]
+Countries = Annotated[
+    StrList | None, typer.Option(parser=str_list, metavar="CC,…", help="eligible countries, ISO codes (empty: all)")
+]
 MinHours = Annotated[int | None, typer.Option(help="smallest request in GPU-hours")]
 MAX_HOURS = typer.Option(help="largest request in GPU-hours")
 AutoApprove = Annotated[int | None, typer.Option(help="accept at once up to these GPU-hours (no ethics flags)")]
 Reviews = Annotated[int | None, typer.Option(help="reviews required before a decision")]
-Durations = Annotated[IntList | None, typer.Option(parser=int_list, metavar="N,…",
-                                                    help="allowed allocation durations in months")]
+Durations = Annotated[
+    IntList | None, typer.Option(parser=int_list, metavar="N,…", help="allowed allocation durations in months")
+]
 DecisionDays = Annotated[int | None, typer.Option(help="working days from submission (or cut-off) to decision")]
-Cutoffs = Annotated[IntList | None, typer.Option(parser=int_list, metavar="DAY,…",
-                                                  help="days of the month that are cut-offs (empty: rolling)")]
+Cutoffs = Annotated[
+    IntList | None,
+    typer.Option(parser=int_list, metavar="DAY,…", help="days of the month that are cut-offs (empty: rolling)"),
+]
 MaxWall = Annotated[int | None, typer.Option(help="longest job in hours")]
 EnforcementOpt = Annotated[Enforcement | None, typer.Option(help="hard: stop at the budget; soft: allow overrun")]
 RESOURCES = typer.Option(parser=int_list, metavar="ID,…", help="resource ids offered")
@@ -52,25 +70,42 @@ def _hours(c: dict[str, Any]) -> str:
     return f"{c['min_gpu_hours']:,}–{c['max_gpu_hours']:,}"
 
 
-CALL_COLS = [Col("ID", "id", justify="right"), Col("Slug", "slug", wrap=True),
-             Col("Mode", "access_mode"), Col("Open", "is_open", style=lambda v: "green" if v else "dim"),
-             Col("GPU-hours", _hours, justify="right"), Col("Auto ≤", "auto_approve_gpu_hours", justify="right"),
-             Col("Reviews", "required_reviews", justify="right"),
-             Col("Months", lambda c: ",".join(map(str, c["durations_months"])))]
-CALL_FIELDS = [*CALL_COLS[:2], Col("Title", "title"), *CALL_COLS[2:], Col("Site", "site_id"),
-               Col("Opens", "opens_on"), Col("Closes", "closes_on"),
-               Col("Closed early", "closed"), Col("Eligible kinds", "eligible_kinds"),
-               Col("Eligible countries", "eligible_countries"),
-               Col("Decision", lambda c: f"{c['decision_working_days']} working days"),
-               Col("Cut-off days", "cutoff_days"), Col("Max wall time", lambda c: f"{c['max_wall_hours']} h"),
-               Col("Enforcement", "enforcement"), Col("Resources", "resource_ids"), Col("Description", "description")]
+CALL_COLS = [
+    Col("ID", "id", justify="right"),
+    Col("Slug", "slug", wrap=True),
+    Col("Mode", "access_mode"),
+    Col("Open", "is_open", style=lambda v: "green" if v else "dim"),
+    Col("GPU-hours", _hours, justify="right"),
+    Col("Auto ≤", "auto_approve_gpu_hours", justify="right"),
+    Col("Reviews", "required_reviews", justify="right"),
+    Col("Months", lambda c: ",".join(map(str, c["durations_months"]))),
+]
+CALL_FIELDS = [
+    *CALL_COLS[:2],
+    Col("Title", "title"),
+    *CALL_COLS[2:],
+    Col("Site", "site_id"),
+    Col("Opens", "opens_on"),
+    Col("Closes", "closes_on"),
+    Col("Closed early", "closed"),
+    Col("Eligible kinds", "eligible_kinds"),
+    Col("Eligible countries", "eligible_countries"),
+    Col("Decision", lambda c: f"{c['decision_working_days']} working days"),
+    Col("Cut-off days", "cutoff_days"),
+    Col("Max wall time", lambda c: f"{c['max_wall_hours']} h"),
+    Col("Enforcement", "enforcement"),
+    Col("Resources", "resource_ids"),
+    Col("Description", "description"),
+]
 
 
 @app.command("list")
-def list_calls(open_: Annotated[bool, typer.Option("--open", help="only calls open today")] = False,
-               mode: Annotated[AccessMode | None, typer.Option(help="only this access mode")] = None,
-               limit: Annotated[int, typer.Option(min=1, max=200)] = 50,
-               offset: Annotated[int, typer.Option(min=0)] = 0) -> None:
+def list_calls(
+    open_: Annotated[bool, typer.Option("--open", help="only calls open today")] = False,
+    mode: Annotated[AccessMode | None, typer.Option(help="only this access mode")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=200)] = 50,
+    offset: Annotated[int, typer.Option(min=0)] = 0,
+) -> None:
     """List access calls."""
     page = api().list_calls(access_mode=mode.value if mode else None, open_only=open_, limit=limit, offset=offset)
     show_page(page, CALL_COLS, title="Calls")
@@ -83,32 +118,53 @@ def show_call(call_id: Annotated[int, typer.Argument(help="call id")]) -> None:
 
 
 @app.command("create")
-def create_call(slug: Annotated[str, typer.Option(help="short name, e.g. playground-2026")],
-                title: Annotated[str, typer.Option()],
-                mode: Annotated[AccessMode, typer.Option(help="access mode")],
-                site: Annotated[int, typer.Option(help="site id")],
-                opens_on: Annotated[str, OPENS_ON], max_gpu_hours: Annotated[int, MAX_HOURS],
-                resources: Annotated[IntList, RESOURCES],
-                description: Description = None, closes_on: ClosesOn = None, kinds: Kinds = None,
-                countries: Countries = None, min_gpu_hours: MinHours = None, auto_approve: AutoApprove = None,
-                reviews: Reviews = None, durations: Durations = None, decision_days: DecisionDays = None,
-                cutoffs: Cutoffs = None, max_wall_hours: MaxWall = None, enforcement: EnforcementOpt = None,
-                ) -> None:
+def create_call(
+    slug: Annotated[str, typer.Option(help="short name, e.g. playground-2026")],
+    title: Annotated[str, typer.Option()],
+    mode: Annotated[AccessMode, typer.Option(help="access mode")],
+    site: Annotated[int, typer.Option(help="site id")],
+    opens_on: Annotated[str, OPENS_ON],
+    max_gpu_hours: Annotated[int, MAX_HOURS],
+    resources: Annotated[IntList, RESOURCES],
+    description: Description = None,
+    closes_on: ClosesOn = None,
+    kinds: Kinds = None,
+    countries: Countries = None,
+    min_gpu_hours: MinHours = None,
+    auto_approve: AutoApprove = None,
+    reviews: Reviews = None,
+    durations: Durations = None,
+    decision_days: DecisionDays = None,
+    cutoffs: Cutoffs = None,
+    max_wall_hours: MaxWall = None,
+    enforcement: EnforcementOpt = None,
+) -> None:
     """Create a call (operators)."""
     body = settings_body(locals()) | {"slug": slug, "access_mode": mode.value, "site_id": site}
     show_record(api().create_call(**body), CALL_FIELDS, title="Call created")
 
 
 @app.command("update")
-def update_call(call_id: Annotated[int, typer.Argument(help="call id")],
-                title: Annotated[str | None, typer.Option()] = None, description: Description = None,
-                opens_on: Annotated[str | None, OPENS_ON] = None, closes_on: ClosesOn = None,
-                closed: Closed = None, kinds: Kinds = None, countries: Countries = None,
-                min_gpu_hours: MinHours = None, max_gpu_hours: Annotated[int | None, MAX_HOURS] = None,
-                auto_approve: AutoApprove = None, reviews: Reviews = None, durations: Durations = None,
-                decision_days: DecisionDays = None, cutoffs: Cutoffs = None, max_wall_hours: MaxWall = None,
-                enforcement: EnforcementOpt = None,
-                resources: Annotated[IntList | None, RESOURCES] = None) -> None:
+def update_call(
+    call_id: Annotated[int, typer.Argument(help="call id")],
+    title: Annotated[str | None, typer.Option()] = None,
+    description: Description = None,
+    opens_on: Annotated[str | None, OPENS_ON] = None,
+    closes_on: ClosesOn = None,
+    closed: Closed = None,
+    kinds: Kinds = None,
+    countries: Countries = None,
+    min_gpu_hours: MinHours = None,
+    max_gpu_hours: Annotated[int | None, MAX_HOURS] = None,
+    auto_approve: AutoApprove = None,
+    reviews: Reviews = None,
+    durations: Durations = None,
+    decision_days: DecisionDays = None,
+    cutoffs: Cutoffs = None,
+    max_wall_hours: MaxWall = None,
+    enforcement: EnforcementOpt = None,
+    resources: Annotated[IntList | None, RESOURCES] = None,
+) -> None:
     """Change some settings of a call (operators); options left out stay as they are."""
     body = settings_body(locals())
     if not body:

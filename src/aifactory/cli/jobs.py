@@ -1,16 +1,16 @@
 """``aifactory submit``, ``aifactory logs`` and ``aifactory jobs``: run work on the factory and get its results.
 
-    aifactory submit train.yaml --follow      # live output, then exit 0 when the job completed, 1 otherwise
-    aifactory logs -f 42                      # follow a job's stdout (--stderr, --task N)
-    aifactory jobs artifacts 42 --download out/
+aifactory submit train.yaml --follow      # live output, then exit 0 when the job completed, 1 otherwise
+aifactory logs -f 42                      # follow a job's stdout (--stderr, --task N)
+aifactory jobs artifacts 42 --download out/
 """
 
 from __future__ import annotations
 
 import json
 import threading
-from datetime import datetime
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -28,8 +28,16 @@ from .state import CliError, api, current
 
 app = typer.Typer(help="Jobs: list, show, cancel; the spec schema; artifacts.", no_args_is_help=True)
 
-JOB_STYLES = {"pending": "cyan", "submitted": "blue", "queued": "yellow", "running": "bold blue",
-              "completed": "green", "failed": "red", "cancelled": "dim", "timeout": "red"}
+JOB_STYLES = {
+    "pending": "cyan",
+    "submitted": "blue",
+    "queued": "yellow",
+    "running": "bold blue",
+    "completed": "green",
+    "failed": "red",
+    "cancelled": "dim",
+    "timeout": "red",
+}
 POLL_SECONDS = 0.5
 
 JobId = Annotated[int, typer.Argument(help="job id", min=1)]
@@ -53,18 +61,40 @@ def _seconds(value: Any) -> str:
     return str(value)[:19].replace("T", " ") if value else "–"
 
 
-JOB_COLS = [Col("ID", "id", justify="right"), Col("Name", "name", wrap=True),
-            Col("Project", "project_id", justify="right"), Col("State", "state", style=job_style),
-            Col("Exit", "exit_code", justify="right"), Col("Created", "created_at"), Col("Reason", "reason", wrap=True)]
+JOB_COLS = [
+    Col("ID", "id", justify="right"),
+    Col("Name", "name", wrap=True),
+    Col("Project", "project_id", justify="right"),
+    Col("State", "state", style=job_style),
+    Col("Exit", "exit_code", justify="right"),
+    Col("Created", "created_at"),
+    Col("Reason", "reason", wrap=True),
+]
 # (tasks and the finishing time are in `jobs show`: the list fits an 80-column terminal)
-JOB_FIELDS = [*JOB_COLS[:4], Col("Exit code", "exit_code"), Col("Reason", "reason"), Col("Tasks", "tasks"),
-              Col("Allocation", "allocation_id"), Col("Resource", "resource_id"), Col("Backend", "backend"),
-              Col("Backend id", "backend_id"), Col("Submitted by", "submitted_by"),
-              Col("Idempotency key", "idempotency_key"), Col("Created", "created_at"),
-              Col("Submitted", "submitted_at"), Col("Started", "started_at"), Col("Finished", "finished_at"),
-              Col("Resources", "spec.resources"), Col("Runs", _work), Col("Outputs", "spec.outputs")]
-EVENT_COLS = [Col("At", lambda e: _seconds(e["at"])), Col("State", "state", style=job_style),
-              Col("Detail", "detail", wrap=True)]
+JOB_FIELDS = [
+    *JOB_COLS[:4],
+    Col("Exit code", "exit_code"),
+    Col("Reason", "reason"),
+    Col("Tasks", "tasks"),
+    Col("Allocation", "allocation_id"),
+    Col("Resource", "resource_id"),
+    Col("Backend", "backend"),
+    Col("Backend id", "backend_id"),
+    Col("Submitted by", "submitted_by"),
+    Col("Idempotency key", "idempotency_key"),
+    Col("Created", "created_at"),
+    Col("Submitted", "submitted_at"),
+    Col("Started", "started_at"),
+    Col("Finished", "finished_at"),
+    Col("Resources", "spec.resources"),
+    Col("Runs", _work),
+    Col("Outputs", "spec.outputs"),
+]
+EVENT_COLS = [
+    Col("At", lambda e: _seconds(e["at"])),
+    Col("State", "state", style=job_style),
+    Col("Detail", "detail", wrap=True),
+]
 ARTIFACT_COLS = [Col("Path", "path", wrap=True), Col("Size", "size", justify="right"), Col("Modified", "modified_at")]
 
 
@@ -89,8 +119,10 @@ def read_spec(path: Path) -> dict[str, Any]:
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise CliError(f"{path} is not valid YAML: {problem}{where}") from None
     if not isinstance(data, dict):
-        raise CliError(f"{path} must hold a job spec: a mapping of fields (name, project, command, …), "
-                       f"not {type(data).__name__ if data is not None else 'nothing'}")
+        raise CliError(
+            f"{path} must hold a job spec: a mapping of fields (name, project, command, …), "
+            f"not {type(data).__name__ if data is not None else 'nothing'}"
+        )
     return json.loads(json.dumps(data, default=str))  # YAML dates as the strings the server would see
 
 
@@ -137,6 +169,7 @@ def follow_job(client: AifactoryClient, job: dict[str, Any], *, stream: str = "s
     lines = _Lines(out) if status_console is out else None
     stop, failed = threading.Event(), []
     with status_console.status(_status_text(job)) as status:
+
         def update(j: dict[str, Any]) -> None:
             status.update(_status_text(j))
 
@@ -168,7 +201,7 @@ def follow_job(client: AifactoryClient, job: dict[str, Any], *, stream: str = "s
 def _summary(job: dict[str, Any]) -> str:
     took = ""
     if job.get("started_at") and job.get("finished_at"):
-        seconds = (datetime.fromisoformat(job["finished_at"]) - datetime.fromisoformat(job["started_at"]))
+        seconds = datetime.fromisoformat(job["finished_at"]) - datetime.fromisoformat(job["started_at"])
         took = f" in {seconds.total_seconds():.1f}s"
     exit_code = f" (exit code {job['exit_code']})" if job.get("exit_code") is not None else ""
     reason = f": {job['reason']}" if job.get("reason") and job["state"] != "completed" else ""
@@ -178,12 +211,19 @@ def _summary(job: dict[str, Any]) -> str:
 # -- commands -----------------------------------------------------------------------------------------
 
 
-def submit(file: Annotated[Path, typer.Argument(help="job spec: a YAML or JSON file (see `aifactory jobs schema`)",
-                                                show_default=False)],
-           follow: Annotated[bool, typer.Option("--follow", "-f", help="stream the job's output until it ends; "
-                                                "exit 0 when it completed, 1 otherwise")] = False,
-           project: Annotated[int | None, typer.Option("--project", help="project id (overrides the spec's)")] = None,
-           name: Annotated[str | None, typer.Option("--name", help="job name (overrides the spec's)")] = None) -> None:
+def submit(
+    file: Annotated[
+        Path, typer.Argument(help="job spec: a YAML or JSON file (see `aifactory jobs schema`)", show_default=False)
+    ],
+    follow: Annotated[
+        bool,
+        typer.Option(
+            "--follow", "-f", help="stream the job's output until it ends; exit 0 when it completed, 1 otherwise"
+        ),
+    ] = False,
+    project: Annotated[int | None, typer.Option("--project", help="project id (overrides the spec's)")] = None,
+    name: Annotated[str | None, typer.Option("--name", help="job name (overrides the spec's)")] = None,
+) -> None:
     """Submit a job from a spec file; with --follow, watch it run."""
     spec = read_spec(file)
     overrides = {k: v for k, v in {"project": project, "name": name}.items() if v is not None}
@@ -210,17 +250,21 @@ def report_or_follow(client: Any, job: dict[str, Any], follow: bool) -> None:
             style = "green" if final["state"] == JobState.COMPLETED else "red"
             stderr().print(Text(_summary(final), style=style), soft_wrap=True)
     except KeyboardInterrupt:
-        note(f"stopped following; job {job['id']} goes on (`aifactory logs -f {job['id']}`, "
-             f"`aifactory jobs cancel {job['id']}`)")
+        note(
+            f"stopped following; job {job['id']} goes on (`aifactory logs -f {job['id']}`, "
+            f"`aifactory jobs cancel {job['id']}`)"
+        )
         raise typer.Exit(130) from None
     raise typer.Exit(0 if final["state"] == JobState.COMPLETED else 1)
 
 
-def logs(job_id: JobId,
-         follow: Annotated[bool, typer.Option("--follow", "-f", help="keep printing until the job ends")] = False,
-         stderr_: Annotated[bool, typer.Option("--stderr", help="the error stream instead of stdout")] = False,
-         task: Annotated[int, typer.Option("--task", min=0, help="array task index")] = 0,
-         offset: Annotated[int, typer.Option("--offset", min=0, help="start at this byte")] = 0) -> None:
+def logs(
+    job_id: JobId,
+    follow: Annotated[bool, typer.Option("--follow", "-f", help="keep printing until the job ends")] = False,
+    stderr_: Annotated[bool, typer.Option("--stderr", help="the error stream instead of stdout")] = False,
+    task: Annotated[int, typer.Option("--task", min=0, help="array task index")] = 0,
+    offset: Annotated[int, typer.Option("--offset", min=0, help="start at this byte")] = 0,
+) -> None:
     """Print a job's output (stdout unless --stderr); -f follows it live until the job ends.
 
     With --json (and no -f): the text, the offset to go on from and whether the log is complete."""
@@ -240,8 +284,17 @@ def logs(job_id: JobId,
         if not chunk or complete:
             break
     if current().json_output:
-        print_json({"job_id": job_id, "stream": stream, "task": task, "offset": start, "next_offset": offset,
-                    "complete": complete, "text": data.decode("utf-8", errors="replace")})
+        print_json(
+            {
+                "job_id": job_id,
+                "stream": stream,
+                "task": task,
+                "offset": start,
+                "next_offset": offset,
+                "complete": complete,
+                "text": data.decode("utf-8", errors="replace"),
+            }
+        )
         return
     typer.echo(data, nl=False)
     if not data and not complete:
@@ -249,10 +302,13 @@ def logs(job_id: JobId,
 
 
 @app.command("list")
-def list_jobs(project: Annotated[int | None, typer.Option("--project", help="only this project")] = None,
-              state: Annotated[JobState | None, typer.Option("--state", help="only this state")] = None,
-              limit: Limit = 50, offset: Offset = 0,
-              all_: Annotated[bool, typer.Option("--all", help="every page (JSON: a list)")] = False) -> None:
+def list_jobs(
+    project: Annotated[int | None, typer.Option("--project", help="only this project")] = None,
+    state: Annotated[JobState | None, typer.Option("--state", help="only this state")] = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+    all_: Annotated[bool, typer.Option("--all", help="every page (JSON: a list)")] = False,
+) -> None:
     """Jobs of your projects (operators: all), newest first."""
     query = {"project_id": project, "state": state.value if state else None}
     if all_:
@@ -283,9 +339,14 @@ def _schema_rows(schema: dict[str, Any], prefix: str = "") -> list[dict[str, str
     required = set(schema.get("required", []))
     for key, prop in schema.get("properties", {}).items():
         kind = prop.get("type") or ("one of " + ", ".join(map(str, prop["enum"])) if "enum" in prop else "")
-        rows.append({"field": prefix + key, "type": "/".join(kind) if isinstance(kind, list) else kind,
-                     "required": "yes" if key in required else "",
-                     "description": prop.get("description", "")})
+        rows.append(
+            {
+                "field": prefix + key,
+                "type": "/".join(kind) if isinstance(kind, list) else kind,
+                "required": "yes" if key in required else "",
+                "description": prop.get("description", ""),
+            }
+        )
         if prop.get("type") == "object" and "properties" in prop:
             rows += _schema_rows(prop, prefix + key + ".")
     return rows
@@ -295,16 +356,33 @@ def _schema_rows(schema: dict[str, Any], prefix: str = "") -> list[dict[str, str
 def schema() -> None:
     """The job spec's fields (with --json: its JSON Schema)."""
     found = api().job_schema()
-    cols = [Col("Field", "field"), Col("Type", "type"), Col("Required", "required"),
-            Col("Description", "description", wrap=True)]
-    emit(found, table(_schema_rows(found), cols, title=str(found.get("title", "Job spec")),
-                      caption="exactly one of command or script; see `aifactory --json jobs schema` for all rules"))
+    cols = [
+        Col("Field", "field"),
+        Col("Type", "type"),
+        Col("Required", "required"),
+        Col("Description", "description", wrap=True),
+    ]
+    emit(
+        found,
+        table(
+            _schema_rows(found),
+            cols,
+            title=str(found.get("title", "Job spec")),
+            caption="exactly one of command or script; see `aifactory --json jobs schema` for all rules",
+        ),
+    )
 
 
 def _progress_bar() -> tuple[Progress, Callable[[dict[str, Any], int, int | None], None]]:
     console = stderr()
-    bar = Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
-                   console=console, disable=not console.is_terminal)
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        console=console,
+        disable=not console.is_terminal,
+    )
     tasks: dict[str, Any] = {}
 
     def advance(artifact: dict[str, Any], done_: int, total: int | None) -> None:
@@ -316,10 +394,13 @@ def _progress_bar() -> tuple[Progress, Callable[[dict[str, Any], int, int | None
 
 
 @app.command("artifacts")
-def artifacts(job_id: JobId,
-              download: Annotated[Path | None, typer.Option("--download", file_okay=False,
-                                                            help="download them all into this folder")] = None,
-              checksums: Annotated[bool, typer.Option("--checksums", help="show sha256 checksums")] = False) -> None:
+def artifacts(
+    job_id: JobId,
+    download: Annotated[
+        Path | None, typer.Option("--download", file_okay=False, help="download them all into this folder")
+    ] = None,
+    checksums: Annotated[bool, typer.Option("--checksums", help="show sha256 checksums")] = False,
+) -> None:
     """The files the job's spec names as outputs; --download fetches them (sha256 verified)."""
     client = api()
     if download is None:
@@ -333,14 +414,28 @@ def artifacts(job_id: JobId,
     rows = []
     with bar:
         for a in listing:
-            saved = client.download_artifact(job_id, a["path"], download, sha256=a["sha256"],
-                                             progress=lambda done_, total, a=a: advance(a, done_, total))
+            saved = client.download_artifact(
+                job_id,
+                a["path"],
+                download,
+                sha256=a["sha256"],
+                progress=lambda done_, total, a=a: advance(a, done_, total),
+            )
             rows.append({**a, "file": str(saved)})
     if not rows:
         emit(rows, Text(f"Job {job_id} has no artifacts (nothing matches its spec's outputs)", style="yellow"))
         return
     total = sum(a["size"] for a in rows)
-    emit(rows, table(rows, [Col("Path", "path", wrap=True), Col("Size", "size", justify="right"),
-                            Col("Saved as", "file", wrap=True)], title=f"Artifacts of job {job_id}"),
-         Text(f"Downloaded {len(rows)} artifact{'s' if len(rows) != 1 else ''} ({total:,} bytes) to {download}; "
-              "sha256 verified", style="green"))
+    emit(
+        rows,
+        table(
+            rows,
+            [Col("Path", "path", wrap=True), Col("Size", "size", justify="right"), Col("Saved as", "file", wrap=True)],
+            title=f"Artifacts of job {job_id}",
+        ),
+        Text(
+            f"Downloaded {len(rows)} artifact{'s' if len(rows) != 1 else ''} ({total:,} bytes) to {download}; "
+            "sha256 verified",
+            style="green",
+        ),
+    )

@@ -14,16 +14,30 @@ from .state import CliError, api
 AllocationId = Annotated[int, typer.Argument(help="allocation id")]
 Reason = Annotated[str, typer.Option("--reason", help="why (kept in the ledger and the audit log)")]
 
-BALANCE_FIELDS = [Col("ID", "id"), Col("Project", "project_id"), Col("Resource", "resource_id"),
-                  Col("Period", lambda a: f"{a['start_date']} – {a['end_date']}"),
-                  Col("Status", "status", style=status_style), Col("Reason", "status_reason"),
-                  Col("Granted GPU-h", "granted_gpu_hours"), Col("Used GPU-h", "used_gpu_hours"),
-                  Col("Reserved GPU-h", "reserved_gpu_hours"), Col("Available GPU-h", "available_gpu_hours"),
-                  Col("Used", lambda a: f"{a['used_percent']:.1f} %"),
-                  Col("Priority", lambda a: "low (quota overdrawn)" if a["low_priority"] else "normal")]
-ENTRY_COLS = [Col("ID", "id", justify="right"), Col("At", "at"), Col("Kind", "kind"),
-              Col("GPU-h", "gpu_hours", justify="right"), Col("Job", "job_id", justify="right"),
-              Col("Source", "source"), Col("Period", "period"), Col("Reason", "reason", wrap=True)]
+BALANCE_FIELDS = [
+    Col("ID", "id"),
+    Col("Project", "project_id"),
+    Col("Resource", "resource_id"),
+    Col("Period", lambda a: f"{a['start_date']} – {a['end_date']}"),
+    Col("Status", "status", style=status_style),
+    Col("Reason", "status_reason"),
+    Col("Granted GPU-h", "granted_gpu_hours"),
+    Col("Used GPU-h", "used_gpu_hours"),
+    Col("Reserved GPU-h", "reserved_gpu_hours"),
+    Col("Available GPU-h", "available_gpu_hours"),
+    Col("Used", lambda a: f"{a['used_percent']:.1f} %"),
+    Col("Priority", lambda a: "low (quota overdrawn)" if a["low_priority"] else "normal"),
+]
+ENTRY_COLS = [
+    Col("ID", "id", justify="right"),
+    Col("At", "at"),
+    Col("Kind", "kind"),
+    Col("GPU-h", "gpu_hours", justify="right"),
+    Col("Job", "job_id", justify="right"),
+    Col("Source", "source"),
+    Col("Period", "period"),
+    Col("Reason", "reason", wrap=True),
+]
 
 
 @allocations_app.command("show")
@@ -34,19 +48,27 @@ def show(allocation_id: AllocationId) -> None:
 
 
 @allocations_app.command("ledger")
-def ledger(allocation_id: AllocationId,
-           kind: Annotated[str | None, typer.Option(help="grant, reserve, charge, release or adjust")] = None,
-           limit: Annotated[int, typer.Option(min=1, max=200)] = 50,
-           offset: Annotated[int, typer.Option(min=0)] = 0) -> None:
+def ledger(
+    allocation_id: AllocationId,
+    kind: Annotated[str | None, typer.Option(help="grant, reserve, charge, release or adjust")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=200)] = 50,
+    offset: Annotated[int, typer.Option(min=0)] = 0,
+) -> None:
     """The allocation's ledger entries, newest first."""
-    show_page(api().list_ledger(allocation_id, kind=kind, limit=limit, offset=offset), ENTRY_COLS,
-              title=f"Ledger of allocation {allocation_id}")
+    show_page(
+        api().list_ledger(allocation_id, kind=kind, limit=limit, offset=offset),
+        ENTRY_COLS,
+        title=f"Ledger of allocation {allocation_id}",
+    )
 
 
 @allocations_app.command("adjust")
-def adjust(allocation_id: AllocationId,
-           gpu_hours: Annotated[float, typer.Option("--gpu-hours", help="+ top-up, - correction")],
-           reason: Reason, key: Annotated[str | None, typer.Option(help="idempotency key")] = None) -> None:
+def adjust(
+    allocation_id: AllocationId,
+    gpu_hours: Annotated[float, typer.Option("--gpu-hours", help="+ top-up, - correction")],
+    reason: Reason,
+    key: Annotated[str | None, typer.Option(help="idempotency key")] = None,
+) -> None:
     """Top up (+) or correct (-) an allocation (operators)."""
     a = api().adjust_allocation(allocation_id, gpu_hours, reason, key=key)
     done(a, f"Allocation {allocation_id}: {gpu_hours:+,} GPU-hours; {a['available_gpu_hours']:,} available")
@@ -77,8 +99,20 @@ def check_ledger(data_dir: DataDir = None) -> None:
     rows = [{"allocation": p.allocation_id, "job": p.job_id, "problem": p.problem} for p in problems]
     data = {"allocations_checked": checked, "problems": rows, "consistent": not problems}
     if problems:
-        emit(data, table(rows, [Col("Allocation", "allocation"), Col("Job", "job"), Col("Problem", "problem")],
-                         title="Ledger problems"))
+        emit(
+            data,
+            table(
+                rows,
+                [Col("Allocation", "allocation"), Col("Job", "job"), Col("Problem", "problem")],
+                title="Ledger problems",
+            ),
+        )
         raise CliError(f"the ledger does not reconcile: {len(problems)} problem(s)")
-    emit(data, record(data, [Col("Allocations checked", "allocations_checked"), Col("Consistent", "consistent")],
-                      title="Ledger check"))
+    emit(
+        data,
+        record(
+            data,
+            [Col("Allocations checked", "allocations_checked"), Col("Consistent", "consistent")],
+            title="Ledger check",
+        ),
+    )

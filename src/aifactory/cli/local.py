@@ -24,13 +24,18 @@ if TYPE_CHECKING:
     from ..config import Settings
     from ..store.uow import SqlUnitOfWorkFactory
 
-admin_app = typer.Typer(help="Administration on the server's machine (database access is the credential).",
-                        no_args_is_help=True)
+admin_app = typer.Typer(
+    help="Administration on the server's machine (database access is the credential).", no_args_is_help=True
+)
 
 Host = Annotated[str, typer.Option(help="address to listen on")]
 Port = Annotated[int, typer.Option(min=1, max=65535, help="port to listen on")]
-DataDir = Annotated[Path | None, typer.Option(
-    "--data-dir", file_okay=False, help="state folder (default: $AIFACTORY_DATA_DIR or the per-user data folder)")]
+DataDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--data-dir", file_okay=False, help="state folder (default: $AIFACTORY_DATA_DIR or the per-user data folder)"
+    ),
+]
 
 
 def local_settings(**overrides: object) -> Settings:
@@ -105,9 +110,12 @@ def serve(host: Host = "127.0.0.1", port: Port = 8000) -> None:
     """Run the API server: migrate the database to the newest schema, then serve."""
     settings = local_settings()
     migrate(settings)
-    typer.echo(f"aifactory API on http://{host}:{port}/api/v1 (docs: /api/v1/docs); "
-               f"database {shown_url(settings.resolved_database_url)}; jobs on the {settings.backend} backend "
-               f"(reconciled every {settings.reconcile_seconds:g}s)", err=True)
+    typer.echo(
+        f"aifactory API on http://{host}:{port}/api/v1 (docs: /api/v1/docs); "
+        f"database {shown_url(settings.resolved_database_url)}; jobs on the {settings.backend} backend "
+        f"(reconciled every {settings.reconcile_seconds:g}s)",
+        err=True,
+    )
     run_server(settings, host, port)
 
 
@@ -135,20 +143,35 @@ def _print_demo(api_url: str, db: Path, accounts: list[dict[str, str]]) -> None:
 
     operator, bakery = accounts[0], next(a for a in accounts if "backhaus" in a["email"])
     portal = api_url.removesuffix("/api/v1") + "/"
-    data = {"api_url": api_url, "docs_url": f"{api_url}/docs", "portal_url": portal, "portal_password": DEMO_PASSWORD,
-            "database": str(db), "accounts": accounts, "login": _login_line(api_url, operator["token"])}
-    intro = Panel.fit(f"Portal {portal}  (sign in with any e-mail below, password {DEMO_PASSWORD})\n"
-                      f"API    {api_url}\nDocs   {api_url}/docs\nData   SQLite {db} (always, for the demo)",
-                      title="aifactory demo", border_style="green")
+    data = {
+        "api_url": api_url,
+        "docs_url": f"{api_url}/docs",
+        "portal_url": portal,
+        "portal_password": DEMO_PASSWORD,
+        "database": str(db),
+        "accounts": accounts,
+        "login": _login_line(api_url, operator["token"]),
+    }
+    intro = Panel.fit(
+        f"Portal {portal}  (sign in with any e-mail below, password {DEMO_PASSWORD})\n"
+        f"API    {api_url}\nDocs   {api_url}/docs\nData   SQLite {db} (always, for the demo)",
+        title="aifactory demo",
+        border_style="green",
+    )
     lines = "\n".join(f"  {a['token']}  {a['email']:<28} {a['role']}" for a in accounts)
-    logins = (f"Log in as the operator:\n  {_login_line(api_url, operator['token'])}\n"
-              f"or as the bakery SME ({bakery['email']}):\n  {_login_line(api_url, bakery['token'])}")
+    logins = (
+        f"Log in as the operator:\n  {_login_line(api_url, operator['token'])}\n"
+        f"or as the bakery SME ({bakery['email']}):\n  {_login_line(api_url, bakery['token'])}"
+    )
     emit(data, intro, f"Demo accounts (API token, e-mail, role):\n{lines}", logins)
 
 
-def demo(port: Port = 8000, host: Host = "127.0.0.1", data_dir: DataDir = None,
-         no_serve: Annotated[bool, typer.Option("--no-serve", help="seed and print, but do not serve")] = False,
-         ) -> None:
+def demo(
+    port: Port = 8000,
+    host: Host = "127.0.0.1",
+    data_dir: DataDir = None,
+    no_serve: Annotated[bool, typer.Option("--no-serve", help="seed and print, but do not serve")] = False,
+) -> None:
     """A fresh demo factory (site, calls, organizations, proposals in every state) on its own SQLite file."""
     from ..demo import seed_demo
 
@@ -167,19 +190,34 @@ def demo(port: Port = 8000, host: Host = "127.0.0.1", data_dir: DataDir = None,
 
 
 @admin_app.command("create-operator")
-def create_operator(email: Annotated[str, typer.Option(help="the operator's e-mail")],
-                    name: Annotated[str, typer.Option(help="the operator's name")],
-                    data_dir: DataDir = None) -> None:
+def create_operator(
+    email: Annotated[str, typer.Option(help="the operator's e-mail")],
+    name: Annotated[str, typer.Option(help="the operator's name")],
+    data_dir: DataDir = None,
+) -> None:
     """Create an operator in the local database (migrating it first) and print their token once."""
     from ..services.identity import bootstrap_operator
 
     settings = local_settings(data_dir=data_dir)
     with local_store(settings) as uow_factory, uow_factory() as uow:
         user, issued = bootstrap_operator(uow, SystemClock(), email=email, name=name)
-    data = {"user_id": user.id, "email": user.email, "name": user.name, "token": issued.secret,
-            "database": shown_url(settings.resolved_database_url)}
-    fields = [Col("User", "user_id"), Col("E-mail", "email"), Col("Name", "name"), Col("Database", "database"),
-              Col("Token (shown once)", "token", style=lambda _: "bold yellow")]
-    emit(data, record(data, fields, title="Operator created"),
-         "Log in with (use the URL where `aifactory serve` runs):\n  "
-         + _login_line("http://127.0.0.1:8000", issued.secret))
+    data = {
+        "user_id": user.id,
+        "email": user.email,
+        "name": user.name,
+        "token": issued.secret,
+        "database": shown_url(settings.resolved_database_url),
+    }
+    fields = [
+        Col("User", "user_id"),
+        Col("E-mail", "email"),
+        Col("Name", "name"),
+        Col("Database", "database"),
+        Col("Token (shown once)", "token", style=lambda _: "bold yellow"),
+    ]
+    emit(
+        data,
+        record(data, fields, title="Operator created"),
+        "Log in with (use the URL where `aifactory serve` runs):\n  "
+        + _login_line("http://127.0.0.1:8000", issued.secret),
+    )

@@ -10,9 +10,25 @@ from typer.core import TyperGroup
 
 from .. import __version__
 from ..client import ApiError, AuthError, TransportError
-from . import audit, auth, calls, catalog, jobs, local, notifications, orgs, projects, proposals, reviews, sites, tokens, users
-from . import ledger  # noqa: F401 - adds its commands to `allocations` and `admin`
-from . import reports, usage
+from . import (
+    audit,
+    auth,
+    calls,
+    catalog,
+    jobs,
+    ledger,  # noqa: F401 - adds its commands to `allocations` and `admin`
+    local,
+    notifications,
+    orgs,
+    projects,
+    proposals,
+    reports,
+    reviews,
+    sites,
+    tokens,
+    usage,
+    users,
+)
 from .output import error
 from .state import CliError, current, invocation
 
@@ -57,10 +73,14 @@ class AifactoryGroup(TyperGroup):
             raise typer.Exit(1)
 
 
-app = typer.Typer(cls=AifactoryGroup, no_args_is_help=True, pretty_exceptions_enable=False,
-                  help="Run and use an AI Factory: calls, proposals, reviews, projects and allocations.\n\n"
-                       "Talks to the API over HTTP (see `aifactory login`); `serve`, `demo` and `admin` work "
-                       "on this machine's database.")
+app = typer.Typer(
+    cls=AifactoryGroup,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Run and use an AI Factory: calls, proposals, reviews, projects and allocations.\n\n"
+    "Talks to the API over HTTP (see `aifactory login`); `serve`, `demo` and `admin` work "
+    "on this machine's database.",
+)
 
 
 def _version(value: bool) -> None:
@@ -70,20 +90,45 @@ def _version(value: bool) -> None:
 
 
 @app.callback()
-def main(json_output: Annotated[bool, typer.Option(JSON_FLAG, help="print the API's JSON (for scripts)")] = False,
-         version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                               help="print the version")] = False) -> None:
+def main(
+    json_output: Annotated[bool, typer.Option(JSON_FLAG, help="print the API's JSON (for scripts)")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="print the version")
+    ] = False,
+) -> None:
     current().json_output = json_output
 
 
-for name, command in [("login", auth.login), ("logout", auth.logout), ("whoami", auth.whoami),
-                      ("register", auth.register), ("decide", reviews.decide), ("audit", audit.audit),
-                      ("serve", local.serve), ("demo", local.demo), ("submit", jobs.submit), ("logs", jobs.logs)]:
+for name, command in [
+    ("login", auth.login),
+    ("logout", auth.logout),
+    ("whoami", auth.whoami),
+    ("register", auth.register),
+    ("decide", reviews.decide),
+    ("audit", audit.audit),
+    ("serve", local.serve),
+    ("demo", local.demo),
+    ("submit", jobs.submit),
+    ("logs", jobs.logs),
+]:
     app.command(name)(command)
 
-for name, sub in [("orgs", orgs.app), ("users", users.app), ("tokens", tokens.app), ("sites", sites.app),
-                  ("calls", calls.app), ("proposals", proposals.app), ("reviews", reviews.app),
-                  ("projects", projects.app), ("allocations", projects.allocations_app), ("jobs", jobs.app),
-                  ("notifications", notifications.app), ("report", reports.app), ("admin", local.admin_app),
-                  ("usage", usage.app), ("catalog", catalog.app), ("templates", catalog.templates_app)]:
+for name, sub in [
+    ("orgs", orgs.app),
+    ("users", users.app),
+    ("tokens", tokens.app),
+    ("sites", sites.app),
+    ("calls", calls.app),
+    ("proposals", proposals.app),
+    ("reviews", reviews.app),
+    ("projects", projects.app),
+    ("allocations", projects.allocations_app),
+    ("jobs", jobs.app),
+    ("notifications", notifications.app),
+    ("report", reports.app),
+    ("admin", local.admin_app),
+    ("usage", usage.app),
+    ("catalog", catalog.app),
+    ("templates", catalog.templates_app),
+]:
     app.add_typer(sub, name=name)

@@ -12,19 +12,25 @@ from .state import api
 
 app = typer.Typer(help="Organizations: name, kind, country, sectors.", no_args_is_help=True)
 
-ORG_COLS = [Col("ID", "id", justify="right"), Col("Name", "name", wrap=True), Col("Kind", "kind"),
-            Col("Country", "country"), Col("Sectors", "sectors", wrap=True)]
+ORG_COLS = [
+    Col("ID", "id", justify="right"),
+    Col("Name", "name", wrap=True),
+    Col("Kind", "kind"),
+    Col("Country", "country"),
+    Col("Sectors", "sectors", wrap=True),
+]
 
 
 @app.command("list")
-def list_orgs(kind: Annotated[OrgKind | None, typer.Option(help="only this kind")] = None,
-              country: Annotated[str | None, typer.Option(help="ISO country code, e.g. DE")] = None,
-              q: Annotated[str | None, typer.Option("--q", help="name contains")] = None,
-              limit: Annotated[int, typer.Option(min=1, max=200)] = 50,
-              offset: Annotated[int, typer.Option(min=0)] = 0) -> None:
+def list_orgs(
+    kind: Annotated[OrgKind | None, typer.Option(help="only this kind")] = None,
+    country: Annotated[str | None, typer.Option(help="ISO country code, e.g. DE")] = None,
+    q: Annotated[str | None, typer.Option("--q", help="name contains")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=200)] = 50,
+    offset: Annotated[int, typer.Option(min=0)] = 0,
+) -> None:
     """List organizations."""
-    page = api().list_organizations(kind=kind.value if kind else None, country=country, q=q, limit=limit,
-                                    offset=offset)
+    page = api().list_organizations(kind=kind.value if kind else None, country=country, q=q, limit=limit, offset=offset)
     show_page(page, ORG_COLS, title="Organizations")
 
 

@@ -21,10 +21,23 @@ from .state import current
 
 Getter = str | Callable[[Mapping[str, Any]], Any]
 
-STATUS_STYLES = {"draft": "cyan", "submitted": "blue", "under_review": "magenta", "accepted": "green",
-                 "rejected": "red", "withdrawn": "dim", "active": "green", "expired": "dim", "exhausted": "yellow",
-                 "suspended": "red", "overdue": "bold red", "due_soon": "yellow", "on_track": "green",
-                 "decided": "dim", "not_submitted": "dim"}
+STATUS_STYLES = {
+    "draft": "cyan",
+    "submitted": "blue",
+    "under_review": "magenta",
+    "accepted": "green",
+    "rejected": "red",
+    "withdrawn": "dim",
+    "active": "green",
+    "expired": "dim",
+    "exhausted": "yellow",
+    "suspended": "red",
+    "overdue": "bold red",
+    "due_soon": "yellow",
+    "on_track": "green",
+    "decided": "dim",
+    "not_submitted": "dim",
+}
 
 
 def stdout() -> Console:
@@ -88,15 +101,31 @@ def under(prefix: str, cols: Sequence[Col]) -> list[Col]:
     return [replace(c, get=lambda row, c=c: c.value(row.get(prefix) or {})) for c in cols]
 
 
-def table(rows: Iterable[Mapping[str, Any]], cols: Sequence[Col], *, title: str | None = None,
-          caption: str | None = None, **options: Any) -> Table:
+def table(
+    rows: Iterable[Mapping[str, Any]],
+    cols: Sequence[Col],
+    *,
+    title: str | None = None,
+    caption: str | None = None,
+    **options: Any,
+) -> Table:
     """A Rich table of ``rows``; ``options`` go to :class:`rich.table.Table` (e.g. ``box=None``)."""
-    options = {"box": box.SIMPLE_HEAD, "padding": (0, 1, 0, 0), "pad_edge": False, "title_justify": "left",
-               "caption_justify": "left"} | options
+    options = {
+        "box": box.SIMPLE_HEAD,
+        "padding": (0, 1, 0, 0),
+        "pad_edge": False,
+        "title_justify": "left",
+        "caption_justify": "left",
+    } | options
     t = Table(title=title, caption=caption, **options)
     for c in cols:
-        t.add_column(c.header, justify=c.justify, no_wrap=not c.wrap,  # type: ignore[arg-type]
-                     overflow="fold" if c.wrap else "ellipsis", min_width=len(c.header))
+        t.add_column(
+            c.header,
+            justify=c.justify,
+            no_wrap=not c.wrap,  # type: ignore[arg-type]
+            overflow="fold" if c.wrap else "ellipsis",
+            min_width=len(c.header),
+        )
     for row in rows:
         t.add_row(*[c.cell(row) for c in cols])
     return t
@@ -139,13 +168,19 @@ def show_page(page: Mapping[str, Any], cols: Sequence[Col], *, title: str) -> No
     emit(page, table(page["items"], cols, title=title, caption=page_caption(page)))
 
 
-def show_rows(rows: Sequence[Mapping[str, Any]], cols: Sequence[Col], *, title: str,
-              extra: Sequence[RenderableType | None] = ()) -> None:
+def show_rows(
+    rows: Sequence[Mapping[str, Any]], cols: Sequence[Col], *, title: str, extra: Sequence[RenderableType | None] = ()
+) -> None:
     emit(rows, table(rows, cols, title=title, caption=None if rows else "none"), *extra)
 
 
-def show_record(obj: Mapping[str, Any], fields: Sequence[Col], *, title: str | None = None,
-                extra: Sequence[RenderableType | None] = ()) -> None:
+def show_record(
+    obj: Mapping[str, Any],
+    fields: Sequence[Col],
+    *,
+    title: str | None = None,
+    extra: Sequence[RenderableType | None] = (),
+) -> None:
     emit(obj, record(obj, fields, title=title), *extra)
 
 

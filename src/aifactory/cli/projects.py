@@ -22,15 +22,30 @@ def _granted(p: dict[str, Any]) -> int:
     return sum(a["gpu_hours"] for a in p["allocations"])
 
 
-PROJECT_COLS = [Col("ID", "id", justify="right"), Col("Name", "name", wrap=True), Col("Slurm account", "slurm_account"),
-                Col("Proposal", "proposal_id", justify="right"), Col("Members", lambda p: len(p["members"])),
-                Col("GPU-hours", _granted, justify="right")]
-PROJECT_FIELDS = [*PROJECT_COLS[:4], Col("Lead organization", "lead_organization_id"),
-                  Col("Organizations", "organization_ids"), Col("Created", "created_at")]
+PROJECT_COLS = [
+    Col("ID", "id", justify="right"),
+    Col("Name", "name", wrap=True),
+    Col("Slurm account", "slurm_account"),
+    Col("Proposal", "proposal_id", justify="right"),
+    Col("Members", lambda p: len(p["members"])),
+    Col("GPU-hours", _granted, justify="right"),
+]
+PROJECT_FIELDS = [
+    *PROJECT_COLS[:4],
+    Col("Lead organization", "lead_organization_id"),
+    Col("Organizations", "organization_ids"),
+    Col("Created", "created_at"),
+]
 MEMBER_COLS = [Col("User", "user_id", justify="right"), Col("Role", "role"), Col("Added", "added_at")]
-ALLOCATION_COLS = [Col("ID", "id", justify="right"), Col("Project", "project_id", justify="right"),
-                   Col("Resource", "resource_id", justify="right"), Col("GPU-hours", "gpu_hours", justify="right"),
-                   Col("Start", "start_date"), Col("End", "end_date"), Col("Status", "status", style=status_style)]
+ALLOCATION_COLS = [
+    Col("ID", "id", justify="right"),
+    Col("Project", "project_id", justify="right"),
+    Col("Resource", "resource_id", justify="right"),
+    Col("GPU-hours", "gpu_hours", justify="right"),
+    Col("Start", "start_date"),
+    Col("End", "end_date"),
+    Col("Status", "status", style=status_style),
+]
 
 
 @app.command("list")
@@ -43,16 +58,24 @@ def list_projects(limit: Limit = 50, offset: Offset = 0) -> None:
 def show(project_id: ProjectId) -> None:
     """A project with its members and allocations."""
     p = api().get_project(project_id)
-    show_record(p, PROJECT_FIELDS, title=f"Project {p['id']}",
-                extra=[table(p["members"], MEMBER_COLS, title="Members"),
-                       table(p["allocations"], ALLOCATION_COLS, title="Allocations")])
+    show_record(
+        p,
+        PROJECT_FIELDS,
+        title=f"Project {p['id']}",
+        extra=[
+            table(p["members"], MEMBER_COLS, title="Members"),
+            table(p["allocations"], ALLOCATION_COLS, title="Allocations"),
+        ],
+    )
 
 
 @app.command("add-member")
-def add_member(project_id: ProjectId,
-               user: Annotated[int | None, typer.Option("--user", help="user id")] = None,
-               email: Annotated[str | None, typer.Option(help="or the user's e-mail")] = None,
-               role: Annotated[ProjectRole, typer.Option(help="pi or member")] = ProjectRole.MEMBER) -> None:
+def add_member(
+    project_id: ProjectId,
+    user: Annotated[int | None, typer.Option("--user", help="user id")] = None,
+    email: Annotated[str | None, typer.Option(help="or the user's e-mail")] = None,
+    role: Annotated[ProjectRole, typer.Option(help="pi or member")] = ProjectRole.MEMBER,
+) -> None:
     """Add a user of one of the project's organizations (the PI or operators)."""
     if (user is None) == (email is None):
         raise typer.BadParameter("name the user with exactly one of --user and --email")
@@ -64,13 +87,18 @@ def add_member(project_id: ProjectId,
 def remove_member(project_id: ProjectId, user_id: Annotated[int, typer.Argument(help="user id")]) -> None:
     """Remove a member (the PI or operators; a project keeps at least one PI)."""
     api().remove_member(project_id, user_id)
-    done({"project_id": project_id, "user_id": user_id, "removed": True},
-         f"User {user_id} removed from project {project_id}")
+    done(
+        {"project_id": project_id, "user_id": user_id, "removed": True},
+        f"User {user_id} removed from project {project_id}",
+    )
 
 
 @allocations_app.command("list")
-def list_allocations(project: Annotated[int | None, typer.Option("--project", help="only this project")] = None,
-                     limit: Limit = 50, offset: Offset = 0) -> None:
+def list_allocations(
+    project: Annotated[int | None, typer.Option("--project", help="only this project")] = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> None:
     """Allocations of your projects (operators: all)."""
     page = api().list_allocations(project_id=project, limit=limit, offset=offset)
     show_page(page, ALLOCATION_COLS, title="Allocations")

@@ -15,11 +15,23 @@ from .state import api
 app = typer.Typer(help="Proposals: applications for GPU time under a call.", no_args_is_help=True)
 
 # option name -> API field; the ethics self-assessment is nested under "ethics"
-FIELDS = {"call": "call_id", "title": "title", "abstract": "abstract", "field": "application_field",
-          "gpu_hours": "requested_gpu_hours", "resource": "resource_id", "months": "duration_months",
-          "partner": "partner_organization_ids"}
-ETHICS = {"risk_category": "risk_category", "personal_data": "personal_data", "health_data": "health_data",
-          "dual_use": "dual_use", "ethics_notes": "notes"}
+FIELDS = {
+    "call": "call_id",
+    "title": "title",
+    "abstract": "abstract",
+    "field": "application_field",
+    "gpu_hours": "requested_gpu_hours",
+    "resource": "resource_id",
+    "months": "duration_months",
+    "partner": "partner_organization_ids",
+}
+ETHICS = {
+    "risk_category": "risk_category",
+    "personal_data": "personal_data",
+    "health_data": "health_data",
+    "dual_use": "dual_use",
+    "ethics_notes": "notes",
+}
 
 Title = Annotated[str | None, typer.Option(help="short title")]
 Abstract = Annotated[str | None, typer.Option(help="what you will do (at least 20 characters to submit)")]
@@ -34,8 +46,12 @@ PersonalData = Annotated[bool | None, typer.Option("--personal-data/--no-persona
 HealthData = Annotated[bool | None, typer.Option("--health-data/--no-health-data")]
 DualUse = Annotated[bool | None, typer.Option("--dual-use/--no-dual-use")]
 EthicsNotes = Annotated[str | None, typer.Option("--ethics-notes", help="notes on the ethics self-assessment")]
-BodyFile = Annotated[Path | None, typer.Option("--file", exists=True, dir_okay=False,
-                                               help="YAML or JSON file with the API body; options override it")]
+BodyFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--file", exists=True, dir_okay=False, help="YAML or JSON file with the API body; options override it"
+    ),
+]
 ProposalId = Annotated[int, typer.Argument(help="proposal id")]
 
 
@@ -57,20 +73,39 @@ def _due(p: dict[str, Any]) -> str | None:
     return p["due_status"] if p["status"] in (ProposalStatus.SUBMITTED, ProposalStatus.UNDER_REVIEW) else None
 
 
-PROPOSAL_COLS = [Col("ID", "id", justify="right"), Col("Title", "title", wrap=True),
-                 Col("Status", "status", style=status_style), Col("Call", "call_id", justify="right"),
-                 Col("GPU-h", "requested_gpu_hours", justify="right"), Col("Deadline", "decision_deadline"),
-                 Col("Due", _due, style=status_style),
-                 Col("Ethics", "ethics.flags", style=lambda v: "yellow" if v else None, wrap=True)]
-PROPOSAL_FIELDS = [*PROPOSAL_COLS[:4], Col("Field", "application_field"), Col("Resource", "resource_id"),
-                   Col("Requested GPU-hours", "requested_gpu_hours"), Col("Awarded GPU-hours", "awarded_gpu_hours"),
-                   Col("Months", "duration_months"), Col("Lead organization", "lead_organization_id"),
-                   Col("Partners", "partner_organization_ids"), Col("Author", "author_id"),
-                   Col("Risk category", "ethics.risk_category"), Col("Personal data", "ethics.personal_data"),
-                   Col("Health data", "ethics.health_data"), Col("Dual use", "ethics.dual_use"), PROPOSAL_COLS[7],
-                   Col("Ethics notes", "ethics.notes"), Col("Submitted", "submitted_at"),
-                   Col("Decision deadline", "decision_deadline"), PROPOSAL_COLS[6], Col("Decided", "decided_at"),
-                   Col("Decision reason", "decision_reason"), Col("Abstract", "abstract")]
+PROPOSAL_COLS = [
+    Col("ID", "id", justify="right"),
+    Col("Title", "title", wrap=True),
+    Col("Status", "status", style=status_style),
+    Col("Call", "call_id", justify="right"),
+    Col("GPU-h", "requested_gpu_hours", justify="right"),
+    Col("Deadline", "decision_deadline"),
+    Col("Due", _due, style=status_style),
+    Col("Ethics", "ethics.flags", style=lambda v: "yellow" if v else None, wrap=True),
+]
+PROPOSAL_FIELDS = [
+    *PROPOSAL_COLS[:4],
+    Col("Field", "application_field"),
+    Col("Resource", "resource_id"),
+    Col("Requested GPU-hours", "requested_gpu_hours"),
+    Col("Awarded GPU-hours", "awarded_gpu_hours"),
+    Col("Months", "duration_months"),
+    Col("Lead organization", "lead_organization_id"),
+    Col("Partners", "partner_organization_ids"),
+    Col("Author", "author_id"),
+    Col("Risk category", "ethics.risk_category"),
+    Col("Personal data", "ethics.personal_data"),
+    Col("Health data", "ethics.health_data"),
+    Col("Dual use", "ethics.dual_use"),
+    PROPOSAL_COLS[7],
+    Col("Ethics notes", "ethics.notes"),
+    Col("Submitted", "submitted_at"),
+    Col("Decision deadline", "decision_deadline"),
+    PROPOSAL_COLS[6],
+    Col("Decided", "decided_at"),
+    Col("Decision reason", "decision_reason"),
+    Col("Abstract", "abstract"),
+]
 TEAM_COLS = [Col("Name", "name", wrap=True), Col("E-mail", "email"), Col("Role", "role", wrap=True)]
 
 
@@ -80,13 +115,17 @@ def show_proposal(p: dict[str, Any], title: str | None = None) -> None:
 
 
 @app.command("list")
-def list_proposals(status: Annotated[ProposalStatus | None, typer.Option(help="only this status")] = None,
-                   call: Annotated[int | None, typer.Option("--call", help="only this call")] = None,
-                   order: Annotated[Literal["deadline", "created"] | None, typer.Option(
-                       help="most urgent first (operators' default) or newest first")] = None,
-                   limit: Annotated[int, typer.Option(min=1, max=200)] = 50,
-                   offset: Annotated[int, typer.Option(min=0)] = 0,
-                   all_: Annotated[bool, typer.Option("--all", help="every page (JSON: a list)")] = False) -> None:
+def list_proposals(
+    status: Annotated[ProposalStatus | None, typer.Option(help="only this status")] = None,
+    call: Annotated[int | None, typer.Option("--call", help="only this call")] = None,
+    order: Annotated[
+        Literal["deadline", "created"] | None,
+        typer.Option(help="most urgent first (operators' default) or newest first"),
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, max=200)] = 50,
+    offset: Annotated[int, typer.Option(min=0)] = 0,
+    all_: Annotated[bool, typer.Option("--all", help="every page (JSON: a list)")] = False,
+) -> None:
     """List the proposals you can see, with their decision deadline and whether it is overdue."""
     query = {"status": status.value if status else None, "call_id": call, "order": order}
     if all_:
@@ -102,21 +141,45 @@ def show(proposal_id: ProposalId) -> None:
 
 
 @app.command("create")
-def create(call: Annotated[int | None, typer.Option("--call", help="call id (or call_id in --file)")] = None,
-           title: Title = None, abstract: Abstract = None, field: AppField = None, gpu_hours: GpuHours = None,
-           resource: Resource = None, months: Months = None, partner: Partner = None, team: Team = None,
-           risk_category: Risk = None, personal_data: PersonalData = None, health_data: HealthData = None,
-           dual_use: DualUse = None, ethics_notes: EthicsNotes = None, file: BodyFile = None) -> None:
+def create(
+    call: Annotated[int | None, typer.Option("--call", help="call id (or call_id in --file)")] = None,
+    title: Title = None,
+    abstract: Abstract = None,
+    field: AppField = None,
+    gpu_hours: GpuHours = None,
+    resource: Resource = None,
+    months: Months = None,
+    partner: Partner = None,
+    team: Team = None,
+    risk_category: Risk = None,
+    personal_data: PersonalData = None,
+    health_data: HealthData = None,
+    dual_use: DualUse = None,
+    ethics_notes: EthicsNotes = None,
+    file: BodyFile = None,
+) -> None:
     """Create a draft proposal for your organization (from options and/or --file)."""
     show_proposal(api().create_proposal(proposal_body(locals())), title="Draft created")
 
 
 @app.command("edit")
-def edit(proposal_id: ProposalId, title: Title = None, abstract: Abstract = None, field: AppField = None,
-         gpu_hours: GpuHours = None, resource: Resource = None, months: Months = None, partner: Partner = None,
-         team: Team = None, risk_category: Risk = None, personal_data: PersonalData = None,
-         health_data: HealthData = None, dual_use: DualUse = None, ethics_notes: EthicsNotes = None,
-         file: BodyFile = None) -> None:
+def edit(
+    proposal_id: ProposalId,
+    title: Title = None,
+    abstract: Abstract = None,
+    field: AppField = None,
+    gpu_hours: GpuHours = None,
+    resource: Resource = None,
+    months: Months = None,
+    partner: Partner = None,
+    team: Team = None,
+    risk_category: Risk = None,
+    personal_data: PersonalData = None,
+    health_data: HealthData = None,
+    dual_use: DualUse = None,
+    ethics_notes: EthicsNotes = None,
+    file: BodyFile = None,
+) -> None:
     """Change a draft; what you leave out stays as it is (--team and --partner replace the lists)."""
     body = proposal_body(locals())
     if not body:
@@ -132,8 +195,10 @@ def submit(proposal_id: ProposalId) -> None:
     """
     p = api().submit_proposal(proposal_id)
     if p["status"] == ProposalStatus.ACCEPTED:
-        message = (f"Proposal {p['id']} accepted: {p['awarded_gpu_hours']:,} GPU-hours ({p['decision_reason']}); "
-                   "see `aifactory projects list`")
+        message = (
+            f"Proposal {p['id']} accepted: {p['awarded_gpu_hours']:,} GPU-hours ({p['decision_reason']}); "
+            "see `aifactory projects list`"
+        )
     else:
         message = f"Proposal {p['id']} submitted; decision due by {p['decision_deadline']}"
     done(p, message)

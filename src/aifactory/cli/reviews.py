@@ -16,16 +16,27 @@ app = typer.Typer(help="Reviews: assign reviewers, your review queue, scores and
 
 Score = Annotated[int, typer.Option(min=1, max=5, help="score 1–5")]
 
-ASSIGNMENT_COLS = [Col("Assignment", "id", justify="right"), Col("Proposal", "proposal_id", justify="right"),
-                   Col("Reviewer", "reviewer_id", justify="right"), Col("Assigned", "assigned_at")]
-QUEUE_COLS = [Col("Proposal", "proposal_id", justify="right"), Col("Title", "proposal_title", wrap=True),
-              Col("Status", "proposal_status", style=status_style),
-              Col("Reviewed", "reviewed", style=lambda v: "green" if v else "yellow"),
-              Col("Ethics", "ethics_flags", style=lambda v: "yellow" if v else None, wrap=True),
-              Col("Assigned", "assigned_at")]
-REVIEW_COLS = [Col("ID", "id", justify="right"), Col("Reviewer", "reviewer_id"),
-               *[Col(c.capitalize(), f"scores.{c}", justify="right") for c in ("excellence", "impact", "feasibility")],
-               Col("Mean", "mean_score", justify="right"), Col("Submitted", "submitted_at")]
+ASSIGNMENT_COLS = [
+    Col("Assignment", "id", justify="right"),
+    Col("Proposal", "proposal_id", justify="right"),
+    Col("Reviewer", "reviewer_id", justify="right"),
+    Col("Assigned", "assigned_at"),
+]
+QUEUE_COLS = [
+    Col("Proposal", "proposal_id", justify="right"),
+    Col("Title", "proposal_title", wrap=True),
+    Col("Status", "proposal_status", style=status_style),
+    Col("Reviewed", "reviewed", style=lambda v: "green" if v else "yellow"),
+    Col("Ethics", "ethics_flags", style=lambda v: "yellow" if v else None, wrap=True),
+    Col("Assigned", "assigned_at"),
+]
+REVIEW_COLS = [
+    Col("ID", "id", justify="right"),
+    Col("Reviewer", "reviewer_id"),
+    *[Col(c.capitalize(), f"scores.{c}", justify="right") for c in ("excellence", "impact", "feasibility")],
+    Col("Mean", "mean_score", justify="right"),
+    Col("Submitted", "submitted_at"),
+]
 
 
 class Decision(StrEnum):
@@ -34,12 +45,14 @@ class Decision(StrEnum):
 
 
 @app.command("assign")
-def assign(proposal_id: ProposalId,
-           reviewer: Annotated[list[int], typer.Option("--reviewer", help="reviewer's user id; repeat for more")],
-           ) -> None:
+def assign(
+    proposal_id: ProposalId,
+    reviewer: Annotated[list[int], typer.Option("--reviewer", help="reviewer's user id; repeat for more")],
+) -> None:
     """Assign reviewers to a submitted proposal (operators); it moves to under_review."""
-    show_rows(api().assign_reviewers(proposal_id, reviewer), ASSIGNMENT_COLS,
-              title=f"Reviewers of proposal {proposal_id}")
+    show_rows(
+        api().assign_reviewers(proposal_id, reviewer), ASSIGNMENT_COLS, title=f"Reviewers of proposal {proposal_id}"
+    )
 
 
 @app.command("queue")
@@ -50,8 +63,12 @@ def queue() -> None:
 
 def _texts(reviews: list[dict[str, Any]]) -> str | None:
     """The comments and summaries under the score table, one paragraph each."""
-    lines = [f"Review {r['id']}, {label}: {text}" for r in reviews
-             for label, text in [*r["comments"].items(), ("summary", r["summary"])] if text]
+    lines = [
+        f"Review {r['id']}, {label}: {text}"
+        for r in reviews
+        for label, text in [*r["comments"].items(), ("summary", r["summary"])]
+        if text
+    ]
     return "\n".join(lines) or None
 
 
@@ -63,24 +80,34 @@ def list_reviews(proposal_id: ProposalId) -> None:
 
 
 @app.command("submit")
-def submit(proposal_id: ProposalId, excellence: Score, impact: Score, feasibility: Score,
-           comment: Annotated[list[str] | None, typer.Option(
-               "--comment", metavar="CRITERION=TEXT", help="a comment on one criterion; repeat for more")] = None,
-           summary: Annotated[str, typer.Option(help="overall assessment")] = "") -> None:
+def submit(
+    proposal_id: ProposalId,
+    excellence: Score,
+    impact: Score,
+    feasibility: Score,
+    comment: Annotated[
+        list[str] | None,
+        typer.Option("--comment", metavar="CRITERION=TEXT", help="a comment on one criterion; repeat for more"),
+    ] = None,
+    summary: Annotated[str, typer.Option(help="overall assessment")] = "",
+) -> None:
     """Score a proposal assigned to you (excellence, impact, feasibility)."""
     scores = {"excellence": excellence, "impact": impact, "feasibility": feasibility}
     review = api().submit_review(proposal_id, scores=scores, comments=pairs(comment, "--comment"), summary=summary)
     done(review, f"Review {review['id']} of proposal {proposal_id} submitted (mean score {review['mean_score']})")
 
 
-def decide(proposal_id: ProposalId,
-           decision: Annotated[Decision, typer.Argument(help="accept or reject")],
-           gpu_hours: Annotated[int | None, typer.Option(
-               "--gpu-hours", help="GPU-hours awarded (default: as requested)")] = None,
-           reason: Annotated[str, typer.Option(help="why (required to reject)")] = "",
-           start_date: Annotated[str | None, typer.Option(help="allocation start, YYYY-MM-DD (default: today)")] = None,
-           ) -> None:
+def decide(
+    proposal_id: ProposalId,
+    decision: Annotated[Decision, typer.Argument(help="accept or reject")],
+    gpu_hours: Annotated[
+        int | None, typer.Option("--gpu-hours", help="GPU-hours awarded (default: as requested)")
+    ] = None,
+    reason: Annotated[str, typer.Option(help="why (required to reject)")] = "",
+    start_date: Annotated[str | None, typer.Option(help="allocation start, YYYY-MM-DD (default: today)")] = None,
+) -> None:
     """Accept (creating the project and its allocation) or reject a proposal (operators)."""
-    p: dict[str, Any] = api().decide(proposal_id, decision.value, reason=reason, awarded_gpu_hours=gpu_hours,
-                                     start_date=start_date)
+    p: dict[str, Any] = api().decide(
+        proposal_id, decision.value, reason=reason, awarded_gpu_hours=gpu_hours, start_date=start_date
+    )
     show_proposal(p, title=f"Proposal {p['id']} {p['status']}")

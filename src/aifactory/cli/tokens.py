@@ -12,9 +12,15 @@ from .users import TOKEN_FIELDS
 
 app = typer.Typer(help="Your API tokens: list, create, revoke.", no_args_is_help=True)
 
-TOKEN_COLS = [Col("ID", "id", justify="right"), Col("Name", "name"), Col("Prefix", "prefix"),
-              Col("Created", "created_at"), Col("Expires", "expires_at"), Col("Last used", "last_used_at"),
-              Col("Revoked", "revoked_at", style=lambda v: "red" if v else None)]
+TOKEN_COLS = [
+    Col("ID", "id", justify="right"),
+    Col("Name", "name"),
+    Col("Prefix", "prefix"),
+    Col("Created", "created_at"),
+    Col("Expires", "expires_at"),
+    Col("Last used", "last_used_at"),
+    Col("Revoked", "revoked_at", style=lambda v: "red" if v else None),
+]
 
 
 @app.command("list")
@@ -24,8 +30,10 @@ def list_tokens() -> None:
 
 
 @app.command("create")
-def create_token(name: Annotated[str, typer.Option(help="a label, e.g. the machine it is for")] = "cli",
-                 ttl_days: Annotated[int, typer.Option(min=1, max=366, help="days until it expires")] = 90) -> None:
+def create_token(
+    name: Annotated[str, typer.Option(help="a label, e.g. the machine it is for")] = "cli",
+    ttl_days: Annotated[int, typer.Option(min=1, max=366, help="days until it expires")] = 90,
+) -> None:
     """Create a token; its secret is printed this once."""
     show_record(api().create_token(name, ttl_days), TOKEN_FIELDS, title="Token created")
 

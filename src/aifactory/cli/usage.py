@@ -19,17 +19,26 @@ from .state import current
 if TYPE_CHECKING:
     from ..services.usage_import import ImportSummary
 
-app = typer.Typer(help="External usage records (job traces) into the ledger as what-if scenarios, on this "
-                       "machine's database.", no_args_is_help=True)
+app = typer.Typer(
+    help="External usage records (job traces) into the ledger as what-if scenarios, on this machine's database.",
+    no_args_is_help=True,
+)
 
 Format = Annotated[str, typer.Option("--format", help="trace format: swf | alibaba")]
 Scenario = Annotated[str, typer.Option("--scenario", help="what-if scenario name (never part of real balances)")]
 
 
 def _progress() -> Progress:
-    return Progress(TextColumn("importing"), BarColumn(), MofNCompleteColumn(),
-                    TextColumn("{task.fields[rate]:>10} records/s"), TimeElapsedColumn(), console=stderr(),
-                    transient=True, disable=current().json_output)
+    return Progress(
+        TextColumn("importing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]:>10} records/s"),
+        TimeElapsedColumn(),
+        console=stderr(),
+        transient=True,
+        disable=current().json_output,
+    )
 
 
 def _summary_table(s: ImportSummary, database: str) -> Table:
@@ -44,27 +53,48 @@ def _summary_table(s: ImportSummary, database: str) -> Table:
     for reason, n in sorted(s.skipped.items()):
         lines = s.skipped_lines.get(reason)
         t.add_row(f"skipped: {reason}", f"{n:,}" + (f" (lines {', '.join(map(str, lines))}…)" if lines else ""))
-    t.add_row("time", f"{s.seconds:.2f} s" + (f" ({(s.position - s.resumed_from) / s.seconds:,.0f} records/s)"
-                                              if s.seconds > 0 and not s.already_done else ""))
+    t.add_row(
+        "time",
+        f"{s.seconds:.2f} s"
+        + (
+            f" ({(s.position - s.resumed_from) / s.seconds:,.0f} records/s)"
+            if s.seconds > 0 and not s.already_done
+            else ""
+        ),
+    )
     return t
 
 
 @app.command("import")
-def import_(file: Annotated[Path, typer.Argument(help="the trace file", dir_okay=False)],
-            fmt: Format, scenario: Scenario,
-            map_file: Annotated[Path | None, typer.Option(
-                "--map", help="CSV or YAML: user:N / group:N (SWF), pod:NAME / qos:CLASS (Alibaba) -> project "
-                              "account or id")] = None,
-            default_project: Annotated[str | None, typer.Option(
-                "--default-project", help="project (account or id) for records the map does not name")] = None,
-            resource: Annotated[str | None, typer.Option(
-                "--resource", help="resource (name or id) the usage ran on; needed where there are several")] = None,
-            replay_until: Annotated[int | None, typer.Option(
-                "--replay-until", min=1, help="replay the trace, shifted by its span, until N records")] = None,
-            gpus_per_processor: Annotated[str | None, typer.Option(
-                "--gpus-per-processor", help="SWF: GPUs per processor, e.g. 0.25 or 1/8 (default: the "
-                                             "resource's GPUs per CPU core)")] = None,
-            data_dir: DataDir = None) -> None:
+def import_(
+    file: Annotated[Path, typer.Argument(help="the trace file", dir_okay=False)],
+    fmt: Format,
+    scenario: Scenario,
+    map_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--map", help="CSV or YAML: user:N / group:N (SWF), pod:NAME / qos:CLASS (Alibaba) -> project account or id"
+        ),
+    ] = None,
+    default_project: Annotated[
+        str | None, typer.Option("--default-project", help="project (account or id) for records the map does not name")
+    ] = None,
+    resource: Annotated[
+        str | None,
+        typer.Option("--resource", help="resource (name or id) the usage ran on; needed where there are several"),
+    ] = None,
+    replay_until: Annotated[
+        int | None, typer.Option("--replay-until", min=1, help="replay the trace, shifted by its span, until N records")
+    ] = None,
+    gpus_per_processor: Annotated[
+        str | None,
+        typer.Option(
+            "--gpus-per-processor",
+            help="SWF: GPUs per processor, e.g. 0.25 or 1/8 (default: the resource's GPUs per CPU core)",
+        ),
+    ] = None,
+    data_dir: DataDir = None,
+) -> None:
     """Import a trace (resumes an interrupted import; a finished one is left as it is)."""
     from ..services.usage_import import import_trace
 
@@ -80,7 +110,17 @@ def import_(file: Annotated[Path, typer.Argument(help="the trace file", dir_okay
             rate = f"{(p.position - pos0) / (now - t0):,.0f}" if now > t0 else ""
             bar.update(task, total=p.total, completed=p.position, rate=rate)
 
-        summary = import_trace(uow_factory, SystemClock(), file, fmt=fmt, scenario=scenario, mapping=map_file,
-                               default_project=default_project, resource=resource, replay_until=replay_until,
-                               gpus_per_processor=gpus_per_processor, progress=show)
+        summary = import_trace(
+            uow_factory,
+            SystemClock(),
+            file,
+            fmt=fmt,
+            scenario=scenario,
+            mapping=map_file,
+            default_project=default_project,
+            resource=resource,
+            replay_until=replay_until,
+            gpus_per_processor=gpus_per_processor,
+            progress=show,
+        )
     emit(asdict(summary), _summary_table(summary, shown_url(settings.resolved_database_url)))

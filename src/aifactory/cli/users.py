@@ -9,54 +9,73 @@ import typer
 from .output import Col, done, show_page, show_record, under
 from .state import api
 
-app = typer.Typer(help="Users: operators see everyone, organization admins their own organization.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Users: operators see everyone, organization admins their own organization.", no_args_is_help=True
+)
 
 
 def roles(user: dict[str, Any]) -> str:
-    named = [label for key, label in (("is_operator", "operator"), ("is_reviewer", "reviewer"),
-                                      ("is_org_admin", "org admin")) if user.get(key)]
+    named = [
+        label
+        for key, label in (("is_operator", "operator"), ("is_reviewer", "reviewer"), ("is_org_admin", "org admin"))
+        if user.get(key)
+    ]
     return ", ".join(named) or "member"
 
 
-USER_COLS = [Col("ID", "id", justify="right"), Col("E-mail", "email"), Col("Name", "name", wrap=True),
-             Col("Org", "organization_id", justify="right"), Col("Roles", roles),
-             Col("Active", "active", style=lambda v: None if v else "red")]
+USER_COLS = [
+    Col("ID", "id", justify="right"),
+    Col("E-mail", "email"),
+    Col("Name", "name", wrap=True),
+    Col("Org", "organization_id", justify="right"),
+    Col("Roles", roles),
+    Col("Active", "active", style=lambda v: None if v else "red"),
+]
 USER_FIELDS = [*USER_COLS, Col("Created", "created_at")]
-TOKEN_FIELDS = [Col("Token ID", "id"), Col("Name", "name"), Col("Expires", "expires_at"),
-                Col("Secret (shown once)", "token", style=lambda _: "bold yellow")]
+TOKEN_FIELDS = [
+    Col("Token ID", "id"),
+    Col("Name", "name"),
+    Col("Expires", "expires_at"),
+    Col("Secret (shown once)", "token", style=lambda _: "bold yellow"),
+]
 
 Role = Literal["operator", "reviewer"]
 
 
 @app.command("list")
-def list_users(org: Annotated[int | None, typer.Option("--org", help="organization id")] = None,
-               role: Annotated[Role | None, typer.Option(help="only operators or reviewers")] = None,
-               limit: Annotated[int, typer.Option(min=1, max=200)] = 50,
-               offset: Annotated[int, typer.Option(min=0)] = 0) -> None:
+def list_users(
+    org: Annotated[int | None, typer.Option("--org", help="organization id")] = None,
+    role: Annotated[Role | None, typer.Option(help="only operators or reviewers")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=200)] = 50,
+    offset: Annotated[int, typer.Option(min=0)] = 0,
+) -> None:
     """List users."""
     show_page(api().list_users(organization_id=org, role=role, limit=limit, offset=offset), USER_COLS, title="Users")
 
 
 @app.command("create")
-def create_user(email: Annotated[str, typer.Option(help="e-mail (the login name)")],
-                name: Annotated[str, typer.Option(help="full name")],
-                org: Annotated[int | None, typer.Option("--org", help="organization id (none: factory staff)")] = None,
-                reviewer: Annotated[bool, typer.Option("--reviewer", help="may review proposals")] = False,
-                operator: Annotated[bool, typer.Option("--operator", help="factory operator")] = False,
-                org_admin: Annotated[bool, typer.Option("--org-admin", help="admin of the organization")] = False,
-                ) -> None:
+def create_user(
+    email: Annotated[str, typer.Option(help="e-mail (the login name)")],
+    name: Annotated[str, typer.Option(help="full name")],
+    org: Annotated[int | None, typer.Option("--org", help="organization id (none: factory staff)")] = None,
+    reviewer: Annotated[bool, typer.Option("--reviewer", help="may review proposals")] = False,
+    operator: Annotated[bool, typer.Option("--operator", help="factory operator")] = False,
+    org_admin: Annotated[bool, typer.Option("--org-admin", help="admin of the organization")] = False,
+) -> None:
     """Create a user; prints its first API token once."""
-    out = api().create_user(email=email, name=name, organization_id=org, is_reviewer=reviewer,
-                            is_operator=operator, is_org_admin=org_admin)
+    out = api().create_user(
+        email=email, name=name, organization_id=org, is_reviewer=reviewer, is_operator=operator, is_org_admin=org_admin
+    )
     show_record(out, under("user", USER_FIELDS) + under("token", TOKEN_FIELDS), title="User created")
 
 
 @app.command("roles")
-def set_roles(user_id: Annotated[int, typer.Argument(help="user id")],
-              reviewer: Annotated[bool | None, typer.Option("--reviewer/--no-reviewer")] = None,
-              operator: Annotated[bool | None, typer.Option("--operator/--no-operator")] = None,
-              active: Annotated[bool | None, typer.Option("--active/--inactive")] = None) -> None:
+def set_roles(
+    user_id: Annotated[int, typer.Argument(help="user id")],
+    reviewer: Annotated[bool | None, typer.Option("--reviewer/--no-reviewer")] = None,
+    operator: Annotated[bool | None, typer.Option("--operator/--no-operator")] = None,
+    active: Annotated[bool | None, typer.Option("--active/--inactive")] = None,
+) -> None:
     """Grant or take away the reviewer and operator roles; (de)activate a user (operators)."""
     user = api().set_roles(user_id, is_reviewer=reviewer, is_operator=operator, active=active)
     state = "active" if user["active"] else "inactive"

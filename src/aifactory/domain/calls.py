@@ -82,17 +82,33 @@ def check_eligibility(
     if not call.is_open(today):
         errs.append(FieldError("call", f"call {call.slug!r} is not open for submissions"))
     if call.eligible_kinds and org_kind.value not in call.eligible_kinds:
-        errs.append(FieldError("organization.kind",
-                               f"{org_kind.value!r} organizations are not eligible (allowed: {', '.join(call.eligible_kinds)})"))
+        errs.append(
+            FieldError(
+                "organization.kind",
+                f"{org_kind.value!r} organizations are not eligible (allowed: {', '.join(call.eligible_kinds)})",
+            )
+        )
     if call.eligible_countries and org_country not in call.eligible_countries:
-        errs.append(FieldError("organization.country",
-                               f"organizations from {org_country} are not eligible (allowed: {', '.join(call.eligible_countries)})"))
+        errs.append(
+            FieldError(
+                "organization.country",
+                f"organizations from {org_country} are not eligible (allowed: {', '.join(call.eligible_countries)})",
+            )
+        )
     if not call.min_gpu_hours <= gpu_hours <= call.max_gpu_hours:
-        errs.append(FieldError("requested_gpu_hours",
-                               f"{gpu_hours} is outside this call's range {call.min_gpu_hours}–{call.max_gpu_hours}"))
+        errs.append(
+            FieldError(
+                "requested_gpu_hours",
+                f"{gpu_hours} is outside this call's range {call.min_gpu_hours}–{call.max_gpu_hours}",
+            )
+        )
     if duration_months not in call.durations_months:
-        errs.append(FieldError("duration_months",
-                               f"{duration_months} is not offered (choose one of {', '.join(map(str, call.durations_months))})"))
+        errs.append(
+            FieldError(
+                "duration_months",
+                f"{duration_months} is not offered (choose one of {', '.join(map(str, call.durations_months))})",
+            )
+        )
     if resource_id not in call.resource_ids:
         errs.append(FieldError("resource_id", f"resource {resource_id} is not offered by this call"))
     if errs:

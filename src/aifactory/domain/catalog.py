@@ -56,8 +56,11 @@ class CatalogItem:
     id: int | None = None
 
     def visible_to(self, organization_id: int | None, operator: bool) -> bool:
-        return (operator or self.visibility is Visibility.PUBLIC
-                or (self.owner_organization_id is not None and self.owner_organization_id == organization_id))
+        return (
+            operator
+            or self.visibility is Visibility.PUBLIC
+            or (self.owner_organization_id is not None and self.owner_organization_id == organization_id)
+        )
 
 
 @dataclass(eq=False, kw_only=True)
@@ -83,15 +86,36 @@ _size = {"type": "integer", "minimum": 0}
 _sha = {"type": "string", "pattern": SHA256_RE, "description": "64 lowercase hex digits"}
 _metrics = {"type": "object", "maxProperties": 64, "additionalProperties": {"type": ["number", "string"]}}
 DETAILS_SCHEMAS: dict[CatalogKind, dict[str, Any]] = {
-    CatalogKind.MODEL: {"type": "object", "additionalProperties": False, "properties": {
-        "version": _text, "framework": _text, "licence": _text, "metrics": _metrics, "sha256": _sha, "size": _size,
-        "url": {"type": "string", "maxLength": 2000}}},
-    CatalogKind.DATASET: {"type": "object", "additionalProperties": False, "properties": {
-        "origin": _text, "licence": _text, "format": _text, "size": _size, "sha256": _sha,
-        "url": {"type": "string", "maxLength": 2000}}},
-    CatalogKind.STORY: {"type": "object", "additionalProperties": False, "properties": {
-        "results": {"type": "string", "maxLength": 20000}, "organization": _text,
-        "metrics": _metrics}},
+    CatalogKind.MODEL: {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "version": _text,
+            "framework": _text,
+            "licence": _text,
+            "metrics": _metrics,
+            "sha256": _sha,
+            "size": _size,
+            "url": {"type": "string", "maxLength": 2000},
+        },
+    },
+    CatalogKind.DATASET: {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "origin": _text,
+            "licence": _text,
+            "format": _text,
+            "size": _size,
+            "sha256": _sha,
+            "url": {"type": "string", "maxLength": 2000},
+        },
+    },
+    CatalogKind.STORY: {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {"results": {"type": "string", "maxLength": 20000}, "organization": _text, "metrics": _metrics},
+    },
 }
 
 

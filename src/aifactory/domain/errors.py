@@ -33,7 +33,7 @@ class InvalidInput(DomainError):
     title = "Invalid input"
 
     @classmethod
-    def on(cls, field_name: str, message: str) -> "InvalidInput":
+    def on(cls, field_name: str, message: str) -> InvalidInput:
         """An error about a single field; the message names the field."""
         return cls(f"{field_name}: {message}", [FieldError(field_name, message)])
 

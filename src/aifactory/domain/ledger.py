@@ -62,9 +62,8 @@ class Balance:
         """Charged ÷ granted (what the 50/80/95 % notifications watch)."""
         return self.charged / self.granted if self.granted > 0 else 0.0
 
-    def __add__(self, other: "Balance") -> "Balance":
+    def __add__(self, other: Balance) -> Balance:
         return Balance(self.granted + other.granted, self.charged + other.charged, self.reserved + other.reserved)
-
 
 
 def entry_effect(kind: EntryKind, amount: int) -> Balance:
@@ -92,8 +91,9 @@ def hours_to_seconds(hours: float) -> int:
 def billing_rate(resource: Resource, *, gpus: int, cpus: int, memory_mb: int | None) -> float:
     """Billing units per node-second (MAX_TRES): the largest weighted resource the job holds on a node."""
     mem_gb = (memory_mb or 0) / 1024
-    return max(gpus * resource.gpu_billing_weight, cpus * resource.cpu_billing_weight,
-               mem_gb * resource.memory_billing_weight)
+    return max(
+        gpus * resource.gpu_billing_weight, cpus * resource.cpu_billing_weight, mem_gb * resource.memory_billing_weight
+    )
 
 
 def billed_seconds(rate: float, nodes: int, seconds: float) -> int:
@@ -111,8 +111,18 @@ class Settlement:
     elapsed_seconds: int
 
 
-def settle(*, reserved: int, rate: float, nodes: int, gpus_per_node: int, tasks_elapsed: float,
-           started: bool, timed_out: bool, time_limit_seconds: int, tasks: int) -> Settlement:
+def settle(
+    *,
+    reserved: int,
+    rate: float,
+    nodes: int,
+    gpus_per_node: int,
+    tasks_elapsed: float,
+    started: bool,
+    timed_out: bool,
+    time_limit_seconds: int,
+    tasks: int,
+) -> Settlement:
     """Charge what a finished job used (summed over its tasks). A job that never started is charged nothing; one
     killed at its time limit is charged at least its time limit; nothing is charged past ``tasks`` × the
     limit (a kill's grace period is the factory's). The reservation is released in full: the remainder,
@@ -122,8 +132,12 @@ def settle(*, reserved: int, rate: float, nodes: int, gpus_per_node: int, tasks_
     cap = tasks * time_limit_seconds  # no task runs past its limit (a kill's grace period is not charged)
     elapsed = max(tasks_elapsed, time_limit_seconds) if timed_out else tasks_elapsed
     elapsed = max(1, math.ceil(min(elapsed, cap)))  # a started second is a second
-    return Settlement(charge=billed_seconds(rate, nodes, elapsed), gpu_seconds=gpus_per_node * nodes * elapsed,
-                      release=reserved, elapsed_seconds=elapsed)
+    return Settlement(
+        charge=billed_seconds(rate, nodes, elapsed),
+        gpu_seconds=gpus_per_node * nodes * elapsed,
+        release=reserved,
+        elapsed_seconds=elapsed,
+    )
 
 
 def check_amount(field: str, amount: int, *, allow_negative: bool = False) -> None:
@@ -136,6 +150,7 @@ def month_key(at: datetime | date) -> str:
 
 
 # ------------------------------------------------------------------ soft enforcement: monthly quotas
+
 
 def months_between(start: date, end: date) -> list[str]:
     """The calendar months an allocation spans, as YYYY-MM."""

@@ -17,7 +17,7 @@ class Site:
     description: str = ""
     created_at: datetime
     id: int | None = None
-    resources: list["Resource"] = field(default_factory=list)
+    resources: list[Resource] = field(default_factory=list)
 
 
 @dataclass(eq=False, kw_only=True)

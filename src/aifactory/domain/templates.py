@@ -18,20 +18,31 @@ PARAM_NAME_RE = r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"
 JOB_KEYS = ("command", "script", "outputs", "env", "container", "launcher", "resource", "workdir")
 
 TEMPLATE_SCHEMA: dict[str, Any] = {
-    "type": "object", "additionalProperties": False,
+    "type": "object",
+    "additionalProperties": False,
     "required": ["name", "title", "summary", "parameters", "job"],
     "properties": {
         "name": {"type": "string", "pattern": SLUG_RE, "description": "lowercase letters, digits and -"},
         "title": {"type": "string", "minLength": 1, "maxLength": 200},
         "summary": {"type": "string", "maxLength": 1000},
         "tags": {"type": "array", "maxItems": 32, "items": {"type": "string", "pattern": TAG_RE}},
-        "parameters": {"type": "object", "required": ["type", "properties", "additionalProperties"],
-                       "properties": {"type": {"const": "object"}, "additionalProperties": {"const": False},
-                                      "properties": {"type": "object", "propertyNames": {"pattern": PARAM_NAME_RE}}}},
+        "parameters": {
+            "type": "object",
+            "required": ["type", "properties", "additionalProperties"],
+            "properties": {
+                "type": {"const": "object"},
+                "additionalProperties": {"const": False},
+                "properties": {"type": "object", "propertyNames": {"pattern": PARAM_NAME_RE}},
+            },
+        },
         "resources": {"type": "object"},
         "job": {"type": "object", "additionalProperties": False, "properties": {k: {} for k in JOB_KEYS}},
-        "datasets": {"type": "array", "maxItems": 64, "items": {"type": "string", "pattern": SLUG_RE},
-                     "description": "slugs of the dataset items the template trains on"},
+        "datasets": {
+            "type": "array",
+            "maxItems": 64,
+            "items": {"type": "string", "pattern": SLUG_RE},
+            "description": "slugs of the dataset items the template trains on",
+        },
     },
 }
 
@@ -59,8 +70,10 @@ def _parameter_errors(parameters: dict[str, Any]) -> list[FieldError]:
     out = []
     for name, prop in parameters["properties"].items():
         if "default" in prop:
-            out += [FieldError(f"parameters.properties.{name}.default", e.message)
-                    for e in schema_errors(prop, prop["default"], "default")]
+            out += [
+                FieldError(f"parameters.properties.{name}.default", e.message)
+                for e in schema_errors(prop, prop["default"], "default")
+            ]
     return out
 
 
@@ -68,14 +81,17 @@ def _job_errors(doc: dict[str, Any]) -> list[FieldError]:
     try:
         job_document(doc, project=1, name=doc["name"], params=defaults_of(doc["parameters"]))
     except InvalidInput as exc:
-        return [FieldError(e.field if e.field.startswith("resources") else f"job.{e.field}", e.message)
-                for e in exc.errors] or [FieldError("job", exc.message)]
+        return [
+            FieldError(e.field if e.field.startswith("resources") else f"job.{e.field}", e.message) for e in exc.errors
+        ] or [FieldError("job", exc.message)]
     return []
 
 
 def param_env(params: dict[str, Any]) -> dict[str, str]:
-    return {f"AIF_PARAM_{k}": v if isinstance(v, str) else json.dumps(v, separators=(",", ":"))
-            for k, v in sorted(params.items())}
+    return {
+        f"AIF_PARAM_{k}": v if isinstance(v, str) else json.dumps(v, separators=(",", ":"))
+        for k, v in sorted(params.items())
+    }
 
 
 def check_params(parameters: dict[str, Any], given: Any) -> dict[str, Any]:
@@ -90,13 +106,18 @@ def check_params(parameters: dict[str, Any], given: Any) -> dict[str, Any]:
     return params
 
 
-def job_document(template: dict[str, Any], *, project: int | str, name: str, params: dict[str, Any],
-                 idempotency_key: str | None = None) -> dict[str, Any]:
+def job_document(
+    template: dict[str, Any],
+    *,
+    project: int | str,
+    name: str,
+    params: dict[str, Any],
+    idempotency_key: str | None = None,
+) -> dict[str, Any]:
     """The ordinary job spec a run submits (validated here too): the template's job fragment and resources,
     the parameters as ``AIF_PARAM_*`` environment variables."""
     job = dict(template["job"])
-    doc: dict[str, Any] = {"name": name, "project": project, **job,
-                           "env": {**job.get("env", {}), **param_env(params)}}
+    doc: dict[str, Any] = {"name": name, "project": project, **job, "env": {**job.get("env", {}), **param_env(params)}}
     if template.get("resources"):
         doc["resources"] = template["resources"]
     if idempotency_key is not None:

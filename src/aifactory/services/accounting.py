@@ -54,8 +54,9 @@ class PassReport:
     external_skipped: dict[str, int]
 
 
-def accounting_pass(uow_factory: Any, clock: Clock, gw: Any, state: AccountingState,
-                    *, force: bool = False) -> PassReport | None:
+def accounting_pass(
+    uow_factory: Any, clock: Clock, gw: Any, state: AccountingState, *, force: bool = False
+) -> PassReport | None:
     now = clock.now()
     if not (force or state.due(now)):
         return None
@@ -178,13 +179,22 @@ def _charge_external(uow: UnitOfWork, clock: Clock, site: str, rec: ExternalUsag
     nodes = max(rec.nodes, 1)
     rate = billing_rate(resource, gpus=rec.gpus // nodes, cpus=rec.cpus // nodes, memory_mb=rec.memory_mb // nodes)
     end = datetime.fromtimestamp(rec.end or rec.start + rec.elapsed_seconds, UTC)
-    entry = LedgerEntry(allocation_id=alloc.id, project_id=project.id, resource_id=alloc.resource_id,
-                        kind=EntryKind.CHARGE, amount=billed_seconds(rate, nodes, rec.elapsed_seconds),
-                        gpu_seconds=rec.gpus * rec.elapsed_seconds, source=EXTERNAL_SOURCE,
-                        external_id=rec.backend_id, usage_start=datetime.fromtimestamp(rec.start, UTC),
-                        usage_end=end, period=month_key(end), at=clock.now(),
-                        reason=f"ran outside the gateway (user {rec.user}, {rec.state.value})",
-                        key=f"external:{site}:{rec.backend_id}")
+    entry = LedgerEntry(
+        allocation_id=alloc.id,
+        project_id=project.id,
+        resource_id=alloc.resource_id,
+        kind=EntryKind.CHARGE,
+        amount=billed_seconds(rate, nodes, rec.elapsed_seconds),
+        gpu_seconds=rec.gpus * rec.elapsed_seconds,
+        source=EXTERNAL_SOURCE,
+        external_id=rec.backend_id,
+        usage_start=datetime.fromtimestamp(rec.start, UTC),
+        usage_end=end,
+        period=month_key(end),
+        at=clock.now(),
+        reason=f"ran outside the gateway (user {rec.user}, {rec.state.value})",
+        key=f"external:{site}:{rec.backend_id}",
+    )
     if not post(uow, entry):
         return "already charged"
     after_charge(uow, clock, alloc)

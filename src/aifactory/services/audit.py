@@ -41,19 +41,32 @@ def snapshot(obj: Any, only: tuple[str, ...] | None = None) -> dict[str, Any]:
     return out
 
 
-def record(uow: UnitOfWork, clock: Clock, actor: Actor | None, action: str, entity: Any,
-           before: dict[str, Any] | None, after: dict[str, Any] | None) -> None:
+def record(
+    uow: UnitOfWork,
+    clock: Clock,
+    actor: Actor | None,
+    action: str,
+    entity: Any,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+) -> None:
     """Append one event in the caller's transaction: it commits or rolls back with the change."""
     changed_before, changed_after = before, after
     if before is not None and after is not None:  # keep only what changed
         keys = [k for k in after if before.get(k) != after.get(k)]
         changed_before = {k: before.get(k) for k in keys}
         changed_after = {k: after[k] for k in keys}
-    uow.audit.add(AuditEvent(
-        occurred_at=clock.now(), actor_id=actor.id if actor else None, action=action,
-        entity_type=type(entity).__name__.lower(), entity_id=getattr(entity, "id", None),
-        before=changed_before, after=changed_after,
-    ))
+    uow.audit.add(
+        AuditEvent(
+            occurred_at=clock.now(),
+            actor_id=actor.id if actor else None,
+            action=action,
+            entity_type=type(entity).__name__.lower(),
+            entity_id=getattr(entity, "id", None),
+            before=changed_before,
+            after=changed_after,
+        )
+    )
 
 
 def list_events(uow: UnitOfWork, actor: Actor, page: PageRequest, **filters: Any) -> Page[AuditEvent]:

@@ -16,17 +16,34 @@ from .context import Actor, found
 from .ports import Clock, UnitOfWork
 from .sites import check_slug
 
-EDITABLE = frozenset({
-    "title", "description", "opens_on", "closes_on", "closed", "eligible_kinds", "eligible_countries",
-    "min_gpu_hours", "max_gpu_hours", "auto_approve_gpu_hours", "required_reviews", "durations_months",
-    "decision_working_days", "cutoff_days", "max_wall_hours", "enforcement", "resource_ids",
-})
+EDITABLE = frozenset(
+    {
+        "title",
+        "description",
+        "opens_on",
+        "closes_on",
+        "closed",
+        "eligible_kinds",
+        "eligible_countries",
+        "min_gpu_hours",
+        "max_gpu_hours",
+        "auto_approve_gpu_hours",
+        "required_reviews",
+        "durations_months",
+        "decision_working_days",
+        "cutoff_days",
+        "max_wall_hours",
+        "enforcement",
+        "resource_ids",
+    }
+)
 
 
 def _normalize(uow: UnitOfWork, call: Call) -> None:
     call.eligible_kinds = [OrgKind(k).value for k in dict.fromkeys(call.eligible_kinds)]
-    call.eligible_countries = list(dict.fromkeys(normalize_country(c, "eligible_countries")
-                                                 for c in call.eligible_countries))
+    call.eligible_countries = list(
+        dict.fromkeys(normalize_country(c, "eligible_countries") for c in call.eligible_countries)
+    )
     call.durations_months = sorted(set(call.durations_months))
     call.cutoff_days = sorted(set(call.cutoff_days))
     site: Site = found(uow.sites.get(call.site_id), "site", call.site_id)
@@ -65,8 +82,9 @@ def update_call(uow: UnitOfWork, clock: Clock, actor: Actor, call_id: int, chang
     return call
 
 
-def list_calls(uow: UnitOfWork, page: PageRequest, *, access_mode: str | None = None,
-               open_on: date | None = None) -> Page[Call]:
+def list_calls(
+    uow: UnitOfWork, page: PageRequest, *, access_mode: str | None = None, open_on: date | None = None
+) -> Page[Call]:
     return uow.calls.list(page, access_mode=access_mode, open_on=open_on)
 
 

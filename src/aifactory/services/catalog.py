@@ -14,8 +14,18 @@ from typing import Any
 
 from ..catalog.loader import Template
 from ..domain.access import Page, PageRequest
-from ..domain.catalog import (SHA256_RE, SLUG_RE, TAG_RE, CatalogItem, CatalogKind, CatalogLink, CatalogScope,
-                              Relation, Visibility, check_details)
+from ..domain.catalog import (
+    SHA256_RE,
+    SLUG_RE,
+    TAG_RE,
+    CatalogItem,
+    CatalogKind,
+    CatalogLink,
+    CatalogScope,
+    Relation,
+    Visibility,
+    check_details,
+)
 from ..domain.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
 from ..domain.jobs.model import Job
 from ..domain.jobs.states import JobState
@@ -61,12 +71,25 @@ def sync_templates(uow_factory: Any, clock: Clock, templates: Iterable[Template]
     changed = 0
     with uow_factory() as uow:
         for t in templates:
-            fields = {"title": t.doc["title"], "summary": t.doc.get("summary", ""), "body": t.readme,
-                      "tags": list(t.doc.get("tags", [])), "details": t.details()}
+            fields = {
+                "title": t.doc["title"],
+                "summary": t.doc.get("summary", ""),
+                "body": t.readme,
+                "tags": list(t.doc.get("tags", [])),
+                "details": t.details(),
+            }
             item = uow.catalog.by_slug(CatalogKind.TEMPLATE, t.name)
             if item is None:
-                uow.catalog.add(CatalogItem(kind=CatalogKind.TEMPLATE, slug=t.name, visibility=Visibility.PUBLIC,
-                                            created_at=clock.now(), updated_at=clock.now(), **fields))
+                uow.catalog.add(
+                    CatalogItem(
+                        kind=CatalogKind.TEMPLATE,
+                        slug=t.name,
+                        visibility=Visibility.PUBLIC,
+                        created_at=clock.now(),
+                        updated_at=clock.now(),
+                        **fields,
+                    )
+                )
             elif any(getattr(item, k) != v for k, v in fields.items()):
                 for k, v in fields.items():
                     setattr(item, k, v)
@@ -97,8 +120,15 @@ class TemplateSync:
 # -- reading ------------------------------------------------------------------------------------------
 
 
-def search(uow: UnitOfWork, actor: Actor | None, page: PageRequest, *, q: str | None = None,
-           kind: CatalogKind | None = None, tags: Sequence[str] = ()) -> Page[CatalogItem]:
+def search(
+    uow: UnitOfWork,
+    actor: Actor | None,
+    page: PageRequest,
+    *,
+    q: str | None = None,
+    kind: CatalogKind | None = None,
+    tags: Sequence[str] = (),
+) -> Page[CatalogItem]:
     return uow.catalog.search(page, scope_of(actor), q=q or None, kind=kind, tags=tuple(tags))
 
 
@@ -128,8 +158,11 @@ def _check_item(kind: Any, slug: Any, title: Any, tags: Any, visibility: Any) ->
     if not isinstance(tags, (list, tuple)) or len(tags) > 32:
         errors.append(FieldError("tags", "a list of at most 32 tags"))
     else:
-        errors += [FieldError(f"tags.{i}", f"{t!r}: lowercase letters, digits and -, at most 40")
-                   for i, t in enumerate(tags) if not isinstance(t, str) or not re.fullmatch(TAG_RE, t)]
+        errors += [
+            FieldError(f"tags.{i}", f"{t!r}: lowercase letters, digits and -, at most 40")
+            for i, t in enumerate(tags)
+            if not isinstance(t, str) or not re.fullmatch(TAG_RE, t)
+        ]
     if visibility not in [v.value for v in Visibility]:
         errors.append(FieldError("visibility", f"{visibility!r}: public or organization"))
     if errors:
@@ -142,23 +175,57 @@ def _owner(actor: Actor) -> int:
     return actor.user.organization_id
 
 
-def _new_item(uow: UnitOfWork, clock: Clock, actor: Actor, *, kind: Any, slug: Any, title: Any, summary: str = "",
-              body: str = "", tags: Any = (), visibility: Any = Visibility.ORGANIZATION, details: Any = None,
-              job_id: int | None = None) -> CatalogItem:
+def _new_item(
+    uow: UnitOfWork,
+    clock: Clock,
+    actor: Actor,
+    *,
+    kind: Any,
+    slug: Any,
+    title: Any,
+    summary: str = "",
+    body: str = "",
+    tags: Any = (),
+    visibility: Any = Visibility.ORGANIZATION,
+    details: Any = None,
+    job_id: int | None = None,
+) -> CatalogItem:
     _check_item(kind, slug, title, tags, visibility)
     details = {} if details is None else details
     check_details(CatalogKind(kind), details)
     owner = _owner(actor)
     if uow.catalog.by_slug(CatalogKind(kind), slug) is not None:
-        raise Conflict(f"slug: a {kind} named {slug!r} is already in the catalog; choose another slug",
-                       [FieldError("slug", "already taken")])
+        raise Conflict(
+            f"slug: a {kind} named {slug!r} is already in the catalog; choose another slug",
+            [FieldError("slug", "already taken")],
+        )
     now = clock.now()
-    item = uow.catalog.add(CatalogItem(
-        kind=CatalogKind(kind), slug=slug, title=title.strip(), summary=summary, body=body, tags=list(tags),
-        owner_organization_id=owner, visibility=Visibility(visibility), details=details, job_id=job_id,
-        created_by=actor.id, created_at=now, updated_at=now))
-    record(uow, clock, actor, "catalog.published", item, None,
-           {"kind": item.kind.value, "slug": slug, "visibility": item.visibility.value, "job_id": job_id})
+    item = uow.catalog.add(
+        CatalogItem(
+            kind=CatalogKind(kind),
+            slug=slug,
+            title=title.strip(),
+            summary=summary,
+            body=body,
+            tags=list(tags),
+            owner_organization_id=owner,
+            visibility=Visibility(visibility),
+            details=details,
+            job_id=job_id,
+            created_by=actor.id,
+            created_at=now,
+            updated_at=now,
+        )
+    )
+    record(
+        uow,
+        clock,
+        actor,
+        "catalog.published",
+        item,
+        None,
+        {"kind": item.kind.value, "slug": slug, "visibility": item.visibility.value, "job_id": job_id},
+    )
     return item
 
 
@@ -172,9 +239,17 @@ def publish(uow: UnitOfWork, clock: Clock, actor: Actor, **fields: Any) -> Catal
 # -- running a template -------------------------------------------------------------------------------
 
 
-def run_template(uow_factory: Any, clock: Clock, actor: Actor, gw: jobs.Gateway, name: str, params: Any,
-                 project: int | str, name_override: str | None = None,
-                 idempotency_key: str | None = None) -> Job:
+def run_template(
+    uow_factory: Any,
+    clock: Clock,
+    actor: Actor,
+    gw: jobs.Gateway,
+    name: str,
+    params: Any,
+    project: int | str,
+    name_override: str | None = None,
+    idempotency_key: str | None = None,
+) -> Job:
     """Check the parameters (defaults applied; errors name ``params.<field>``), build an ordinary job spec
     and submit it through the gateway: admitted and charged like any other job. The template and the
     datasets it declares are linked to the job (``used-in``)."""
@@ -182,8 +257,9 @@ def run_template(uow_factory: Any, clock: Clock, actor: Actor, gw: jobs.Gateway,
         template = visible_item(uow, actor, CatalogKind.TEMPLATE, name)
         details, template_id = template.details, template.id
     values = check_params(details["parameters"], params)
-    document = job_document(details, project=project, name=name_override or name, params=values,
-                            idempotency_key=idempotency_key)
+    document = job_document(
+        details, project=project, name=name_override or name, params=values, idempotency_key=idempotency_key
+    )
     job = jobs.submit_job(uow_factory, clock, actor, gw, document)
     _link_run(uow_factory, clock, template_id, details.get("datasets", []), job.id)
     return job
@@ -194,8 +270,9 @@ def _link_run(uow_factory: Any, clock: Clock, template_id: int, datasets: list[s
         ids = [template_id] + [d.id for s in datasets if (d := uow.catalog.by_slug(CatalogKind.DATASET, s))]
         for item_id in ids:
             if uow.catalog.find_link(item_id, Relation.USED_IN, job_id=job_id) is None:  # idempotent replays
-                uow.catalog.add_link(CatalogLink(from_item_id=item_id, relation=Relation.USED_IN, job_id=job_id,
-                                                 created_at=clock.now()))
+                uow.catalog.add_link(
+                    CatalogLink(from_item_id=item_id, relation=Relation.USED_IN, job_id=job_id, created_at=clock.now())
+                )
         uow.commit()
 
 
@@ -221,10 +298,24 @@ def _finished_artifact(uow_factory: Any, actor: Actor, gw: jobs.Gateway, job_id:
         return job_outputs.artifact_file(uow, actor, gw, job_id, path)
 
 
-def publish_job_output(uow_factory: Any, clock: Clock, actor: Actor, gw: jobs.Gateway, job_id: int, *,
-                       path: str, kind: str = "model", slug: str, title: str, summary: str = "", body: str = "",
-                       tags: Sequence[str] = (), visibility: str = "organization", sha256: str | None = None,
-                       details: dict[str, Any] | None = None) -> Entry:
+def publish_job_output(
+    uow_factory: Any,
+    clock: Clock,
+    actor: Actor,
+    gw: jobs.Gateway,
+    job_id: int,
+    *,
+    path: str,
+    kind: str = "model",
+    slug: str,
+    title: str,
+    summary: str = "",
+    body: str = "",
+    tags: Sequence[str] = (),
+    visibility: str = "organization",
+    sha256: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> Entry:
     """One artifact of a completed job of the actor's project as a model or dataset: its sha256 and size,
     computed now (and compared with ``sha256`` when given), go into the details; the item is linked
     ``produced-by`` the job and ``trained-on`` the datasets the job's template declared. One transaction."""
@@ -238,14 +329,37 @@ def publish_job_output(uow_factory: Any, clock: Clock, actor: Actor, gw: jobs.Ga
         raise InvalidInput.on("sha256", f"the artifact's sha256 is {digest}, not {sha256}")
     facts = {**(details or {}), "sha256": digest, "size": size}
     with uow_factory() as uow:
-        item = _new_item(uow, clock, actor, kind=kind, slug=slug, title=title, summary=summary, body=body,
-                         tags=list(tags), visibility=visibility, details=facts, job_id=job_id)
+        item = _new_item(
+            uow,
+            clock,
+            actor,
+            kind=kind,
+            slug=slug,
+            title=title,
+            summary=summary,
+            body=body,
+            tags=list(tags),
+            visibility=visibility,
+            details=facts,
+            job_id=job_id,
+        )
         item.details = {**facts, "artifact": {"job_id": job_id, "path": path}}
-        links = [uow.catalog.add_link(CatalogLink(from_item_id=item.id, relation=Relation.PRODUCED_BY,
-                                                  job_id=job_id, created_at=clock.now()))]
+        links = [
+            uow.catalog.add_link(
+                CatalogLink(from_item_id=item.id, relation=Relation.PRODUCED_BY, job_id=job_id, created_at=clock.now())
+            )
+        ]
         for dataset_id in _datasets_used(uow, job_id):
-            links.append(uow.catalog.add_link(CatalogLink(from_item_id=item.id, relation=Relation.TRAINED_ON,
-                                                          to_item_id=dataset_id, created_at=clock.now())))
+            links.append(
+                uow.catalog.add_link(
+                    CatalogLink(
+                        from_item_id=item.id,
+                        relation=Relation.TRAINED_ON,
+                        to_item_id=dataset_id,
+                        created_at=clock.now(),
+                    )
+                )
+            )
         uow.commit()
         return Entry(item, links)
 
@@ -253,4 +367,3 @@ def publish_job_output(uow_factory: Any, clock: Clock, actor: Actor, gw: jobs.Ga
 def _datasets_used(uow: UnitOfWork, job_id: int) -> list[int]:
     used = [uow.catalog.get(link.from_item_id) for link in uow.catalog.links_to_job(job_id, Relation.USED_IN)]
     return [i.id for i in used if i.kind is CatalogKind.DATASET]
-

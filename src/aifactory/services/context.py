@@ -32,8 +32,9 @@ class Actor:
     def proposal_scope(self) -> ProposalScope:
         if self.user.is_operator:
             return ProposalScope(everything=True)
-        return ProposalScope(organization_id=self.user.organization_id,
-                             reviewer_id=self.id if self.user.is_reviewer else None)
+        return ProposalScope(
+            organization_id=self.user.organization_id, reviewer_id=self.id if self.user.is_reviewer else None
+        )
 
     def project_scope(self) -> ProjectScope:
         return ProjectScope(everything=True) if self.user.is_operator else ProjectScope(member_id=self.id)

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 from ..domain.calendar import add_months
 from ..domain.enums import ProjectRole, ProposalStatus
-from ..domain.errors import Conflict, Forbidden, InvalidInput, NotFound
+from ..domain.errors import Conflict, Forbidden, InvalidInput
 from ..domain.projects import Allocation, Project, ProjectMember, slurm_account_name
 from ..domain.proposals import Action, Proposal, check_award, transition
 from ..domain.reviews import Review, ReviewAssignment, check_no_conflict, validate_scores
@@ -17,8 +17,9 @@ from .ports import Clock, UnitOfWork
 from .proposals import get as get_proposal
 
 
-def assign_reviewers(uow: UnitOfWork, clock: Clock, actor: Actor, proposal_id: int,
-                     reviewer_ids: list[int]) -> list[ReviewAssignment]:
+def assign_reviewers(
+    uow: UnitOfWork, clock: Clock, actor: Actor, proposal_id: int, reviewer_ids: list[int]
+) -> list[ReviewAssignment]:
     actor.require_operator()
     p = found(uow.proposals.get_for_update(proposal_id), "proposal", proposal_id)
     before = snapshot(p)
@@ -31,8 +32,9 @@ def assign_reviewers(uow: UnitOfWork, clock: Clock, actor: Actor, proposal_id: i
             raise InvalidInput.on("reviewer_ids", f"user {rid} is not an active reviewer")
         check_no_conflict(reviewer.organization_id, p.organization_ids)
         if uow.assignments.find(p.id, rid) is None:
-            a = uow.assignments.add(ReviewAssignment(proposal_id=p.id, reviewer_id=rid, assigned_by=actor.id,
-                                                     assigned_at=clock.now()))
+            a = uow.assignments.add(
+                ReviewAssignment(proposal_id=p.id, reviewer_id=rid, assigned_by=actor.id, assigned_at=clock.now())
+            )
             record(uow, clock, actor, "review.assigned", a, None, snapshot(a))
     p.updated_at = clock.now()
     record(uow, clock, actor, "proposal.reviewers_assigned", p, before, snapshot(p))
@@ -40,8 +42,16 @@ def assign_reviewers(uow: UnitOfWork, clock: Clock, actor: Actor, proposal_id: i
     return uow.assignments.for_proposal(p.id)
 
 
-def submit_review(uow: UnitOfWork, clock: Clock, actor: Actor, proposal_id: int, *, scores: dict[str, int],
-                  comments: dict[str, str] | None = None, summary: str = "") -> Review:
+def submit_review(
+    uow: UnitOfWork,
+    clock: Clock,
+    actor: Actor,
+    proposal_id: int,
+    *,
+    scores: dict[str, int],
+    comments: dict[str, str] | None = None,
+    summary: str = "",
+) -> Review:
     p = found(uow.proposals.get_for_update(proposal_id), "proposal", proposal_id)
     if uow.assignments.find(p.id, actor.id) is None:
         raise Forbidden("you are not assigned to review this proposal")
@@ -53,11 +63,20 @@ def submit_review(uow: UnitOfWork, clock: Clock, actor: Actor, proposal_id: int,
         raise InvalidInput.on("comments", f"unknown criteria {sorted(set(comments) - set(scores))}")
     if any(r.reviewer_id == actor.id for r in uow.reviews.for_proposal(p.id)):
         raise Conflict("you have already reviewed this proposal")
-    review = uow.reviews.add(Review(
-        proposal_id=p.id, reviewer_id=actor.id, score_excellence=scores["excellence"],
-        score_impact=scores["impact"], score_feasibility=scores["feasibility"],
-        comment_excellence=comments.get("excellence", ""), comment_impact=comments.get("impact", ""),
-        comment_feasibility=comments.get("feasibility", ""), summary=summary, submitted_at=clock.now()))
+    review = uow.reviews.add(
+        Review(
+            proposal_id=p.id,
+            reviewer_id=actor.id,
+            score_excellence=scores["excellence"],
+            score_impact=scores["impact"],
+            score_feasibility=scores["feasibility"],
+            comment_excellence=comments.get("excellence", ""),
+            comment_impact=comments.get("impact", ""),
+            comment_feasibility=comments.get("feasibility", ""),
+            summary=summary,
+            submitted_at=clock.now(),
+        )
+    )
     record(uow, clock, actor, "review.submitted", review, None, snapshot(review))
     uow.commit()
     return review
@@ -76,8 +95,17 @@ def reviews_of(uow: UnitOfWork, actor: Actor, proposal_id: int) -> tuple[list[Re
     return [r for r in reviews if r.reviewer_id == actor.id], False
 
 
-def decide(uow: UnitOfWork, clock: Clock, actor: Actor, proposal_id: int, *, accept_it: bool, reason: str = "",
-           awarded_gpu_hours: int | None = None, start_date: date | None = None) -> Proposal:
+def decide(
+    uow: UnitOfWork,
+    clock: Clock,
+    actor: Actor,
+    proposal_id: int,
+    *,
+    accept_it: bool,
+    reason: str = "",
+    awarded_gpu_hours: int | None = None,
+    start_date: date | None = None,
+) -> Proposal:
     actor.require_operator()
     p = found(uow.proposals.get_for_update(proposal_id), "proposal", proposal_id)
     # The state first: deciding a draft or a decided proposal is a conflict of state, not of missing reviews.
@@ -101,8 +129,17 @@ def decide(uow: UnitOfWork, clock: Clock, actor: Actor, proposal_id: int, *, acc
     return p
 
 
-def accept(uow: UnitOfWork, clock: Clock, actor: Actor | None, p: Proposal, *, awarded_gpu_hours: int,
-           reason: str = "", start_date: date | None = None, action: Action = Action.ACCEPT) -> Project:
+def accept(
+    uow: UnitOfWork,
+    clock: Clock,
+    actor: Actor | None,
+    p: Proposal,
+    *,
+    awarded_gpu_hours: int,
+    reason: str = "",
+    start_date: date | None = None,
+    action: Action = Action.ACCEPT,
+) -> Project:
     """Accepted proposal → project (members from its organizations) + allocation, in the caller's transaction."""
     check_award(p.requested_gpu_hours, awarded_gpu_hours)
     before = snapshot(p)
@@ -114,8 +151,13 @@ def accept(uow: UnitOfWork, clock: Clock, actor: Actor | None, p: Proposal, *, a
     record(uow, clock, actor, f"proposal.{action.value}ed", p, before, snapshot(p))
     project = _create_project(uow, clock, actor, p)
     start = start_date or now.date()
-    alloc = Allocation(resource_id=p.resource_id, gpu_hours=awarded_gpu_hours, start_date=start,
-                       end_date=add_months(start, p.duration_months) - timedelta(days=1), created_at=now)
+    alloc = Allocation(
+        resource_id=p.resource_id,
+        gpu_hours=awarded_gpu_hours,
+        start_date=start,
+        end_date=add_months(start, p.duration_months) - timedelta(days=1),
+        created_at=now,
+    )
     project.allocations.append(alloc)
     uow.flush()
     ledger.grant(uow, clock, alloc, project.id, actor.id if actor else None)
@@ -126,8 +168,14 @@ def accept(uow: UnitOfWork, clock: Clock, actor: Actor | None, p: Proposal, *, a
 def _create_project(uow: UnitOfWork, clock: Clock, actor: Actor | None, p: Proposal) -> Project:
     now = clock.now()
     orgs = sorted(p.organization_ids)
-    project = Project(proposal_id=p.id, name=p.title, slurm_account=f"pending_{p.id}",
-                      lead_organization_id=p.lead_organization_id, organization_ids=orgs, created_at=now)
+    project = Project(
+        proposal_id=p.id,
+        name=p.title,
+        slurm_account=f"pending_{p.id}",
+        lead_organization_id=p.lead_organization_id,
+        organization_ids=orgs,
+        created_at=now,
+    )
     project.members.append(ProjectMember(user_id=p.author_id, role=ProjectRole.PI, added_at=now))
     for entry in p.team:  # team members who already have accounts in a project organization join at once
         user = uow.users.by_email(entry.get("email", ""))

@@ -10,8 +10,7 @@ from datetime import timedelta
 
 from ..domain.enums import OrgKind
 from ..domain.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
-from ..domain.identity import (ApiToken, Organization, User, normalize_country, normalize_email,
-                               normalize_sectors)
+from ..domain.identity import ApiToken, Organization, User, normalize_country, normalize_email, normalize_sectors
 from .audit import record, snapshot
 from .context import Actor, found
 from .ports import Clock, UnitOfWork
@@ -35,8 +34,16 @@ def _issue(uow: UnitOfWork, clock: Clock, user: User, name: str, ttl_days: int) 
         raise InvalidInput.on("ttl_days", f"must be between 1 and {MAX_TOKEN_DAYS}")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     now = clock.now()
-    tok = uow.tokens.add(ApiToken(user_id=user.id, name=name[:100] or "token", token_hash=hash_token(secret),
-                                  prefix=secret[:10], created_at=now, expires_at=now + timedelta(days=ttl_days)))
+    tok = uow.tokens.add(
+        ApiToken(
+            user_id=user.id,
+            name=name[:100] or "token",
+            token_hash=hash_token(secret),
+            prefix=secret[:10],
+            created_at=now,
+            expires_at=now + timedelta(days=ttl_days),
+        )
+    )
     return IssuedToken(tok, secret)
 
 
@@ -66,20 +73,32 @@ def touch_token(uow: UnitOfWork, clock: Clock, token_id: int) -> None:
         uow.commit()
 
 
-def _new_user(uow: UnitOfWork, clock: Clock, *, email: str, name: str, organization_id: int | None,
-              **roles: bool) -> User:
+def _new_user(
+    uow: UnitOfWork, clock: Clock, *, email: str, name: str, organization_id: int | None, **roles: bool
+) -> User:
     email = normalize_email(email)
     if not name.strip():
         raise InvalidInput.on("name", "must not be empty")
     if uow.users.by_email(email) is not None:
         raise Conflict(f"a user with e-mail {email} already exists")
-    return uow.users.add(User(email=email, name=name.strip(), organization_id=organization_id,
-                              created_at=clock.now(), **roles))
+    return uow.users.add(
+        User(email=email, name=name.strip(), organization_id=organization_id, created_at=clock.now(), **roles)
+    )
 
 
-def register(uow: UnitOfWork, clock: Clock, *, organization_name: str, kind: OrgKind, country: str,
-             sectors: list[str], email: str, name: str, ttl_days: int = 90,
-             password_hash: str | None = None) -> tuple[Organization, User, IssuedToken]:
+def register(
+    uow: UnitOfWork,
+    clock: Clock,
+    *,
+    organization_name: str,
+    kind: OrgKind,
+    country: str,
+    sectors: list[str],
+    email: str,
+    name: str,
+    ttl_days: int = 90,
+    password_hash: str | None = None,
+) -> tuple[Organization, User, IssuedToken]:
     """Self-service sign-up: a new organization and its first user (the organization's admin); the portal
     passes an argon2 ``password_hash`` (``services.sessions.hash_password``)."""
     org_name = organization_name.strip()
@@ -87,9 +106,15 @@ def register(uow: UnitOfWork, clock: Clock, *, organization_name: str, kind: Org
         raise InvalidInput.on("organization.name", "must not be empty")
     if uow.organizations.by_name(org_name) is not None:
         raise Conflict(f"an organization named {org_name!r} already exists; ask its admin to add you")
-    org = uow.organizations.add(Organization(name=org_name, kind=OrgKind(kind),
-                                             country=normalize_country(country, "organization.country"),
-                                             sectors=normalize_sectors(sectors), created_at=clock.now()))
+    org = uow.organizations.add(
+        Organization(
+            name=org_name,
+            kind=OrgKind(kind),
+            country=normalize_country(country, "organization.country"),
+            sectors=normalize_sectors(sectors),
+            created_at=clock.now(),
+        )
+    )
     user = _new_user(uow, clock, email=email, name=name, organization_id=org.id, is_org_admin=True)
     user.password_hash = password_hash
     issued = _issue(uow, clock, user, "registration", ttl_days)
@@ -100,9 +125,19 @@ def register(uow: UnitOfWork, clock: Clock, *, organization_name: str, kind: Org
     return org, user, issued
 
 
-def create_user(uow: UnitOfWork, clock: Clock, actor: Actor, *, email: str, name: str,
-                organization_id: int | None, is_reviewer: bool = False, is_operator: bool = False,
-                is_org_admin: bool = False, ttl_days: int = 90) -> tuple[User, IssuedToken]:
+def create_user(
+    uow: UnitOfWork,
+    clock: Clock,
+    actor: Actor,
+    *,
+    email: str,
+    name: str,
+    organization_id: int | None,
+    is_reviewer: bool = False,
+    is_operator: bool = False,
+    is_org_admin: bool = False,
+    ttl_days: int = 90,
+) -> tuple[User, IssuedToken]:
     """Operators create anyone; an organization's admin creates plain users of that organization only."""
     if not actor.is_operator:
         if not actor.user.is_org_admin or organization_id != actor.user.organization_id:
@@ -111,16 +146,25 @@ def create_user(uow: UnitOfWork, clock: Clock, actor: Actor, *, email: str, name
             raise Forbidden("only operators can grant the operator or reviewer role")
     if organization_id is not None:
         found(uow.organizations.get(organization_id), "organization", organization_id)
-    user = _new_user(uow, clock, email=email, name=name, organization_id=organization_id,
-                     is_reviewer=is_reviewer, is_operator=is_operator, is_org_admin=is_org_admin)
+    user = _new_user(
+        uow,
+        clock,
+        email=email,
+        name=name,
+        organization_id=organization_id,
+        is_reviewer=is_reviewer,
+        is_operator=is_operator,
+        is_org_admin=is_org_admin,
+    )
     issued = _issue(uow, clock, user, "initial", ttl_days)
     record(uow, clock, actor, "user.created", user, None, snapshot(user))
     uow.commit()
     return user, issued
 
 
-def bootstrap_operator(uow: UnitOfWork, clock: Clock, *, email: str, name: str,
-                       ttl_days: int = 90) -> tuple[User, IssuedToken]:
+def bootstrap_operator(
+    uow: UnitOfWork, clock: Clock, *, email: str, name: str, ttl_days: int = 90
+) -> tuple[User, IssuedToken]:
     """The first operator, created from the CLI on the server's machine (database access is the credential)."""
     user = _new_user(uow, clock, email=email, name=name, organization_id=None, is_operator=True)
     issued = _issue(uow, clock, user, "bootstrap", ttl_days)
@@ -129,8 +173,16 @@ def bootstrap_operator(uow: UnitOfWork, clock: Clock, *, email: str, name: str,
     return user, issued
 
 
-def set_roles(uow: UnitOfWork, clock: Clock, actor: Actor, user_id: int, *, is_reviewer: bool | None = None,
-              is_operator: bool | None = None, active: bool | None = None) -> User:
+def set_roles(
+    uow: UnitOfWork,
+    clock: Clock,
+    actor: Actor,
+    user_id: int,
+    *,
+    is_reviewer: bool | None = None,
+    is_operator: bool | None = None,
+    active: bool | None = None,
+) -> User:
     actor.require_operator()
     user = found(uow.users.get(user_id), "user", user_id)
     before = snapshot(user)
@@ -146,7 +198,9 @@ def set_roles(uow: UnitOfWork, clock: Clock, actor: Actor, user_id: int, *, is_r
 
 def create_token(uow: UnitOfWork, clock: Clock, actor: Actor, *, name: str, ttl_days: int = 90) -> IssuedToken:
     issued = _issue(uow, clock, actor.user, name, ttl_days)
-    record(uow, clock, actor, "token.created", issued.token, None, snapshot(issued.token, ("name", "prefix", "expires_at")))
+    record(
+        uow, clock, actor, "token.created", issued.token, None, snapshot(issued.token, ("name", "prefix", "expires_at"))
+    )
     uow.commit()
     return issued
 
@@ -162,8 +216,14 @@ def revoke_token(uow: UnitOfWork, clock: Clock, actor: Actor, token_id: int) -> 
     return tok
 
 
-def list_users(uow: UnitOfWork, actor: Actor, page, *, organization_id: int | None = None,  # type: ignore[no-untyped-def]
-               role: str | None = None):
+def list_users(
+    uow: UnitOfWork,
+    actor: Actor,
+    page,
+    *,
+    organization_id: int | None = None,  # type: ignore[no-untyped-def]
+    role: str | None = None,
+):
     """Operators list everyone; other users only the members of their own organization."""
     if not actor.is_operator:
         if actor.user.organization_id is None:

@@ -90,8 +90,9 @@ def list_artifacts(uow: Any, actor: Actor, gw: Gateway, job_id: int, *, checksum
     out = []
     for rel, real in _matches(working_dir(gw, job), parse_spec(job.spec).outputs).items():
         st = real.stat()
-        out.append(Artifact(rel, st.st_size, datetime.fromtimestamp(st.st_mtime, UTC),
-                            _sha256(real) if checksums else None))
+        out.append(
+            Artifact(rel, st.st_size, datetime.fromtimestamp(st.st_mtime, UTC), _sha256(real) if checksums else None)
+        )
     return out
 
 

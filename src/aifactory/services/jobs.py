@@ -18,8 +18,8 @@ from typing import Any
 
 from ..backends.base import Backend, BackendJob, CommandError, ProjectAccount
 from ..domain.access import Page, PageRequest
-from ..domain.errors import Forbidden, InvalidInput, NotFound
 from ..domain.enums import Enforcement, ProjectRole
+from ..domain.errors import Forbidden, InvalidInput, NotFound
 from ..domain.jobs.admission import check_admission, worst_case_billing
 from ..domain.jobs.model import Job, JobRow, job_comment
 from ..domain.jobs.spec import JobSpec, parse_spec
@@ -28,8 +28,8 @@ from ..domain.projects import Allocation, Project
 from . import ledger, projects
 from .audit import record
 from .context import Actor
-from .settlement import settle_finished
 from .ports import Clock, UnitOfWork
+from .settlement import settle_finished
 
 ORPHAN_AFTER = timedelta(seconds=120)  # a job without backend id this old was interrupted (> a submit's timeout)
 
@@ -76,8 +76,9 @@ def _allocation(uow: UnitOfWork, project: Project, spec: JobSpec) -> Allocation:
     if spec.resource is None:
         return project.allocations[0]
     if spec.resource not in by_name:
-        raise InvalidInput.on("resource", f"the project has no allocation on {spec.resource!r} "
-                                          f"(it has: {', '.join(sorted(by_name))})")
+        raise InvalidInput.on(
+            "resource", f"the project has no allocation on {spec.resource!r} (it has: {', '.join(sorted(by_name))})"
+        )
     return by_name[spec.resource]
 
 
@@ -88,8 +89,15 @@ def _admit(uow: UnitOfWork, clock: Clock, project: Project, spec: JobSpec) -> tu
     call = uow.calls.get(uow.proposals.get(project.proposal_id).call_id)
     resource = uow.resources.get(alloc.resource_id)
     need = worst_case_billing(spec, resource)
-    check_admission(spec, resource=resource, max_wall_hours=call.max_wall_hours, allocation=alloc,
-                    today=clock.now().date(), need_seconds=need, enforce_budget=call.enforcement is Enforcement.HARD)
+    check_admission(
+        spec,
+        resource=resource,
+        max_wall_hours=call.max_wall_hours,
+        allocation=alloc,
+        today=clock.now().date(),
+        need_seconds=need,
+        enforce_budget=call.enforcement is Enforcement.HARD,
+    )
     return alloc, need
 
 
@@ -97,8 +105,9 @@ def submit_job(uow_factory: Any, clock: Clock, actor: Actor, gw: Gateway, docume
     return submit_job_once(uow_factory, clock, actor, gw, document)[0]
 
 
-def submit_job_once(uow_factory: Any, clock: Clock, actor: Actor, gw: Gateway,
-                    document: dict[str, Any]) -> tuple[Job, bool]:
+def submit_job_once(
+    uow_factory: Any, clock: Clock, actor: Actor, gw: Gateway, document: dict[str, Any]
+) -> tuple[Job, bool]:
     """Submit; the second value is False when the idempotency key named an existing job (returned as is)."""
     spec = parse_spec(document)
     with uow_factory() as uow:
@@ -107,11 +116,22 @@ def submit_job_once(uow_factory: Any, clock: Clock, actor: Actor, gw: Gateway,
             return same, False
         alloc, need = _admit(uow, clock, project, spec)
         now = clock.now()
-        job = uow.jobs.add(Job(project_id=project.id, allocation_id=alloc.id, resource_id=alloc.resource_id,
-                               submitted_by=actor.id, name=spec.name, spec=document, backend=gw.backend_name,
-                               tasks=spec.tasks, reserved_gpu_seconds=need,
-                               idempotency_key=spec.idempotency_key, created_at=now,
-                               updated_at=now))
+        job = uow.jobs.add(
+            Job(
+                project_id=project.id,
+                allocation_id=alloc.id,
+                resource_id=alloc.resource_id,
+                submitted_by=actor.id,
+                name=spec.name,
+                spec=document,
+                backend=gw.backend_name,
+                tasks=spec.tasks,
+                reserved_gpu_seconds=need,
+                idempotency_key=spec.idempotency_key,
+                created_at=now,
+                updated_at=now,
+            )
+        )
         job.comment = job_comment(gw.site, job.id, secrets.token_hex(6))
         ledger.reserve_job(uow, job, alloc, now)
         record(uow, clock, actor, "job.created", job, None, {"name": job.name, "project_id": project.id})
@@ -123,8 +143,14 @@ def submit_job_once(uow_factory: Any, clock: Clock, actor: Actor, gw: Gateway,
 def _handoff(uow: UnitOfWork, gw: Gateway, job: Job, project: Project, spec: JobSpec) -> BackendJob:
     job_dir = gw.job_dir(job.id)
     job_dir.mkdir(parents=True, exist_ok=True)
-    return BackendJob(job_id=job.id, spec=spec, account=project.slurm_account,
-                      partition=uow.resources.get(job.resource_id).name, job_dir=str(job_dir), comment=job.comment)
+    return BackendJob(
+        job_id=job.id,
+        spec=spec,
+        account=project.slurm_account,
+        partition=uow.resources.get(job.resource_id).name,
+        job_dir=str(job_dir),
+        comment=job.comment,
+    )
 
 
 def _send(uow_factory: Any, clock: Clock, gw: Gateway, job_id: int, handoff: BackendJob) -> Job:
@@ -185,11 +211,23 @@ def get_job(uow: UnitOfWork, actor: Actor, job_id: int) -> Job:
     return job
 
 
-def list_jobs(uow: UnitOfWork, actor: Actor, page: PageRequest, *, project_id: int | None = None,
-              state: JobState | None = None, with_events: bool = True) -> Page[Job]:
+def list_jobs(
+    uow: UnitOfWork,
+    actor: Actor,
+    page: PageRequest,
+    *,
+    project_id: int | None = None,
+    state: JobState | None = None,
+    with_events: bool = True,
+) -> Page[Job]:
     """The jobs of the projects the actor is a member of (operators: all), newest first."""
-    return uow.jobs.list(page, actor.project_scope(), project_id=project_id,
-                         state=state.value if state is not None else None, with_events=with_events)
+    return uow.jobs.list(
+        page,
+        actor.project_scope(),
+        project_id=project_id,
+        state=state.value if state is not None else None,
+        with_events=with_events,
+    )
 
 
 def job_rows(uow: UnitOfWork, actor: Actor, project_id: int, page: PageRequest) -> Page[JobRow]:
@@ -200,13 +238,17 @@ def job_rows(uow: UnitOfWork, actor: Actor, project_id: int, page: PageRequest) 
 
 def reconcile(uow_factory: Any, clock: Clock, gw: Gateway) -> int:
     """One pass of the reconciler: adopt or resubmit interrupted submissions, sync every open job's
-    state with one batched status call, then charge the finished jobs in the ledger. Scheduler I/O happens outside transactions (a slow ``squeue``
+    state with one batched status call, then charge the finished jobs in the ledger. Scheduler I/O happens
+    outside transactions (a slow ``squeue``
     never holds the database's write lock). Returns the number of transitions recorded."""
     with uow_factory(write=False) as uow:
         open_jobs = uow.jobs.open_jobs(gw.backend_name)
         tracked = {j.backend_id: j.id for j in open_jobs if j.backend_id is not None}
-        orphans = [(j.id, j.comment, _handoff(uow, gw, j, uow.projects.get(j.project_id), parse_spec(j.spec)))
-                   for j in open_jobs if j.backend_id is None and clock.now() - j.created_at > gw.orphan_after]
+        orphans = [
+            (j.id, j.comment, _handoff(uow, gw, j, uow.projects.get(j.project_id), parse_spec(j.spec)))
+            for j in open_jobs
+            if j.backend_id is None and clock.now() - j.created_at > gw.orphan_after
+        ]
     moves = sum(_adopt(uow_factory, clock, gw, *orphan) for orphan in orphans)
     reports = gw.backend.status(list(tracked)) if tracked else {}
     if reports:

@@ -17,9 +17,23 @@ from ..domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ..domain.jobs.model import Job
 from ..domain.jobs.spec import parse_spec
 from ..domain.jobs.states import JobState
-from ..domain.ledger import (Balance, EntryKind, LedgerEntry, QuotaState, billing_rate,
-                             check_amount, entry_effect, gpu_hours, hours_to_seconds, month_key, monthly_quotas,
-                             months_between, quota_state, reached_thresholds, settle)
+from ..domain.ledger import (
+    Balance,
+    EntryKind,
+    LedgerEntry,
+    QuotaState,
+    billing_rate,
+    check_amount,
+    entry_effect,
+    gpu_hours,
+    hours_to_seconds,
+    month_key,
+    monthly_quotas,
+    months_between,
+    quota_state,
+    reached_thresholds,
+    settle,
+)
 from ..domain.projects import Allocation
 from .audit import record
 from .context import Actor
@@ -41,26 +55,58 @@ def post(uow: UnitOfWork, entry: LedgerEntry) -> bool:
     return True
 
 
-def _entry(alloc: Allocation, project_id: int, kind: EntryKind, amount: int, at: datetime, key: str,
-           **kw: object) -> LedgerEntry:
-    return LedgerEntry(allocation_id=alloc.id, project_id=project_id, resource_id=alloc.resource_id, kind=kind,
-                       amount=amount, at=at, period=kw.pop("period", None) or month_key(at), key=key,
-                       **kw)  # type: ignore[arg-type]
+def _entry(
+    alloc: Allocation, project_id: int, kind: EntryKind, amount: int, at: datetime, key: str, **kw: object
+) -> LedgerEntry:
+    return LedgerEntry(
+        allocation_id=alloc.id,
+        project_id=project_id,
+        resource_id=alloc.resource_id,
+        kind=kind,
+        amount=amount,
+        at=at,
+        period=kw.pop("period", None) or month_key(at),
+        key=key,
+        **kw,
+    )  # type: ignore[arg-type]
 
 
 def grant(uow: UnitOfWork, clock: Clock, alloc: Allocation, project_id: int, actor_id: int | None) -> None:
     """The award of a new allocation, once (called by the decision that creates it)."""
-    post(uow, _entry(alloc, project_id, EntryKind.GRANT, hours_to_seconds(alloc.gpu_hours), clock.now(),
-                     f"grant:allocation:{alloc.id}", source="decision", actor_id=actor_id,
-                     reason="granted by the proposal decision"))
+    post(
+        uow,
+        _entry(
+            alloc,
+            project_id,
+            EntryKind.GRANT,
+            hours_to_seconds(alloc.gpu_hours),
+            clock.now(),
+            f"grant:allocation:{alloc.id}",
+            source="decision",
+            actor_id=actor_id,
+            reason="granted by the proposal decision",
+        ),
+    )
 
 
 # ------------------------------------------------------------------ jobs
 
+
 def reserve_job(uow: UnitOfWork, job: Job, alloc: Allocation, at: datetime) -> None:
     if job.reserved_gpu_seconds > 0:
-        post(uow, _entry(alloc, job.project_id, EntryKind.RESERVE, job.reserved_gpu_seconds, at,
-                         f"reserve:job:{job.id}", job_id=job.id, reason="worst case of the job"))
+        post(
+            uow,
+            _entry(
+                alloc,
+                job.project_id,
+                EntryKind.RESERVE,
+                job.reserved_gpu_seconds,
+                at,
+                f"reserve:job:{job.id}",
+                job_id=job.id,
+                reason="worst case of the job",
+            ),
+        )
 
 
 @dataclass(frozen=True)
@@ -79,20 +125,51 @@ def settle_job(uow: UnitOfWork, clock: Clock, job: Job, usage: Usage | None) -> 
     spec = parse_spec(job.spec)
     r = spec.resources
     started = usage is not None and (usage.started_at is not None or usage.elapsed_seconds > 0)
-    s = settle(reserved=job.reserved_gpu_seconds,
-               rate=billing_rate(resource, gpus=r.gpus_per_node, cpus=r.cpus_per_task, memory_mb=r.memory_mb),
-               nodes=r.nodes, gpus_per_node=r.gpus_per_node, tasks_elapsed=usage.elapsed_seconds if usage else 0,
-               started=started, timed_out=job.state is JobState.TIMEOUT, time_limit_seconds=r.time_minutes * 60,
-               tasks=spec.tasks)
+    s = settle(
+        reserved=job.reserved_gpu_seconds,
+        rate=billing_rate(resource, gpus=r.gpus_per_node, cpus=r.cpus_per_task, memory_mb=r.memory_mb),
+        nodes=r.nodes,
+        gpus_per_node=r.gpus_per_node,
+        tasks_elapsed=usage.elapsed_seconds if usage else 0,
+        started=started,
+        timed_out=job.state is JobState.TIMEOUT,
+        time_limit_seconds=r.time_minutes * 60,
+        tasks=spec.tasks,
+    )
     now = clock.now()
     end = job.finished_at or now
     if s.charge > 0:
-        post(uow, _entry(alloc, job.project_id, EntryKind.CHARGE, s.charge, now, f"charge:job:{job.id}",
-                         job_id=job.id, gpu_seconds=s.gpu_seconds, usage_start=job.started_at, usage_end=end,
-                         period=month_key(end), reason=f"{s.elapsed_seconds} s used ({job.state.value})"))
+        post(
+            uow,
+            _entry(
+                alloc,
+                job.project_id,
+                EntryKind.CHARGE,
+                s.charge,
+                now,
+                f"charge:job:{job.id}",
+                job_id=job.id,
+                gpu_seconds=s.gpu_seconds,
+                usage_start=job.started_at,
+                usage_end=end,
+                period=month_key(end),
+                reason=f"{s.elapsed_seconds} s used ({job.state.value})",
+            ),
+        )
     if s.release > 0:
-        post(uow, _entry(alloc, job.project_id, EntryKind.RELEASE, s.release, now, f"release:job:{job.id}",
-                         job_id=job.id, reason="reservation released at settlement"))
+        post(
+            uow,
+            _entry(
+                alloc,
+                job.project_id,
+                EntryKind.RELEASE,
+                s.release,
+                now,
+                f"release:job:{job.id}",
+                job_id=job.id,
+                reason="reservation released at settlement",
+            ),
+        )
     job.settled_at = now
     after_charge(uow, clock, alloc)
     return Settled(job.id, alloc.id, s.charge)
@@ -102,14 +179,25 @@ def after_charge(uow: UnitOfWork, clock: Clock, alloc: Allocation) -> None:
     """Notifications for the use thresholds reached; soft policy: the month's quota overdrawn or not."""
     project = uow.projects.get(alloc.project_id)
     for event in reached_thresholds(alloc.balance.used_fraction, uow.notifications.events(alloc.id)):
-        note(uow, clock, alloc, event, f"Project {project.name!r} has used {alloc.balance.used_fraction:.0%} of its "
-                                       f"{gpu_hours(alloc.balance.granted):,.0f} GPU-hours")
+        note(
+            uow,
+            clock,
+            alloc,
+            event,
+            f"Project {project.name!r} has used {alloc.balance.used_fraction:.0%} of its "
+            f"{gpu_hours(alloc.balance.granted):,.0f} GPU-hours",
+        )
     if enforcement_of(uow, alloc) is Enforcement.SOFT:
         alloc.low_priority = soft_quota(uow, clock, alloc).overdrawn
     elif alloc.status is AllocationStatus.ACTIVE and alloc.charged_seconds >= alloc.granted_seconds > 0:
         alloc.status = AllocationStatus.EXHAUSTED  # hard: nothing left; a top-up makes it active again
-        note(uow, clock, alloc, "exhausted", f"Project {project.name!r} has used all of its "
-                                             f"{gpu_hours(alloc.balance.granted):,.0f} GPU-hours")
+        note(
+            uow,
+            clock,
+            alloc,
+            "exhausted",
+            f"Project {project.name!r} has used all of its {gpu_hours(alloc.balance.granted):,.0f} GPU-hours",
+        )
 
 
 def enforcement_of(uow: UnitOfWork, alloc: Allocation) -> Enforcement:
@@ -124,6 +212,7 @@ def soft_quota(uow: UnitOfWork, clock: Clock, alloc: Allocation) -> QuotaState:
 
 # ------------------------------------------------------------------ operators
 
+
 def _operator(actor: Actor) -> None:
     if not actor.is_operator:
         raise Forbidden("only operators can change allocations")
@@ -136,8 +225,15 @@ def _allocation(uow: UnitOfWork, allocation_id: int) -> Allocation:
     return alloc
 
 
-def adjust(uow: UnitOfWork, clock: Clock, actor: Actor, allocation_id: int, gpu_hours_delta: float,
-           reason: str, key: str | None = None) -> Allocation:
+def adjust(
+    uow: UnitOfWork,
+    clock: Clock,
+    actor: Actor,
+    allocation_id: int,
+    gpu_hours_delta: float,
+    reason: str,
+    key: str | None = None,
+) -> Allocation:
     """A top-up (+) or a correction (−), with its reason; a key makes a retried request a no-op."""
     _operator(actor)
     seconds = hours_to_seconds(gpu_hours_delta)
@@ -148,20 +244,39 @@ def adjust(uow: UnitOfWork, clock: Clock, actor: Actor, allocation_id: int, gpu_
     if alloc.granted_seconds + seconds < 0:
         raise InvalidInput.on("gpu_hours", "would take the grant below zero")
     now = clock.now()
-    posted = post(uow, _entry(alloc, alloc.project_id, EntryKind.ADJUST, seconds, now,
-                              key or f"adjust:allocation:{alloc.id}:{now.isoformat()}", source="operator",
-                              actor_id=actor.id, reason=reason.strip()))
+    posted = post(
+        uow,
+        _entry(
+            alloc,
+            alloc.project_id,
+            EntryKind.ADJUST,
+            seconds,
+            now,
+            key or f"adjust:allocation:{alloc.id}:{now.isoformat()}",
+            source="operator",
+            actor_id=actor.id,
+            reason=reason.strip(),
+        ),
+    )
     if posted:
         if alloc.status is AllocationStatus.EXHAUSTED and alloc.balance.available > 0:
             alloc.status = AllocationStatus.ACTIVE
-        record(uow, clock, actor, "allocation.adjusted", alloc, None,
-               {"gpu_hours": gpu_hours_delta, "reason": reason.strip()})
+        record(
+            uow,
+            clock,
+            actor,
+            "allocation.adjusted",
+            alloc,
+            None,
+            {"gpu_hours": gpu_hours_delta, "reason": reason.strip()},
+        )
     uow.commit()
     return alloc
 
 
-def set_suspended(uow: UnitOfWork, clock: Clock, actor: Actor, allocation_id: int, suspended: bool,
-                  reason: str) -> Allocation:
+def set_suspended(
+    uow: UnitOfWork, clock: Clock, actor: Actor, allocation_id: int, suspended: bool, reason: str
+) -> Allocation:
     """Suspension stops new jobs (running ones finish and are charged); resuming lifts it."""
     _operator(actor)
     if suspended and not reason.strip():
@@ -173,14 +288,28 @@ def set_suspended(uow: UnitOfWork, clock: Clock, actor: Actor, allocation_id: in
     alloc.status = AllocationStatus.SUSPENDED if suspended else AllocationStatus.ACTIVE
     alloc.status_reason = reason.strip()
     if suspended:
-        note(uow, clock, alloc, f"suspended-{clock.now():%Y%m%dT%H%M%S}", f"The allocation was suspended: {reason.strip()}")
-    record(uow, clock, actor, "allocation.suspended" if suspended else "allocation.resumed", alloc,
-           {"status": before}, {"status": alloc.status.value, "reason": alloc.status_reason})
+        note(
+            uow,
+            clock,
+            alloc,
+            f"suspended-{clock.now():%Y%m%dT%H%M%S}",
+            f"The allocation was suspended: {reason.strip()}",
+        )
+    record(
+        uow,
+        clock,
+        actor,
+        "allocation.suspended" if suspended else "allocation.resumed",
+        alloc,
+        {"status": before},
+        {"status": alloc.status.value, "reason": alloc.status_reason},
+    )
     uow.commit()
     return alloc
 
 
 # ------------------------------------------------------------------ reads
+
 
 def allocation_for(uow: UnitOfWork, actor: Actor, allocation_id: int) -> Allocation:
     alloc = uow.allocations.get(allocation_id)
@@ -189,8 +318,9 @@ def allocation_for(uow: UnitOfWork, actor: Actor, allocation_id: int) -> Allocat
     return alloc
 
 
-def entries(uow: UnitOfWork, actor: Actor, allocation_id: int, page: PageRequest, *,
-            kind: str | None = None) -> Page[LedgerEntry]:
+def entries(
+    uow: UnitOfWork, actor: Actor, allocation_id: int, page: PageRequest, *, kind: str | None = None
+) -> Page[LedgerEntry]:
     allocation_for(uow, actor, allocation_id)
     return uow.ledger.list(page, allocation_id=allocation_id, kind=kind)
 
@@ -227,8 +357,11 @@ def check_ledger(uow: UnitOfWork) -> tuple[int, list[LedgerProblem]]:
         if max(n_res, n_rel, kinds.get("charge", (0, 0))[0]) > 1:
             problems.append(LedgerProblem(job.allocation_id, job.id, "an entry was applied twice"))
         if job.settled_at is not None and released != reserved:
-            problems.append(LedgerProblem(job.allocation_id, job.id,
-                                          f"settled, but released {released} of a {reserved} reservation"))
+            problems.append(
+                LedgerProblem(
+                    job.allocation_id, job.id, f"settled, but released {released} of a {reserved} reservation"
+                )
+            )
         if job.settled_at is None and n_rel:
             problems.append(LedgerProblem(job.allocation_id, job.id, "released before it was settled"))
     return len(allocs), problems

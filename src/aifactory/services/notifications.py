@@ -31,11 +31,15 @@ def note(uow: UnitOfWork, clock: Clock, alloc: Allocation, event: str, message: 
     """Store a notification for ``event`` on ``alloc`` unless one exists (each event is raised once)."""
     if uow.notifications.find(alloc.id, event) is not None:
         return None
-    return uow.notifications.add(Notification(allocation_id=alloc.id, project_id=alloc.project_id, event=event,
-                                              message=message, created_at=clock.now()))
+    return uow.notifications.add(
+        Notification(
+            allocation_id=alloc.id, project_id=alloc.project_id, event=event, message=message, created_at=clock.now()
+        )
+    )
 
 
 # ------------------------------------------------------------------ raising
+
 
 def note_lifecycle(uow: UnitOfWork, clock: Clock, today: date | None = None) -> list[Notification]:
     """``expired`` for allocations past their end date, ``expiring-7d`` for active ones ending within
@@ -65,8 +69,10 @@ def _lifecycle_event(uow: UnitOfWork, alloc: Allocation, today: date) -> tuple[s
 
 # ------------------------------------------------------------------ reading
 
-def list_notifications(uow: UnitOfWork, actor: Actor, page: PageRequest,
-                       project_id: int | None = None) -> Page[Notification]:
+
+def list_notifications(
+    uow: UnitOfWork, actor: Actor, page: PageRequest, project_id: int | None = None
+) -> Page[Notification]:
     """Newest first: members see their projects' notifications, operators all; another tenant's
     project answers 404, like the project itself."""
     if project_id is not None:
@@ -75,6 +81,7 @@ def list_notifications(uow: UnitOfWork, actor: Actor, page: PageRequest,
 
 
 # ------------------------------------------------------------------ delivering
+
 
 @dataclass(frozen=True)
 class Outgoing:
@@ -90,8 +97,14 @@ class Outgoing:
     recipients: tuple[str, ...] = ()  # the project's members' (PI included) e-mail addresses
 
     def payload(self) -> dict[str, Any]:
-        return {"id": self.id, "event": self.event, "message": self.message, "project_id": self.project_id,
-                "allocation_id": self.allocation_id, "created_at": self.created_at.isoformat()}
+        return {
+            "id": self.id,
+            "event": self.event,
+            "message": self.message,
+            "project_id": self.project_id,
+            "allocation_id": self.allocation_id,
+            "created_at": self.created_at.isoformat(),
+        }
 
 
 class Sender(Protocol):
@@ -114,8 +127,14 @@ class DeliveryReport:
 UowFactory = Callable[..., Any]
 
 
-def deliver_pending(uow_factory: UowFactory, clock: Clock, senders: Mapping[str, Sender | None], *,
-                    max_attempts: int = 5, batch: int = 100) -> DeliveryReport:
+def deliver_pending(
+    uow_factory: UowFactory,
+    clock: Clock,
+    senders: Mapping[str, Sender | None],
+    *,
+    max_attempts: int = 5,
+    batch: int = 100,
+) -> DeliveryReport:
     """One delivery pass over up to ``batch`` undelivered notifications (oldest first). ``senders`` maps
     ``webhook``/``email`` to a sender, or None where the channel is not configured (recorded ``off``)."""
     with uow_factory(write=False) as uow:
@@ -142,8 +161,16 @@ def _outgoing(uow: UnitOfWork, n: Notification) -> Outgoing:
         user = uow.users.get(member.user_id)
         if user is not None and user.active and user.email not in emails:
             emails.append(user.email)
-    return Outgoing(id=n.id, event=n.event, message=n.message, project_id=n.project_id, project_name=project.name,
-                    allocation_id=n.allocation_id, created_at=n.created_at, recipients=tuple(emails))
+    return Outgoing(
+        id=n.id,
+        event=n.event,
+        message=n.message,
+        project_id=n.project_id,
+        project_name=project.name,
+        allocation_id=n.allocation_id,
+        created_at=n.created_at,
+        recipients=tuple(emails),
+    )
 
 
 def _send(sender: Sender | None, channel: str, out: Outgoing) -> str | None:
@@ -157,8 +184,9 @@ def _send(sender: Sender | None, channel: str, out: Outgoing) -> str | None:
     return None
 
 
-def _record(n: Notification, results: Mapping[str, str | None], now: datetime, max_attempts: int,
-            report: DeliveryReport) -> None:
+def _record(
+    n: Notification, results: Mapping[str, str | None], now: datetime, max_attempts: int, report: DeliveryReport
+) -> None:
     errors = [r for r in results.values() if r not in (None, "off")]
     tried = any(r != "off" for r in results.values())
     if tried:

@@ -6,7 +6,7 @@ from ..domain.access import Page, PageRequest
 from ..domain.enums import ProjectRole
 from ..domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ..domain.projects import Allocation, Project, ProjectMember, check_member_organization
-from .audit import record, snapshot
+from .audit import record
 from .context import Actor
 from .ports import Clock, UnitOfWork
 
@@ -39,8 +39,16 @@ def _manageable(uow: UnitOfWork, actor: Actor, project_id: int) -> Project:
     return project
 
 
-def add_member(uow: UnitOfWork, clock: Clock, actor: Actor, project_id: int, *, user_id: int | None = None,
-               email: str | None = None, role: ProjectRole = ProjectRole.MEMBER) -> ProjectMember:
+def add_member(
+    uow: UnitOfWork,
+    clock: Clock,
+    actor: Actor,
+    project_id: int,
+    *,
+    user_id: int | None = None,
+    email: str | None = None,
+    role: ProjectRole = ProjectRole.MEMBER,
+) -> ProjectMember:
     project = _manageable(uow, actor, project_id)
     user = uow.users.get(user_id) if user_id is not None else uow.users.by_email((email or "").strip().lower())
     if user is None:
@@ -51,8 +59,7 @@ def add_member(uow: UnitOfWork, clock: Clock, actor: Actor, project_id: int, *, 
     member = ProjectMember(user_id=user.id, role=ProjectRole(role), added_at=clock.now())
     project.members.append(member)
     uow.flush()
-    record(uow, clock, actor, "project.member_added", project, None,
-           {"user_id": user.id, "role": member.role.value})
+    record(uow, clock, actor, "project.member_added", project, None, {"user_id": user.id, "role": member.role.value})
     uow.commit()
     return member
 
@@ -69,8 +76,9 @@ def remove_member(uow: UnitOfWork, clock: Clock, actor: Actor, project_id: int, 
     uow.commit()
 
 
-def list_allocations(uow: UnitOfWork, actor: Actor, page: PageRequest, *,
-                     project_id: int | None = None) -> Page[Allocation]:
+def list_allocations(
+    uow: UnitOfWork, actor: Actor, page: PageRequest, *, project_id: int | None = None
+) -> Page[Allocation]:
     if project_id is not None:
         get(uow, actor, project_id)  # 404 for projects the actor may not see
     return uow.allocations.list(page, actor.project_scope(), project_id=project_id)

@@ -17,9 +17,21 @@ from .audit import record, snapshot
 from .context import Actor, found
 from .ports import Clock, UnitOfWork
 
-EDITABLE = ("title", "abstract", "application_field", "requested_gpu_hours", "resource_id", "duration_months",
-            "team", "partner_organization_ids", "risk_category", "personal_data", "health_data", "dual_use",
-            "ethics_notes")
+EDITABLE = (
+    "title",
+    "abstract",
+    "application_field",
+    "requested_gpu_hours",
+    "resource_id",
+    "duration_months",
+    "team",
+    "partner_organization_ids",
+    "risk_category",
+    "personal_data",
+    "health_data",
+    "dual_use",
+    "ethics_notes",
+)
 MAX_GPU_HOURS = 100_000_000
 
 
@@ -69,8 +81,17 @@ def create_draft(uow: UnitOfWork, clock: Clock, actor: Actor, *, call_id: int, *
         raise Forbidden("only users of an organization can apply; register an organization first")
     found(uow.calls.get(call_id), "call", call_id)
     now = clock.now()
-    p = Proposal(call_id=call_id, lead_organization_id=actor.user.organization_id, author_id=actor.id,
-                 title="", requested_gpu_hours=1, resource_id=0, duration_months=1, created_at=now, updated_at=now)
+    p = Proposal(
+        call_id=call_id,
+        lead_organization_id=actor.user.organization_id,
+        author_id=actor.id,
+        title="",
+        requested_gpu_hours=1,
+        resource_id=0,
+        duration_months=1,
+        created_at=now,
+        updated_at=now,
+    )
     _apply(p, fields)
     _check_fields(uow, p)
     uow.proposals.add(p)
@@ -119,16 +140,30 @@ def submit(uow: UnitOfWork, clock: Clock, actor: Actor, proposal_id: int) -> Pro
     call = found(uow.calls.get(p.call_id), "call", p.call_id)
     org = uow.organizations.get(p.lead_organization_id)
     now = clock.now()
-    check_eligibility(call, org_kind=org.kind, org_country=org.country, gpu_hours=p.requested_gpu_hours,
-                      duration_months=p.duration_months, resource_id=p.resource_id, today=now.date())
+    check_eligibility(
+        call,
+        org_kind=org.kind,
+        org_country=org.country,
+        gpu_hours=p.requested_gpu_hours,
+        duration_months=p.duration_months,
+        resource_id=p.resource_id,
+        today=now.date(),
+    )
     p.submitted_at = p.updated_at = now
-    p.decision_deadline = decision_deadline(now.date(), call.decision_working_days, call.cutoff_days,
-                                            site_calendar(uow, call, now.date()))
+    p.decision_deadline = decision_deadline(
+        now.date(), call.decision_working_days, call.cutoff_days, site_calendar(uow, call, now.date())
+    )
     record(uow, clock, actor, "proposal.submitted", p, before, snapshot(p))
     if auto_approvable(p, call.auto_approve_gpu_hours):
-        accept(uow, clock, None, p, awarded_gpu_hours=p.requested_gpu_hours,
-               reason=f"auto-approved: {p.requested_gpu_hours} ≤ {call.auto_approve_gpu_hours} GPU-hours",
-               action=Action.AUTO_ACCEPT)
+        accept(
+            uow,
+            clock,
+            None,
+            p,
+            awarded_gpu_hours=p.requested_gpu_hours,
+            reason=f"auto-approved: {p.requested_gpu_hours} ≤ {call.auto_approve_gpu_hours} GPU-hours",
+            action=Action.AUTO_ACCEPT,
+        )
     uow.commit()
     return p
 
@@ -156,8 +191,15 @@ def get(uow: UnitOfWork, actor: Actor, proposal_id: int) -> Proposal:
     return p
 
 
-def list_visible(uow: UnitOfWork, actor: Actor, page: PageRequest, *, status: ProposalStatus | None = None,
-                 call_id: int | None = None, order: str | None = None) -> Page[Proposal]:
+def list_visible(
+    uow: UnitOfWork,
+    actor: Actor,
+    page: PageRequest,
+    *,
+    status: ProposalStatus | None = None,
+    call_id: int | None = None,
+    order: str | None = None,
+) -> Page[Proposal]:
     """Operators get the most urgent first (overdue, then soon due) unless they ask otherwise."""
     order = order or ("deadline" if actor.is_operator else "created")
     return uow.proposals.list(page, actor.proposal_scope(), status=status, call_id=call_id, order=order)

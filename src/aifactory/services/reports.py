@@ -36,8 +36,10 @@ NO_SECTOR = "unspecified"
 
 def require_reports(actor: Actor) -> None:
     if not actor.is_operator:
-        raise Forbidden("factory-wide reports are for the factory's operators (a project's members can see "
-                        "their allocation's burn-down)")
+        raise Forbidden(
+            "factory-wide reports are for the factory's operators (a project's members can see "
+            "their allocation's burn-down)"
+        )
 
 
 def check_period(start: str | None, end: str | None) -> None:
@@ -54,6 +56,7 @@ def _hours(seconds: int) -> float:
 
 
 # ------------------------------------------------------------------ GPU-hours by dimension
+
 
 @dataclass(frozen=True)
 class UsageRow:
@@ -74,12 +77,23 @@ class UsageReport:
     total_entries: int
 
 
-_QUERIES = {Dimension.MONTH: q.by_month, Dimension.RESOURCE: q.by_resource, Dimension.PROJECT: q.by_project,
-            Dimension.ACCESS_MODE: q.by_access_mode}
+_QUERIES = {
+    Dimension.MONTH: q.by_month,
+    Dimension.RESOURCE: q.by_resource,
+    Dimension.PROJECT: q.by_project,
+    Dimension.ACCESS_MODE: q.by_access_mode,
+}
 
 
-def gpu_hours_by(uow: UnitOfWork, actor: Actor, dimension: str, *, start: str | None = None,
-                 end: str | None = None, scenario: str | None = None) -> UsageReport:
+def gpu_hours_by(
+    uow: UnitOfWork,
+    actor: Actor,
+    dimension: str,
+    *,
+    start: str | None = None,
+    end: str | None = None,
+    scenario: str | None = None,
+) -> UsageReport:
     """Delivered GPU-hours grouped by ``dimension`` (org_kind, sector, country, access_mode, resource, month,
     project), biggest first except months (in order). Usage without a project (imports) groups under
     ``none``. ``sector``: an organization lists several sectors, and each of its entries counts in full
@@ -104,8 +118,9 @@ def gpu_hours_by(uow: UnitOfWork, actor: Actor, dimension: str, *, start: str | 
     if dim is not Dimension.MONTH:
         rows.sort(key=lambda r: (-r.gpu_hours, r.key))
     once = sums if whole is None else whole
-    return UsageReport(dim, start, end, scenario or None, rows, _hours(sum(s.seconds for s in once)),
-                       sum(s.entries for s in once))
+    return UsageReport(
+        dim, start, end, scenario or None, rows, _hours(sum(s.seconds for s in once)), sum(s.entries for s in once)
+    )
 
 
 def _by_sector(per_org: list[tuple[list[str], q.Sums]]) -> list[q.Sums]:
@@ -119,6 +134,7 @@ def _by_sector(per_org: list[tuple[list[str], q.Sums]]) -> list[q.Sums]:
 
 
 # ------------------------------------------------------------------ SMEs and startups served
+
 
 @dataclass(frozen=True)
 class ServedOrganization:
@@ -137,8 +153,9 @@ class ServedReport:
     organizations: list[ServedOrganization]
 
 
-def smes_served(uow: UnitOfWork, actor: Actor, start: str | None = None, end: str | None = None, *,
-                scenario: str | None = None) -> ServedReport:
+def smes_served(
+    uow: UnitOfWork, actor: Actor, start: str | None = None, end: str | None = None, *, scenario: str | None = None
+) -> ServedReport:
     """Distinct SMEs and startups with delivered usage in the period: the lead or a partner organization of
     a project charged in it (each organization once, however many projects)."""
     require_reports(actor)
@@ -152,6 +169,7 @@ def smes_served(uow: UnitOfWork, actor: Actor, start: str | None = None, end: st
 
 
 # ------------------------------------------------------------------ durations
+
 
 def percentile(values: Sequence[float], p: float) -> float | None:
     """The p-th percentile with linear interpolation between ranks (p=50: the median); None when empty."""
@@ -185,8 +203,15 @@ def _duration_rows(samples: list[tuple[str, float | None]]) -> list[DurationRow]
     for mode in [*sorted(k for k in groups if k != "all"), "all"]:
         done = [d for d in groups.get(mode, []) if d is not None]
         med, p90 = percentile(done, 50), percentile(done, 90)
-        rows.append(DurationRow(mode, len(done), len(groups.get(mode, [])) - len(done),
-                                None if med is None else round(med, 4), None if p90 is None else round(p90, 4)))
+        rows.append(
+            DurationRow(
+                mode,
+                len(done),
+                len(groups.get(mode, [])) - len(done),
+                None if med is None else round(med, 4),
+                None if p90 is None else round(p90, 4),
+            )
+        )
     return rows
 
 
@@ -205,6 +230,7 @@ def time_to_first_job(uow: UnitOfWork, actor: Actor) -> list[DurationRow]:
 
 
 # ------------------------------------------------------------------ utilization
+
 
 @dataclass(frozen=True)
 class UtilizationRow:
@@ -233,8 +259,9 @@ def hours_in(start: str, end: str) -> int:
     return total
 
 
-def utilization(uow: UnitOfWork, actor: Actor, start: str, end: str, *,
-                scenario: str | None = None) -> UtilizationReport:
+def utilization(
+    uow: UnitOfWork, actor: Actor, start: str, end: str, *, scenario: str | None = None
+) -> UtilizationReport:
     """Per resource: delivered GPU-hours ÷ capacity (nodes × GPUs per node × hours of the months)."""
     require_reports(actor)
     for name, value in (("start", start), ("end", end)):
@@ -242,18 +269,23 @@ def utilization(uow: UnitOfWork, actor: Actor, start: str, end: str, *,
             raise InvalidInput.on(name, "utilization needs a period: give start and end as YYYY-MM")
     check_period(start, end)
     session = uow.session  # type: ignore[attr-defined]
-    used = {s.key: s.seconds for s in q.by_resource(session, q.delivered(start=start, end=end,
-                                                                           scenario=scenario or None))}
+    used = {
+        s.key: s.seconds for s in q.by_resource(session, q.delivered(start=start, end=end, scenario=scenario or None))
+    }
     hours = hours_in(start, end)
     rows = []
     for rid, name, site_id, nodes, gpn in q.resources_capacity(session):
         capacity, delivered = nodes * gpn * hours, _hours(used.get(str(rid), 0))
-        rows.append(UtilizationRow(rid, name, site_id, nodes * gpn, float(capacity), delivered,
-                                   delivered / capacity if capacity else 0.0))
+        rows.append(
+            UtilizationRow(
+                rid, name, site_id, nodes * gpn, float(capacity), delivered, delivered / capacity if capacity else 0.0
+            )
+        )
     return UtilizationReport(start, end, hours, rows)
 
 
 # ------------------------------------------------------------------ burn-down
+
 
 @dataclass(frozen=True)
 class BurnPoint:
@@ -287,6 +319,13 @@ def burn_down(uow: UnitOfWork, actor: Actor, allocation_id: int, *, by: str = "d
         running = running + entry_effect(EntryKind(kind), amount)
         points[bucket] = running
     b = alloc.balance
-    return BurnDown(alloc.id, alloc.project_id, by, _hours(b.granted), _hours(b.charged), _hours(b.reserved),
-                    _hours(b.available), [BurnPoint(k, _hours(v.granted), _hours(v.charged), _hours(v.reserved))
-                                          for k, v in points.items()])
+    return BurnDown(
+        alloc.id,
+        alloc.project_id,
+        by,
+        _hours(b.granted),
+        _hours(b.charged),
+        _hours(b.reserved),
+        _hours(b.available),
+        [BurnPoint(k, _hours(v.granted), _hours(v.charged), _hours(v.reserved)) for k, v in points.items()],
+    )

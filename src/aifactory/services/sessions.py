@@ -85,8 +85,15 @@ def open_session(uow: UnitOfWork, clock: Clock, user: User, policy: SessionPolic
     """A new session for the user; returns the cookie's secret (shown to the browser only)."""
     secret = secrets.token_urlsafe(32)
     now = clock.now()
-    uow.web_sessions.add(WebSession(user_id=user.id, token_hash=hash_secret(secret), created_at=now,
-                                    last_seen_at=now, expires_at=now + policy.lifetime))
+    uow.web_sessions.add(
+        WebSession(
+            user_id=user.id,
+            token_hash=hash_secret(secret),
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + policy.lifetime,
+        )
+    )
     record(uow, clock, Actor(user), "user.signed_in", user, None, None)
     uow.commit()
     return secret

@@ -41,5 +41,10 @@ def _from_timestamps(job: Job) -> Usage | None:
     if job.started_at is None or job.finished_at is None:
         return None
     elapsed = max(0, round((job.finished_at - job.started_at).total_seconds())) * job.tasks
-    return Usage(elapsed_seconds=elapsed, gpus=0, nodes=1, started_at=job.started_at.timestamp(),
-                 ended_at=job.finished_at.timestamp())
+    return Usage(
+        elapsed_seconds=elapsed,
+        gpus=0,
+        nodes=1,
+        started_at=job.started_at.timestamp(),
+        ended_at=job.finished_at.timestamp(),
+    )

@@ -20,15 +20,31 @@ def check_slug(value: str, field_name: str = "slug") -> str:
     return value
 
 
-def create_site(uow: UnitOfWork, clock: Clock, actor: Actor, *, slug: str, name: str, country: str,
-                holiday_subdivision: str | None = None, description: str = "") -> Site:
+def create_site(
+    uow: UnitOfWork,
+    clock: Clock,
+    actor: Actor,
+    *,
+    slug: str,
+    name: str,
+    country: str,
+    holiday_subdivision: str | None = None,
+    description: str = "",
+) -> Site:
     actor.require_operator()
     check_slug(slug)
     if uow.sites.by_slug(slug) is not None:
         raise Conflict(f"a site with slug {slug!r} already exists")
-    site = uow.sites.add(Site(slug=slug, name=name, country=normalize_country(country),
-                              holiday_subdivision=holiday_subdivision, description=description,
-                              created_at=clock.now()))
+    site = uow.sites.add(
+        Site(
+            slug=slug,
+            name=name,
+            country=normalize_country(country),
+            holiday_subdivision=holiday_subdivision,
+            description=description,
+            created_at=clock.now(),
+        )
+    )
     record(uow, clock, actor, "site.created", site, None, snapshot(site))
     uow.commit()
     return site
@@ -36,8 +52,12 @@ def create_site(uow: UnitOfWork, clock: Clock, actor: Actor, *, slug: str, name:
 
 def _validate_resource(r: Resource) -> None:
     errs = []
-    for name, lo, hi in (("nodes", 1, 100_000), ("gpus_per_node", 0, 64), ("cpus_per_node", 1, 4096),
-                         ("memory_gb_per_node", 1, 1_000_000)):
+    for name, lo, hi in (
+        ("nodes", 1, 100_000),
+        ("gpus_per_node", 0, 64),
+        ("cpus_per_node", 1, 4096),
+        ("memory_gb_per_node", 1, 1_000_000),
+    ):
         if not lo <= getattr(r, name) <= hi:
             errs.append(FieldError(name, f"must be between {lo} and {hi}"))
     for name in ("gpu_billing_weight", "cpu_billing_weight", "memory_billing_weight"):

@@ -144,7 +144,7 @@ class Trace:
     span_days: int
 
     @classmethod
-    def scan(cls, path: Path, read: Callable[[], Iterator], prepare: Callable[[object], object]) -> "Trace":
+    def scan(cls, path: Path, read: Callable[[], Iterator], prepare: Callable[[object], object]) -> Trace:
         """One pass to learn the shape; it also prepares and keeps the records when the file is small."""
         keep = path.stat().st_size <= CACHE_BYTES
         cached: list = []
@@ -177,14 +177,34 @@ class Trace:
 def _start(engine: Engine, clock: Clock, fmt: str, path: Path, sha: str, scenario: str) -> dict:
     """The import's row (created as running if new)."""
     with engine.connect().execution_options(**{WRITE_OPTION: True}) as conn, conn.begin():
-        row = conn.execute(select(usage_imports).where(usage_imports.c.sha256 == sha,
-                                                       usage_imports.c.scenario == scenario)).mappings().first()
+        row = (
+            conn.execute(
+                select(usage_imports).where(usage_imports.c.sha256 == sha, usage_imports.c.scenario == scenario)
+            )
+            .mappings()
+            .first()
+        )
         if row is None:
-            conn.execute(insert(usage_imports).values(source=fmt, path=str(path), sha256=sha, scenario=scenario,
-                                                      state="running", position=0, imported=0, skipped={},
-                                                      started_at=clock.now()))
-            row = conn.execute(select(usage_imports).where(usage_imports.c.sha256 == sha,
-                                                           usage_imports.c.scenario == scenario)).mappings().one()
+            conn.execute(
+                insert(usage_imports).values(
+                    source=fmt,
+                    path=str(path),
+                    sha256=sha,
+                    scenario=scenario,
+                    state="running",
+                    position=0,
+                    imported=0,
+                    skipped={},
+                    started_at=clock.now(),
+                )
+            )
+            row = (
+                conn.execute(
+                    select(usage_imports).where(usage_imports.c.sha256 == sha, usage_imports.c.scenario == scenario)
+                )
+                .mappings()
+                .one()
+            )
         return dict(row)
 
 
@@ -221,8 +241,9 @@ class _Run:
             written = conn.exec_driver_sql(sql, rows).rowcount if rows else 0
             if rows and written != len(rows):
                 self.skipped["duplicate-key"] = self.skipped.get("duplicate-key", 0) + len(rows) - written
-            values = dict(position=self.position + consumed, imported=self.imported + written,
-                          skipped=dict(self.skipped))
+            values = dict(
+                position=self.position + consumed, imported=self.imported + written, skipped=dict(self.skipped)
+            )
             if done:
                 values.update(state="done", finished_at=now)
             conn.execute(update(usage_imports).where(usage_imports.c.id == self.import_id).values(**values))
@@ -231,8 +252,15 @@ class _Run:
         self.batches += 1
 
 
-def _pump(run: _Run, trace: Trace, make: RowMaker, sql: str, batch: int, now: datetime,
-          progress: Callable[[ImportProgress], None] | None) -> None:
+def _pump(
+    run: _Run,
+    trace: Trace,
+    make: RowMaker,
+    sql: str,
+    batch: int,
+    now: datetime,
+    progress: Callable[[ImportProgress], None] | None,
+) -> None:
     rows: list[tuple] = []
     consumed = 0
     build, skip_type = make.row, traces.Skip
@@ -253,11 +281,21 @@ def _pump(run: _Run, trace: Trace, make: RowMaker, sql: str, batch: int, now: da
             progress(ImportProgress(run.position, run.total, run.imported, dict(run.skipped), run.batches))
 
 
-def import_trace(engine_or_uow_factory, clock: Clock, path: str | Path, *, fmt: str, scenario: str,
-                 mapping: str | Path | dict[str, str] | None = None, default_project: str | int | None = None,
-                 resource: str | int | None = None, replay_until: int | None = None, batch: int = 10_000,
-                 gpus_per_processor: Fraction | float | str | None = None,
-                 progress: Callable[[ImportProgress], None] | None = None) -> ImportSummary:
+def import_trace(
+    engine_or_uow_factory,
+    clock: Clock,
+    path: str | Path,
+    *,
+    fmt: str,
+    scenario: str,
+    mapping: str | Path | dict[str, str] | None = None,
+    default_project: str | int | None = None,
+    resource: str | int | None = None,
+    replay_until: int | None = None,
+    batch: int = 10_000,
+    gpus_per_processor: Fraction | float | str | None = None,
+    progress: Callable[[ImportProgress], None] | None = None,
+) -> ImportSummary:
     """Import (or resume importing) a trace into ``scenario``; see the module docstring."""
     began = time.perf_counter()
     path = Path(path)
@@ -265,22 +303,40 @@ def import_trace(engine_or_uow_factory, clock: Clock, path: str | Path, *, fmt: 
     engine, uow_factory = _engine_of(engine_or_uow_factory)
     pairs = mapping if isinstance(mapping, dict) else read_mapping(mapping) if mapping is not None else {}
     with uow_factory(write=False) as uow:
-        projects: ProjectMap = resolve_mapping(uow, fmt, pairs,
-                                               None if default_project is None else str(default_project))
+        projects: ProjectMap = resolve_mapping(
+            uow, fmt, pairs, None if default_project is None else str(default_project)
+        )
         res = find_resource(uow, resource)
     rule = billing_rule(fmt, res, gpus_per_processor)
     sha = file_sha256(path)
     row = _start(engine, clock, fmt, path, sha, scenario)
-    summary = ImportSummary(import_id=row["id"], source=fmt, scenario=scenario, sha256=sha, state=row["state"],
-                            position=row["position"], total=row["position"], imported=row["imported"],
-                            skipped=dict(row["skipped"] or {}), resumed_from=row["position"])
+    summary = ImportSummary(
+        import_id=row["id"],
+        source=fmt,
+        scenario=scenario,
+        sha256=sha,
+        state=row["state"],
+        position=row["position"],
+        total=row["position"],
+        imported=row["imported"],
+        skipped=dict(row["skipped"] or {}),
+        resumed_from=row["position"],
+    )
     if row["state"] == "done":
         summary.already_done = True
         summary.seconds = time.perf_counter() - began
         return summary
     now = clock.now()
-    make = RowMaker(engine.dialect.name, fmt=fmt, sha=sha, scenario=scenario, projects=projects,
-                    resource_id=res.id, rule=rule, at=now)
+    make = RowMaker(
+        engine.dialect.name,
+        fmt=fmt,
+        sha=sha,
+        scenario=scenario,
+        projects=projects,
+        resource_id=res.id,
+        rule=rule,
+        at=now,
+    )
     trace = Trace.scan(path, reader_for(fmt, path), make.prepare)
     make.span_days = trace.span_days
     total = replay_until if replay_until is not None else trace.per_pass

@@ -15,8 +15,22 @@ from ..domain.ledger import EntryKind
 from ..usage.mapping import ProjectMap
 from ..usage.traces import AlibabaPod, Skip, SwfJob
 
-COLUMNS = ("project_id", "resource_id", "kind", "amount", "gpu_seconds", "source", "external_id", "scenario",
-           "usage_start", "usage_end", "period", "at", "reason", "key")
+COLUMNS = (
+    "project_id",
+    "resource_id",
+    "kind",
+    "amount",
+    "gpu_seconds",
+    "source",
+    "external_id",
+    "scenario",
+    "usage_start",
+    "usage_end",
+    "period",
+    "at",
+    "reason",
+    "key",
+)
 ZERO_USAGE = "zero-usage"
 UNMAPPED = "unmapped"
 
@@ -51,10 +65,22 @@ class RowMaker:
     """Records as rows in two steps, so that a replayed trace does the costly part once per record:
     ``prepare(record)`` (the project, amounts, times split into day and time of day) gives a prepared tuple
     or a :class:`Skip`; ``row(prepared, replay)`` the entry's tuple in :data:`COLUMNS` order, its times
-    shifted by ``replay`` × ``span_days`` whole days (set once the trace is scanned) (so times of day, and the day texts cached, stay)."""
+    shifted by ``replay`` × ``span_days`` whole days (set once the trace is scanned) (so times of day, and the
+    day texts cached, stay)."""
 
-    def __init__(self, dialect: str, *, fmt: str, sha: str, scenario: str, projects: ProjectMap,
-                 resource_id: int, rule: Rule, at: datetime, span_days: int = 1):
+    def __init__(
+        self,
+        dialect: str,
+        *,
+        fmt: str,
+        sha: str,
+        scenario: str,
+        projects: ProjectMap,
+        resource_id: int,
+        rule: Rule,
+        at: datetime,
+        span_days: int = 1,
+    ):
         self._sqlite = dialect == "sqlite"
         self._at: object = f"{at.astimezone(UTC):%Y-%m-%d %H:%M:%S.%f}" if self._sqlite else at.astimezone(UTC)
         self._prefix = f"{fmt}:{sha[:12]}:{scenario}:"
@@ -97,13 +123,31 @@ class RowMaker:
         shift = replay * self.span_days
         day = self._days.get(d0 + shift) or self._day(d0 + shift)
         end = self._days.get(d1 + shift) or self._day(d1 + shift)
-        return (*head, f"{ident}#{replay}", self._scenario, day[0] + t0, end[0] + t1, end[1], self._at, "",
-                f"{self._prefix}{ident}:{replay}")
+        return (
+            *head,
+            f"{ident}#{replay}",
+            self._scenario,
+            day[0] + t0,
+            end[0] + t1,
+            end[1],
+            self._at,
+            "",
+            f"{self._prefix}{ident}:{replay}",
+        )
 
     def _aware_row(self, prepared: tuple, replay: int) -> tuple:
         head, ident, start, end = prepared
         if replay:
             shift = timedelta(days=replay * self.span_days)
             start, end = start + shift, end + shift
-        return (*head, f"{ident}#{replay}", self._scenario, start, end, f"{end.year:04d}-{end.month:02d}", self._at,
-                "", f"{self._prefix}{ident}:{replay}")
+        return (
+            *head,
+            f"{ident}#{replay}",
+            self._scenario,
+            start,
+            end,
+            f"{end.year:04d}-{end.month:02d}",
+            self._at,
+            "",
+            f"{self._prefix}{ident}:{replay}",
+        )

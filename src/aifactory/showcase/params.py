@@ -49,6 +49,11 @@ def parse_options(prog: str, doc: str | None, options: list[Option], argv: list[
                 default = convert(raw)
             except ValueError:
                 parser.error(f"AIF_PARAM_{o.name}: expected {o.kind.__name__}, got {raw!r}")
-        parser.add_argument(f"--{o.name.replace('_', '-')}", dest=o.name, type=convert, default=default,
-                            help=f"{o.help} (default: {default}; env AIF_PARAM_{o.name})")
+        parser.add_argument(
+            f"--{o.name.replace('_', '-')}",
+            dest=o.name,
+            type=convert,
+            default=default,
+            help=f"{o.help} (default: {default}; env AIF_PARAM_{o.name})",
+        )
     return vars(parser.parse_args(argv))

@@ -15,13 +15,23 @@ class CatalogRepository(Repository[CatalogItem]):
     def by_slug(self, kind: CatalogKind, slug: str) -> CatalogItem | None:
         return self.session.scalar(select(CatalogItem).where(CatalogItem.kind == kind, CatalogItem.slug == slug))
 
-    def search(self, page: PageRequest, scope: CatalogScope, *, q: str | None = None,
-               kind: CatalogKind | None = None, tags: tuple[str, ...] = ()) -> Page[CatalogItem]:
+    def search(
+        self,
+        page: PageRequest,
+        scope: CatalogScope,
+        *,
+        q: str | None = None,
+        kind: CatalogKind | None = None,
+        tags: tuple[str, ...] = (),
+    ) -> Page[CatalogItem]:
         """Visible items matching every filter; ``q`` in the title, summary or tags (case-insensitive)."""
         stmt = select(CatalogItem).order_by(CatalogItem.kind, CatalogItem.slug)
         if not scope.everything:
-            mine = (CatalogItem.owner_organization_id == scope.organization_id
-                    if scope.organization_id is not None else False)
+            mine = (
+                CatalogItem.owner_organization_id == scope.organization_id
+                if scope.organization_id is not None
+                else False
+            )
             stmt = stmt.where(or_(CatalogItem.visibility == Visibility.PUBLIC, mine))
         if kind is not None:
             stmt = stmt.where(CatalogItem.kind == kind)
@@ -30,9 +40,13 @@ class CatalogRepository(Repository[CatalogItem]):
             stmt = stmt.where(tag_text.contains(f'"{tag.lower()}"', autoescape=True))
         if q:
             needle = q.lower()
-            stmt = stmt.where(or_(func.lower(CatalogItem.title).contains(needle, autoescape=True),
-                                  func.lower(CatalogItem.summary).contains(needle, autoescape=True),
-                                  tag_text.contains(needle, autoescape=True)))
+            stmt = stmt.where(
+                or_(
+                    func.lower(CatalogItem.title).contains(needle, autoescape=True),
+                    func.lower(CatalogItem.summary).contains(needle, autoescape=True),
+                    tag_text.contains(needle, autoescape=True),
+                )
+            )
         return self._page(stmt, page)
 
     def add_link(self, link: CatalogLink) -> CatalogLink:
@@ -49,11 +63,13 @@ class CatalogRepository(Repository[CatalogItem]):
         stmt = select(CatalogLink).where(CatalogLink.job_id == job_id, CatalogLink.relation == relation)
         return list(self.session.scalars(stmt.order_by(CatalogLink.id)))
 
-    def find_link(self, from_item_id: int, relation: Relation, *, to_item_id: int | None = None,
-                  job_id: int | None = None) -> CatalogLink | None:
-        stmt = select(CatalogLink).where(CatalogLink.from_item_id == from_item_id, CatalogLink.relation == relation,
-                                         CatalogLink.to_item_id.is_(None) if to_item_id is None
-                                         else CatalogLink.to_item_id == to_item_id,
-                                         CatalogLink.job_id.is_(None) if job_id is None
-                                         else CatalogLink.job_id == job_id)
+    def find_link(
+        self, from_item_id: int, relation: Relation, *, to_item_id: int | None = None, job_id: int | None = None
+    ) -> CatalogLink | None:
+        stmt = select(CatalogLink).where(
+            CatalogLink.from_item_id == from_item_id,
+            CatalogLink.relation == relation,
+            CatalogLink.to_item_id.is_(None) if to_item_id is None else CatalogLink.to_item_id == to_item_id,
+            CatalogLink.job_id.is_(None) if job_id is None else CatalogLink.job_id == job_id,
+        )
         return self.session.scalar(stmt)

@@ -13,8 +13,13 @@ WRITE_OPTION = "aifactory_write"
 def make_engine(url: str, *, echo: bool = False, pool_size: int = 40) -> Engine:
     """``pool_size`` must cover every connection the app may hold at once (see api.middleware)."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30},
-                               pool_size=pool_size, max_overflow=0)
+        engine = create_engine(
+            url,
+            echo=echo,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            pool_size=pool_size,
+            max_overflow=0,
+        )
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # pragma: no cover - trivial

@@ -23,8 +23,9 @@ class LedgerRepository(Repository[LedgerEntry]):
         stmt = select(Allocation).where(Allocation.id == allocation_id).with_for_update()
         return self.session.scalars(stmt.execution_options(populate_existing=True)).first()
 
-    def list(self, page: PageRequest, *, allocation_id: int, kind: str | None = None,
-             job_id: int | None = None) -> Page[LedgerEntry]:
+    def list(
+        self, page: PageRequest, *, allocation_id: int, kind: str | None = None, job_id: int | None = None
+    ) -> Page[LedgerEntry]:
         stmt = select(LedgerEntry).where(LedgerEntry.allocation_id == allocation_id).order_by(LedgerEntry.id.desc())
         if kind:
             stmt = stmt.where(LedgerEntry.kind == kind)
@@ -33,32 +34,50 @@ class LedgerRepository(Repository[LedgerEntry]):
         return self._page(stmt, page)
 
     def for_job(self, job_id: int) -> list[LedgerEntry]:
-        return list(self.session.scalars(select(LedgerEntry).where(LedgerEntry.job_id == job_id)
-                                         .order_by(LedgerEntry.id)))
+        return list(
+            self.session.scalars(select(LedgerEntry).where(LedgerEntry.job_id == job_id).order_by(LedgerEntry.id))
+        )
 
     def derived_balances(self) -> dict[int, Balance]:
         """Every allocation's balance summed from its entries (what ``check-ledger`` compares)."""
         amount = LedgerEntry.amount
-        stmt = (select(LedgerEntry.allocation_id,
-                       func.sum(case((LedgerEntry.kind.in_([EntryKind.GRANT, EntryKind.ADJUST]), amount), else_=0)),
-                       func.sum(case((LedgerEntry.kind == EntryKind.CHARGE, amount), else_=0)),
-                       func.sum(case((LedgerEntry.kind == EntryKind.RESERVE, amount),
-                                     (LedgerEntry.kind == EntryKind.RELEASE, -amount), else_=0)))
-                .where(LedgerEntry.allocation_id.is_not(None), LedgerEntry.scenario.is_(None))
-                .group_by(LedgerEntry.allocation_id))
+        stmt = (
+            select(
+                LedgerEntry.allocation_id,
+                func.sum(case((LedgerEntry.kind.in_([EntryKind.GRANT, EntryKind.ADJUST]), amount), else_=0)),
+                func.sum(case((LedgerEntry.kind == EntryKind.CHARGE, amount), else_=0)),
+                func.sum(
+                    case(
+                        (LedgerEntry.kind == EntryKind.RESERVE, amount),
+                        (LedgerEntry.kind == EntryKind.RELEASE, -amount),
+                        else_=0,
+                    )
+                ),
+            )
+            .where(LedgerEntry.allocation_id.is_not(None), LedgerEntry.scenario.is_(None))
+            .group_by(LedgerEntry.allocation_id)
+        )
         return {a: Balance(int(g or 0), int(c or 0), int(r or 0)) for a, g, c, r in self.session.execute(stmt)}
 
     def charged_by_month(self, allocation_id: int) -> dict[str, int]:
-        stmt = (select(LedgerEntry.period, func.sum(LedgerEntry.amount))
-                .where(LedgerEntry.allocation_id == allocation_id, LedgerEntry.kind == EntryKind.CHARGE,
-                       LedgerEntry.scenario.is_(None))
-                .group_by(LedgerEntry.period))
+        stmt = (
+            select(LedgerEntry.period, func.sum(LedgerEntry.amount))
+            .where(
+                LedgerEntry.allocation_id == allocation_id,
+                LedgerEntry.kind == EntryKind.CHARGE,
+                LedgerEntry.scenario.is_(None),
+            )
+            .group_by(LedgerEntry.period)
+        )
         return {p: int(v) for p, v in self.session.execute(stmt)}
 
     def job_entry_sums(self) -> list[tuple[int, str, int, int]]:
         """(job id, kind, count, sum) for every job's entries: reservations released once, never twice."""
-        stmt = (select(LedgerEntry.job_id, LedgerEntry.kind, func.count(), func.sum(LedgerEntry.amount))
-                .where(LedgerEntry.job_id.is_not(None)).group_by(LedgerEntry.job_id, LedgerEntry.kind))
+        stmt = (
+            select(LedgerEntry.job_id, LedgerEntry.kind, func.count(), func.sum(LedgerEntry.amount))
+            .where(LedgerEntry.job_id.is_not(None))
+            .group_by(LedgerEntry.job_id, LedgerEntry.kind)
+        )
         return [(j, str(k), int(n), int(s)) for j, k, n, s in self.session.execute(stmt)]
 
 
@@ -66,16 +85,20 @@ class NotificationRepository(Repository[Notification]):
     entity = Notification
 
     def find(self, allocation_id: int, event: str) -> Notification | None:
-        return self.session.scalar(select(Notification).where(Notification.allocation_id == allocation_id,
-                                                               Notification.event == event))
+        return self.session.scalar(
+            select(Notification).where(Notification.allocation_id == allocation_id, Notification.event == event)
+        )
 
     def events(self, allocation_id: int) -> set[str]:
         return set(self.session.scalars(select(Notification.event).where(Notification.allocation_id == allocation_id)))
 
     def undelivered(self, limit: int = 100) -> list[Notification]:
-        stmt = (select(Notification).where((Notification.webhook_state == "pending") |
-                                           (Notification.email_state == "pending"))
-                .order_by(Notification.id).limit(limit))
+        stmt = (
+            select(Notification)
+            .where((Notification.webhook_state == "pending") | (Notification.email_state == "pending"))
+            .order_by(Notification.id)
+            .limit(limit)
+        )
         return list(self.session.scalars(stmt))
 
     def visible(self, page: PageRequest, scope: ProjectScope, *, project_id: int | None = None) -> Page[Notification]:

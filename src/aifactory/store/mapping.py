@@ -7,10 +7,10 @@ from sqlalchemy.orm import registry, relationship
 from ..domain.audit import AuditEvent
 from ..domain.calls import Call
 from ..domain.catalog import CatalogItem, CatalogLink
+from ..domain.identity import ApiToken, Organization, User, WebSession
 from ..domain.jobs.model import Job, JobEvent
 from ..domain.ledger import LedgerEntry
 from ..domain.notifications import Notification
-from ..domain.identity import ApiToken, Organization, User, WebSession
 from ..domain.projects import Allocation, Project, ProjectMember
 from ..domain.proposals import Proposal, ProposalPartner
 from ..domain.reviews import Review, ReviewAssignment
@@ -32,30 +32,48 @@ def map_entities() -> None:
     m(ApiToken, t.api_tokens)
     m(WebSession, t.web_sessions)
     m(Resource, t.resources)
-    m(Site, t.sites, properties={
-        "resources": relationship(Resource, order_by=t.resources.c.id, cascade="all, delete-orphan"),
-    })
+    m(
+        Site,
+        t.sites,
+        properties={
+            "resources": relationship(Resource, order_by=t.resources.c.id, cascade="all, delete-orphan"),
+        },
+    )
     m(Call, t.calls)
     m(ProposalPartner, t.proposal_partners)
-    m(Proposal, t.proposals, version_id_col=t.proposals.c.version, properties={
-        "partners": relationship(ProposalPartner, cascade="all, delete-orphan", lazy="selectin"),
-    })
+    m(
+        Proposal,
+        t.proposals,
+        version_id_col=t.proposals.c.version,
+        properties={
+            "partners": relationship(ProposalPartner, cascade="all, delete-orphan", lazy="selectin"),
+        },
+    )
     m(ReviewAssignment, t.review_assignments)
     m(Review, t.reviews)
     m(ProjectMember, t.project_members)
     m(Allocation, t.allocations)
-    m(Project, t.projects, properties={
-        "members": relationship(ProjectMember, cascade="all, delete-orphan", lazy="selectin",
-                                order_by=t.project_members.c.added_at),
-        "allocations": relationship(Allocation, cascade="all, delete-orphan", lazy="selectin",
-                                    order_by=t.allocations.c.id),
-    })
+    m(
+        Project,
+        t.projects,
+        properties={
+            "members": relationship(
+                ProjectMember, cascade="all, delete-orphan", lazy="selectin", order_by=t.project_members.c.added_at
+            ),
+            "allocations": relationship(
+                Allocation, cascade="all, delete-orphan", lazy="selectin", order_by=t.allocations.c.id
+            ),
+        },
+    )
     m(AuditEvent, t.audit_events)
     m(JobEvent, t.job_events)
-    m(Job, t.jobs, properties={
-        "events": relationship(JobEvent, cascade="all, delete-orphan", order_by=t.job_events.c.id,
-                               lazy="selectin"),
-    })
+    m(
+        Job,
+        t.jobs,
+        properties={
+            "events": relationship(JobEvent, cascade="all, delete-orphan", order_by=t.job_events.c.id, lazy="selectin"),
+        },
+    )
     m(LedgerEntry, t.ledger_entries)
     m(Notification, t.notifications)
     m(CatalogItem, t.catalog_items)

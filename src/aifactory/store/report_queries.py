@@ -32,11 +32,11 @@ class Sums:
     entries: int
 
 
-def delivered(*, start: str | None = None, end: str | None = None, scenario: str | None = None
-              ) -> list[ColumnElement[bool]]:
+def delivered(
+    *, start: str | None = None, end: str | None = None, scenario: str | None = None
+) -> list[ColumnElement[bool]]:
     """The WHERE clause of delivered usage: charges, of the real ledger or of one scenario, in a period."""
-    where = [le.c.scenario.is_(None) if scenario is None else le.c.scenario == scenario,
-             le.c.kind == EntryKind.CHARGE]
+    where = [le.c.scenario.is_(None) if scenario is None else le.c.scenario == scenario, le.c.kind == EntryKind.CHARGE]
     if start is not None:
         where.append(le.c.period >= start)
     if end is not None:
@@ -46,32 +46,48 @@ def delivered(*, start: str | None = None, end: str | None = None, scenario: str
 
 def _usage_by(column: ColumnElement, where: list[ColumnElement[bool]]):  # type: ignore[no-untyped-def]
     """The ledger aggregated by one of its own columns (a subquery: ``k``, ``seconds``, ``entries``)."""
-    return (select(column.label("k"), func.sum(le.c.amount).label("seconds"), func.count().label("entries"))
-            .where(*where).group_by(column).subquery())
+    return (
+        select(column.label("k"), func.sum(le.c.amount).label("seconds"), func.count().label("entries"))
+        .where(*where)
+        .group_by(column)
+        .subquery()
+    )
 
 
 def _sums(session: Session, stmt: Select) -> list[Sums]:  # type: ignore[type-arg]
-    return [Sums(None if k is None else str(k), None if label is None else str(label), int(s or 0), int(n or 0))
-            for k, label, s, n in session.execute(stmt)]
+    return [
+        Sums(None if k is None else str(k), None if label is None else str(label), int(s or 0), int(n or 0))
+        for k, label, s, n in session.execute(stmt)
+    ]
 
 
 def by_month(session: Session, where: list[ColumnElement[bool]]) -> list[Sums]:
-    stmt = (select(le.c.period, le.c.period, func.sum(le.c.amount), func.count())
-            .where(*where).group_by(le.c.period).order_by(le.c.period))
+    stmt = (
+        select(le.c.period, le.c.period, func.sum(le.c.amount), func.count())
+        .where(*where)
+        .group_by(le.c.period)
+        .order_by(le.c.period)
+    )
     return _sums(session, stmt)
 
 
 def by_resource(session: Session, where: list[ColumnElement[bool]]) -> list[Sums]:
     u = _usage_by(le.c.resource_id, where)
-    stmt = (select(u.c.k, resources.c.name, u.c.seconds, u.c.entries)
-            .select_from(u.outerjoin(resources, resources.c.id == u.c.k)).order_by(u.c.k))
+    stmt = (
+        select(u.c.k, resources.c.name, u.c.seconds, u.c.entries)
+        .select_from(u.outerjoin(resources, resources.c.id == u.c.k))
+        .order_by(u.c.k)
+    )
     return _sums(session, stmt)
 
 
 def by_project(session: Session, where: list[ColumnElement[bool]]) -> list[Sums]:
     u = _usage_by(le.c.project_id, where)
-    stmt = (select(u.c.k, projects.c.name, u.c.seconds, u.c.entries)
-            .select_from(u.outerjoin(projects, projects.c.id == u.c.k)).order_by(u.c.k))
+    stmt = (
+        select(u.c.k, projects.c.name, u.c.seconds, u.c.entries)
+        .select_from(u.outerjoin(projects, projects.c.id == u.c.k))
+        .order_by(u.c.k)
+    )
     return _sums(session, stmt)
 
 
@@ -79,10 +95,12 @@ def by_lead_org_column(session: Session, where: list[ColumnElement[bool]], colum
     """Usage by a column of the project's lead organization (``kind``, ``country``)."""
     u = _usage_by(le.c.project_id, where)
     col = organizations.c[column_name]
-    joined = (u.outerjoin(projects, projects.c.id == u.c.k)
-              .outerjoin(organizations, organizations.c.id == projects.c.lead_organization_id))
-    stmt = (select(col, col, func.sum(u.c.seconds), func.sum(u.c.entries)).select_from(joined)
-            .group_by(col).order_by(col))
+    joined = u.outerjoin(projects, projects.c.id == u.c.k).outerjoin(
+        organizations, organizations.c.id == projects.c.lead_organization_id
+    )
+    stmt = (
+        select(col, col, func.sum(u.c.seconds), func.sum(u.c.entries)).select_from(joined).group_by(col).order_by(col)
+    )
     return _sums(session, stmt)
 
 
@@ -90,11 +108,14 @@ def by_access_mode(session: Session, where: list[ColumnElement[bool]]) -> list[S
     """Usage by the access mode of the call the project's proposal answered."""
     u = _usage_by(le.c.project_id, where)
     col = calls.c.access_mode
-    joined = (u.outerjoin(projects, projects.c.id == u.c.k)
-              .outerjoin(proposals, proposals.c.id == projects.c.proposal_id)
-              .outerjoin(calls, calls.c.id == proposals.c.call_id))
-    stmt = (select(col, col, func.sum(u.c.seconds), func.sum(u.c.entries)).select_from(joined)
-            .group_by(col).order_by(col))
+    joined = (
+        u.outerjoin(projects, projects.c.id == u.c.k)
+        .outerjoin(proposals, proposals.c.id == projects.c.proposal_id)
+        .outerjoin(calls, calls.c.id == proposals.c.call_id)
+    )
+    stmt = (
+        select(col, col, func.sum(u.c.seconds), func.sum(u.c.entries)).select_from(joined).group_by(col).order_by(col)
+    )
     return _sums(session, stmt)
 
 
@@ -102,53 +123,76 @@ def by_lead_org_sectors(session: Session, where: list[ColumnElement[bool]]) -> l
     """Usage by lead organization with that organization's sectors (a JSON list, expanded by the caller)."""
     u = _usage_by(le.c.project_id, where)
     lead = projects.c.lead_organization_id
-    per_org = (select(lead.label("org"), func.sum(u.c.seconds).label("seconds"), func.sum(u.c.entries).label("entries"))
-               .select_from(u.outerjoin(projects, projects.c.id == u.c.k)).group_by(lead).subquery())
-    stmt = (select(per_org.c.org, organizations.c.sectors, per_org.c.seconds, per_org.c.entries)
-            .select_from(per_org.outerjoin(organizations, organizations.c.id == per_org.c.org)))
-    return [(list(sectors or []), Sums(None if oid is None else str(oid), None, int(s or 0), int(n or 0)))
-            for oid, sectors, s, n in session.execute(stmt)]
+    per_org = (
+        select(lead.label("org"), func.sum(u.c.seconds).label("seconds"), func.sum(u.c.entries).label("entries"))
+        .select_from(u.outerjoin(projects, projects.c.id == u.c.k))
+        .group_by(lead)
+        .subquery()
+    )
+    stmt = select(per_org.c.org, organizations.c.sectors, per_org.c.seconds, per_org.c.entries).select_from(
+        per_org.outerjoin(organizations, organizations.c.id == per_org.c.org)
+    )
+    return [
+        (list(sectors or []), Sums(None if oid is None else str(oid), None, int(s or 0), int(n or 0)))
+        for oid, sectors, s, n in session.execute(stmt)
+    ]
 
 
 # ------------------------------------------------------------------ organizations served
 
+
 def projects_with_usage(session: Session, where: list[ColumnElement[bool]]) -> list[tuple[int, int, list[int]]]:
     """(project id, lead organization id, organization ids) of every project with delivered usage."""
     used = select(le.c.project_id).where(*where, le.c.project_id.is_not(None)).distinct().subquery()
-    stmt = (select(projects.c.id, projects.c.lead_organization_id, projects.c.organization_ids)
-            .where(projects.c.id.in_(select(used.c.project_id))).order_by(projects.c.id))
+    stmt = (
+        select(projects.c.id, projects.c.lead_organization_id, projects.c.organization_ids)
+        .where(projects.c.id.in_(select(used.c.project_id)))
+        .order_by(projects.c.id)
+    )
     return [(pid, lead, list(orgs or [])) for pid, lead, orgs in session.execute(stmt)]
 
 
-def organizations_of_kinds(session: Session, ids: Iterable[int], kinds: Iterable[str]
-                           ) -> list[tuple[int, str, str, str]]:
+def organizations_of_kinds(
+    session: Session, ids: Iterable[int], kinds: Iterable[str]
+) -> list[tuple[int, str, str, str]]:
     """(id, name, kind, country) of the given organizations that are of one of ``kinds``, by name."""
     ids = sorted(set(ids))
     if not ids:
         return []
-    stmt = (select(organizations.c.id, organizations.c.name, organizations.c.kind, organizations.c.country)
-            .where(organizations.c.id.in_(ids), organizations.c.kind.in_(list(kinds)))
-            .order_by(organizations.c.name))
+    stmt = (
+        select(organizations.c.id, organizations.c.name, organizations.c.kind, organizations.c.country)
+        .where(organizations.c.id.in_(ids), organizations.c.kind.in_(list(kinds)))
+        .order_by(organizations.c.name)
+    )
     return [(i, name, str(kind), country) for i, name, kind, country in session.execute(stmt)]
 
 
 # ------------------------------------------------------------------ durations
 
+
 def decisions(session: Session) -> list[tuple[str, datetime, datetime]]:
     """(access mode, submitted at, decided at) of every decided proposal."""
-    stmt = (select(calls.c.access_mode, proposals.c.submitted_at, proposals.c.decided_at)
-            .select_from(proposals.join(calls, calls.c.id == proposals.c.call_id))
-            .where(proposals.c.submitted_at.is_not(None), proposals.c.decided_at.is_not(None)))
+    stmt = (
+        select(calls.c.access_mode, proposals.c.submitted_at, proposals.c.decided_at)
+        .select_from(proposals.join(calls, calls.c.id == proposals.c.call_id))
+        .where(proposals.c.submitted_at.is_not(None), proposals.c.decided_at.is_not(None))
+    )
     return [(str(m), s, d) for m, s, d in session.execute(stmt)]
 
 
 def first_jobs(session: Session) -> list[tuple[str, datetime | None, datetime | None]]:
     """(access mode, acceptance, first job start or None) of every project."""
-    first = (select(jobs.c.project_id, func.min(jobs.c.started_at).label("first"))
-             .where(jobs.c.started_at.is_not(None)).group_by(jobs.c.project_id).subquery())
-    joined = (projects.join(proposals, proposals.c.id == projects.c.proposal_id)
-              .join(calls, calls.c.id == proposals.c.call_id)
-              .outerjoin(first, first.c.project_id == projects.c.id))
+    first = (
+        select(jobs.c.project_id, func.min(jobs.c.started_at).label("first"))
+        .where(jobs.c.started_at.is_not(None))
+        .group_by(jobs.c.project_id)
+        .subquery()
+    )
+    joined = (
+        projects.join(proposals, proposals.c.id == projects.c.proposal_id)
+        .join(calls, calls.c.id == proposals.c.call_id)
+        .outerjoin(first, first.c.project_id == projects.c.id)
+    )
     stmt = select(calls.c.access_mode, proposals.c.decided_at, first.c.first).select_from(joined)
     rows = list(session.execute(stmt))
     # SQLite hands back min() of a datetime column as text: read it back through the column's type
@@ -164,10 +208,12 @@ def _datetime(value: object) -> datetime | None:
 
 # ------------------------------------------------------------------ capacity and one allocation
 
+
 def resources_capacity(session: Session) -> list[tuple[int, str, int, int, int]]:
     """(id, name, site id, nodes, GPUs per node) of every resource."""
-    stmt = select(resources.c.id, resources.c.name, resources.c.site_id, resources.c.nodes,
-                  resources.c.gpus_per_node).order_by(resources.c.id)
+    stmt = select(
+        resources.c.id, resources.c.name, resources.c.site_id, resources.c.nodes, resources.c.gpus_per_node
+    ).order_by(resources.c.id)
     return [tuple(r) for r in session.execute(stmt)]  # type: ignore[misc]
 
 
@@ -178,8 +224,10 @@ def allocation_movements(session: Session, allocation_id: int, by: str = "day") 
         bucket = func.to_char(func.timezone("UTC", le.c.at), "YYYY-MM-DD" if by == "day" else "YYYY-MM")
     else:  # SQLite stores UTC as 'YYYY-MM-DD HH:MM:SS…'
         bucket = func.substr(le.c.at, 1, 10 if by == "day" else 7)
-    stmt = (select(bucket.label("bucket"), le.c.kind, func.sum(le.c.amount))
-            .where(le.c.allocation_id == allocation_id, le.c.scenario.is_(None))
-            .group_by(bucket, le.c.kind).order_by(bucket))
+    stmt = (
+        select(bucket.label("bucket"), le.c.kind, func.sum(le.c.amount))
+        .where(le.c.allocation_id == allocation_id, le.c.scenario.is_(None))
+        .group_by(bucket, le.c.kind)
+        .order_by(bucket)
+    )
     return [(str(b), str(kind), int(amount)) for b, kind, amount in session.execute(stmt)]
-

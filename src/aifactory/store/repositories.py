@@ -12,9 +12,9 @@ from ..domain.access import Page, PageRequest, ProjectScope, ProposalScope
 from ..domain.audit import AuditEvent
 from ..domain.calls import Call
 from ..domain.enums import ProposalStatus
+from ..domain.identity import ApiToken, Organization, User, WebSession
 from ..domain.jobs.model import Job, JobRow
 from ..domain.jobs.states import TERMINAL
-from ..domain.identity import ApiToken, Organization, User, WebSession
 from ..domain.projects import Allocation, Project, ProjectMember
 from ..domain.proposals import Proposal, ProposalPartner
 from ..domain.reviews import Review, ReviewAssignment
@@ -56,8 +56,9 @@ class OrganizationRepository(Repository[Organization]):
     def by_name(self, name: str) -> Organization | None:
         return self.session.scalar(select(Organization).where(func.lower(Organization.name) == name.lower()))
 
-    def list(self, page: PageRequest, *, kind: str | None = None, country: str | None = None,
-             q: str | None = None) -> Page[Organization]:
+    def list(
+        self, page: PageRequest, *, kind: str | None = None, country: str | None = None, q: str | None = None
+    ) -> Page[Organization]:
         stmt = select(Organization).order_by(Organization.name)
         if kind:
             stmt = stmt.where(Organization.kind == kind)
@@ -114,8 +115,9 @@ class WebSessionRepository(Repository[WebSession]):
 
     def end_all(self, user_id: int, at: Any) -> int:
         """Ends every live session of a user (password change, deactivation)."""
-        live = self.session.scalars(select(WebSession).where(WebSession.user_id == user_id,
-                                                             WebSession.ended_at.is_(None)))
+        live = self.session.scalars(
+            select(WebSession).where(WebSession.user_id == user_id, WebSession.ended_at.is_(None))
+        )
         n = 0
         for s in live:
             s.ended_at = at
@@ -151,8 +153,11 @@ class CallRepository(Repository[Call]):
         if access_mode:
             stmt = stmt.where(Call.access_mode == access_mode)
         if open_on is not None:  # mirrors Call.is_open
-            stmt = stmt.where(Call.closed.is_(False), Call.opens_on <= open_on,
-                              or_(Call.closes_on.is_(None), Call.closes_on >= open_on))
+            stmt = stmt.where(
+                Call.closed.is_(False),
+                Call.opens_on <= open_on,
+                or_(Call.closes_on.is_(None), Call.closes_on >= open_on),
+            )
         return self._page(stmt, page)
 
 
@@ -163,8 +168,15 @@ class ProposalRepository(Repository[Proposal]):
         """Row-locked on PostgreSQL; SQLite serializes writers with BEGIN IMMEDIATE."""
         return self.session.get(Proposal, id_, with_for_update=True)
 
-    def list(self, page: PageRequest, scope: ProposalScope, *, status: str | None = None,
-             call_id: int | None = None, order: str = "created") -> Page[Proposal]:
+    def list(
+        self,
+        page: PageRequest,
+        scope: ProposalScope,
+        *,
+        status: str | None = None,
+        call_id: int | None = None,
+        order: str = "created",
+    ) -> Page[Proposal]:
         stmt = select(Proposal)
         if not scope.everything:
             visible = []
@@ -172,8 +184,11 @@ class ProposalRepository(Repository[Proposal]):
                 visible.append(Proposal.lead_organization_id == scope.organization_id)
                 visible.append(Proposal.partners.any(ProposalPartner.organization_id == scope.organization_id))
             if scope.reviewer_id is not None:
-                visible.append(Proposal.id.in_(select(ReviewAssignment.proposal_id)
-                                               .where(ReviewAssignment.reviewer_id == scope.reviewer_id)))
+                visible.append(
+                    Proposal.id.in_(
+                        select(ReviewAssignment.proposal_id).where(ReviewAssignment.reviewer_id == scope.reviewer_id)
+                    )
+                )
             stmt = stmt.where(or_(*visible)) if visible else stmt.where(False)
         if status:
             stmt = stmt.where(Proposal.status == status)
@@ -185,18 +200,21 @@ class ProposalRepository(Repository[Proposal]):
         # so sort narrow rows (ids only) and load the page's full rows afterwards.
         pending = case((Proposal.status.in_([ProposalStatus.SUBMITTED, ProposalStatus.UNDER_REVIEW]), 0), else_=1)
         ordered = stmt.with_only_columns(Proposal.id).order_by(
-            pending, Proposal.decision_deadline.is_(None), Proposal.decision_deadline, Proposal.id)
+            pending, Proposal.decision_deadline.is_(None), Proposal.decision_deadline, Proposal.id
+        )
         ids = list(self.session.scalars(ordered.limit(page.limit).offset(page.offset)))
         rows = {p.id: p for p in self.session.scalars(select(Proposal).where(Proposal.id.in_(ids)))} if ids else {}
         total = self.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
         return Page(items=[rows[i] for i in ids], total=total, limit=page.limit, offset=page.offset)
 
-
     def awaiting_decision(self, page: PageRequest) -> Page[Proposal]:
         """Submitted and under review, earliest (most overdue) deadline first: served by the
         (status, decision_deadline, id) index."""
-        stmt = (select(Proposal).where(Proposal.status.in_([ProposalStatus.SUBMITTED, ProposalStatus.UNDER_REVIEW]))
-                .order_by(Proposal.decision_deadline.is_(None), Proposal.decision_deadline, Proposal.id))
+        stmt = (
+            select(Proposal)
+            .where(Proposal.status.in_([ProposalStatus.SUBMITTED, ProposalStatus.UNDER_REVIEW]))
+            .order_by(Proposal.decision_deadline.is_(None), Proposal.decision_deadline, Proposal.id)
+        )
         return self._page(stmt, page)
 
 
@@ -204,12 +222,20 @@ class AssignmentRepository(Repository[ReviewAssignment]):
     entity = ReviewAssignment
 
     def for_proposal(self, proposal_id: int) -> list[ReviewAssignment]:
-        return list(self.session.scalars(select(ReviewAssignment).where(ReviewAssignment.proposal_id == proposal_id)
-                                         .order_by(ReviewAssignment.id)))
+        return list(
+            self.session.scalars(
+                select(ReviewAssignment)
+                .where(ReviewAssignment.proposal_id == proposal_id)
+                .order_by(ReviewAssignment.id)
+            )
+        )
 
     def find(self, proposal_id: int, reviewer_id: int) -> ReviewAssignment | None:
-        return self.session.scalar(select(ReviewAssignment).where(
-            ReviewAssignment.proposal_id == proposal_id, ReviewAssignment.reviewer_id == reviewer_id))
+        return self.session.scalar(
+            select(ReviewAssignment).where(
+                ReviewAssignment.proposal_id == proposal_id, ReviewAssignment.reviewer_id == reviewer_id
+            )
+        )
 
     def for_reviewer(self, reviewer_id: int, page: PageRequest) -> Page[ReviewAssignment]:
         stmt = select(ReviewAssignment).where(ReviewAssignment.reviewer_id == reviewer_id).order_by(ReviewAssignment.id)
@@ -226,8 +252,11 @@ class ReviewRepository(Repository[Review]):
         """Reviews submitted per proposal (one grouped query)."""
         if not proposal_ids:
             return {}
-        stmt = (select(Review.proposal_id, func.count()).where(Review.proposal_id.in_(proposal_ids))
-                .group_by(Review.proposal_id))
+        stmt = (
+            select(Review.proposal_id, func.count())
+            .where(Review.proposal_id.in_(proposal_ids))
+            .group_by(Review.proposal_id)
+        )
         return {pid: int(n) for pid, n in self.session.execute(stmt)}
 
 
@@ -236,8 +265,9 @@ class ProjectRepository(Repository[Project]):
 
     def role(self, project_id: int, user_id: int) -> Any:
         """The user's role in the project, or None (one small query, nothing loaded)."""
-        return self.session.scalar(select(ProjectMember.role).where(ProjectMember.project_id == project_id,
-                                                                    ProjectMember.user_id == user_id))
+        return self.session.scalar(
+            select(ProjectMember.role).where(ProjectMember.project_id == project_id, ProjectMember.user_id == user_id)
+        )
 
     def by_account(self, account: str) -> Project | None:
         return self.session.scalar(select(Project).where(Project.slurm_account == account))
@@ -268,12 +298,24 @@ class AllocationRepository(Repository[Allocation]):
 class AuditRepository(Repository[AuditEvent]):
     entity = AuditEvent
 
-    def list(self, page: PageRequest, *, entity_type: str | None = None, entity_id: int | None = None,
-             actor_id: int | None = None, action: str | None = None,
-             since: datetime | None = None, until: datetime | None = None) -> Page[AuditEvent]:
+    def list(
+        self,
+        page: PageRequest,
+        *,
+        entity_type: str | None = None,
+        entity_id: int | None = None,
+        actor_id: int | None = None,
+        action: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> Page[AuditEvent]:
         stmt = select(AuditEvent).order_by(AuditEvent.id.desc())
-        for col, value in ((AuditEvent.entity_type, entity_type), (AuditEvent.entity_id, entity_id),
-                           (AuditEvent.actor_id, actor_id), (AuditEvent.action, action)):
+        for col, value in (
+            (AuditEvent.entity_type, entity_type),
+            (AuditEvent.entity_id, entity_id),
+            (AuditEvent.actor_id, actor_id),
+            (AuditEvent.action, action),
+        ):
             if value is not None:
                 stmt = stmt.where(col == value)
         if since is not None:
@@ -298,8 +340,14 @@ class JobRepository(Repository[Job]):
 
     def unsettled(self, backend: str, limit: int = 500) -> list[Job]:
         """Finished jobs not yet charged in the ledger."""
-        return list(self.session.scalars(select(Job).where(Job.backend == backend, Job.state.in_(TERMINAL),
-                                                           Job.settled_at.is_(None)).order_by(Job.id).limit(limit)))
+        return list(
+            self.session.scalars(
+                select(Job)
+                .where(Job.backend == backend, Job.state.in_(TERMINAL), Job.settled_at.is_(None))
+                .order_by(Job.id)
+                .limit(limit)
+            )
+        )
 
     def with_entries_or_settled(self) -> list[Job]:
         from ..domain.ledger import LedgerEntry
@@ -307,8 +355,15 @@ class JobRepository(Repository[Job]):
         has_entries = select(LedgerEntry.job_id).where(LedgerEntry.job_id.is_not(None))
         return list(self.session.scalars(select(Job).where(Job.settled_at.is_not(None) | Job.id.in_(has_entries))))
 
-    def list(self, page: PageRequest, scope: ProjectScope, *, project_id: int | None = None,
-             state: str | None = None, with_events: bool = True) -> Page[Job]:
+    def list(
+        self,
+        page: PageRequest,
+        scope: ProjectScope,
+        *,
+        project_id: int | None = None,
+        state: str | None = None,
+        with_events: bool = True,
+    ) -> Page[Job]:
         """Newest first; ``with_events=False`` leaves each job's history unloaded (tables that do not show it)."""
         base = select(Job) if with_events else select(Job).options(noload(Job.events))  # type: ignore[arg-type]
         stmt = in_scope(base.order_by(Job.id.desc()), Job.project_id, scope)
@@ -321,8 +376,13 @@ class JobRepository(Repository[Job]):
     def rows(self, project_id: int, page: PageRequest) -> Page[JobRow]:
         """A project's jobs for a table, newest first: only the shown columns (no spec, no history)."""
         where = Job.project_id == project_id
-        stmt = (select(Job.id, Job.name, Job.state, Job.created_at, Job.started_at, Job.finished_at)
-                .where(where).order_by(Job.id.desc()).limit(page.limit).offset(page.offset))
+        stmt = (
+            select(Job.id, Job.name, Job.state, Job.created_at, Job.started_at, Job.finished_at)
+            .where(where)
+            .order_by(Job.id.desc())
+            .limit(page.limit)
+            .offset(page.offset)
+        )
         total = self.session.scalar(select(func.count()).select_from(Job).where(where)) or 0
         items = [JobRow(*r) for r in self.session.execute(stmt)]
         return Page(items=items, total=total, limit=page.limit, offset=page.offset)

@@ -2,23 +2,49 @@
 
 from __future__ import annotations
 
-from sqlalchemy import (JSON, BigInteger, Boolean, Column, Date, Float, ForeignKey, Index, Integer, MetaData,
-                        String, Table, Text, UniqueConstraint, false, text)
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    false,
+    text,
+)
 
 from ..domain.catalog import CatalogKind, Relation, Visibility
+from ..domain.enums import (
+    AccessMode,
+    AllocationStatus,
+    ApplicationField,
+    Enforcement,
+    OrgKind,
+    ProjectRole,
+    ProposalStatus,
+    RiskCategory,
+)
 from ..domain.jobs.states import JobState
 from ..domain.ledger import EntryKind
-from ..domain.enums import (AccessMode, AllocationStatus, ApplicationField, Enforcement, OrgKind, ProjectRole,
-                            ProposalStatus, RiskCategory)
 from .types import StrEnumType, UTCDateTime
 
-metadata = MetaData(naming_convention={
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-})
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
 
 
 def _id() -> Column:
@@ -26,7 +52,9 @@ def _id() -> Column:
 
 
 organizations = Table(
-    "organizations", metadata, _id(),
+    "organizations",
+    metadata,
+    _id(),
     Column("name", String(200), nullable=False, unique=True),
     Column("kind", StrEnumType(OrgKind), nullable=False),
     Column("country", String(2), nullable=False),
@@ -35,7 +63,9 @@ organizations = Table(
 )
 
 users = Table(
-    "users", metadata, _id(),
+    "users",
+    metadata,
+    _id(),
     Column("email", String(254), nullable=False, unique=True),
     Column("name", String(200), nullable=False),
     Column("organization_id", ForeignKey("organizations.id"), nullable=True, index=True),
@@ -48,7 +78,9 @@ users = Table(
 )
 
 web_sessions = Table(
-    "web_sessions", metadata, _id(),
+    "web_sessions",
+    metadata,
+    _id(),
     Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
     Column("token_hash", String(64), nullable=False, unique=True),
     Column("created_at", UTCDateTime, nullable=False),
@@ -58,7 +90,9 @@ web_sessions = Table(
 )
 
 api_tokens = Table(
-    "api_tokens", metadata, _id(),
+    "api_tokens",
+    metadata,
+    _id(),
     Column("user_id", ForeignKey("users.id"), nullable=False, index=True),
     Column("name", String(100), nullable=False),
     Column("token_hash", String(64), nullable=False, unique=True),
@@ -70,7 +104,9 @@ api_tokens = Table(
 )
 
 sites = Table(
-    "sites", metadata, _id(),
+    "sites",
+    metadata,
+    _id(),
     Column("slug", String(64), nullable=False, unique=True),
     Column("name", String(200), nullable=False),
     Column("country", String(2), nullable=False),
@@ -80,7 +116,9 @@ sites = Table(
 )
 
 resources = Table(
-    "resources", metadata, _id(),
+    "resources",
+    metadata,
+    _id(),
     Column("site_id", ForeignKey("sites.id"), nullable=False, index=True),
     Column("name", String(64), nullable=False),
     Column("description", Text, nullable=False, default=""),
@@ -96,7 +134,9 @@ resources = Table(
 )
 
 calls = Table(
-    "calls", metadata, _id(),
+    "calls",
+    metadata,
+    _id(),
     Column("slug", String(64), nullable=False, unique=True),
     Column("title", String(200), nullable=False),
     Column("access_mode", StrEnumType(AccessMode), nullable=False, index=True),
@@ -121,7 +161,9 @@ calls = Table(
 )
 
 proposals = Table(
-    "proposals", metadata, _id(),
+    "proposals",
+    metadata,
+    _id(),
     Column("call_id", ForeignKey("calls.id"), nullable=False, index=True),
     Column("lead_organization_id", ForeignKey("organizations.id"), nullable=False, index=True),
     Column("author_id", ForeignKey("users.id"), nullable=False, index=True),
@@ -151,13 +193,16 @@ proposals = Table(
 )
 
 proposal_partners = Table(
-    "proposal_partners", metadata,
+    "proposal_partners",
+    metadata,
     Column("proposal_id", ForeignKey("proposals.id", ondelete="CASCADE"), primary_key=True),
     Column("organization_id", ForeignKey("organizations.id"), primary_key=True, index=True),
 )
 
 review_assignments = Table(
-    "review_assignments", metadata, _id(),
+    "review_assignments",
+    metadata,
+    _id(),
     Column("proposal_id", ForeignKey("proposals.id"), nullable=False, index=True),
     Column("reviewer_id", ForeignKey("users.id"), nullable=False, index=True),
     Column("assigned_by", ForeignKey("users.id"), nullable=True),
@@ -166,7 +211,9 @@ review_assignments = Table(
 )
 
 reviews = Table(
-    "reviews", metadata, _id(),
+    "reviews",
+    metadata,
+    _id(),
     Column("proposal_id", ForeignKey("proposals.id"), nullable=False, index=True),
     Column("reviewer_id", ForeignKey("users.id"), nullable=False),
     Column("score_excellence", Integer, nullable=False),
@@ -181,7 +228,9 @@ reviews = Table(
 )
 
 projects = Table(
-    "projects", metadata, _id(),
+    "projects",
+    metadata,
+    _id(),
     Column("proposal_id", ForeignKey("proposals.id"), nullable=False, unique=True),
     Column("name", String(300), nullable=False),
     Column("slurm_account", String(30), nullable=False, unique=True),
@@ -191,7 +240,8 @@ projects = Table(
 )
 
 project_members = Table(
-    "project_members", metadata,
+    "project_members",
+    metadata,
     Column("project_id", ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True),
     Column("user_id", ForeignKey("users.id"), primary_key=True, index=True),
     Column("role", StrEnumType(ProjectRole), nullable=False),
@@ -199,7 +249,9 @@ project_members = Table(
 )
 
 allocations = Table(
-    "allocations", metadata, _id(),
+    "allocations",
+    metadata,
+    _id(),
     Column("project_id", ForeignKey("projects.id"), nullable=False, index=True),
     Column("resource_id", ForeignKey("resources.id"), nullable=False),
     Column("gpu_hours", Integer, nullable=False),
@@ -216,7 +268,9 @@ allocations = Table(
 )
 
 audit_events = Table(
-    "audit_events", metadata, _id(),
+    "audit_events",
+    metadata,
+    _id(),
     Column("occurred_at", UTCDateTime, nullable=False, index=True),
     Column("actor_id", ForeignKey("users.id"), nullable=True, index=True),
     Column("action", String(64), nullable=False, index=True),
@@ -228,7 +282,9 @@ audit_events = Table(
 )
 
 jobs = Table(
-    "jobs", metadata, _id(),
+    "jobs",
+    metadata,
+    _id(),
     Column("project_id", ForeignKey("projects.id"), nullable=False, index=True),
     Column("allocation_id", ForeignKey("allocations.id"), nullable=False, index=True),
     Column("resource_id", ForeignKey("resources.id"), nullable=False),
@@ -256,7 +312,9 @@ jobs = Table(
 )
 
 job_events = Table(
-    "job_events", metadata, _id(),
+    "job_events",
+    metadata,
+    _id(),
     Column("job_id", ForeignKey("jobs.id", ondelete="CASCADE"), nullable=False, index=True),
     Column("at", UTCDateTime, nullable=False),
     Column("state", StrEnumType(JobState), nullable=False),
@@ -264,7 +322,8 @@ job_events = Table(
 )
 
 ledger_entries = Table(
-    "ledger_entries", metadata,
+    "ledger_entries",
+    metadata,
     Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
     Column("allocation_id", ForeignKey("allocations.id"), nullable=True, index=True),
     Column("project_id", ForeignKey("projects.id"), nullable=True),
@@ -288,7 +347,9 @@ ledger_entries = Table(
 )
 
 notifications = Table(
-    "notifications", metadata, _id(),
+    "notifications",
+    metadata,
+    _id(),
     Column("allocation_id", ForeignKey("allocations.id"), nullable=False, index=True),
     Column("project_id", ForeignKey("projects.id"), nullable=False, index=True),
     Column("event", String(32), nullable=False),  # threshold-50 | threshold-80 | threshold-95 | expired | ...
@@ -303,7 +364,9 @@ notifications = Table(
 )
 
 usage_imports = Table(
-    "usage_imports", metadata, _id(),
+    "usage_imports",
+    metadata,
+    _id(),
     Column("source", String(32), nullable=False),  # swf | alibaba
     Column("path", Text, nullable=False),
     Column("sha256", String(64), nullable=False),
@@ -318,7 +381,9 @@ usage_imports = Table(
 )
 
 catalog_items = Table(
-    "catalog_items", metadata, _id(),
+    "catalog_items",
+    metadata,
+    _id(),
     Column("kind", StrEnumType(CatalogKind), nullable=False, index=True),
     Column("slug", String(64), nullable=False),
     Column("title", String(200), nullable=False),
@@ -336,7 +401,9 @@ catalog_items = Table(
 )
 
 catalog_links = Table(  # provenance: dataset -used-in-> job <-produced-by- model -trained-on-> dataset
-    "catalog_links", metadata, _id(),
+    "catalog_links",
+    metadata,
+    _id(),
     Column("from_item_id", ForeignKey("catalog_items.id", ondelete="CASCADE"), nullable=False, index=True),
     Column("relation", StrEnumType(Relation), nullable=False),
     Column("to_item_id", ForeignKey("catalog_items.id", ondelete="CASCADE"), nullable=True, index=True),

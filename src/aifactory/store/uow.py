@@ -20,7 +20,7 @@ class SqlUnitOfWork:
         self._write = write
         self.session: Session | None = None
 
-    def __enter__(self) -> "SqlUnitOfWork":
+    def __enter__(self) -> SqlUnitOfWork:
         s = self.session = self._factory()
         if self._write:  # SQLite: take the write lock at BEGIN (see store.engine)
             s.connection(execution_options={WRITE_OPTION: True})
@@ -43,8 +43,9 @@ class SqlUnitOfWork:
         self.catalog = cr.CatalogRepository(s)
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         assert self.session is not None
         # close() ends the transaction (rolling back anything uncommitted) without expiring loaded
         # objects, so results stay readable after the unit of work (e.g. while rendering a response).

@@ -23,8 +23,19 @@ from pathlib import Path
 
 SWF_FIELDS = 18
 ALIBABA_EPOCH = int(datetime(2023, 1, 1, tzinfo=UTC).timestamp())
-ALIBABA_COLUMNS = ("name", "cpu_milli", "memory_mib", "num_gpu", "gpu_milli", "gpu_spec", "qos", "pod_phase",
-                   "creation_time", "deletion_time", "scheduled_time")
+ALIBABA_COLUMNS = (
+    "name",
+    "cpu_milli",
+    "memory_mib",
+    "num_gpu",
+    "gpu_milli",
+    "gpu_spec",
+    "qos",
+    "pod_phase",
+    "creation_time",
+    "deletion_time",
+    "scheduled_time",
+)
 
 # skip reasons
 CORRUPT = "corrupt"  # bytes that are not text (NUL, non-ASCII in SWF, undecodable UTF-8)
@@ -100,8 +111,17 @@ def _swf_job(no: int, parts: list[bytes], epoch: int) -> SwfJob | Skip:
     procs = f[4] if f[4] >= 0 else f[7]
     if procs < 0:
         return Skip(UNKNOWN_PROCESSORS, no)
-    return SwfJob(line=no, job=f[0], start=epoch + f[1] + max(f[2], 0), runtime=runtime, processors=procs,
-                  status=f[10], user=f[11], group=f[12], partition=f[15])
+    return SwfJob(
+        line=no,
+        job=f[0],
+        start=epoch + f[1] + max(f[2], 0),
+        runtime=runtime,
+        processors=procs,
+        status=f[10],
+        user=f[11],
+        group=f[12],
+        partition=f[15],
+    )
 
 
 def read_swf(path: str | Path) -> Iterator[SwfJob | Skip]:
@@ -137,8 +157,16 @@ def _pod(no: int, row: list[str], epoch: int) -> AlibabaPod | Skip:
         return Skip(NEGATIVE_GPUS, no)
     if end < start:
         return Skip(NEGATIVE_RUNTIME, no)
-    return AlibabaPod(line=no, name=name.strip(), start=epoch + start, runtime=end - start, num_gpu=gpus,
-                      gpu_milli=milli, qos=qos.strip(), phase=phase.strip())
+    return AlibabaPod(
+        line=no,
+        name=name.strip(),
+        start=epoch + start,
+        runtime=end - start,
+        num_gpu=gpus,
+        gpu_milli=milli,
+        qos=qos.strip(),
+        phase=phase.strip(),
+    )
 
 
 def read_alibaba(path: str | Path, *, epoch: int = ALIBABA_EPOCH) -> Iterator[AlibabaPod | Skip]:

@@ -99,7 +99,7 @@ def _describe(title: str, labels: list[str], series: list[Series], unit: str) ->
     parts = [f"{title}."]
     for s in series:
         if len(labels) <= 6:
-            items = ", ".join(f"{lab} {_with_unit(v, unit)}" for lab, v in zip(labels, s.values))
+            items = ", ".join(f"{lab} {_with_unit(v, unit)}" for lab, v in zip(labels, s.values, strict=False))
             parts.append(f"{s.name}: {items}.")
         else:
             peak = max(range(len(labels)), key=lambda i: s.values[i])
@@ -158,8 +158,9 @@ def _grid(ticks: list[float], unit: str, box: tuple[float, float, float, float],
     return out
 
 
-def _category_labels(labels: list[str], pos: list[float], fixed: float, horizontal: bool, chars: int,
-                     stride: int) -> list[str]:
+def _category_labels(
+    labels: list[str], pos: list[float], fixed: float, horizontal: bool, chars: int, stride: int
+) -> list[str]:
     """Every ``stride``-th category label, truncated with "…" to ``chars`` (full text in a <title>)."""
     anchor = "end" if horizontal else "middle"
     out = [f'<g fill="{TEXT}" font-size="{FONT_SIZE}" text-anchor="{anchor}" class="chart-labels">']
@@ -176,8 +177,16 @@ def _rect(x: float, y: float, w: float, h: float, tip: str) -> str:
     return f'<rect x="{_n(x)}" y="{_n(y)}" width="{_n(w)}" height="{_n(h)}">{tip}</rect>'
 
 
-def _bars(labels: list[str], series: list[Series], unit: str, stacked: bool, horizontal: bool,
-          ticks: list[float], width: int, height: int) -> list[str]:
+def _bars(
+    labels: list[str],
+    series: list[Series],
+    unit: str,
+    stacked: bool,
+    horizontal: bool,
+    ticks: list[float],
+    width: int,
+    height: int,
+) -> list[str]:
     n, k = len(labels), len(series)
     if horizontal:
         longest = max(len(lab) for lab in labels)
@@ -217,8 +226,18 @@ def _bars(labels: list[str], series: list[Series], unit: str, stacked: bool, hor
     return out
 
 
-def bar_chart(labels: list[str], series: list[Series], *, id: str, title: str, unit: str = "",
-              stacked: bool = False, horizontal: bool = False, width: int = 640, height: int = 280) -> Markup:
+def bar_chart(
+    labels: list[str],
+    series: list[Series],
+    *,
+    id: str,
+    title: str,
+    unit: str = "",
+    stacked: bool = False,
+    horizontal: bool = False,
+    width: int = 640,
+    height: int = 280,
+) -> Markup:
     """Grouped bars (one group per label, one bar per series); ``stacked`` stacks the series,
     ``horizontal`` draws horizontal bars with the labels on the y-axis (good for long category names)."""
     _check(id, labels, series)
@@ -232,8 +251,17 @@ def bar_chart(labels: list[str], series: list[Series], *, id: str, title: str, u
     return _svg(id, title, _describe(title, labels, series, unit), width, height, body)
 
 
-def line_chart(labels: list[str], series: list[Series], *, id: str, title: str, unit: str = "",
-               width: int = 640, height: int = 280, step: bool = False) -> Markup:
+def line_chart(
+    labels: list[str],
+    series: list[Series],
+    *,
+    id: str,
+    title: str,
+    unit: str = "",
+    width: int = 640,
+    height: int = 280,
+    step: bool = False,
+) -> Markup:
     """One polyline per series (one point per label; ``step`` draws a staircase instead), circle markers
     with hover titles when there are at most 40 points, x labels thinned to at most 12."""
     _check(id, labels, series)
@@ -261,8 +289,10 @@ def line_chart(labels: list[str], series: list[Series], *, id: str, title: str, 
         )
         if n <= MAX_MARKERS:
             out.append(f'<g fill="{color}">')
-            out += [f'<circle cx="{_n(xs[i])}" cy="{_n(ys[i])}" r="3">{_tip(labels[i], s.name, v, unit)}</circle>'
-                    for i, v in enumerate(s.values)]
+            out += [
+                f'<circle cx="{_n(xs[i])}" cy="{_n(ys[i])}" r="3">{_tip(labels[i], s.name, v, unit)}</circle>'
+                for i, v in enumerate(s.values)
+            ]
             out.append("</g>")
         out.append("</g>")
     spacing = (x1 - x0) / max(1, n - 1)

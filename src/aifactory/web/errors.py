@@ -23,9 +23,20 @@ def N_(message: str) -> str:  # noqa: N802 - marks a message for extraction; tra
 
 
 # the error titles pages show (DomainError.title and HTTP statuses), translated by _page
-TITLES = (N_("Bad request"), N_("Invalid input"), N_("Not found"), N_("Forbidden"), N_("Unauthorized"),
-          N_("Conflict"), N_("Service unavailable"), N_("Form refused"), N_("Method not allowed"),
-          N_("Payload too large"), N_("Error"), N_("Internal error"))
+TITLES = (
+    N_("Bad request"),
+    N_("Invalid input"),
+    N_("Not found"),
+    N_("Forbidden"),
+    N_("Unauthorized"),
+    N_("Conflict"),
+    N_("Service unavailable"),
+    N_("Form refused"),
+    N_("Method not allowed"),
+    N_("Payload too large"),
+    N_("Error"),
+    N_("Internal error"),
+)
 
 
 def _page(request: Request, status: int, title: str, message: str) -> Response:
@@ -46,14 +57,21 @@ async def web_error(request: Request, exc: Exception) -> Response:
         return redirect(viewer, url, htmx=bool(request.headers.get("hx-request")))
     if isinstance(exc, CsrfFailed):
         viewer = get_viewer(request, request.app.state.ctx)
-        return _page(request, 403, "Form refused", viewer.t.gettext(
-            "This form was not sent from this page or has expired. Nothing was saved: reload the page and "
-            "try again."))
+        return _page(
+            request,
+            403,
+            "Form refused",
+            viewer.t.gettext(
+                "This form was not sent from this page or has expired. Nothing was saved: reload the page and "
+                "try again."
+            ),
+        )
     if isinstance(exc, DomainError):
         return _page(request, exc.status, exc.title, str(exc))
     if isinstance(exc, RequestValidationError):
-        fields = "; ".join(f"{'.'.join(str(p) for p in e.get('loc', ())[1:])}: {e.get('msg')}"
-                           for e in exc.errors()[:5])
+        fields = "; ".join(
+            f"{'.'.join(str(p) for p in e.get('loc', ())[1:])}: {e.get('msg')}" for e in exc.errors()[:5]
+        )
         return _page(request, 422, "Invalid input", fields)
     if isinstance(exc, StarletteHTTPException):
         titles = {404: "Not found", 405: "Method not allowed", 413: "Payload too large"}

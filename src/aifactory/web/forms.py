@@ -23,16 +23,16 @@ async def read_multi(request: Request, name: str) -> list[str]:
     return [v for v in form.getlist(name) if isinstance(v, str)]
 
 
-def field_errors(exc: DomainError, known: set[str] | None = None, aliases: dict[str, str] | None = None) -> dict[str, str]:
+def field_errors(
+    exc: DomainError, known: set[str] | None = None, aliases: dict[str, str] | None = None
+) -> dict[str, str]:
     """{form field: message}; errors on fields the form does not show go under ``_`` (shown on top)."""
     out: dict[str, str] = {}
     for err in exc.errors:
         name = (aliases or {}).get(err.field, err.field)
         key = name if known is None or name in known else "_"
         out[key] = f"{out[key]}; {err.message}" if key in out else err.message
-    if not exc.errors:
-        out["_"] = str(exc)
-    elif "_" in out and known is not None:
+    if not exc.errors or "_" in out and known is not None:
         out["_"] = str(exc)
     return out
 

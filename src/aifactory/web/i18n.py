@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import gettext
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from io import BytesIO
 from pathlib import Path
 
@@ -30,7 +30,7 @@ def merged_catalog(lang: str) -> Catalog:
     return merged
 
 
-@lru_cache(maxsize=None)
+@cache
 def translations(lang: str) -> gettext.NullTranslations:
     if lang == DEFAULT_LANGUAGE or lang not in LANGUAGES:
         return gettext.NullTranslations()

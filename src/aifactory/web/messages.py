@@ -20,8 +20,9 @@ def extracted() -> dict[str, list[str]]:
     """msgid -> where it is used (file:line)."""
     found: dict[str, list[str]] = {}
     for filename, lineno, message, _comments, _context in extract_from_dir(
-            WEB_DIR, METHODS, keywords=KEYWORDS, options_map=OPTIONS):
-        for msgid in (message if isinstance(message, tuple) else (message,)):
+        WEB_DIR, METHODS, keywords=KEYWORDS, options_map=OPTIONS
+    ):
+        for msgid in message if isinstance(message, tuple) else (message,):
             if msgid:
                 found.setdefault(msgid, []).append(f"{filename}:{lineno}")
     return found
@@ -29,7 +30,9 @@ def extracted() -> dict[str, list[str]]:
 
 def missing(lang: str = "de") -> dict[str, list[str]]:
     catalog = merged_catalog(lang)
-    return {msgid: where for msgid, where in extracted().items() if not (catalog.get(msgid) and catalog.get(msgid).string)}
+    return {
+        msgid: where for msgid, where in extracted().items() if not (catalog.get(msgid) and catalog.get(msgid).string)
+    }
 
 
 def _po_string(text: str) -> str:
@@ -39,7 +42,7 @@ def _po_string(text: str) -> str:
 def main() -> int:
     todo = missing()
     for msgid, where in sorted(todo.items(), key=lambda kv: kv[1][0]):
-        print(f"#: {' '.join(where[:3])}\nmsgid {_po_string(msgid)}\nmsgstr \"\"\n")
+        print(f'#: {" ".join(where[:3])}\nmsgid {_po_string(msgid)}\nmsgstr ""\n')
     print(f"# {len(todo)} message(s) without a German translation", file=sys.stderr)
     return 1 if todo else 0
 

@@ -37,8 +37,18 @@ def param_fields(schema: dict[str, Any]) -> list[ParamField]:
             kind = "string"
         low = prop.get("minimum", prop.get("exclusiveMinimum"))
         high = prop.get("maximum", prop.get("exclusiveMaximum"))
-        out.append(ParamField(name, kind, prop.get("default"), str(prop.get("description", "")), name in required,
-                              low, high, tuple(str(c) for c in prop.get("enum", ()))))
+        out.append(
+            ParamField(
+                name,
+                kind,
+                prop.get("default"),
+                str(prop.get("description", "")),
+                name in required,
+                low,
+                high,
+                tuple(str(c) for c in prop.get("enum", ())),
+            )
+        )
     return out
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from datetime import date, datetime
 from contextvars import ContextVar
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -61,13 +61,20 @@ def _csrf_token() -> str:
 def environment() -> Environment:
     """One environment; ``_`` and ``csrf_token()`` are globals reading the page's viewer (a context
     variable), so that macro files are imported without context and cached."""
-    env = Environment(loader=PackageLoader("aifactory.web", "templates"), autoescape=select_autoescape(default=True),
-                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, auto_reload=False)
+    env = Environment(
+        loader=PackageLoader("aifactory.web", "templates"),
+        autoescape=select_autoescape(default=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=False,
+    )
     env.filters["hours"] = gpu_hours_text
     env.filters["when"] = _when
     env.filters["markdown"] = markdown
-    env.globals.update(languages=LANGUAGES, _=_gettext, ngettext=_ngettext, csrf_token=_csrf_token,
-                       csrf_field=sec.CSRF_FIELD)
+    env.globals.update(
+        languages=LANGUAGES, _=_gettext, ngettext=_ngettext, csrf_token=_csrf_token, csrf_field=sec.CSRF_FIELD
+    )
     env.globals["version"] = __version__
     return env
 
@@ -79,8 +86,15 @@ def _sign(secret: str, text: str) -> str:
 def set_flash(response: Response, viewer: Viewer, text: str) -> None:
     """A one-time message shown on the next page (signed, so that only this site sets it)."""
     body = base64.urlsafe_b64encode(text[:300].encode()).decode()
-    response.set_cookie(sec.FLASH_COOKIE, f"{body}.{_sign(_key(viewer), text[:300])}", max_age=60, httponly=True,
-                        samesite="lax", secure=viewer.ctx.settings.secure_cookies, path="/")
+    response.set_cookie(
+        sec.FLASH_COOKIE,
+        f"{body}.{_sign(_key(viewer), text[:300])}",
+        max_age=60,
+        httponly=True,
+        samesite="lax",
+        secure=viewer.ctx.settings.secure_cookies,
+        path="/",
+    )
 
 
 def _key(viewer: Viewer) -> str:
@@ -101,9 +115,20 @@ def render(request: Request, viewer: Viewer, template: str, status: int = 200, *
     flash = _read_flash(request, viewer) if sec.FLASH_COOKIE in request.cookies else None
     token = _VIEWER.set(viewer)
     try:
-        html = environment().get_template(template).render(
-            request=request, viewer=viewer, user=viewer.user, lang=viewer.lang, flash=flash,
-            site_name=viewer.ctx.settings.site_name, path=request.url.path, **context)
+        html = (
+            environment()
+            .get_template(template)
+            .render(
+                request=request,
+                viewer=viewer,
+                user=viewer.user,
+                lang=viewer.lang,
+                flash=flash,
+                site_name=viewer.ctx.settings.site_name,
+                path=request.url.path,
+                **context,
+            )
+        )
     finally:
         _VIEWER.reset(token)
     response = HTMLResponse(html, status_code=status)
@@ -116,14 +141,21 @@ def render(request: Request, viewer: Viewer, template: str, status: int = 200, *
 def finish(response: Response, viewer: Viewer) -> None:
     """Cookies every response of the portal may need: a new CSRF seed for an anonymous visitor."""
     if viewer.new_seed:
-        response.set_cookie(sec.SEED_COOKIE, viewer.seed, httponly=True, samesite="lax", path="/",
-                            secure=viewer.ctx.settings.secure_cookies)
+        response.set_cookie(
+            sec.SEED_COOKIE,
+            viewer.seed,
+            httponly=True,
+            samesite="lax",
+            path="/",
+            secure=viewer.ctx.settings.secure_cookies,
+        )
 
 
 def redirect(viewer: Viewer, url: str, flash: str | None = None, *, htmx: bool = False) -> Response:
     """303 to ``url`` (``HX-Redirect`` for htmx requests, which follow it with a full page load)."""
-    response: Response = Response(status_code=204, headers={"HX-Redirect": url}) if htmx \
-        else RedirectResponse(url, status_code=303)
+    response: Response = (
+        Response(status_code=204, headers={"HX-Redirect": url}) if htmx else RedirectResponse(url, status_code=303)
+    )
     if flash:
         set_flash(response, viewer, flash)
     finish(response, viewer)

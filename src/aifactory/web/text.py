@@ -47,13 +47,21 @@ def markdown(source: str) -> Markup:
                     rows.append(_table_row(lines[i]))
                 i += 1
             head, body = rows[0], rows[1:]
-            html.append('<div class="table-wrap"><table><thead><tr>' + "".join(f"<th>{_inline(c)}</th>" for c in head)
-                        + "</tr></thead><tbody>" + "".join("<tr>" + "".join(f"<td>{_inline(c)}</td>" for c in r)
-                                                           + "</tr>" for r in body) + "</tbody></table></div>")
+            html.append(
+                '<div class="table-wrap"><table><thead><tr>'
+                + "".join(f"<th>{_inline(c)}</th>" for c in head)
+                + "</tr></thead><tbody>"
+                + "".join("<tr>" + "".join(f"<td>{_inline(c)}</td>" for c in r) + "</tr>" for r in body)
+                + "</tbody></table></div>"
+            )
         else:
             para = []
-            while i < len(lines) and lines[i].strip() and not lines[i].startswith(("#", "|")) \
-                    and not lines[i].lstrip().startswith(("- ", "* ")):
+            while (
+                i < len(lines)
+                and lines[i].strip()
+                and not lines[i].startswith(("#", "|"))
+                and not lines[i].lstrip().startswith(("- ", "* "))
+            ):
                 para.append(lines[i].strip())
                 i += 1
             html.append(f"<p>{_inline(' '.join(para))}</p>")

@@ -34,8 +34,9 @@ class CsrfFailed(Exception):
 
 def session_policy(ctx: AppContext) -> sessions.SessionPolicy:
     s = ctx.settings
-    return sessions.SessionPolicy(idle=timedelta(minutes=s.session_idle_minutes),
-                                  lifetime=timedelta(hours=s.session_hours))
+    return sessions.SessionPolicy(
+        idle=timedelta(minutes=s.session_idle_minutes), lifetime=timedelta(hours=s.session_hours)
+    )
 
 
 @dataclass
@@ -98,8 +99,7 @@ def get_viewer(request: Request, ctx: Annotated[AppContext, Depends(get_ctx)]) -
     else:
         seed = request.cookies.get(sec.SEED_COOKIE)
         fresh = not seed or len(seed) > 64
-        viewer = Viewer(ctx, Translator(lang), seed=sec.new_seed() if fresh else seed, expired=expired,
-                        new_seed=fresh)
+        viewer = Viewer(ctx, Translator(lang), seed=sec.new_seed() if fresh else seed, expired=expired, new_seed=fresh)
     request.state.viewer = viewer
     return viewer
 
@@ -119,7 +119,8 @@ SignedIn = Annotated[Viewer, Depends(require_user)]
 async def _verify_csrf(request: Request, viewer: Viewer) -> Viewer:
     sent = request.headers.get(sec.CSRF_HEADER)
     if sent is None and request.headers.get("content-type", "").startswith(
-            ("application/x-www-form-urlencoded", "multipart/form-data")):
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
         form = await request.form(max_fields=500, max_files=0)
         value = form.get(sec.CSRF_FIELD)
         sent = value if isinstance(value, str) else None

@@ -2,6 +2,15 @@
 
 from . import auth, calls, catalog, jobs, ledger, notifications, organizations, projects, proposals, reports
 
-ROUTERS = [auth.router, organizations.router, calls.router, proposals.router, projects.router, ledger.router,
-           notifications.router, jobs.router, reports.router,
-           catalog.router]
+ROUTERS = [
+    auth.router,
+    organizations.router,
+    calls.router,
+    proposals.router,
+    projects.router,
+    ledger.router,
+    notifications.router,
+    jobs.router,
+    reports.router,
+    catalog.router,
+]

@@ -4,8 +4,16 @@ from fastapi import APIRouter, status
 
 from ...services import identity
 from ..deps import Ctx, CurrentActor, IdPath, Uow
-from ..schemas.identity import (IssuedTokenOut, OrganizationOut, RegisteredOut, RegisterIn, TokenCreate, TokenOut,
-                                UserOut, issued)
+from ..schemas.identity import (
+    IssuedTokenOut,
+    OrganizationOut,
+    RegisteredOut,
+    RegisterIn,
+    TokenCreate,
+    TokenOut,
+    UserOut,
+    issued,
+)
 
 router = APIRouter(tags=["auth"])
 
@@ -15,15 +23,27 @@ def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.post("/register", status_code=status.HTTP_201_CREATED, response_model=RegisteredOut,
-             summary="Register an organization and its first user (who becomes its admin)")
+@router.post(
+    "/register",
+    status_code=status.HTTP_201_CREATED,
+    response_model=RegisteredOut,
+    summary="Register an organization and its first user (who becomes its admin)",
+)
 def register(body: RegisterIn, uow: Uow, ctx: Ctx) -> RegisteredOut:
     org, user, tok = identity.register(
-        uow, ctx.clock, organization_name=body.organization.name, kind=body.organization.kind,
-        country=body.organization.country, sectors=[s.value for s in body.organization.sectors],
-        email=body.user.email, name=body.user.name, ttl_days=ctx.settings.token_ttl_days)
-    return RegisteredOut(organization=OrganizationOut.model_validate(org), user=UserOut.model_validate(user),
-                         token=issued(tok))
+        uow,
+        ctx.clock,
+        organization_name=body.organization.name,
+        kind=body.organization.kind,
+        country=body.organization.country,
+        sectors=[s.value for s in body.organization.sectors],
+        email=body.user.email,
+        name=body.user.name,
+        ttl_days=ctx.settings.token_ttl_days,
+    )
+    return RegisteredOut(
+        organization=OrganizationOut.model_validate(org), user=UserOut.model_validate(user), token=issued(tok)
+    )
 
 
 @router.get("/me", response_model=UserOut)

@@ -38,8 +38,9 @@ def get_resource(resource_id: IdPath, _: CurrentActor, uow: Uow) -> ResourceOut:
 
 
 @router.get("/calls", response_model=Page[CallOut])
-def list_calls(_: CurrentActor, uow: Uow, ctx: Ctx, page: Paging, access_mode: AccessMode | None = None,
-               open: bool = False) -> dict:
+def list_calls(
+    _: CurrentActor, uow: Uow, ctx: Ctx, page: Paging, access_mode: AccessMode | None = None, open: bool = False
+) -> dict:
     result = calls.list_calls(uow, page, access_mode=access_mode, open_on=ctx.clock.now().date() if open else None)
     return page_of(result, lambda c: call_out(c, ctx))
 

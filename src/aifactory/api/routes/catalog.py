@@ -16,7 +16,6 @@ from ..schemas.common import Page, page_of
 from ..schemas.jobs import JobOut
 
 
-
 def _templates_synced(request: Request, ctx: Ctx) -> None:
     request.app.state.templates.ensure(ctx.uow_factory, ctx.clock)
 
@@ -25,13 +24,21 @@ router = APIRouter(tags=["catalog"], dependencies=[Depends(_templates_synced)])
 SlugPath = Annotated[str, Path(pattern=SLUG_RE)]
 
 
-@router.get("/catalog", response_model=Page[CatalogItemOut],
-            summary="Search the catalog (public items, and your organization's)")
-def search(actor: CurrentActor, uow: Uow, page: Paging,
-           q: Annotated[str | None, Query(max_length=200, description="in titles, summaries and tags")] = None,
-           kind: CatalogKind | None = None,
-           tag: Annotated[list[Annotated[str, Query(pattern=TAG_RE)]], Query(max_length=16,
-                                                                                description="every tag given")] = []) -> dict:
+@router.get(
+    "/catalog",
+    response_model=Page[CatalogItemOut],
+    summary="Search the catalog (public items, and your organization's)",
+)
+def search(
+    actor: CurrentActor,
+    uow: Uow,
+    page: Paging,
+    q: Annotated[str | None, Query(max_length=200, description="in titles, summaries and tags")] = None,
+    kind: CatalogKind | None = None,
+    tag: Annotated[
+        list[Annotated[str, Query(pattern=TAG_RE)]], Query(max_length=16, description="every tag given")
+    ] = [],  # noqa: B006 - FastAPI copies a list query parameter's default per request
+) -> dict:
     found = catalog.search(uow, actor, page, q=q, kind=kind, tags=tag)
     return page_of(found, CatalogItemOut.model_validate)
 
@@ -41,25 +48,47 @@ def show(kind: CatalogKind, slug: SlugPath, actor: CurrentActor, uow: Uow) -> Ca
     return entry_out(catalog.show(uow, actor, kind, slug))
 
 
-@router.post("/catalog", status_code=status.HTTP_201_CREATED, response_model=CatalogEntryOut,
-             summary="Publish a model, dataset or story (owned by your organization)")
+@router.post(
+    "/catalog",
+    status_code=status.HTTP_201_CREATED,
+    response_model=CatalogEntryOut,
+    summary="Publish a model, dataset or story (owned by your organization)",
+)
 def publish(body: PublishIn, actor: CurrentActor, uow: Uow, ctx: Ctx) -> CatalogEntryOut:
     item = catalog.publish(uow, ctx.clock, actor, **body.model_dump())
     return entry_out(catalog.Entry(item, []))
 
 
-@router.post("/templates/{name}/run", status_code=status.HTTP_201_CREATED, response_model=JobOut,
-             summary="Run a template as a job of your project (admitted and charged like any job)")
+@router.post(
+    "/templates/{name}/run",
+    status_code=status.HTTP_201_CREATED,
+    response_model=JobOut,
+    summary="Run a template as a job of your project (admitted and charged like any job)",
+)
 async def run_template(name: SlugPath, body: TemplateRunIn, actor: CurrentActor, ctx: Ctx) -> JobOut:
-    job = await run_in_threadpool(catalog.run_template, ctx.uow_factory, ctx.clock, actor, ctx.gateway, name,
-                                  body.params, body.project, body.name, body.idempotency_key)
+    job = await run_in_threadpool(
+        catalog.run_template,
+        ctx.uow_factory,
+        ctx.clock,
+        actor,
+        ctx.gateway,
+        name,
+        body.params,
+        body.project,
+        body.name,
+        body.idempotency_key,
+    )
     if ctx.reconciler is not None:
         ctx.reconciler.kick()
     return JobOut.model_validate(job)
 
 
-@router.post("/jobs/{job_id}/publish", status_code=status.HTTP_201_CREATED, response_model=CatalogEntryOut,
-             summary="Publish a completed job's artifact as a model or dataset (sha256 verified, provenance linked)")
+@router.post(
+    "/jobs/{job_id}/publish",
+    status_code=status.HTTP_201_CREATED,
+    response_model=CatalogEntryOut,
+    summary="Publish a completed job's artifact as a model or dataset (sha256 verified, provenance linked)",
+)
 def publish_output(job_id: IdPath, body: JobPublishIn, actor: CurrentActor, ctx: Ctx) -> CatalogEntryOut:
     fields = body.model_dump()
     return entry_out(catalog.publish_job_output(ctx.uow_factory, ctx.clock, actor, ctx.gateway, job_id, **fields))

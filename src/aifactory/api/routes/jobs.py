@@ -22,9 +22,15 @@ from ..schemas.jobs import ArtifactOut, JobOut
 
 router = APIRouter(tags=["jobs"])
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml")
-_SPEC_BODY = {"requestBody": {"required": True, "content": {
-    "application/json": {"schema": {"type": "object", "description": "a job spec (see GET /jobs/schema)"}},
-    "application/yaml": {"schema": {"type": "string", "description": "the same spec as YAML"}}}}}
+_SPEC_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": {"type": "object", "description": "a job spec (see GET /jobs/schema)"}},
+            "application/yaml": {"schema": {"type": "string", "description": "the same spec as YAML"}},
+        },
+    }
+}
 StreamQ = Annotated[Literal["stdout", "stderr"], Query(description="which stream")]
 TaskQ = Annotated[int, Query(ge=0, le=99_999, description="array task index (0 for single jobs)")]
 OffsetQ = Annotated[int, Query(ge=0, le=1 << 50, description="byte offset to start from")]
@@ -39,8 +45,9 @@ async def _spec_document(request: Request) -> Any:
         if kind in ("application/json", ""):
             return json.loads(raw)
     except (UnicodeDecodeError, ValueError, yaml.YAMLError) as exc:
-        raise InvalidInput.on("spec", f"not valid {'YAML' if kind in YAML_TYPES else 'JSON'}: "
-                                      f"{str(exc).splitlines()[0]}") from None
+        raise InvalidInput.on(
+            "spec", f"not valid {'YAML' if kind in YAML_TYPES else 'JSON'}: {str(exc).splitlines()[0]}"
+        ) from None
     raise InvalidInput.on("content-type", f"{kind!r} is not accepted; send application/json or application/yaml")
 
 
@@ -49,12 +56,18 @@ def job_schema() -> dict[str, Any]:
     return JOB_SPEC_SCHEMA
 
 
-@router.post("/jobs", status_code=status.HTTP_201_CREATED, response_model=JobOut, openapi_extra=_SPEC_BODY,
-             summary="Submit a job (its project's members; replays of an idempotency key answer 200)")
+@router.post(
+    "/jobs",
+    status_code=status.HTTP_201_CREATED,
+    response_model=JobOut,
+    openapi_extra=_SPEC_BODY,
+    summary="Submit a job (its project's members; replays of an idempotency key answer 200)",
+)
 async def submit(request: Request, response: Response, actor: CurrentActor, ctx: Ctx) -> JobOut:
     document = await _spec_document(request)
-    job, created = await run_in_threadpool(jobs.submit_job_once, ctx.uow_factory, ctx.clock, actor, ctx.gateway,
-                                           document)
+    job, created = await run_in_threadpool(
+        jobs.submit_job_once, ctx.uow_factory, ctx.clock, actor, ctx.gateway, document
+    )
     if not created:
         response.status_code = status.HTTP_200_OK
     if ctx.reconciler is not None:
@@ -63,8 +76,9 @@ async def submit(request: Request, response: Response, actor: CurrentActor, ctx:
 
 
 @router.get("/jobs", response_model=Page[JobOut], summary="Jobs of your projects (operators: all), newest first")
-def list_jobs(actor: CurrentActor, uow: Uow, page: Paging, project_id: IdQuery = None,
-              state: JobState | None = None) -> dict:
+def list_jobs(
+    actor: CurrentActor, uow: Uow, page: Paging, project_id: IdQuery = None, state: JobState | None = None
+) -> dict:
     return page_of(jobs.list_jobs(uow, actor, page, project_id=project_id, state=state), JobOut.model_validate)
 
 
@@ -73,41 +87,85 @@ def get_job(job_id: IdPath, actor: CurrentActor, uow: Uow) -> JobOut:
     return JobOut.model_validate(jobs.get_job(uow, actor, job_id))
 
 
-@router.post("/jobs/{job_id}/cancel", response_model=JobOut,
-             summary="Cancel (the submitter, the project's PI or an operator); a finished job stays as it is")
+@router.post(
+    "/jobs/{job_id}/cancel",
+    response_model=JobOut,
+    summary="Cancel (the submitter, the project's PI or an operator); a finished job stays as it is",
+)
 def cancel(job_id: IdPath, actor: CurrentActor, ctx: Ctx) -> JobOut:
     return JobOut.model_validate(jobs.cancel_job(ctx.uow_factory, ctx.clock, actor, ctx.gateway, job_id))
 
 
-@router.get("/jobs/{job_id}/logs", response_class=Response, summary="A chunk of a log, from a byte offset",
-            responses={200: {"content": {"text/plain": {}}, "description": "X-Log-Offset: where to go on; "
-                                                                            "X-Log-Complete: nothing more comes"}})
-def logs(job_id: IdPath, actor: CurrentActor, uow: Uow, ctx: Ctx, stream: StreamQ = "stdout", task: TaskQ = 0,
-         offset: OffsetQ = 0, limit: Annotated[int, Query(ge=1, le=8 << 20)] = 1 << 20) -> Response:
+@router.get(
+    "/jobs/{job_id}/logs",
+    response_class=Response,
+    summary="A chunk of a log, from a byte offset",
+    responses={
+        200: {
+            "content": {"text/plain": {}},
+            "description": "X-Log-Offset: where to go on; X-Log-Complete: nothing more comes",
+        }
+    },
+)
+def logs(
+    job_id: IdPath,
+    actor: CurrentActor,
+    uow: Uow,
+    ctx: Ctx,
+    stream: StreamQ = "stdout",
+    task: TaskQ = 0,
+    offset: OffsetQ = 0,
+    limit: Annotated[int, Query(ge=1, le=8 << 20)] = 1 << 20,
+) -> Response:
     chunk = job_outputs.log_source(uow, actor, ctx.gateway, job_id, stream, task).read(offset, limit)
-    return Response(chunk.data, media_type="text/plain; charset=utf-8",
-                    headers={"X-Log-Offset": str(chunk.offset), "X-Log-Complete": str(chunk.complete).lower()})
+    return Response(
+        chunk.data,
+        media_type="text/plain; charset=utf-8",
+        headers={"X-Log-Offset": str(chunk.offset), "X-Log-Complete": str(chunk.complete).lower()},
+    )
 
 
-@router.get("/jobs/{job_id}/logs/stream", response_class=StreamingResponse,
-            summary="Follow a log live (server-sent events; resume with Last-Event-ID)",
-            responses={200: {"content": {"text/event-stream": {}},
-                             "description": "`log` events (id = next offset, data = {text, offset}), then `end`"}})
-async def stream_logs(job_id: IdPath, request: Request, actor: CurrentActor, ctx: Ctx, stream: StreamQ = "stdout",
-                      task: TaskQ = 0, offset: OffsetQ = 0) -> StreamingResponse:
+@router.get(
+    "/jobs/{job_id}/logs/stream",
+    response_class=StreamingResponse,
+    summary="Follow a log live (server-sent events; resume with Last-Event-ID)",
+    responses={
+        200: {
+            "content": {"text/event-stream": {}},
+            "description": "`log` events (id = next offset, data = {text, offset}), then `end`",
+        }
+    },
+)
+async def stream_logs(
+    job_id: IdPath,
+    request: Request,
+    actor: CurrentActor,
+    ctx: Ctx,
+    stream: StreamQ = "stdout",
+    task: TaskQ = 0,
+    offset: OffsetQ = 0,
+) -> StreamingResponse:
     return await follow(request, ctx, actor, job_id, stream, task, offset)
 
 
-@router.get("/jobs/{job_id}/artifacts", response_model=list[ArtifactOut],
-            summary="The files the spec's outputs name (relative to the job's working directory)")
+@router.get(
+    "/jobs/{job_id}/artifacts",
+    response_model=list[ArtifactOut],
+    summary="The files the spec's outputs name (relative to the job's working directory)",
+)
 def artifacts(job_id: IdPath, actor: CurrentActor, uow: Uow, ctx: Ctx, checksums: bool = False) -> list[ArtifactOut]:
     found = job_outputs.list_artifacts(uow, actor, ctx.gateway, job_id, checksums=checksums)
     return [ArtifactOut.model_validate(a) for a in found]
 
 
-@router.get("/jobs/{job_id}/artifacts/{path:path}", response_class=FileResponse, summary="Download an artifact",
-            responses={200: {"content": {"application/octet-stream": {}}}})
-def artifact(job_id: IdPath, path: Annotated[str, "relative path"], actor: CurrentActor, uow: Uow,
-             ctx: Ctx) -> FileResponse:
+@router.get(
+    "/jobs/{job_id}/artifacts/{path:path}",
+    response_class=FileResponse,
+    summary="Download an artifact",
+    responses={200: {"content": {"application/octet-stream": {}}}},
+)
+def artifact(
+    job_id: IdPath, path: Annotated[str, "relative path"], actor: CurrentActor, uow: Uow, ctx: Ctx
+) -> FileResponse:
     found = job_outputs.artifact_file(uow, actor, ctx.gateway, job_id, path)
     return FileResponse(found, filename=found.name, media_type="application/octet-stream")

@@ -10,8 +10,11 @@ from ..schemas.notifications import NotificationOut
 router = APIRouter(tags=["notifications"])
 
 
-@router.get("/notifications", response_model=Page[NotificationOut],
-            summary="Notifications of your projects' allocations, newest first (operators: all)")
+@router.get(
+    "/notifications",
+    response_model=Page[NotificationOut],
+    summary="Notifications of your projects' allocations, newest first (operators: all)",
+)
 def list_notifications(actor: CurrentActor, uow: Uow, page: Paging, project_id: IdQuery = None) -> dict:
     result = notifications.list_notifications(uow, actor, page, project_id=project_id)
     return page_of(result, NotificationOut.model_validate)

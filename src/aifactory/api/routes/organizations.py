@@ -14,11 +14,19 @@ from ..schemas.identity import OrganizationOut, RolesIn, UserCreate, UserCreated
 router = APIRouter(tags=["organizations and users"])
 
 
-@router.get("/organizations", response_model=Page[OrganizationOut],
-            summary="Organizations (public facts only: name, kind, country, sectors)")
-def list_organizations(_: CurrentActor, uow: Uow, page: Paging, kind: OrgKind | None = None,
-                       country: Annotated[str | None, Query(max_length=2)] = None,
-                       q: Annotated[str | None, Query(max_length=100)] = None) -> dict:
+@router.get(
+    "/organizations",
+    response_model=Page[OrganizationOut],
+    summary="Organizations (public facts only: name, kind, country, sectors)",
+)
+def list_organizations(
+    _: CurrentActor,
+    uow: Uow,
+    page: Paging,
+    kind: OrgKind | None = None,
+    country: Annotated[str | None, Query(max_length=2)] = None,
+    q: Annotated[str | None, Query(max_length=100)] = None,
+) -> dict:
     return page_of(uow.organizations.list(page, kind=kind, country=country, q=q), OrganizationOut.model_validate)
 
 
@@ -28,16 +36,21 @@ def get_organization(org_id: IdPath, _: CurrentActor, uow: Uow) -> OrganizationO
 
 
 @router.get("/users", response_model=Page[UserOut], summary="Users: operators see all, others their organization")
-def list_users(actor: CurrentActor, uow: Uow, page: Paging, organization_id: IdQuery = None,
-               role: Literal["operator", "reviewer"] | None = None) -> dict:
-    return page_of(identity.list_users(uow, actor, page, organization_id=organization_id, role=role),
-                   UserOut.model_validate)
+def list_users(
+    actor: CurrentActor,
+    uow: Uow,
+    page: Paging,
+    organization_id: IdQuery = None,
+    role: Literal["operator", "reviewer"] | None = None,
+) -> dict:
+    return page_of(
+        identity.list_users(uow, actor, page, organization_id=organization_id, role=role), UserOut.model_validate
+    )
 
 
 @router.post("/users", status_code=status.HTTP_201_CREATED, response_model=UserCreated)
 def create_user(body: UserCreate, actor: CurrentActor, uow: Uow, ctx: Ctx) -> UserCreated:
-    user, tok = identity.create_user(uow, ctx.clock, actor, **body.model_dump(),
-                                     ttl_days=ctx.settings.token_ttl_days)
+    user, tok = identity.create_user(uow, ctx.clock, actor, **body.model_dump(), ttl_days=ctx.settings.token_ttl_days)
     return UserCreated(user=UserOut.model_validate(user), token=issued(tok))
 
 

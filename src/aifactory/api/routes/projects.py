@@ -10,6 +10,7 @@ from ..deps import Ctx, CurrentActor, IdPath, IdQuery, Paging, Uow
 from ..schemas.common import Page, page_of
 from ..schemas.projects import AllocationOut, AuditOut, MemberIn, MemberOut, ProjectOut
 
+
 def as_utc(value: datetime | None) -> datetime | None:
     """Query datetimes without an offset are read as UTC."""
     return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
@@ -53,10 +54,26 @@ def get_allocation(allocation_id: IdPath, actor: CurrentActor, uow: Uow, ctx: Ct
 
 
 @router.get("/audit", response_model=Page[AuditOut], summary="The audit log (operators)")
-def list_audit(actor: CurrentActor, uow: Uow, page: Paging,
-               entity_type: Annotated[str | None, Query(max_length=32)] = None, entity_id: IdQuery = None,
-               actor_id: IdQuery = None, action: Annotated[str | None, Query(max_length=64)] = None,
-               since: datetime | None = None, until: datetime | None = None) -> dict:
-    result = audit.list_events(uow, actor, page, entity_type=entity_type, entity_id=entity_id, actor_id=actor_id,
-                               action=action, since=as_utc(since), until=as_utc(until))
+def list_audit(
+    actor: CurrentActor,
+    uow: Uow,
+    page: Paging,
+    entity_type: Annotated[str | None, Query(max_length=32)] = None,
+    entity_id: IdQuery = None,
+    actor_id: IdQuery = None,
+    action: Annotated[str | None, Query(max_length=64)] = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> dict:
+    result = audit.list_events(
+        uow,
+        actor,
+        page,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        actor_id=actor_id,
+        action=action,
+        since=as_utc(since),
+        until=as_utc(until),
+    )
     return page_of(result, AuditOut.model_validate)

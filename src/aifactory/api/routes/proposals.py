@@ -8,8 +8,17 @@ from ...domain.enums import ProposalStatus
 from ...services import decisions, proposals
 from ..deps import Ctx, CurrentActor, IdPath, IdQuery, Paging, Uow
 from ..schemas.common import Page, page_of
-from ..schemas.proposals import (AssignmentOut, DecisionIn, ProposalCreate, ProposalFields, ProposalOut,
-                                 QueueItemOut, ReviewersIn, ReviewIn, ReviewOut)
+from ..schemas.proposals import (
+    AssignmentOut,
+    DecisionIn,
+    ProposalCreate,
+    ProposalFields,
+    ProposalOut,
+    QueueItemOut,
+    ReviewersIn,
+    ReviewIn,
+    ReviewOut,
+)
 
 router = APIRouter(tags=["proposals and reviews"])
 
@@ -18,10 +27,20 @@ def out(uow, ctx, p) -> ProposalOut:  # type: ignore[no-untyped-def]
     return ProposalOut.of(p, proposals.due(uow, ctx.clock, p))
 
 
-@router.get("/proposals", response_model=Page[ProposalOut],
-            summary="Proposals visible to you; operators get overdue and soon-due first")
-def list_proposals(actor: CurrentActor, uow: Uow, ctx: Ctx, page: Paging, status: ProposalStatus | None = None,
-                   call_id: IdQuery = None, order: Literal["deadline", "created"] | None = None) -> dict:
+@router.get(
+    "/proposals",
+    response_model=Page[ProposalOut],
+    summary="Proposals visible to you; operators get overdue and soon-due first",
+)
+def list_proposals(
+    actor: CurrentActor,
+    uow: Uow,
+    ctx: Ctx,
+    page: Paging,
+    status: ProposalStatus | None = None,
+    call_id: IdQuery = None,
+    order: Literal["deadline", "created"] | None = None,
+) -> dict:
     result = proposals.list_visible(uow, actor, page, status=status, call_id=call_id, order=order)
     due = proposals.due_map(uow, ctx.clock, result.items)
     return page_of(result, lambda p: ProposalOut.of(p, due[p.id]))
@@ -55,8 +74,9 @@ def withdraw_proposal(proposal_id: IdPath, actor: CurrentActor, uow: Uow, ctx: C
 
 
 @router.post("/proposals/{proposal_id}/reviewers", response_model=list[AssignmentOut])
-def assign_reviewers(proposal_id: IdPath, body: ReviewersIn, actor: CurrentActor, uow: Uow,
-                     ctx: Ctx) -> list[AssignmentOut]:
+def assign_reviewers(
+    proposal_id: IdPath, body: ReviewersIn, actor: CurrentActor, uow: Uow, ctx: Ctx
+) -> list[AssignmentOut]:
     assigned = decisions.assign_reviewers(uow, ctx.clock, actor, proposal_id, body.reviewer_ids)
     return [AssignmentOut.model_validate(a) for a in assigned]
 
@@ -69,21 +89,42 @@ def list_reviews(proposal_id: IdPath, actor: CurrentActor, uow: Uow) -> list[Rev
 
 @router.post("/proposals/{proposal_id}/reviews", status_code=status.HTTP_201_CREATED, response_model=ReviewOut)
 def submit_review(proposal_id: IdPath, body: ReviewIn, actor: CurrentActor, uow: Uow, ctx: Ctx) -> ReviewOut:
-    review = decisions.submit_review(uow, ctx.clock, actor, proposal_id,
-                                     scores={k.value: v for k, v in body.scores.items()},
-                                     comments={k.value: v for k, v in body.comments.items()}, summary=body.summary)
+    review = decisions.submit_review(
+        uow,
+        ctx.clock,
+        actor,
+        proposal_id,
+        scores={k.value: v for k, v in body.scores.items()},
+        comments={k.value: v for k, v in body.comments.items()},
+        summary=body.summary,
+    )
     return ReviewOut.of(review, anonymous=False)
 
 
 @router.post("/proposals/{proposal_id}/decision", response_model=ProposalOut)
 def decide(proposal_id: IdPath, body: DecisionIn, actor: CurrentActor, uow: Uow, ctx: Ctx) -> ProposalOut:
-    p = decisions.decide(uow, ctx.clock, actor, proposal_id, accept_it=body.decision == "accept", reason=body.reason,
-                         awarded_gpu_hours=body.awarded_gpu_hours, start_date=body.start_date)
+    p = decisions.decide(
+        uow,
+        ctx.clock,
+        actor,
+        proposal_id,
+        accept_it=body.decision == "accept",
+        reason=body.reason,
+        awarded_gpu_hours=body.awarded_gpu_hours,
+        start_date=body.start_date,
+    )
     return out(uow, ctx, p)
 
 
 @router.get("/reviews/queue", response_model=list[QueueItemOut], summary="Your assigned proposals (reviewers)")
 def review_queue(actor: CurrentActor, uow: Uow) -> list[QueueItemOut]:
-    return [QueueItemOut(**AssignmentOut.model_validate(a).model_dump(), proposal_title=p.title,
-                         proposal_status=p.status, reviewed=reviewed, ethics_flags=p.ethics_flags)
-            for a, p, reviewed in decisions.review_queue(uow, actor)]
+    return [
+        QueueItemOut(
+            **AssignmentOut.model_validate(a).model_dump(),
+            proposal_title=p.title,
+            proposal_status=p.status,
+            reviewed=reviewed,
+            ethics_flags=p.ethics_flags,
+        )
+        for a, p, reviewed in decisions.review_queue(uow, actor)
+    ]

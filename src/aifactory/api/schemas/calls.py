@@ -67,12 +67,16 @@ class CallSettings(In):
     closes_on: date | None = None
     closed: bool | None = None
     eligible_kinds: Annotated[list[OrgKind], Field(max_length=5)] | None = None
-    eligible_countries: Annotated[list[Annotated[str, Field(min_length=2, max_length=2)]], Field(max_length=60)] | None = None
+    eligible_countries: (
+        Annotated[list[Annotated[str, Field(min_length=2, max_length=2)]], Field(max_length=60)] | None
+    ) = None
     min_gpu_hours: Hours | None = None
     max_gpu_hours: Hours | None = None
     auto_approve_gpu_hours: Hours | None = None
     required_reviews: Annotated[int, Field(ge=0, le=10)] | None = None
-    durations_months: Annotated[list[Annotated[int, Field(ge=1, le=60)]], Field(min_length=1, max_length=24)] | None = None
+    durations_months: Annotated[list[Annotated[int, Field(ge=1, le=60)]], Field(min_length=1, max_length=24)] | None = (
+        None
+    )
     decision_working_days: Annotated[int, Field(ge=0, le=120)] | None = None
     cutoff_days: Annotated[list[Annotated[int, Field(ge=1, le=31)]], Field(max_length=31)] | None = None
     max_wall_hours: Annotated[int, Field(ge=1, le=720)] | None = None
@@ -80,10 +84,24 @@ class CallSettings(In):
     resource_ids: Annotated[list[Id], Field(min_length=1, max_length=100)] | None = None
 
     # null clears closes_on (rolling call) and auto_approve_gpu_hours (no auto-approval); nothing else
-    _no_nulls = field_validator("title", "description", "opens_on", "closed", "eligible_kinds", "eligible_countries",
-                                "min_gpu_hours", "max_gpu_hours", "required_reviews", "durations_months",
-                                "decision_working_days", "cutoff_days", "max_wall_hours", "enforcement",
-                                "resource_ids", mode="before")(refuse_null)
+    _no_nulls = field_validator(
+        "title",
+        "description",
+        "opens_on",
+        "closed",
+        "eligible_kinds",
+        "eligible_countries",
+        "min_gpu_hours",
+        "max_gpu_hours",
+        "required_reviews",
+        "durations_months",
+        "decision_working_days",
+        "cutoff_days",
+        "max_wall_hours",
+        "enforcement",
+        "resource_ids",
+        mode="before",
+    )(refuse_null)
 
 
 class CallCreate(CallSettings):

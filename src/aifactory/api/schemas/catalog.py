@@ -10,8 +10,14 @@ from .common import Id, In, LongText, Out, Text200
 
 Slug = Annotated[str, Field(pattern=SLUG_RE, description="lowercase letters, digits and -; unique per kind")]
 Tag = Annotated[str, Field(pattern=TAG_RE)]
-Tags = Annotated[list[Tag], Field(max_length=32, description="application fields (health, energy-climate, "
-                                  "mobility, education, finance, manufacturing, food) and free tags")]
+Tags = Annotated[
+    list[Tag],
+    Field(
+        max_length=32,
+        description="application fields (health, energy-climate, "
+        "mobility, education, finance, manufacturing, food) and free tags",
+    ),
+]
 Summary = Annotated[str, Field(max_length=1000)]
 
 
@@ -39,8 +45,10 @@ class CatalogLinkOut(Out):
 
 class CatalogEntryOut(CatalogItemOut):
     body: str = Field(description="markdown")
-    details: dict[str, Any] = Field(description="per kind: a template's parameters schema, defaults, resources "
-                                                "and job; a model's version, framework, licence, metrics, sha256…")
+    details: dict[str, Any] = Field(
+        description="per kind: a template's parameters schema, defaults, resources "
+        "and job; a model's version, framework, licence, metrics, sha256…"
+    )
     created_by: int | None
     links: list[CatalogLinkOut] = Field(description="provenance: used-in, produced-by, trained-on")
 
@@ -62,13 +70,16 @@ class PublishIn(ItemFields):
 
 
 class TemplateRunIn(In):
-    project: Annotated[Id | Annotated[str, Field(min_length=1, max_length=30)],
-                       Field(description="project id or its Slurm account name")]
+    project: Annotated[
+        Id | Annotated[str, Field(min_length=1, max_length=30)],
+        Field(description="project id or its Slurm account name"),
+    ]
     params: dict[str, Any] = Field(default_factory=dict, description="checked against the template's schema")
-    name: Annotated[str | None, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
-                                      description="job name (default: the template's)")] = None
-    idempotency_key: Annotated[str | None, Field(min_length=1, max_length=128,
-                                                 pattern=r"^[A-Za-z0-9._:-]+$")] = None
+    name: Annotated[
+        str | None,
+        Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", description="job name (default: the template's)"),
+    ] = None
+    idempotency_key: Annotated[str | None, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:-]+$")] = None
 
 
 class JobPublishIn(ItemFields):
@@ -80,5 +91,10 @@ class JobPublishIn(ItemFields):
 
 def entry_out(entry: Any) -> CatalogEntryOut:
     item = CatalogItemOut.model_validate(entry.item).model_dump()
-    return CatalogEntryOut(**item, body=entry.item.body, details=entry.item.details, created_by=entry.item.created_by,
-                           links=[CatalogLinkOut.model_validate(link) for link in entry.links])
+    return CatalogEntryOut(
+        **item,
+        body=entry.item.body,
+        details=entry.item.details,
+        created_by=entry.item.created_by,
+        links=[CatalogLinkOut.model_validate(link) for link in entry.links],
+    )

@@ -42,5 +42,4 @@ class Page(BaseModel, Generic[T]):
 
 def page_of(page, convert: Callable[[Any], Any]) -> dict:  # type: ignore[no-untyped-def]
     """A domain Page as the API's page body, each item converted (e.g. ``XOut.model_validate``)."""
-    return {"items": [convert(i) for i in page.items], "total": page.total, "limit": page.limit,
-            "offset": page.offset}
+    return {"items": [convert(i) for i in page.items], "total": page.total, "limit": page.limit, "offset": page.offset}

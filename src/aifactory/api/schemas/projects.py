@@ -32,13 +32,19 @@ class AllocationOut(Out):
     low_priority: bool = False  # soft enforcement: the month's quota is overdrawn
 
     @classmethod
-    def of(cls, a, today: date) -> "AllocationOut":  # type: ignore[no-untyped-def]
+    def of(cls, a, today: date) -> AllocationOut:  # type: ignore[no-untyped-def]
         """Status as of today (an active allocation past its end date reads as expired), with its balance."""
         b = a.balance
-        return cls.model_validate(a).model_copy(update={
-            "status": a.effective_status(today), "granted_gpu_hours": round(b.granted / 3600, 3),
-            "used_gpu_hours": round(b.charged / 3600, 3), "reserved_gpu_hours": round(b.reserved / 3600, 3),
-            "available_gpu_hours": round(b.available / 3600, 3), "used_percent": round(100 * b.used_fraction, 2)})
+        return cls.model_validate(a).model_copy(
+            update={
+                "status": a.effective_status(today),
+                "granted_gpu_hours": round(b.granted / 3600, 3),
+                "used_gpu_hours": round(b.charged / 3600, 3),
+                "reserved_gpu_hours": round(b.reserved / 3600, 3),
+                "available_gpu_hours": round(b.available / 3600, 3),
+                "used_percent": round(100 * b.used_fraction, 2),
+            }
+        )
 
 
 class ProjectOut(Out):
@@ -53,7 +59,7 @@ class ProjectOut(Out):
     allocations: list[AllocationOut]
 
     @classmethod
-    def of(cls, p, today: date) -> "ProjectOut":  # type: ignore[no-untyped-def]
+    def of(cls, p, today: date) -> ProjectOut:  # type: ignore[no-untyped-def]
         out = cls.model_validate(p)
         out.allocations = [AllocationOut.of(a, today) for a in p.allocations]
         return out
@@ -91,10 +97,21 @@ class LedgerEntryOut(Out):
     reason: str
 
     @classmethod
-    def of(cls, e) -> "LedgerEntryOut":  # type: ignore[no-untyped-def]
-        return cls(id=e.id, allocation_id=e.allocation_id, kind=e.kind.value, amount_gpu_seconds=e.amount,
-                   gpu_hours=round(e.amount / 3600, 4), job_id=e.job_id, source=e.source, external_id=e.external_id,
-                   period=e.period, at=e.at, actor_id=e.actor_id, reason=e.reason)
+    def of(cls, e) -> LedgerEntryOut:  # type: ignore[no-untyped-def]
+        return cls(
+            id=e.id,
+            allocation_id=e.allocation_id,
+            kind=e.kind.value,
+            amount_gpu_seconds=e.amount,
+            gpu_hours=round(e.amount / 3600, 4),
+            job_id=e.job_id,
+            source=e.source,
+            external_id=e.external_id,
+            period=e.period,
+            at=e.at,
+            actor_id=e.actor_id,
+            reason=e.reason,
+        )
 
 
 class AdjustIn(In):

@@ -93,9 +93,15 @@ class ProposalOut(Out):
     updated_at: datetime
 
     @classmethod
-    def of(cls, p: Any, due: DueStatus) -> "ProposalOut":
-        ethics = EthicsOut(risk_category=p.risk_category, personal_data=p.personal_data, health_data=p.health_data,
-                           dual_use=p.dual_use, notes=p.ethics_notes, flags=p.ethics_flags)
+    def of(cls, p: Any, due: DueStatus) -> ProposalOut:
+        ethics = EthicsOut(
+            risk_category=p.risk_category,
+            personal_data=p.personal_data,
+            health_data=p.health_data,
+            dual_use=p.dual_use,
+            notes=p.ethics_notes,
+            flags=p.ethics_flags,
+        )
         fields = {k: getattr(p, k) for k in cls.model_fields if k not in ("ethics", "due_status")}
         return cls(**fields, ethics=ethics, due_status=due)
 
@@ -121,7 +127,8 @@ class QueueItemOut(AssignmentOut):
 
 class ReviewIn(In):
     scores: dict[Criterion, Annotated[int, Field(ge=1, le=5)]] = Field(
-        description="one score per criterion (excellence, impact, feasibility), 1–5")
+        description="one score per criterion (excellence, impact, feasibility), 1–5"
+    )
     comments: dict[Criterion, LongText] = {}
     summary: LongText = ""
 
@@ -137,12 +144,18 @@ class ReviewOut(Out):
     submitted_at: datetime
 
     @classmethod
-    def of(cls, r: Any, anonymous: bool) -> "ReviewOut":
+    def of(cls, r: Any, anonymous: bool) -> ReviewOut:
         crit = [c.value for c in Criterion]
-        return cls(id=r.id, proposal_id=r.proposal_id, reviewer_id=None if anonymous else r.reviewer_id,
-                   scores={c: getattr(r, f"score_{c}") for c in crit},
-                   comments={c: getattr(r, f"comment_{c}") for c in crit if getattr(r, f"comment_{c}")},
-                   summary=r.summary, mean_score=round(r.mean_score, 2), submitted_at=r.submitted_at)
+        return cls(
+            id=r.id,
+            proposal_id=r.proposal_id,
+            reviewer_id=None if anonymous else r.reviewer_id,
+            scores={c: getattr(r, f"score_{c}") for c in crit},
+            comments={c: getattr(r, f"comment_{c}") for c in crit if getattr(r, f"comment_{c}")},
+            summary=r.summary,
+            mean_score=round(r.mean_score, 2),
+            submitted_at=r.submitted_at,
+        )
 
 
 class DecisionIn(In):

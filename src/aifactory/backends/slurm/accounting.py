@@ -69,13 +69,21 @@ def _usage(job: dict[str, Any]) -> ExternalUsage | None:
     comment = job.get("comment")
     start, end = _epoch(times.get("start")), _epoch(times.get("end"))
     return ExternalUsage(
-        backend_id=_backend_id(job), account=str(job.get("account") or ""),
-        partition=str(job.get("partition") or ""), user=str(job.get("user") or ""),
-        comment=str((comment.get("job") if isinstance(comment, dict) else comment) or ""), state=state,
-        start=float(start) if start else None, end=float(end) if end else None,
-        elapsed_seconds=int(times.get("elapsed") or 0), nodes=int(job.get("allocation_nodes") or tres.get("node", 0)),
-        gpus=tres.get("gres/gpu", 0), cpus=tres.get("cpu", 0), memory_mb=tres.get("mem", 0),
-        time_limit_seconds=_limit_seconds(times.get("limit")))
+        backend_id=_backend_id(job),
+        account=str(job.get("account") or ""),
+        partition=str(job.get("partition") or ""),
+        user=str(job.get("user") or ""),
+        comment=str((comment.get("job") if isinstance(comment, dict) else comment) or ""),
+        state=state,
+        start=float(start) if start else None,
+        end=float(end) if end else None,
+        elapsed_seconds=int(times.get("elapsed") or 0),
+        nodes=int(job.get("allocation_nodes") or tres.get("node", 0)),
+        gpus=tres.get("gres/gpu", 0),
+        cpus=tres.get("cpu", 0),
+        memory_mb=tres.get("mem", 0),
+        time_limit_seconds=_limit_seconds(times.get("limit")),
+    )
 
 
 def parse_finished(text: str) -> list[ExternalUsage]:
@@ -126,8 +134,19 @@ class SlurmAccounting:
         if not accounts or since > time.time():  # sacct refuses a start after its end ("now")
             return []
         start = time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(since))  # sacct reads local time
-        argv = ["sacct", "--json", "-X", "-a", *([f"--clusters={self.cluster}"] if self.cluster else []),
-                "-A", ",".join(_account(a) for a in accounts), "-S", start, "-E", "now"]
+        argv = [
+            "sacct",
+            "--json",
+            "-X",
+            "-a",
+            *([f"--clusters={self.cluster}"] if self.cluster else []),
+            "-A",
+            ",".join(_account(a) for a in accounts),
+            "-S",
+            start,
+            "-E",
+            "now",
+        ]
         return parse_finished(checked(self.runner, argv).stdout)
 
     def set_budget_limit(self, account: str, gpu_minutes: int | None) -> None:
@@ -135,8 +154,10 @@ class SlurmAccounting:
         if gpu_minutes is not None and (isinstance(gpu_minutes, bool) or int(gpu_minutes) < 0):
             raise ValueError(f"gpu_minutes must be >= 0 or None, not {gpu_minutes!r}")
         value = -1 if gpu_minutes is None else int(gpu_minutes)
-        checked(self.runner, ["sacctmgr", "-i", "modify", "account", *self._where(account), "set",
-                              f"GrpTRESMins=gres/gpu={value}"])
+        checked(
+            self.runner,
+            ["sacctmgr", "-i", "modify", "account", *self._where(account), "set", f"GrpTRESMins=gres/gpu={value}"],
+        )
 
     def account_gpu_minutes_used(self, account: str) -> int:
         """Slurm's own GPU-minutes counter for the account's association (what GrpTRESMins is compared with)."""

@@ -15,8 +15,18 @@ from typing import ClassVar
 
 from ...domain.errors import InvalidInput
 from ...domain.jobs.states import TERMINAL, JobState
-from ..base import BackendJob, BackendStatus, CommandError, CommandRunner, ExternalUsage, LogChunk, ProjectAccount, \
-    Stream, Usage, run_command
+from ..base import (
+    BackendJob,
+    BackendStatus,
+    CommandError,
+    CommandRunner,
+    ExternalUsage,
+    LogChunk,
+    ProjectAccount,
+    Stream,
+    Usage,
+    run_command,
+)
 from ..launchers import APPTAINER
 from .accounting import SlurmAccounting
 from .client import AccountingRecord, QueueRecord, SlurmClient
@@ -26,9 +36,17 @@ from .states import translate
 ACCOUNT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 USER_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9._-]{0,63}$")
 # sbatch refusals that are about the job asked for (a 4xx), not about Slurm being unwell
-_REFUSALS = ("Invalid account", "Invalid partition", "Invalid qos", "Requested node configuration is not available",
-             "Requested time limit is invalid", "Job violates accounting/QOS policy", "More processors requested",
-             "Memory specification can not be satisfied", "Invalid generic resource")
+_REFUSALS = (
+    "Invalid account",
+    "Invalid partition",
+    "Invalid qos",
+    "Requested node configuration is not available",
+    "Requested time limit is invalid",
+    "Job violates accounting/QOS policy",
+    "More processors requested",
+    "Memory specification can not be satisfied",
+    "Invalid generic resource",
+)
 
 
 def _aggregate(states: list[JobState]) -> JobState:
@@ -61,10 +79,12 @@ class SlurmBackend:
     def submit(self, job: BackendJob) -> str:
         spec = job.spec
         if spec.container_image and not self.containers_available():
-            raise InvalidInput.on("container.image",
-                                  f"containers need {APPTAINER}, which is not installed where jobs are submitted")
-        ctx = BatchContext(job_id=job.job_id, account=job.account, partition=job.partition, job_dir=job.job_dir,
-                           comment=job.comment)
+            raise InvalidInput.on(
+                "container.image", f"containers need {APPTAINER}, which is not installed where jobs are submitted"
+            )
+        ctx = BatchContext(
+            job_id=job.job_id, account=job.account, partition=job.partition, job_dir=job.job_dir, comment=job.comment
+        )
         try:
             text = render_sbatch(spec, ctx)
         except ValueError as exc:
@@ -116,8 +136,12 @@ class SlurmBackend:
 
     def _fix_exit_codes(self, tasks: dict[str, dict[object, tuple[JobState, int | None, str, str]]]) -> None:
         """Failed records whose exit code reads 0: one parsable sacct call for them all."""
-        suspects = [(mine, key) for mine in tasks.values() for key, (state, code, _, _) in mine.items()
-                    if state is JobState.FAILED and not code]
+        suspects = [
+            (mine, key)
+            for mine in tasks.values()
+            for key, (state, code, _, _) in mine.items()
+            if state is JobState.FAILED and not code
+        ]
         if not suspects:
             return
         codes = self.client.exit_codes([mine[key][3] for mine, key in suspects])
@@ -142,8 +166,9 @@ class SlurmBackend:
     def cancel(self, ids: Sequence[str]) -> None:
         self.client.scancel([str(i) for i in ids])
 
-    def logs(self, backend_id: str, job_dir: str, stream: Stream, offset: int = 0, *, task: int = 0,
-             limit: int = 1 << 20) -> LogChunk:
+    def logs(
+        self, backend_id: str, job_dir: str, stream: Stream, offset: int = 0, *, task: int = 0, limit: int = 1 << 20
+    ) -> LogChunk:
         if stream not in ("stdout", "stderr"):
             raise InvalidInput.on("stream", "must be stdout or stderr")
         if not str(backend_id).isdigit():
@@ -181,10 +206,14 @@ class SlurmBackend:
         for job_id, recs in groups.items():
             starts = [r.start for r in recs if r.start]
             ends = [r.end for r in recs if r.end]
-            out[job_id] = Usage(elapsed_seconds=sum(r.elapsed_seconds for r in recs),
-                                gpus=max(r.gpus for r in recs), nodes=max(r.nodes for r in recs),
-                                cpus=max(r.cpus for r in recs), started_at=float(min(starts)) if starts else None,
-                                ended_at=float(max(ends)) if ends else None)
+            out[job_id] = Usage(
+                elapsed_seconds=sum(r.elapsed_seconds for r in recs),
+                gpus=max(r.gpus for r in recs),
+                nodes=max(r.nodes for r in recs),
+                cpus=max(r.cpus for r in recs),
+                started_at=float(min(starts)) if starts else None,
+                ended_at=float(max(ends)) if ends else None,
+            )
         return out
 
     def find_by_comment(self, comment: str) -> str | None:

@@ -116,10 +116,15 @@ def parse_squeue(text: str, ids: Iterable[str] | None = None) -> list[QueueRecor
     records = []
     for job in json.loads(text).get("jobs", []):
         array, task = _array_ids(job.get("array_job_id"), job.get("array_task_id"))
-        rec = QueueRecord(job_id=str(job["job_id"]), state=str(job.get("job_state", "")), array_job_id=array,
-                          array_task_id=task, comment=job.get("comment") or "",
-                          exit_code=_wait_status(job.get("exit_code")),
-                          reason="" if job.get("state_reason") in (None, "None") else str(job["state_reason"]))
+        rec = QueueRecord(
+            job_id=str(job["job_id"]),
+            state=str(job.get("job_state", "")),
+            array_job_id=array,
+            array_task_id=task,
+            comment=job.get("comment") or "",
+            exit_code=_wait_status(job.get("exit_code")),
+            reason="" if job.get("state_reason") in (None, "None") else str(job["state_reason"]),
+        )
         if wanted is None or rec.job_id in wanted or rec.parent_id in wanted:
             records.append(rec)
     return records
@@ -134,15 +139,24 @@ def parse_sacct(text: str) -> list[AccountingRecord]:
         tres = _tres((job.get("tres") or {}).get("allocated"))
         times = job.get("time") or {}
         comment = job.get("comment")
-        records.append(AccountingRecord(
-            job_id=str(job["job_id"]), state=str(state.get("current", "")), array_job_id=array_id,
-            array_task_id=task, exit_code=_sacct_exit(job.get("exit_code")),
-            reason="" if state.get("reason") in (None, "None") else str(state["reason"]),
-            elapsed_seconds=int(times.get("elapsed") or 0), gpus=tres.get("gres/gpu", 0),
-            nodes=int(job.get("allocation_nodes") or tres.get("node", 0)), cpus=tres.get("cpu", 0),
-            start=_epoch(times.get("start")), end=_epoch(times.get("end")),
-            comment=(comment.get("job") if isinstance(comment, dict) else comment) or "",
-            account=job.get("account") or ""))
+        records.append(
+            AccountingRecord(
+                job_id=str(job["job_id"]),
+                state=str(state.get("current", "")),
+                array_job_id=array_id,
+                array_task_id=task,
+                exit_code=_sacct_exit(job.get("exit_code")),
+                reason="" if state.get("reason") in (None, "None") else str(state["reason"]),
+                elapsed_seconds=int(times.get("elapsed") or 0),
+                gpus=tres.get("gres/gpu", 0),
+                nodes=int(job.get("allocation_nodes") or tres.get("node", 0)),
+                cpus=tres.get("cpu", 0),
+                start=_epoch(times.get("start")),
+                end=_epoch(times.get("end")),
+                comment=(comment.get("job") if isinstance(comment, dict) else comment) or "",
+                account=job.get("account") or "",
+            )
+        )
     return records
 
 
@@ -217,6 +231,7 @@ class SlurmClient:
     def association_loaded(self, account: str, user: str) -> bool:
         """Whether slurmctld already holds the user's association (slurmdbd pushes new ones a moment
         after ``sacctmgr`` returns; until then sbatch says "Invalid account")."""
-        result = self.runner(["scontrol", "-o", "show", "assoc_mgr", "flags=assoc", f"accounts={account}",
-                              f"users={user}"])
+        result = self.runner(
+            ["scontrol", "-o", "show", "assoc_mgr", "flags=assoc", f"accounts={account}", f"users={user}"]
+        )
         return result.returncode == 0 and f"Account={account} UserName={user}(" in result.stdout

@@ -84,7 +84,7 @@ def environment(spec: JobSpec, ctx: BatchContext, *, task_index: str = SLURM_TAS
     lines.append(f"export AIF_TASK_INDEX={task_index}")  # 0 for a job that is no sweep
     if spec.array and spec.array.grid:
         lines.append('case "$AIF_TASK_INDEX" in')
-        for index, params in zip(spec.array.indices, spec.array.grid):
+        for index, params in zip(spec.array.indices, spec.array.grid, strict=True):
             exports = "; ".join(f"export AIF_PARAM_{k}={shlex.quote(str(v))}" for k, v in params.items())
             lines.append(f"  {index}) {exports} ;;")
         lines.append("esac")

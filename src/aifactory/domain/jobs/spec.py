@@ -34,42 +34,76 @@ JOB_SPEC_SCHEMA: dict[str, Any] = {
     "properties": {
         "name": {"type": "string", "pattern": NAME_RE, "description": "letters, digits, . _ -; at most 64"},
         "project": {"type": ["integer", "string"], "description": "project id or its Slurm account name"},
-        "resource": {"type": "string", "pattern": NAME_RE, "description": "partition of the site; default: the allocation's"},
+        "resource": {
+            "type": "string",
+            "pattern": NAME_RE,
+            "description": "partition of the site; default: the allocation's",
+        },
         "resources": {
-            "type": "object", "additionalProperties": False,
+            "type": "object",
+            "additionalProperties": False,
             "properties": {
                 "nodes": {"type": "integer", "minimum": 1, "maximum": 10000},
                 "gpus_per_node": {"type": "integer", "minimum": 0, "maximum": 64},
                 "cpus_per_task": {"type": "integer", "minimum": 1, "maximum": 4096},
                 "memory": {"type": "string", "pattern": MEMORY_RE, "description": "per node, e.g. 16G"},
-                "time": {"type": ["string", "integer"], "pattern": TIME_RE,
-                         "description": "HH:MM:SS, MM, D-HH:MM, 90m, 2h, or minutes as an integer"},
+                "time": {
+                    "type": ["string", "integer"],
+                    "pattern": TIME_RE,
+                    "description": "HH:MM:SS, MM, D-HH:MM, 90m, 2h, or minutes as an integer",
+                },
             },
         },
-        "command": {"type": "array", "minItems": 1, "maxItems": 1000,
-                    "items": {"type": "string", "maxLength": 10000}, "description": "argv, run without a shell"},
+        "command": {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": 1000,
+            "items": {"type": "string", "maxLength": 10000},
+            "description": "argv, run without a shell",
+        },
         "script": {"type": "string", "minLength": 1, "maxLength": 200000, "description": "a bash script"},
         "container": {
-            "type": "object", "additionalProperties": False, "required": ["image"],
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["image"],
             "properties": {
-                "image": {"type": "string", "pattern": r"^(docker://[^\s]+|/[^\x00\n\r]+\.sif)$",
-                          "description": "an Apptainer .sif path or a docker:// reference"},
+                "image": {
+                    "type": "string",
+                    "pattern": r"^(docker://[^\s]+|/[^\x00\n\r]+\.sif)$",
+                    "description": "an Apptainer .sif path or a docker:// reference",
+                },
                 "binds": {"type": "array", "maxItems": 64, "items": {**_path, "pattern": r"^[^\x00\n\r,]+$"}},
             },
         },
-        "env": {"type": "object", "maxProperties": 256, "propertyNames": {"pattern": ENV_KEY_RE},
-                "additionalProperties": {"type": ["string", "number", "integer", "boolean"]}},
+        "env": {
+            "type": "object",
+            "maxProperties": 256,
+            "propertyNames": {"pattern": ENV_KEY_RE},
+            "additionalProperties": {"type": ["string", "number", "integer", "boolean"]},
+        },
         "workdir": _path,
-        "outputs": {"type": "array", "maxItems": 256, "items": _path,
-                    "description": "artifacts to collect: paths or globs relative to the working directory"},
+        "outputs": {
+            "type": "array",
+            "maxItems": 256,
+            "items": _path,
+            "description": "artifacts to collect: paths or globs relative to the working directory",
+        },
         "array": {
-            "type": "object", "additionalProperties": False,
+            "type": "object",
+            "additionalProperties": False,
             "properties": {
-                "range": {"type": "string", "pattern": r"^[0-9]{1,5}-[0-9]{1,5}(:[1-9][0-9]{0,4})?$",
-                          "description": "START-END[:STEP], inclusive"},
-                "grid": {"type": "object", "minProperties": 1, "maxProperties": 16,
-                         "propertyNames": {"pattern": r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"},
-                         "additionalProperties": {"type": "array", "minItems": 1, "maxItems": 1000, "items": _scalar}},
+                "range": {
+                    "type": "string",
+                    "pattern": r"^[0-9]{1,5}-[0-9]{1,5}(:[1-9][0-9]{0,4})?$",
+                    "description": "START-END[:STEP], inclusive",
+                },
+                "grid": {
+                    "type": "object",
+                    "minProperties": 1,
+                    "maxProperties": 16,
+                    "propertyNames": {"pattern": r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"},
+                    "additionalProperties": {"type": "array", "minItems": 1, "maxItems": 1000, "items": _scalar},
+                },
                 "max_parallel": {"type": "integer", "minimum": 1, "maximum": 10000},
             },
             "oneOf": [{"required": ["range"]}, {"required": ["grid"]}],
@@ -203,7 +237,9 @@ def _array(raw: dict[str, Any]) -> ArraySpec:
         grid: tuple[dict[str, Any], ...] = ()
     else:
         keys = list(raw["grid"])
-        grid = tuple(dict(zip(keys, combo)) for combo in itertools.product(*(raw["grid"][k] for k in keys)))
+        grid = tuple(
+            dict(zip(keys, combo, strict=True)) for combo in itertools.product(*(raw["grid"][k] for k in keys))
+        )
         indices = tuple(range(len(grid)))
     if len(indices) > MAX_ARRAY_TASKS:
         raise InvalidInput.on("array", f"{len(indices)} tasks; at most {MAX_ARRAY_TASKS} per sweep")
@@ -222,8 +258,9 @@ def _outputs(raw: list[str]) -> tuple[str, ...]:
     for i, path in enumerate(raw):
         parts = path.replace("\\", "/").split("/")
         if path.startswith("/") or ".." in parts:
-            raise InvalidInput.on(f"outputs.{i}", f"{path!r} must be a path inside the job's working directory "
-                                                   "(relative, without '..')")
+            raise InvalidInput.on(
+                f"outputs.{i}", f"{path!r} must be a path inside the job's working directory (relative, without '..')"
+            )
     return tuple(raw)
 
 
@@ -232,7 +269,8 @@ def parse_spec(data: Any) -> JobSpec:
     validate_document(data)
     res = data.get("resources", {})
     resources = Resources(
-        nodes=res.get("nodes", 1), gpus_per_node=res.get("gpus_per_node", 0),
+        nodes=res.get("nodes", 1),
+        gpus_per_node=res.get("gpus_per_node", 0),
         cpus_per_task=res.get("cpus_per_task", 1),
         memory_mb=parse_memory_mb(res["memory"]) if "memory" in res else None,
         time_minutes=parse_time_minutes(res.get("time", 60)),
@@ -241,10 +279,18 @@ def parse_spec(data: Any) -> JobSpec:
         raise InvalidInput.on("launcher", "torchrun launches a 'command' (argv: the training script and its arguments)")
     container = data.get("container") or {}
     return JobSpec(
-        name=data["name"], project=data["project"], resource=data.get("resource"), resources=resources,
-        command=tuple(data["command"]) if "command" in data else None, script=data.get("script"),
-        container_image=container.get("image"), container_binds=tuple(container.get("binds", ())),
-        env=_env(data.get("env", {})), workdir=data.get("workdir"), outputs=_outputs(data.get("outputs", [])),
-        array=_array(data["array"]) if "array" in data else None, launcher=data.get("launcher", "none"),
+        name=data["name"],
+        project=data["project"],
+        resource=data.get("resource"),
+        resources=resources,
+        command=tuple(data["command"]) if "command" in data else None,
+        script=data.get("script"),
+        container_image=container.get("image"),
+        container_binds=tuple(container.get("binds", ())),
+        env=_env(data.get("env", {})),
+        workdir=data.get("workdir"),
+        outputs=_outputs(data.get("outputs", [])),
+        array=_array(data["array"]) if "array" in data else None,
+        launcher=data.get("launcher", "none"),
         idempotency_key=data.get("idempotency_key"),
     )

@@ -37,8 +37,9 @@ HELP = {
 
 def parse_args(argv: list[str] | None = None) -> Params:
     defaults = Params()
-    options = [Option(f.name, _KINDS.get(str(f.type), str), getattr(defaults, f.name), HELP[f.name])
-               for f in fields(Params)]
+    options = [
+        Option(f.name, _KINDS.get(str(f.type), str), getattr(defaults, f.name), HELP[f.name]) for f in fields(Params)
+    ]
     return Params(**parse_options("python -m aifactory.showcase.bakery", __doc__, options, argv))
 
 

@@ -103,9 +103,7 @@ def reduction(model_waste: float, baseline_waste: float) -> float:
     return float(1.0 - model_waste / baseline_waste) if baseline_waste > 0 else float("nan")
 
 
-def pick_matched_alpha(
-    validation: pd.DataFrame, group: str | None, alphas: Sequence[float], target: float
-) -> float:
+def pick_matched_alpha(validation: pd.DataFrame, group: str | None, alphas: Sequence[float], target: float) -> float:
     """Smallest alpha whose VALIDATION (pre-holdout) service level reaches ``target`` (else the largest);
     a group with no validation rows keeps the smallest (nothing to choose on)."""
     rows = validation if group is None else validation[validation["group"] == group]

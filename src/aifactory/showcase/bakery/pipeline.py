@@ -159,10 +159,14 @@ def run_showcase(p: Params, log: Callable[[str], None] = print) -> tuple[dict, p
     ratio = critical_ratio(p.waste_cost, p.margin)
     alphas = alpha_grid(ratio)
     main_col = alpha_column(round(ratio, 4))
-    log(f"newsvendor critical ratio cu/(cu+co) = {ratio:.3f}; validation {val_start.date()} .. "
-        f"{(hold_start - pd.Timedelta(days=1)).date()}; hold-out {hold_start.date()} .. {last.date()}")
+    log(
+        f"newsvendor critical ratio cu/(cu+co) = {ratio:.3f}; validation {val_start.date()} .. "
+        f"{(hold_start - pd.Timedelta(days=1)).date()}; hold-out {hold_start.date()} .. {last.date()}"
+    )
     bt = {"seed": p.seed, "log": log, "refit_days": p.refit_days}
-    validation = backtest(frame, val_start, hold_start - pd.Timedelta(days=1), p.horizon_days, alphas, label="validation", **bt)
+    validation = backtest(
+        frame, val_start, hold_start - pd.Timedelta(days=1), p.horizon_days, alphas, label="validation", **bt
+    )
     holdout = backtest(frame, hold_start, last, p.horizon_days, alphas, label="hold-out", **bt)
     targets = _targets(validation, main_col)
     margins = _margins(frame, hold_start, targets, ratio)
@@ -176,10 +180,21 @@ def run_showcase(p: Params, log: Callable[[str], None] = print) -> tuple[dict, p
         "parameters": {k: v for k, v in asdict(p).items() if k != "out"},
         "critical_ratio": ratio,
         "alphas_fitted": alphas,
-        "periods": {k: str(v.date()) for k, v in
-                    {"data_start": first, "validation_start": val_start, "holdout_start": hold_start, "holdout_end": last}.items()},
-        "data": {"rows": int(len(sales)), "missing_days": inputs.missing_days, "sha256": inputs.sha256,
-                 "group_names": {g: inputs.group_names[g] for g in sorted(sales["group"].unique())}},
+        "periods": {
+            k: str(v.date())
+            for k, v in {
+                "data_start": first,
+                "validation_start": val_start,
+                "holdout_start": hold_start,
+                "holdout_end": last,
+            }.items()
+        },
+        "data": {
+            "rows": int(len(sales)),
+            "missing_days": inputs.missing_days,
+            "sha256": inputs.sha256,
+            "group_names": {g: inputs.group_names[g] for g in sorted(sales["group"].unique())},
+        },
         "validation_service_level_model": targets,
         "baseline_margins": margins,
         "baselines": BASELINES,

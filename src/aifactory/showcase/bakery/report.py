@@ -85,7 +85,7 @@ def write_png(rows: pd.DataFrame, names: dict[str, str], out: Path) -> Path:
         ax.set_title("all groups" if key == "overall" else f"{key} {names.get(key, key)}", fontsize=10)
         ax.set_ylabel("waste / week (EUR rev.)", fontsize=8)
         ax.tick_params(labelsize=7)
-    for ax in list(axes.flat)[len(keys):]:
+    for ax in list(axes.flat)[len(keys) :]:
         ax.axis("off")
     axes.flat[0].legend(fontsize=7, loc="upper left")
     fig.suptitle("Hold-out: weekly waste (revenue-equivalent units) — model vs bakery baselines", fontsize=11)
@@ -110,8 +110,10 @@ def less_or_more(x) -> str:
 def _table(metrics: dict) -> str:
     names = metrics["data"]["group_names"]
     figs, comp = metrics["figures"], metrics["comparison"]
-    head = ("<tr><th>group</th><th>plan</th><th>waste</th><th>lost sales</th><th>service level</th>"
-            "<th>cost</th><th>waste vs best baseline</th></tr>")
+    head = (
+        "<tr><th>group</th><th>plan</th><th>waste</th><th>lost sales</th><th>service level</th>"
+        "<th>cost</th><th>waste vs best baseline</th></tr>"
+    )
     body = []
     for key in comp:  # the groups present in the hold-out, then "overall"
         label = "all groups" if key == "overall" else f"{key} {names.get(key, key)}"
@@ -158,8 +160,8 @@ def write_html(metrics: dict, png: Path, out: Path) -> Path:
 table{{border-collapse:collapse;font-size:0.85em}}td,th{{border:1px solid #ccc;padding:3px 6px;text-align:right}}
 td:nth-child(-n+2){{text-align:left}}</style></head><body>
 <h1>Forecast demand, bake less waste</h1>
-<p>Demand signal: revenue in EUR used as <b>revenue-equivalent units</b>. Data: {metrics['data']['rows']} rows,
-{metrics['data']['missing_days']} missing day(s) (closed/unknown). {metrics['holdout_rows_compared']} (day, group)
+<p>Demand signal: revenue in EUR used as <b>revenue-equivalent units</b>. Data: {metrics["data"]["rows"]} rows,
+{metrics["data"]["missing_days"]} missing day(s) (closed/unknown). {metrics["holdout_rows_compared"]} (day, group)
 rows compared in the hold-out.</p>
 <h2>Method</h2><p>{html.escape(method)}</p>
 <h2>Hold-out results</h2>{_table(metrics)}
@@ -167,7 +169,7 @@ rows compared in the hold-out.</p>
 a stock-out; cost = co·waste + cu·lost sales.</p>
 <img alt="weekly waste, model vs baselines" src="data:image/png;base64,{img}" style="max-width:100%">
 <h2>Caveats</h2><ul>{caveats}</ul>
-<p>Runtime {metrics['runtime_seconds']} s. Data sha256: {html.escape(json.dumps(metrics['data']['sha256']))}</p>
+<p>Runtime {metrics["runtime_seconds"]} s. Data sha256: {html.escape(json.dumps(metrics["data"]["sha256"]))}</p>
 </body></html>
 """
     path = out / "report.html"

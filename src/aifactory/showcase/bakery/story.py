@@ -16,13 +16,22 @@ SALES = Path(__file__).parent / "data" / "umsatzdaten_gekuerzt.csv"
 def dataset() -> dict[str, Any]:
     """The shipped sales file as a catalog dataset (size and sha256 computed now)."""
     data = SALES.read_bytes()
-    return {"kind": "dataset", "slug": "kiel-bakery-sales", "title": "Kiel bakery: daily revenue per product group",
-            "summary": "Daily revenue of six product groups of a bakery in Kiel, 2013-07 to 2018-07, with weather and "
-                       "Kieler Woche days (opencampus.sh course data). Revenue in EUR, used as the demand signal.",
-            "tags": ["food", "retail", "time-series"], "visibility": "public",
-            "details": {"origin": "opencampus.sh, einfuehrung-in-data-science-und-ml (commit 65374ef)",
-                        "licence": "none stated; education and research use, attribute opencampus.sh",
-                        "format": "csv", "size": len(data), "sha256": hashlib.sha256(data).hexdigest()}}
+    return {
+        "kind": "dataset",
+        "slug": "kiel-bakery-sales",
+        "title": "Kiel bakery: daily revenue per product group",
+        "summary": "Daily revenue of six product groups of a bakery in Kiel, 2013-07 to 2018-07, with weather and "
+        "Kieler Woche days (opencampus.sh course data). Revenue in EUR, used as the demand signal.",
+        "tags": ["food", "retail", "time-series"],
+        "visibility": "public",
+        "details": {
+            "origin": "opencampus.sh, einfuehrung-in-data-science-und-ml (commit 65374ef)",
+            "licence": "none stated; education and research use, attribute opencampus.sh",
+            "format": "csv",
+            "size": len(data),
+            "sha256": hashlib.sha256(data).hexdigest(),
+        },
+    }
 
 
 RESULTS = """Held-out year 2017-08-01 … 2018-07-31 (1,840 day × group rows), revenue-equivalent units (EUR).
@@ -46,13 +55,23 @@ Caveats: recorded sales are not true demand (sold-out days hide demand); the day
 for a forecast."""
 
 STORY: dict[str, Any] = {
-    "kind": "story", "slug": "bakery-bakes-less-waste", "title": "A bakery plans production with AI and bakes less waste",
+    "kind": "story",
+    "slug": "bakery-bakes-less-waste",
+    "title": "A bakery plans production with AI and bakes less waste",
     "summary": "Backhaus Kiel forecasts next-day demand per product group and bakes the newsvendor quantity: "
-               "35 % less waste than its best rule of thumb, 26 % at the same service level.",
-    "body": RESULTS, "tags": ["food", "forecasting", "retail"], "visibility": "public",
-    "details": {"organization": "Backhaus Kiel GmbH (demo)", "results": RESULTS,
-                "metrics": {"waste_reduction_pct": 35.3, "waste_reduction_matched_service_pct": 25.6,
-                            "service_level_model_pct": 57.3, "service_level_baseline_pct": 60.8,
-                            "cost_reduction_pct": 31.0}},
+    "35 % less waste than its best rule of thumb, 26 % at the same service level.",
+    "body": RESULTS,
+    "tags": ["food", "forecasting", "retail"],
+    "visibility": "public",
+    "details": {
+        "organization": "Backhaus Kiel GmbH (demo)",
+        "results": RESULTS,
+        "metrics": {
+            "waste_reduction_pct": 35.3,
+            "waste_reduction_matched_service_pct": 25.6,
+            "service_level_model_pct": 57.3,
+            "service_level_baseline_pct": 60.8,
+            "cost_reduction_pct": 31.0,
+        },
+    },
 }
-

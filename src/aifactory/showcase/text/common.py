@@ -13,7 +13,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the model is local: nothing may be fetched at run time
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -50,8 +49,9 @@ def read_rows(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(fh))
 
 
-def stratified_split(rows: list[dict[str, str]], test_fraction: float, seed: int,
-                     keys: tuple[str, ...] = ("label", "lang")) -> tuple[list[int], list[int]]:
+def stratified_split(
+    rows: list[dict[str, str]], test_fraction: float, seed: int, keys: tuple[str, ...] = ("label", "lang")
+) -> tuple[list[int], list[int]]:
     """Row indices for train and test: every (label, language) group is shuffled with the seed and its first
     ``round(test_fraction * size)`` rows (at least one when the group has two or more) go to test."""
     groups: dict[tuple[str, ...], list[int]] = {}

@@ -13,16 +13,29 @@ from __future__ import annotations
 import csv
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from ..params import Option, parse_options
-from .common import (load_encoder, mean_pool, model_dir, read_rows, setup_distributed,
-                     shipped_data, teardown_distributed, write_json)
+from .common import (
+    load_encoder,
+    mean_pool,
+    model_dir,
+    read_rows,
+    setup_distributed,
+    shipped_data,
+    teardown_distributed,
+    write_json,
+)
 
 OPTIONS = [
-    Option("input", str, "", "CSV with a header, or a text file with one text per line; default: the shipped "
-                             "feedback sentences"),
+    Option(
+        "input",
+        str,
+        "",
+        "CSV with a header, or a text file with one text per line; default: the shipped feedback sentences",
+    ),
     Option("text_col", str, "text", "the CSV column to embed"),
     Option("id_col", str, "id", "the CSV column that names a row (when missing: the row number)"),
     Option("batch_size", int, 64, "sentences per forward pass"),
@@ -48,8 +61,7 @@ class Embedder:
     def dim(self) -> int:
         return int(self.model.config.hidden_size)
 
-    def encode(self, texts: list[str], batch_size: int = 64,
-               progress: Callable[[int], None] | None = None) -> Any:
+    def encode(self, texts: list[str], batch_size: int = 64, progress: Callable[[int], None] | None = None) -> Any:
         """A float32 array (len(texts), dim) in the order given; batches are formed longest first."""
         import numpy as np
         import torch
@@ -58,12 +70,18 @@ class Embedder:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         with torch.inference_mode():
             for start in range(0, len(order), batch_size):
-                chunk = order[start:start + batch_size]
-                batch = self.tokenizer([texts[i] for i in chunk], padding=True, truncation=True,
-                                       max_length=self.max_length, return_tensors="pt").to(self.device)
+                chunk = order[start : start + batch_size]
+                batch = self.tokenizer(
+                    [texts[i] for i in chunk],
+                    padding=True,
+                    truncation=True,
+                    max_length=self.max_length,
+                    return_tensors="pt",
+                ).to(self.device)
                 hidden = self.model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"])
                 vectors = torch.nn.functional.normalize(
-                    mean_pool(hidden.last_hidden_state, batch["attention_mask"]).float(), dim=-1)
+                    mean_pool(hidden.last_hidden_state, batch["attention_mask"]).float(), dim=-1
+                )
                 out[chunk] = vectors.cpu().numpy()
                 if progress:
                     progress(min(start + batch_size, len(order)))
@@ -105,8 +123,10 @@ def run(opts: dict[str, Any], log: Callable[[str], None] = print) -> dict[str, A
         mine = list(range(dist.rank, len(texts), dist.world))
         embedder = Embedder(model_dir(opts["model"]), dist.device, opts["max_length"])
         if dist.main:
-            log(f"embedding {len(texts)} rows on {dist.device} x {dist.world} process(es), "
-                f"batches of {opts['batch_size']}")
+            log(
+                f"embedding {len(texts)} rows on {dist.device} x {dist.world} process(es), "
+                f"batches of {opts['batch_size']}"
+            )
         step = max(1, len(mine) // 10)
         last = [0]
 
@@ -128,10 +148,17 @@ def run(opts: dict[str, Any], log: Callable[[str], None] = print) -> dict[str, A
         np.save(out / "embeddings.npy", vectors)
         with (out / "ids.csv").open("w", newline="", encoding="utf-8") as fh:
             csv.writer(fh).writerows([("row", "id"), *enumerate(ids)])
-        metrics = {"rows": int(vectors.shape[0]), "dim": int(vectors.shape[1]), "seconds": round(seconds, 3),
-                   "rows_per_second": round(vectors.shape[0] / max(seconds, 1e-9), 1), "device": str(dist.device),
-                   "processes": dist.world, "normalized": True, "model": "sentence-transformers/all-MiniLM-L6-v2",
-                   "parameters": {k: v for k, v in opts.items() if k != "out"}}
+        metrics = {
+            "rows": int(vectors.shape[0]),
+            "dim": int(vectors.shape[1]),
+            "seconds": round(seconds, 3),
+            "rows_per_second": round(vectors.shape[0] / max(seconds, 1e-9), 1),
+            "device": str(dist.device),
+            "processes": dist.world,
+            "normalized": True,
+            "model": "sentence-transformers/all-MiniLM-L6-v2",
+            "parameters": {k: v for k, v in opts.items() if k != "out"},
+        }
         write_json(out / "metrics.json", metrics)
         log(f"{metrics['rows']} rows x {metrics['dim']} in {seconds:.2f} s ({metrics['rows_per_second']} rows/s)")
         log(f"wrote {out / 'embeddings.npy'}, {out / 'ids.csv'}, {out / 'metrics.json'}")

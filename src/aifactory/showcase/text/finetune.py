@@ -13,13 +13,25 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from ..params import Option, parse_options
-from .common import (LABELS, Dist, load_encoder, mean_pool, model_dir, read_rows,
-                     seed_everything, setup_distributed, shipped_data, stratified_split, teardown_distributed,
-                     write_json)
+from .common import (
+    LABELS,
+    Dist,
+    load_encoder,
+    mean_pool,
+    model_dir,
+    read_rows,
+    seed_everything,
+    setup_distributed,
+    shipped_data,
+    stratified_split,
+    teardown_distributed,
+    write_json,
+)
 
 OPTIONS = [
     Option("data", str, "", "CSV with columns text,label[,lang]; default: the shipped feedback sentences"),
@@ -61,7 +73,7 @@ def build_classifier(path: Path, n_labels: int, train_layers: int) -> tuple[Any,
     layers = model.encoder.encoder.layer
     for p in model.encoder.parameters():
         p.requires_grad = False
-    for layer in layers[len(layers) - min(train_layers, len(layers)):] if train_layers > 0 else []:
+    for layer in layers[len(layers) - min(train_layers, len(layers)) :] if train_layers > 0 else []:
         for p in layer.parameters():
             p.requires_grad = True
     return tokenizer, model
@@ -86,8 +98,15 @@ def _encode(tokenizer: Any, texts: list[str], max_length: int, device: Any) -> d
     return {"input_ids": batch["input_ids"].to(device), "attention_mask": batch["attention_mask"].to(device)}
 
 
-def evaluate(model: Any, tokenizer: Any, rows: list[dict[str, str]], indices: list[int], labels: list[str],
-             opts: dict[str, Any], device: Any) -> dict[str, Any]:
+def evaluate(
+    model: Any,
+    tokenizer: Any,
+    rows: list[dict[str, str]],
+    indices: list[int],
+    labels: list[str],
+    opts: dict[str, Any],
+    device: Any,
+) -> dict[str, Any]:
     """Accuracy on the given rows, overall and per language, and the predictions' counts per true label."""
     import torch
 
@@ -95,17 +114,20 @@ def evaluate(model: Any, tokenizer: Any, rows: list[dict[str, str]], indices: li
     correct: dict[str, list[int]] = {}
     with torch.no_grad():
         for start in range(0, len(indices), 64):
-            chunk = [rows[i] for i in indices[start:start + 64]]
+            chunk = [rows[i] for i in indices[start : start + 64]]
             logits = model(**_encode(tokenizer, [r["text"] for r in chunk], opts["max_length"], device))
-            for row, guess in zip(chunk, logits.argmax(-1).tolist()):
+            for row, guess in zip(chunk, logits.argmax(-1).tolist(), strict=True):
                 hit = int(labels[guess] == row["label"])
                 for key in ("all", f"lang:{row.get('lang', '')}", f"label:{row['label']}"):
                     correct.setdefault(key, []).append(hit)
     model.train()
     share = {k: round(sum(v) / len(v), 4) for k, v in sorted(correct.items())}
-    return {"accuracy": share.pop("all", 0.0), "n": len(indices),
-            "accuracy_by_language": {k[5:]: v for k, v in share.items() if k.startswith("lang:") and k[5:]},
-            "accuracy_by_label": {k[6:]: v for k, v in share.items() if k.startswith("label:")}}
+    return {
+        "accuracy": share.pop("all", 0.0),
+        "n": len(indices),
+        "accuracy_by_language": {k[5:]: v for k, v in share.items() if k.startswith("lang:") and k[5:]},
+        "accuracy_by_label": {k[6:]: v for k, v in share.items() if k.startswith("label:")},
+    }
 
 
 def _loader(train: list[int], opts: dict[str, Any], dist: Dist) -> tuple[Any, Any]:
@@ -114,22 +136,33 @@ def _loader(train: list[int], opts: dict[str, Any], dist: Dist) -> tuple[Any, An
     from torch.utils.data.distributed import DistributedSampler
 
     if dist.world > 1:
-        sampler: Any = DistributedSampler(train, num_replicas=dist.world, rank=dist.rank, shuffle=True,
-                                          seed=opts["seed"])
+        sampler: Any = DistributedSampler(
+            train, num_replicas=dist.world, rank=dist.rank, shuffle=True, seed=opts["seed"]
+        )
     else:
         sampler = RandomSampler(train, generator=torch.Generator().manual_seed(opts["seed"]))
     return DataLoader(train, batch_size=opts["batch_size"], sampler=sampler, collate_fn=list), sampler
 
 
-def train(model: Any, tokenizer: Any, rows: list[dict[str, str]], train_idx: list[int], labels: list[str],
-          opts: dict[str, Any], dist: Dist, log: Callable[[str], None]) -> list[float]:
+def train(
+    model: Any,
+    tokenizer: Any,
+    rows: list[dict[str, str]],
+    train_idx: list[int],
+    labels: list[str],
+    opts: dict[str, Any],
+    dist: Dist,
+    log: Callable[[str], None],
+) -> list[float]:
     """The training loop; returns the mean loss of every epoch (averaged over the processes)."""
     import torch
     import torch.distributed as td
 
     core = model.module if hasattr(model, "module") else model
-    groups = [{"params": [p for p in core.encoder.parameters() if p.requires_grad], "lr": opts["lr"]},
-              {"params": list(core.head.parameters()), "lr": opts["head_lr"]}]
+    groups = [
+        {"params": [p for p in core.encoder.parameters() if p.requires_grad], "lr": opts["lr"]},
+        {"params": list(core.head.parameters()), "lr": opts["head_lr"]},
+    ]
     optimizer = torch.optim.AdamW([g for g in groups if g["params"]], weight_decay=0.01)
     loader, sampler = _loader(train_idx, opts, dist)
     target_of = {name: i for i, name in enumerate(labels)}
@@ -164,9 +197,15 @@ def save(out: Path, model: Any, labels: list[str], base: Path, opts: dict[str, A
     out.mkdir(parents=True, exist_ok=True)
     trained = {n: p.detach().cpu().contiguous() for n, p in model.named_parameters() if p.requires_grad}
     save_file(trained, str(out / "model.safetensors"), metadata={"base_model": "all-MiniLM-L6-v2"})
-    meta = {"labels": labels, "base_model": "sentence-transformers/all-MiniLM-L6-v2", "base_path": str(base),
-            "train_layers": opts["train_layers"], "max_length": opts["max_length"], "pooling": "mean",
-            "tensors": sorted(trained)}
+    meta = {
+        "labels": labels,
+        "base_model": "sentence-transformers/all-MiniLM-L6-v2",
+        "base_path": str(base),
+        "train_layers": opts["train_layers"],
+        "max_length": opts["max_length"],
+        "pooling": "mean",
+        "tensors": sorted(trained),
+    }
     return [out / "model.safetensors", write_json(out / "labels.json", meta)]
 
 
@@ -185,8 +224,10 @@ def run(opts: dict[str, Any], log: Callable[[str], None] = print) -> dict[str, A
             raise ValueError("the data needs at least two labels")
         train_idx, test_idx = stratified_split(rows, opts["test_fraction"], opts["seed"])
         if dist.main:
-            log(f"data: {len(rows)} rows, labels {labels}; train {len(train_idx)}, test {len(test_idx)}; "
-                f"device {dist.device}, processes {dist.world}")
+            log(
+                f"data: {len(rows)} rows, labels {labels}; train {len(train_idx)}, test {len(test_idx)}; "
+                f"device {dist.device}, processes {dist.world}"
+            )
         base = model_dir(opts["model"])
         tokenizer, model = build_classifier(base, len(labels), opts["train_layers"])
         model.to(dist.device)
@@ -199,18 +240,28 @@ def run(opts: dict[str, Any], log: Callable[[str], None] = print) -> dict[str, A
         if not dist.main:
             return None
         test = evaluate(model, tokenizer, rows, test_idx, labels, opts, dist.device)
-        metrics = {"test": test, "accuracy": test["accuracy"], "accuracy_by_language": test["accuracy_by_language"],
-                   "chance": round(1 / len(labels), 4), "loss_per_epoch": losses, "labels": labels,
-                   "rows": {"train": len(train_idx), "test": len(test_idx)}, "device": str(dist.device),
-                   "processes": dist.world, "torch": torch.__version__,
-                   "parameters": {k: v for k, v in opts.items() if k not in ("out",)},
-                   "trainable_parameters": sum(p.numel() for p in model.parameters() if p.requires_grad),
-                   "seconds": round(time.perf_counter() - started, 2)}
+        metrics = {
+            "test": test,
+            "accuracy": test["accuracy"],
+            "accuracy_by_language": test["accuracy_by_language"],
+            "chance": round(1 / len(labels), 4),
+            "loss_per_epoch": losses,
+            "labels": labels,
+            "rows": {"train": len(train_idx), "test": len(test_idx)},
+            "device": str(dist.device),
+            "processes": dist.world,
+            "torch": torch.__version__,
+            "parameters": {k: v for k, v in opts.items() if k not in ("out",)},
+            "trainable_parameters": sum(p.numel() for p in model.parameters() if p.requires_grad),
+            "seconds": round(time.perf_counter() - started, 2),
+        }
         out = Path(opts["out"])
         paths = save(out, model, labels, base, opts)
         paths.append(write_json(out / "metrics.json", metrics))
-        log(f"test accuracy {test['accuracy']:.3f} (chance {metrics['chance']:.3f}); by language "
-            + ", ".join(f"{k} {v:.3f}" for k, v in test["accuracy_by_language"].items()))
+        log(
+            f"test accuracy {test['accuracy']:.3f} (chance {metrics['chance']:.3f}); by language "
+            + ", ".join(f"{k} {v:.3f}" for k, v in test["accuracy_by_language"].items())
+        )
         log("wrote " + ", ".join(str(p) for p in paths))
         return metrics
     finally:

@@ -24,8 +24,15 @@ def _start_session(viewer: Viewer, user, target: str, flash: str) -> Response:  
     with ctx.uow_factory(write=True) as uow:
         secret = sessions.open_session(uow, ctx.clock, user, session_policy(ctx))
     response = redirect(viewer, target, flash)
-    response.set_cookie(sec.SESSION_COOKIE, secret, httponly=True, samesite="lax", path="/",
-                        secure=ctx.settings.secure_cookies, max_age=ctx.settings.session_hours * 3600)
+    response.set_cookie(
+        sec.SESSION_COOKIE,
+        secret,
+        httponly=True,
+        samesite="lax",
+        path="/",
+        secure=ctx.settings.secure_cookies,
+        max_age=ctx.settings.session_hours * 3600,
+    )
     response.delete_cookie(sec.SEED_COOKIE, path="/")
     return response
 
@@ -48,8 +55,9 @@ async def login(request: Request, viewer: CsrfChecked) -> Response:
             user = sessions.check_credentials(uow, viewer.ctx.clock, email, secret)
     except Unauthorized:
         message = viewer.t.gettext("Wrong e-mail address or password (or an invalid API token).")
-        return render(request, viewer, "login.html", status=401, next=target, note=None,
-                      errors={"password": message}, email=email)
+        return render(
+            request, viewer, "login.html", status=401, next=target, note=None, errors={"password": message}, email=email
+        )
     return _start_session(viewer, user, target, viewer.t.gettext("Welcome, %(name)s.", name=user.name))
 
 
@@ -88,16 +96,31 @@ async def signup(request: Request, viewer: CsrfChecked) -> Response:
         password_hash = sessions.hash_password(form.get("password", ""), form.get("email", ""))
         with ctx.uow_factory(write=True) as uow:
             _, user, _ = identity.register(
-                uow, ctx.clock, organization_name=form.get("organization", ""), kind=OrgKind(form["kind"]),
-                country=form.get("country", ""), sectors=chosen, email=form.get("email", ""),
-                name=form.get("name", ""), password_hash=password_hash)
+                uow,
+                ctx.clock,
+                organization_name=form.get("organization", ""),
+                kind=OrgKind(form["kind"]),
+                country=form.get("country", ""),
+                sectors=chosen,
+                email=form.get("email", ""),
+                name=form.get("name", ""),
+                password_hash=password_hash,
+            )
     except DomainError as exc:
         aliases = {"organization.name": "organization", "organization.country": "country"}
-        return render(request, viewer, "signup.html", status=422 if exc.status == 422 else exc.status,
-                      form={k: v for k, v in form.items() if not k.startswith("password")}, chosen=chosen,
-                      errors=field_errors(exc, SIGNUP_FIELDS, aliases), **_signup_options(viewer))
-    return _start_session(viewer, user, "/proposals/new",
-                          viewer.t.gettext("Your organization is registered. Next: apply for GPU time."))
+        return render(
+            request,
+            viewer,
+            "signup.html",
+            status=422 if exc.status == 422 else exc.status,
+            form={k: v for k, v in form.items() if not k.startswith("password")},
+            chosen=chosen,
+            errors=field_errors(exc, SIGNUP_FIELDS, aliases),
+            **_signup_options(viewer),
+        )
+    return _start_session(
+        viewer, user, "/proposals/new", viewer.t.gettext("Your organization is registered. Next: apply for GPU time.")
+    )
 
 
 @router.get("/account", response_class=HTMLResponse)
@@ -112,12 +135,18 @@ async def change_password(request: Request, viewer: SignedInChecked) -> Response
         if form.get("new", "") != form.get("new2", ""):
             raise InvalidInput.on("new2", viewer.t.gettext("the two passwords differ"))
         with viewer.ctx.uow_factory(write=True) as uow:
-            sessions.set_password(uow, viewer.ctx.clock, viewer.actor, current=form.get("current"),
-                                  new=form.get("new", ""))
+            sessions.set_password(
+                uow, viewer.ctx.clock, viewer.actor, current=form.get("current"), new=form.get("new", "")
+            )
         session_cache(request).evict(user_id=viewer.actor.id)
     except DomainError as exc:
-        return render(request, viewer, "account.html", status=exc.status,
-                      errors=field_errors(exc, {"current", "new", "new2"}, {"password": "new"}))
+        return render(
+            request,
+            viewer,
+            "account.html",
+            status=exc.status,
+            errors=field_errors(exc, {"current", "new", "new2"}, {"password": "new"}),
+        )
     response = redirect(viewer, "/login", viewer.t.gettext("Password changed: please sign in with it."))
     response.delete_cookie(sec.SESSION_COOKIE, path="/")
     return response
@@ -129,6 +158,12 @@ async def choose_language(request: Request, viewer: CsrfChecked) -> Response:
     lang = form.get("lang", "")
     response = redirect(viewer, sec.safe_next(form.get("next")))
     if lang in LANGUAGES:
-        response.set_cookie(sec.LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax", path="/",
-                            secure=viewer.ctx.settings.secure_cookies)
+        response.set_cookie(
+            sec.LANG_COOKIE,
+            lang,
+            max_age=365 * 86400,
+            samesite="lax",
+            path="/",
+            secure=viewer.ctx.settings.secure_cookies,
+        )
     return response

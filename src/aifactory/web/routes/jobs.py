@@ -35,8 +35,15 @@ def _job_view(viewer: Viewer, job_id: int) -> dict[str, Any]:
         artifacts = job_outputs.list_artifacts(uow, viewer.actor, ctx.gateway, job_id) if job.terminal else []
         may_cancel = not job.terminal and jobs.may_cancel(viewer.actor, job, project)
     spec = parse_spec(job.spec)
-    return {"job": job, "project": project, "events": events, "submitter": submitter, "artifacts": artifacts,
-            "may_cancel": may_cancel, "spec": spec}
+    return {
+        "job": job,
+        "project": project,
+        "events": events,
+        "submitter": submitter,
+        "artifacts": artifacts,
+        "may_cancel": may_cancel,
+        "spec": spec,
+    }
 
 
 def _tail(viewer: Viewer, job_id: int, stream: str) -> tuple[str, int, bool]:
@@ -51,13 +58,15 @@ def _tail(viewer: Viewer, job_id: int, stream: str) -> tuple[str, int, bool]:
 def job_page(request: Request, viewer: SignedIn, job_id: int, stream: str = "stdout") -> HTMLResponse:
     view = _job_view(viewer, job_id)
     text, offset, complete = _tail(viewer, job_id, stream)
-    return render(request, viewer, "jobs/page.html", **view, stream=stream, log_text=text, offset=offset,
-                  complete=complete)
+    return render(
+        request, viewer, "jobs/page.html", **view, stream=stream, log_text=text, offset=offset, complete=complete
+    )
 
 
 @router.get("/jobs/{job_id:int}/log", response_class=HTMLResponse)
-def log_fragment(request: Request, viewer: SignedIn, job_id: int, offset: int = 0,
-                 stream: str = "stdout") -> HTMLResponse:
+def log_fragment(
+    request: Request, viewer: SignedIn, job_id: int, offset: int = 0, stream: str = "stdout"
+) -> HTMLResponse:
     """What was written after ``offset`` (appended to the page's log), the job's state, and the next poller."""
     if not 0 <= offset <= 1 << 40:
         raise InvalidInput.on("offset", "must be between 0 and 2^40")
@@ -67,16 +76,29 @@ def log_fragment(request: Request, viewer: SignedIn, job_id: int, offset: int = 
         source = job_outputs.log_source(uow, viewer.actor, ctx.gateway, job_id, _stream(stream), 0)
         artifacts = job_outputs.list_artifacts(uow, viewer.actor, ctx.gateway, job_id) if job.terminal else []
     chunk = source.read(offset, limit=CHUNK_BYTES)
-    return render(request, viewer, "jobs/_log.html", job=job, stream=stream, text=chunk.data.decode("utf-8", "replace"),
-                  offset=chunk.offset, complete=chunk.complete and job.terminal, artifacts=artifacts)
+    return render(
+        request,
+        viewer,
+        "jobs/_log.html",
+        job=job,
+        stream=stream,
+        text=chunk.data.decode("utf-8", "replace"),
+        offset=chunk.offset,
+        complete=chunk.complete and job.terminal,
+        artifacts=artifacts,
+    )
 
 
 @router.post("/jobs/{job_id:int}/cancel")
 async def cancel(request: Request, viewer: SignedInChecked, job_id: int) -> Response:
     ctx = viewer.ctx
     job = jobs.cancel_job(ctx.uow_factory, ctx.clock, viewer.actor, ctx.gateway, job_id)
-    return redirect(viewer, f"/jobs/{job.id}", viewer.t.gettext("Job %(id)s cancelled.", id=job.id),
-                    htmx=bool(request.headers.get("hx-request")))
+    return redirect(
+        viewer,
+        f"/jobs/{job.id}",
+        viewer.t.gettext("Job %(id)s cancelled.", id=job.id),
+        htmx=bool(request.headers.get("hx-request")),
+    )
 
 
 @router.get("/jobs/{job_id:int}/artifacts/{path:path}")
@@ -85,5 +107,6 @@ def artifact(viewer: SignedIn, job_id: int, path: str) -> Response:
         real = job_outputs.artifact_file(uow, viewer.actor, viewer.ctx.gateway, job_id, path[:1000])
     # always a download: a job's own HTML must never run on the portal's origin
     name = "".join(c for c in real.name if c.isalnum() or c in "._-") or "artifact"
-    return FileResponse(real, media_type="application/octet-stream",
-                        headers={"content-disposition": f'attachment; filename="{name}"'})
+    return FileResponse(
+        real, media_type="application/octet-stream", headers={"content-disposition": f'attachment; filename="{name}"'}
+    )

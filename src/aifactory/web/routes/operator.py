@@ -12,7 +12,6 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from ...domain.access import PageRequest
-from ...domain.enums import ProposalStatus
 from ...domain.errors import DomainError, FieldError, InvalidInput
 from ...services import decisions, identity, proposals
 from ..forms import as_int, field_errors, read_form, read_multi
@@ -24,6 +23,7 @@ PAGE = 25
 
 
 # ------------------------------------------------------------------ shared by the operator pages
+
 
 def _operator(viewer: SignedIn) -> Viewer:
     viewer.actor.require_operator()  # Forbidden: the 403 page
@@ -48,8 +48,13 @@ def pager(page: Any) -> dict[str, int | None]:
     """Offsets of the previous and next page (None at either end) and the range shown."""
     prev = max(0, page.offset - page.limit) if page.offset > 0 else None
     nxt = page.offset + page.limit if page.offset + page.limit < page.total else None
-    return {"prev": prev, "next": nxt, "first": page.offset + 1 if page.items else 0,
-            "last": page.offset + len(page.items), "total": page.total}
+    return {
+        "prev": prev,
+        "next": nxt,
+        "first": page.offset + 1 if page.items else 0,
+        "last": page.offset + len(page.items),
+        "total": page.total,
+    }
 
 
 class Problems:
@@ -59,8 +64,9 @@ class Problems:
         self.t = viewer.t
         self.errors: list[FieldError] = []
 
-    def integer(self, form: dict[str, str], name: str, *, required: bool = True, lo: int = 0,
-                hi: int = 10**12) -> int | None:
+    def integer(
+        self, form: dict[str, str], name: str, *, required: bool = True, lo: int = 0, hi: int = 10**12
+    ) -> int | None:
         raw = form.get(name, "").strip().replace(",", "").replace("_", "")
         if not raw:
             if required:
@@ -68,8 +74,9 @@ class Problems:
             return None
         value = as_int(raw)
         if value is None or not lo <= value <= hi:
-            self.errors.append(FieldError(name, self.t.gettext("enter a whole number between %(lo)s and %(hi)s",
-                                                               lo=lo, hi=hi)))
+            self.errors.append(
+                FieldError(name, self.t.gettext("enter a whole number between %(lo)s and %(hi)s", lo=lo, hi=hi))
+            )
             return None
         return value
 
@@ -115,6 +122,7 @@ class Problems:
 
 # ------------------------------------------------------------------ proposals awaiting a decision
 
+
 def _pending_rows(viewer: Viewer, page: PageRequest) -> tuple[list[dict], dict]:  # type: ignore[type-arg]
     ctx, actor = viewer.ctx, viewer.actor
     with ctx.uow_factory(write=False) as uow:
@@ -127,10 +135,21 @@ def _pending_rows(viewer: Viewer, page: PageRequest) -> tuple[list[dict], dict]:
         rows = []
         for p in items:
             call = calls_by_id[p.call_id]
-            rows.append({"id": p.id, "title": p.title, "status": p.status, "due": due[p.id],
-                         "deadline": p.decision_deadline, "requested": p.requested_gpu_hours,
-                         "call": call.title, "mode": call.access_mode, "org": orgs.get(p.lead_organization_id, ""),
-                         "reviews": reviews.get(p.id, 0), "required": call.required_reviews})
+            rows.append(
+                {
+                    "id": p.id,
+                    "title": p.title,
+                    "status": p.status,
+                    "due": due[p.id],
+                    "deadline": p.decision_deadline,
+                    "requested": p.requested_gpu_hours,
+                    "call": call.title,
+                    "mode": call.access_mode,
+                    "org": orgs.get(p.lead_organization_id, ""),
+                    "reviews": reviews.get(p.id, 0),
+                    "required": call.required_reviews,
+                }
+            )
     return rows, pager(listed)
 
 
@@ -142,6 +161,7 @@ def pending(request: Request, viewer: Operator, offset: str | None = None) -> Re
 
 # ------------------------------------------------------------------ one proposal: reviews and decision
 
+
 def _detail(viewer: Viewer, proposal_id: int) -> dict[str, Any]:
     ctx, actor = viewer.ctx, viewer.actor
     with ctx.uow_factory(write=False) as uow:
@@ -149,33 +169,64 @@ def _detail(viewer: Viewer, proposal_id: int) -> dict[str, Any]:
         reviews, _anonymous = decisions.reviews_of(uow, actor, p.id)
         call = uow.calls.get(p.call_id)
         resource = uow.resources.get(p.resource_id)
-        names = {u.id: u.name for u in (uow.users.get(i) for i in
-                                         {a.reviewer_id for a in uow.assignments.for_proposal(p.id)}) if u}
+        names = {
+            u.id: u.name
+            for u in (uow.users.get(i) for i in {a.reviewer_id for a in uow.assignments.for_proposal(p.id)})
+            if u
+        }
         orgs = [o for o in (uow.organizations.get(i) for i in sorted(p.organization_ids)) if o]
         conflicted = {o.id for o in orgs}
-        candidates = [(u.id, u.name) for u in identity.list_users(uow, actor, PageRequest(limit=500),
-                                                                   role="reviewer").items
-                      if u.active and u.organization_id not in conflicted and u.id not in names]
+        candidates = [
+            (u.id, u.name)
+            for u in identity.list_users(uow, actor, PageRequest(limit=500), role="reviewer").items
+            if u.active and u.organization_id not in conflicted and u.id not in names
+        ]
         return {
-            "p": {"id": p.id, "title": p.title, "abstract": p.abstract, "status": p.status,
-                  "requested": p.requested_gpu_hours, "months": p.duration_months, "field": p.application_field,
-                  "deadline": p.decision_deadline, "submitted_at": p.submitted_at, "flags": p.ethics_flags,
-                  "reason": p.decision_reason, "awarded": p.awarded_gpu_hours,
-                  "due": proposals.due(uow, ctx.clock, p)},
-            "call": {"id": call.id, "title": call.title, "mode": call.access_mode,
-                     "required": call.required_reviews},
-            "resource": resource.name if resource else "", "orgs": [(o.name, o.kind) for o in orgs],
-            "assigned": sorted(names.values()), "candidates": candidates,
-            "reviews": [{"reviewer": names.get(r.reviewer_id, str(r.reviewer_id)), "excellence": r.score_excellence,
-                         "impact": r.score_impact, "feasibility": r.score_feasibility, "mean": r.mean_score,
-                         "summary": r.summary, "comments": [c for c in (r.comment_excellence, r.comment_impact,
-                                                                         r.comment_feasibility) if c],
-                         "at": r.submitted_at} for r in reviews],
+            "p": {
+                "id": p.id,
+                "title": p.title,
+                "abstract": p.abstract,
+                "status": p.status,
+                "requested": p.requested_gpu_hours,
+                "months": p.duration_months,
+                "field": p.application_field,
+                "deadline": p.decision_deadline,
+                "submitted_at": p.submitted_at,
+                "flags": p.ethics_flags,
+                "reason": p.decision_reason,
+                "awarded": p.awarded_gpu_hours,
+                "due": proposals.due(uow, ctx.clock, p),
+            },
+            "call": {"id": call.id, "title": call.title, "mode": call.access_mode, "required": call.required_reviews},
+            "resource": resource.name if resource else "",
+            "orgs": [(o.name, o.kind) for o in orgs],
+            "assigned": sorted(names.values()),
+            "candidates": candidates,
+            "reviews": [
+                {
+                    "reviewer": names.get(r.reviewer_id, str(r.reviewer_id)),
+                    "excellence": r.score_excellence,
+                    "impact": r.score_impact,
+                    "feasibility": r.score_feasibility,
+                    "mean": r.mean_score,
+                    "summary": r.summary,
+                    "comments": [c for c in (r.comment_excellence, r.comment_impact, r.comment_feasibility) if c],
+                    "at": r.submitted_at,
+                }
+                for r in reviews
+            ],
         }
 
 
-def _show(request: Request, viewer: Viewer, proposal_id: int, *, status: int = 200, form: dict | None = None,
-          **errors: dict[str, str]) -> Response:  # type: ignore[type-arg]
+def _show(
+    request: Request,
+    viewer: Viewer,
+    proposal_id: int,
+    *,
+    status: int = 200,
+    form: dict | None = None,
+    **errors: dict[str, str],
+) -> Response:  # type: ignore[type-arg]
     data = _detail(viewer, proposal_id)
     errs = {k: errors.get(k, {}) for k in ("assign", "accept", "reject")}
     return render(request, viewer, "operator/proposal.html", status=status, form=form or {}, errors=errs, **data)
@@ -196,8 +247,7 @@ async def assign(request: Request, viewer: OperatorChecked, proposal_id: int) ->
         with viewer.ctx.uow_factory(write=True) as uow:
             decisions.assign_reviewers(uow, viewer.ctx.clock, viewer.actor, proposal_id, ids)
     except DomainError as exc:
-        return _show(request, viewer, proposal_id, status=exc.status,
-                     assign=field_errors(exc, {"reviewer_ids"}))
+        return _show(request, viewer, proposal_id, status=exc.status, assign=field_errors(exc, {"reviewer_ids"}))
     return redirect(viewer, f"/operator/proposals/{proposal_id}", viewer.t.gettext("Reviewers assigned."))
 
 
@@ -210,14 +260,31 @@ async def accept(request: Request, viewer: OperatorChecked, proposal_id: int) ->
         start = check.day(form, "start_date")
         check.check()
         with viewer.ctx.uow_factory(write=True) as uow:
-            decisions.decide(uow, viewer.ctx.clock, viewer.actor, proposal_id, accept_it=True,
-                             reason=form.get("accept_reason", ""), awarded_gpu_hours=awarded, start_date=start)
+            decisions.decide(
+                uow,
+                viewer.ctx.clock,
+                viewer.actor,
+                proposal_id,
+                accept_it=True,
+                reason=form.get("accept_reason", ""),
+                awarded_gpu_hours=awarded,
+                start_date=start,
+            )
     except DomainError as exc:
         known = {"awarded_gpu_hours", "accept_reason", "start_date"}
-        return _show(request, viewer, proposal_id, status=exc.status, form=form,
-                     accept=field_errors(exc, known, {"reason": "accept_reason"}))
-    return redirect(viewer, f"/operator/proposals/{proposal_id}",
-                    viewer.t.gettext("Proposal accepted: its project and allocation are created."))
+        return _show(
+            request,
+            viewer,
+            proposal_id,
+            status=exc.status,
+            form=form,
+            accept=field_errors(exc, known, {"reason": "accept_reason"}),
+        )
+    return redirect(
+        viewer,
+        f"/operator/proposals/{proposal_id}",
+        viewer.t.gettext("Proposal accepted: its project and allocation are created."),
+    )
 
 
 @router.post("/operator/proposals/{proposal_id:int}/reject", response_class=HTMLResponse)
@@ -230,6 +297,12 @@ async def reject(request: Request, viewer: OperatorChecked, proposal_id: int) ->
         with viewer.ctx.uow_factory(write=True) as uow:
             decisions.decide(uow, viewer.ctx.clock, viewer.actor, proposal_id, accept_it=False, reason=reason)
     except DomainError as exc:
-        return _show(request, viewer, proposal_id, status=exc.status, form=form,
-                     reject=field_errors(exc, {"reject_reason"}, {"reason": "reject_reason"}))
+        return _show(
+            request,
+            viewer,
+            proposal_id,
+            status=exc.status,
+            form=form,
+            reject=field_errors(exc, {"reject_reason"}, {"reason": "reject_reason"}),
+        )
     return redirect(viewer, f"/operator/proposals/{proposal_id}", viewer.t.gettext("Proposal rejected."))

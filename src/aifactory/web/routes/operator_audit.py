@@ -50,10 +50,19 @@ def _filters(viewer: Viewer, uow: Any, raw: dict[str, str]) -> dict[str, Any]:
 
 def _rows(uow: Any, events: list[Any]) -> list[dict[str, Any]]:
     names = {i: u.name for i in {e.actor_id for e in events if e.actor_id} if (u := uow.users.get(i)) is not None}
-    return [{"id": e.id, "at": e.occurred_at, "actor": names.get(e.actor_id, "–" if e.actor_id is None
-                                                                   else str(e.actor_id)),
-             "action": e.action, "entity_type": e.entity_type, "entity_id": e.entity_id,
-             "before": _json(e.before), "after": _json(e.after)} for e in events]
+    return [
+        {
+            "id": e.id,
+            "at": e.occurred_at,
+            "actor": names.get(e.actor_id, "–" if e.actor_id is None else str(e.actor_id)),
+            "action": e.action,
+            "entity_type": e.entity_type,
+            "entity_id": e.entity_id,
+            "before": _json(e.before),
+            "after": _json(e.after),
+        }
+        for e in events
+    ]
 
 
 def _json(value: Any) -> str:
@@ -71,10 +80,19 @@ def audit_log(request: Request, viewer: Operator, offset: str | None = None) -> 
         try:
             filters = _filters(viewer, uow, raw)
         except InvalidInput as exc:
-            return render(request, viewer, "operator/audit.html", status=422, form=raw, rows=[], pages=None,
-                          errors=field_errors(exc, set(FILTERS)), query="")
+            return render(
+                request,
+                viewer,
+                "operator/audit.html",
+                status=422,
+                form=raw,
+                rows=[],
+                pages=None,
+                errors=field_errors(exc, set(FILTERS)),
+                query="",
+            )
         page = audit.list_events(uow, viewer.actor, page_request(offset, 50), **filters)
         rows = _rows(uow, page.items)
-    return render(request, viewer, "operator/audit.html", form=raw, rows=rows, pages=pager(page), errors={},
-                  query=query)
-
+    return render(
+        request, viewer, "operator/audit.html", form=raw, rows=rows, pages=pager(page), errors={}, query=query
+    )

@@ -68,9 +68,19 @@ def _months(start: str, end: str) -> list[str]:
 def _names(viewer: Viewer) -> dict[str, str]:
     """People's words for the keys of kinds and access modes (the same msgids as _labels.html)."""
     g = viewer.t.gettext
-    return {"startup": g("Startup"), "sme": g("SME"), "industry": g("Industry"), "academia": g("Academia"),
-            "public_sector": g("Public sector"), "playground": g("Playground"), "fast_lane": g("Fast lane"),
-            "large_scale": g("Large scale"), "none": g("none"), "unspecified": g("unspecified"), "all": g("all")}
+    return {
+        "startup": g("Startup"),
+        "sme": g("SME"),
+        "industry": g("Industry"),
+        "academia": g("Academia"),
+        "public_sector": g("Public sector"),
+        "playground": g("Playground"),
+        "fast_lane": g("Fast lane"),
+        "large_scale": g("Large scale"),
+        "none": g("none"),
+        "unspecified": g("unspecified"),
+        "all": g("all"),
+    }
 
 
 def _fmt(value: float | None) -> str:
@@ -125,9 +135,13 @@ def _load(viewer: Viewer, start: str, end: str) -> dict[str, Any]:
     actor = viewer.actor
     with viewer.ctx.uow_factory(write=False) as uow:
         usage = {d: reports.gpu_hours_by(uow, actor, d, start=start, end=end) for d in CHART_DIMENSIONS}
-        return {"usage": usage, "served": reports.smes_served(uow, actor, start, end),
-                "decision": reports.time_to_decision(uow, actor), "first_job": reports.time_to_first_job(uow, actor),
-                "utilization": reports.utilization(uow, actor, start, end)}
+        return {
+            "usage": usage,
+            "served": reports.smes_served(uow, actor, start, end),
+            "decision": reports.time_to_decision(uow, actor),
+            "first_job": reports.time_to_first_job(uow, actor),
+            "utilization": reports.utilization(uow, actor, start, end),
+        }
 
 
 def _usage_chart(viewer: Viewer, report: reports.UsageReport, title: str, *, horizontal: bool = False) -> Chart:
@@ -137,11 +151,17 @@ def _usage_chart(viewer: Viewer, report: reports.UsageReport, title: str, *, hor
     values = [r.gpu_hours for r in report.rows]
     series = [Series(g("GPU-hours"), values)]
     height = max(200, 40 + 26 * len(labels)) if horizontal else 280
-    svg = bar_chart(labels, series, id=f"chart-{dim.replace('_', '-')}", title=title, unit=g("GPU-hours"),
-                    horizontal=horizontal, height=height)
-    rows = [[lab, _fmt(v)] for lab, v in zip(labels, values)]
-    return Chart(f"chart-{dim.replace('_', '-')}", title, svg, legend(series), [g("Group"), g("GPU-hours")], rows,
-                 dim)
+    svg = bar_chart(
+        labels,
+        series,
+        id=f"chart-{dim.replace('_', '-')}",
+        title=title,
+        unit=g("GPU-hours"),
+        horizontal=horizontal,
+        height=height,
+    )
+    rows = [[lab, _fmt(v)] for lab, v in zip(labels, values, strict=True)]
+    return Chart(f"chart-{dim.replace('_', '-')}", title, svg, legend(series), [g("Group"), g("GPU-hours")], rows, dim)
 
 
 def _month_chart(viewer: Viewer, report: reports.UsageReport, months: list[str]) -> Chart:
@@ -152,8 +172,15 @@ def _month_chart(viewer: Viewer, report: reports.UsageReport, months: list[str])
     values = [hours.get(k, 0.0) for k in months]
     series = [Series(g("GPU-hours"), values)]
     svg = line_chart(months, series, id="chart-month", title=title, unit=g("GPU-hours"))
-    return Chart("chart-month", title, svg, legend(series), [g("Month"), g("GPU-hours")],
-                 [[m, _fmt(v)] for m, v in zip(months, values)], "month")
+    return Chart(
+        "chart-month",
+        title,
+        svg,
+        legend(series),
+        [g("Month"), g("GPU-hours")],
+        [[m, _fmt(v)] for m, v in zip(months, values, strict=True)],
+        "month",
+    )
 
 
 def _utilization_chart(viewer: Viewer, report: reports.UtilizationReport) -> Chart:
@@ -162,23 +189,41 @@ def _utilization_chart(viewer: Viewer, report: reports.UtilizationReport) -> Cha
     labels = [r.resource for r in report.rows]
     series = [Series(g("Utilization"), [round(r.utilization * 100, 2) for r in report.rows])]
     svg = bar_chart(labels, series, id="chart-utilization", title=title, unit="%")
-    rows = [[r.resource, f"{r.gpus:,}", _fmt(r.capacity_gpu_hours), _fmt(r.gpu_hours), f"{r.utilization:.2%}"]
-            for r in report.rows]
-    return Chart("chart-utilization", title, svg, legend(series),
-                 [g("Resource"), g("GPUs"), g("Capacity (GPU-hours)"), g("Delivered (GPU-hours)"), g("Utilization")],
-                 rows, "utilization")
+    rows = [
+        [r.resource, f"{r.gpus:,}", _fmt(r.capacity_gpu_hours), _fmt(r.gpu_hours), f"{r.utilization:.2%}"]
+        for r in report.rows
+    ]
+    return Chart(
+        "chart-utilization",
+        title,
+        svg,
+        legend(series),
+        [g("Resource"), g("GPUs"), g("Capacity (GPU-hours)"), g("Delivered (GPU-hours)"), g("Utilization")],
+        rows,
+        "utilization",
+    )
 
 
 def _duration_chart(viewer: Viewer, rows: list[reports.DurationRow], id: str, title: str) -> Chart:
     names, g = _names(viewer), viewer.t.gettext
     labels = [names.get(r.access_mode, r.access_mode) for r in rows]
-    series = [Series(g("Median"), [r.median_days or 0.0 for r in rows]),
-              Series(g("90th percentile"), [r.p90_days or 0.0 for r in rows])]
+    series = [
+        Series(g("Median"), [r.median_days or 0.0 for r in rows]),
+        Series(g("90th percentile"), [r.p90_days or 0.0 for r in rows]),
+    ]
     svg = bar_chart(labels, series, id=id, title=title, unit=g("days"))
-    table = [[lab, str(r.count), str(r.waiting), _fmt(r.median_days), _fmt(r.p90_days)] for lab, r in zip(labels, rows)]
-    return Chart(id, title, svg, legend(series),
-                 [g("Access mode"), g("Measured"), g("Waiting"), g("Median (days)"), g("90th percentile (days)")],
-                 table)
+    table = [
+        [lab, str(r.count), str(r.waiting), _fmt(r.median_days), _fmt(r.p90_days)]
+        for lab, r in zip(labels, rows, strict=True)
+    ]
+    return Chart(
+        id,
+        title,
+        svg,
+        legend(series),
+        [g("Access mode"), g("Measured"), g("Waiting"), g("Median (days)"), g("90th percentile (days)")],
+        table,
+    )
 
 
 def _median_all(rows: list[reports.DurationRow]) -> float | None:
@@ -199,8 +244,13 @@ def _dashboard(viewer: Viewer, data: dict[str, Any], start: str, end: str) -> di
         _duration_chart(viewer, data["first_job"], "chart-first-job", g("Days from acceptance to the first job")),
     ]
     served = data["served"]
-    headline = {"delivered": _fmt(month.total_gpu_hours), "served": served.total, "by_kind": served.by_kind,
-                "decision": _fmt(_median_all(data["decision"])), "first_job": _fmt(_median_all(data["first_job"]))}
+    headline = {
+        "delivered": _fmt(month.total_gpu_hours),
+        "served": served.total,
+        "by_kind": served.by_kind,
+        "decision": _fmt(_median_all(data["decision"])),
+        "first_job": _fmt(_median_all(data["first_job"])),
+    }
     return {"charts": charts, "headline": headline}
 
 
@@ -209,14 +259,32 @@ def kpis(request: Request, viewer: Operator, start: str | None = None, end: str 
     try:
         first, last = read_period(viewer, start, end)
     except InvalidInput as exc:
-        return render(request, viewer, "operator/kpis.html", status=422, start=start or "", end=end or "",
-                      errors=field_errors(exc, {"start", "end"}), charts=[], headline=None)
+        return render(
+            request,
+            viewer,
+            "operator/kpis.html",
+            status=422,
+            start=start or "",
+            end=end or "",
+            errors=field_errors(exc, {"start", "end"}),
+            charts=[],
+            headline=None,
+        )
     data = report_cache(request).get(viewer, first, last)
-    return render(request, viewer, "operator/kpis.html", start=first, end=last, errors={},
-                  cache_seconds=CACHE_SECONDS, **_dashboard(viewer, data, first, last))
+    return render(
+        request,
+        viewer,
+        "operator/kpis.html",
+        start=first,
+        end=last,
+        errors={},
+        cache_seconds=CACHE_SECONDS,
+        **_dashboard(viewer, data, first, last),
+    )
 
 
 # ------------------------------------------------------------------ CSV
+
 
 def csv_cell(value: object) -> str:
     """A cell a spreadsheet will not run: text starting with = + - @ (or a tab/CR) gets a leading quote."""
@@ -229,27 +297,42 @@ def _csv_rows(viewer: Viewer, dimension: str, start: str, end: str) -> list[list
     with viewer.ctx.uow_factory(write=False) as uow:
         if dimension == "utilization":
             util = reports.utilization(uow, actor, start, end)
-            return [["resource_id", "resource", "site_id", "gpus", "capacity_gpu_hours", "gpu_hours",
-                     "utilization"]] + [[r.resource_id, r.resource, r.site_id, r.gpus, r.capacity_gpu_hours,
-                                         r.gpu_hours, round(r.utilization, 6)] for r in util.rows]
+            return [
+                ["resource_id", "resource", "site_id", "gpus", "capacity_gpu_hours", "gpu_hours", "utilization"]
+            ] + [
+                [
+                    r.resource_id,
+                    r.resource,
+                    r.site_id,
+                    r.gpus,
+                    r.capacity_gpu_hours,
+                    r.gpu_hours,
+                    round(r.utilization, 6),
+                ]
+                for r in util.rows
+            ]
         report = reports.gpu_hours_by(uow, actor, dimension, start=start, end=end)
-        return [[dimension, "label", "gpu_hours", "entries"]] + [[r.key, r.label, r.gpu_hours, r.entries]
-                                                                 for r in report.rows]
+        return [[dimension, "label", "gpu_hours", "entries"]] + [
+            [r.key, r.label, r.gpu_hours, r.entries] for r in report.rows
+        ]
 
 
 @router.get("/operator/kpis.csv")
-def kpis_csv(viewer: Operator, dimension: str = "month", start: str | None = None,
-             end: str | None = None) -> Response:
+def kpis_csv(viewer: Operator, dimension: str = "month", start: str | None = None, end: str | None = None) -> Response:
     if dimension not in CSV_DIMENSIONS:
-        raise InvalidInput.on("dimension", viewer.t.gettext("must be one of %(choices)s",
-                                                            choices=", ".join(CSV_DIMENSIONS)))
+        raise InvalidInput.on(
+            "dimension", viewer.t.gettext("must be one of %(choices)s", choices=", ".join(CSV_DIMENSIONS))
+        )
     first, last = read_period(viewer, start, end)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     for row in _csv_rows(viewer, dimension, first, last):
         writer.writerow([csv_cell(c) for c in row])
     name = f"gpu-hours-{dimension}-{first}-{last}.csv"
-    response = Response(out.getvalue(), media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    response = Response(
+        out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
     finish(response, viewer)
     return response

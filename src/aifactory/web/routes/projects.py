@@ -42,8 +42,11 @@ class MemberRow:
 
 def _members(uow: Any, project: Project) -> list[MemberRow]:
     users = {u.id: u for u in (uow.users.get(m.user_id) for m in project.members) if u is not None}
-    return [MemberRow(users[m.user_id].name, users[m.user_id].email, m.role.value)
-            for m in project.members if m.user_id in users]
+    return [
+        MemberRow(users[m.user_id].name, users[m.user_id].email, m.role.value)
+        for m in project.members
+        if m.user_id in users
+    ]
 
 
 def _burn_chart(viewer: Viewer, bd: reports.BurnDown, alloc: Allocation) -> Any:
@@ -52,14 +55,27 @@ def _burn_chart(viewer: Viewer, bd: reports.BurnDown, alloc: Allocation) -> Any:
     points = list(bd.points)
     today = min(viewer.ctx.clock.now().date(), alloc.end_date).isoformat()
     if points and points[-1].at < today:
-        points.append(reports.BurnPoint(today, points[-1].granted_gpu_hours, points[-1].charged_gpu_hours,
-                                        points[-1].reserved_gpu_hours))
+        points.append(
+            reports.BurnPoint(
+                today, points[-1].granted_gpu_hours, points[-1].charged_gpu_hours, points[-1].reserved_gpu_hours
+            )
+        )
     labels = [p.at for p in points]
-    series = [Series(t("granted"), [p.granted_gpu_hours for p in points]),
-              Series(t("used"), [p.charged_gpu_hours for p in points]),
-              Series(t("reserved by open jobs"), [p.reserved_gpu_hours for p in points])]
-    chart = line_chart(labels, series, id=f"burn-{bd.allocation_id}", title=t("GPU-hours over time"),
-                       unit=t("GPU-hours"), step=True, width=880, height=260)
+    series = [
+        Series(t("granted"), [p.granted_gpu_hours for p in points]),
+        Series(t("used"), [p.charged_gpu_hours for p in points]),
+        Series(t("reserved by open jobs"), [p.reserved_gpu_hours for p in points]),
+    ]
+    chart = line_chart(
+        labels,
+        series,
+        id=f"burn-{bd.allocation_id}",
+        title=t("GPU-hours over time"),
+        unit=t("GPU-hours"),
+        step=True,
+        width=880,
+        height=260,
+    )
     return chart, legend(series)
 
 
@@ -82,14 +98,32 @@ def project_page(request: Request, viewer: SignedIn, project_id: int) -> HTMLRes
         members = _members(uow, project)
         allocations: list[Allocation] = list(project.allocations)
         # the burn-down and its chart change only with the allocation's running sums (and the day)
-        charts = [(a, *cache.get_or_make(
-            (a.id, a.granted_seconds, a.charged_seconds, a.reserved_seconds, today, viewer.lang),
-            lambda a=a: _burn_view(uow, viewer, a))) for a in allocations]
+        charts = [
+            (
+                a,
+                *cache.get_or_make(
+                    (a.id, a.granted_seconds, a.charged_seconds, a.reserved_seconds, today, viewer.lang),
+                    lambda a=a: _burn_view(uow, viewer, a),
+                ),
+            )
+            for a in allocations
+        ]
         resources = {a.resource_id: uow.resources.get(a.resource_id).name for a in allocations}
         job_rows, total = _jobs_page(uow, viewer, project_id, 0)
-    return render(request, viewer, "projects/page.html", project=project, project_id=project.id, members=members,
-                  charts=charts,
-                  resources=resources, jobs=job_rows, total=total, offset=0, per_page=JOBS_PER_PAGE)
+    return render(
+        request,
+        viewer,
+        "projects/page.html",
+        project=project,
+        project_id=project.id,
+        members=members,
+        charts=charts,
+        resources=resources,
+        jobs=job_rows,
+        total=total,
+        offset=0,
+        per_page=JOBS_PER_PAGE,
+    )
 
 
 @router.get("/projects/{project_id:int}/jobs", response_class=HTMLResponse)
@@ -98,8 +132,16 @@ def jobs_fragment(request: Request, viewer: SignedIn, project_id: int, offset: i
     offset = max(0, min(offset, 10_000_000))
     with viewer.ctx.uow_factory(write=False) as uow:
         job_rows, total = _jobs_page(uow, viewer, project_id, offset)
-    return render(request, viewer, "projects/_jobs.html", project_id=project_id, jobs=job_rows, total=total,
-                  offset=offset, per_page=JOBS_PER_PAGE)
+    return render(
+        request,
+        viewer,
+        "projects/_jobs.html",
+        project_id=project_id,
+        jobs=job_rows,
+        total=total,
+        offset=offset,
+        per_page=JOBS_PER_PAGE,
+    )
 
 
 # ------------------------------------------------------------------ submitting
@@ -108,16 +150,24 @@ def jobs_fragment(request: Request, viewer: SignedIn, project_id: int, offset: i
 def _templates(request: Request, viewer: Viewer) -> list[Any]:
     request.app.state.templates.ensure(viewer.ctx.uow_factory, viewer.ctx.clock)
     with viewer.ctx.uow_factory(write=False) as uow:
-        return list(catalog.search(uow, viewer.actor, PageRequest(limit=100, offset=0),
-                                   kind=CatalogKind.TEMPLATE).items)
+        return list(
+            catalog.search(uow, viewer.actor, PageRequest(limit=100, offset=0), kind=CatalogKind.TEMPLATE).items
+        )
 
 
 @router.get("/projects/{project_id:int}/submit", response_class=HTMLResponse)
 def submit_page(request: Request, viewer: SignedIn, project_id: int) -> HTMLResponse:
     with viewer.ctx.uow_factory(write=False) as uow:
         project = projects.get(uow, viewer.actor, project_id)
-    return render(request, viewer, "projects/submit.html", project=project, templates=_templates(request, viewer),
-                  spec="", errors={})
+    return render(
+        request,
+        viewer,
+        "projects/submit.html",
+        project=project,
+        templates=_templates(request, viewer),
+        spec="",
+        errors={},
+    )
 
 
 def _spec_document(text: str, project_id: int) -> dict[str, Any]:
@@ -141,12 +191,21 @@ async def submit_spec(request: Request, viewer: SignedInChecked, project_id: int
     try:
         with ctx.uow_factory(write=False) as uow:
             project = projects.get(uow, viewer.actor, project_id)
-        job = jobs.submit_job(ctx.uow_factory, ctx.clock, viewer.actor, ctx.gateway,
-                              _spec_document(form.get("spec", ""), project_id))
+        job = jobs.submit_job(
+            ctx.uow_factory, ctx.clock, viewer.actor, ctx.gateway, _spec_document(form.get("spec", ""), project_id)
+        )
     except DomainError as exc:
         if exc.status == 404:
             raise
-        return render(request, viewer, "projects/submit.html", status=exc.status, project=project,
-                      templates=_templates(request, viewer), spec=form.get("spec", ""), errors=field_errors(exc),
-                      problem=str(exc))
+        return render(
+            request,
+            viewer,
+            "projects/submit.html",
+            status=exc.status,
+            project=project,
+            templates=_templates(request, viewer),
+            spec=form.get("spec", ""),
+            errors=field_errors(exc),
+            problem=str(exc),
+        )
     return redirect(viewer, f"/jobs/{job.id}", viewer.t.gettext("Job %(id)s submitted.", id=job.id))

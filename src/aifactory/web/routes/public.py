@@ -24,8 +24,9 @@ def _offer(viewer: Viewer) -> dict:  # type: ignore[type-arg]
     with ctx.uow_factory(write=False) as uow:
         open_calls = calls.list_calls(uow, PageRequest(limit=50, offset=0), open_on=today).items
         resources = [r for s in uow.sites.list_all() for r in s.resources]
-        stories = catalog.search(uow, _actor_or_none(viewer), PageRequest(limit=6, offset=0),
-                                       kind=CatalogKind.STORY).items
+        stories = catalog.search(
+            uow, _actor_or_none(viewer), PageRequest(limit=6, offset=0), kind=CatalogKind.STORY
+        ).items
     return {"open_calls": open_calls, "resources": resources, "stories": stories}
 
 
@@ -47,15 +48,22 @@ def call_detail(request: Request, viewer: CurrentViewer, call_id: int) -> HTMLRe
     with viewer.ctx.uow_factory(write=False) as uow:
         call = calls.get_call(uow, call_id)
         resources = [r for r in (uow.resources.get(i) for i in call.resource_ids) if r is not None]
-    return render(request, viewer, "call.html", call=call, resources=resources,
-                  is_open=call.is_open(viewer.ctx.clock.now().date()))
+    return render(
+        request,
+        viewer,
+        "call.html",
+        call=call,
+        resources=resources,
+        is_open=call.is_open(viewer.ctx.clock.now().date()),
+    )
 
 
 @router.get("/stories", response_class=HTMLResponse)
 def stories(request: Request, viewer: CurrentViewer) -> HTMLResponse:
     with viewer.ctx.uow_factory(write=False) as uow:
-        items = catalog.search(uow, _actor_or_none(viewer), PageRequest(limit=100, offset=0),
-                                     kind=CatalogKind.STORY).items
+        items = catalog.search(
+            uow, _actor_or_none(viewer), PageRequest(limit=100, offset=0), kind=CatalogKind.STORY
+        ).items
     return render(request, viewer, "stories.html", stories=items)
 
 

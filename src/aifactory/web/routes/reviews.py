@@ -30,9 +30,20 @@ def review_queue(request: Request, viewer: SignedIn) -> Response:
         items = decisions.review_queue(uow, viewer.actor)
         due = proposals.due_map(uow, viewer.ctx.clock, [p for _, p, _ in items])
         titles = {i: uow.calls.get(i).title for i in {p.call_id for _, p, _ in items}}
-        rows = [{"id": p.id, "title": p.title, "call": titles[p.call_id], "status": p.status.value,
-                 "deadline": p.decision_deadline, "due": due[p.id].value, "flags": list(p.ethics_flags),
-                 "reviewed": reviewed, "assigned_at": a.assigned_at} for a, p, reviewed in items]
+        rows = [
+            {
+                "id": p.id,
+                "title": p.title,
+                "call": titles[p.call_id],
+                "status": p.status.value,
+                "deadline": p.decision_deadline,
+                "due": due[p.id].value,
+                "flags": list(p.ethics_flags),
+                "reviewed": reviewed,
+                "assigned_at": a.assigned_at,
+            }
+            for a, p, reviewed in items
+        ]
     return render(request, viewer, "reviews/queue.html", rows=rows)
 
 
@@ -47,12 +58,28 @@ def _load(viewer: Viewer, proposal_id: int) -> tuple[dict[str, Any], dict[str, A
     return view, own
 
 
-def _page(request: Request, viewer: Viewer, proposal_id: int, values: dict[str, str], errors: dict[str, str],
-          status: int = 200) -> Response:
+def _page(
+    request: Request,
+    viewer: Viewer,
+    proposal_id: int,
+    values: dict[str, str],
+    errors: dict[str, str],
+    status: int = 200,
+) -> Response:
     view, own = _load(viewer, proposal_id)
-    return render(request, viewer, "reviews/review.html", status=status, p=view, own=own, values=values,
-                  errors=errors, criteria=CRITERIA, score_range=(SCORE_MIN, SCORE_MAX),
-                  open=view["status"] == ProposalStatus.UNDER_REVIEW.value and own is None)
+    return render(
+        request,
+        viewer,
+        "reviews/review.html",
+        status=status,
+        p=view,
+        own=own,
+        values=values,
+        errors=errors,
+        criteria=CRITERIA,
+        score_range=(SCORE_MIN, SCORE_MAX),
+        open=view["status"] == ProposalStatus.UNDER_REVIEW.value and own is None,
+    )
 
 
 @router.get("/reviews/{proposal_id:int}", response_class=HTMLResponse)
@@ -69,8 +96,12 @@ def parse_review(form: dict[str, str], viewer: Viewer) -> tuple[dict[str, int], 
     for c in CRITERIA:
         raw = form.get(f"score_{c}", "").strip()
         if raw and (not raw.isascii() or not raw.isdigit() or len(raw) > 3):
-            errs.append(FieldError(f"score_{c}", t.gettext("enter a whole number from %(min)s to %(max)s",
-                                                           min=SCORE_MIN, max=SCORE_MAX)))
+            errs.append(
+                FieldError(
+                    f"score_{c}",
+                    t.gettext("enter a whole number from %(min)s to %(max)s", min=SCORE_MIN, max=SCORE_MAX),
+                )
+            )
         elif raw:
             scores[c] = int(raw)
         comment = form.get(f"comment_{c}", "").strip()
@@ -97,8 +128,9 @@ async def submit_review(request: Request, viewer: SignedInChecked, proposal_id: 
     try:
         scores, comments, summary = parse_review(form, viewer)
         with viewer.ctx.uow_factory(write=True) as uow:
-            decisions.submit_review(uow, viewer.ctx.clock, viewer.actor, proposal_id, scores=scores,
-                                    comments=comments, summary=summary)
+            decisions.submit_review(
+                uow, viewer.ctx.clock, viewer.actor, proposal_id, scores=scores, comments=comments, summary=summary
+            )
     except InvalidInput as exc:
         values = {k: v for k, v in form.items() if k in FORM_FIELDS}
         return _page(request, viewer, proposal_id, values, field_errors(exc, FORM_FIELDS, ALIASES), status=422)

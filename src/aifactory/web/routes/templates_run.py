@@ -26,11 +26,28 @@ def _load(request: Request, viewer: Viewer, project_id: int, name: str) -> tuple
     return project, item
 
 
-def _page(request: Request, viewer: Viewer, project: Any, item: Any, values: dict[str, str],
-          errors: dict[str, str], status: int = 200) -> HTMLResponse:
+def _page(
+    request: Request,
+    viewer: Viewer,
+    project: Any,
+    item: Any,
+    values: dict[str, str],
+    errors: dict[str, str],
+    status: int = 200,
+) -> HTMLResponse:
     fields = param_fields(item.details.get("parameters", {}))
-    return render(request, viewer, "projects/template.html", status=status, project=project, tpl=item,
-                  fields=fields, values=values, errors=errors, resources=item.details.get("resources", {}))
+    return render(
+        request,
+        viewer,
+        "projects/template.html",
+        status=status,
+        project=project,
+        tpl=item,
+        fields=fields,
+        values=values,
+        errors=errors,
+        resources=item.details.get("resources", {}),
+    )
 
 
 @router.get("/projects/{project_id:int}/templates/{name}", response_class=HTMLResponse)
@@ -46,12 +63,14 @@ async def run_template(request: Request, viewer: SignedInChecked, project_id: in
     ctx = viewer.ctx
     try:
         params = coerce(param_fields(item.details.get("parameters", {})), form)
-        job = catalog.run_template(ctx.uow_factory, ctx.clock, viewer.actor, ctx.gateway, item.slug, params,
-                                   project_id)
+        job = catalog.run_template(ctx.uow_factory, ctx.clock, viewer.actor, ctx.gateway, item.slug, params, project_id)
     except DomainError as exc:
         if exc.status == 404:
             raise
         values = {k: v for k, v in form.items() if k.startswith("params.")}
         return _page(request, viewer, project, item, values, field_errors(exc), status=exc.status)
-    return redirect(viewer, f"/jobs/{job.id}", viewer.t.gettext("Job %(id)s submitted from template %(name)s.",
-                                                                id=job.id, name=item.title))
+    return redirect(
+        viewer,
+        f"/jobs/{job.id}",
+        viewer.t.gettext("Job %(id)s submitted from template %(name)s.", id=job.id, name=item.title),
+    )
