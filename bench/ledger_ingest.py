@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import json
 import resource
-import shutil
 import sqlite3
 import statistics
 import sys
@@ -40,11 +39,12 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-REPO = Path(__file__).resolve().parent.parent
+from _harness.report import err, logger, stdout_console, verdict
+from _harness.seeding import demo_database
+
 TRACE = Path("/work/shared/data/swf-llnl-atlas-2006/LLNL-Atlas-2006-2.1-cln.swf")
 SCENARIO = "bench"
 TARGET_RATIO = 2.0
@@ -65,36 +65,22 @@ GROUP BY x.period, o.kind
 ORDER BY x.period, o.kind
 """
 
-err = Console(stderr=True)
-out = Console(width=None if sys.stdout.isatty() else 150)
-
-
-def log(msg: str) -> None:
-    err.print(f"[dim]\\[ledger_ingest {time.strftime('%H:%M:%S')}][/dim] {msg}", highlight=False)
+out = stdout_console(150)
+log = logger("ledger_ingest")
 
 
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
 
-def seeded_factory(url: str):
-    from aifactory.demo import seed_demo
-    from aifactory.services.ports import SystemClock
-    from aifactory.store.engine import make_engine, make_session_factory
-    from aifactory.store.migrate import upgrade
-    from aifactory.store.uow import SqlUnitOfWorkFactory
+def project_accounts(engine) -> list[str]:
+    """The demo's projects' Slurm accounts, in project order."""
+    from sqlalchemy import select
 
-    upgrade(url)
-    engine = make_engine(url)
-    factory = SqlUnitOfWorkFactory(make_session_factory(engine))
-    seed_demo(factory, SystemClock())
-    with factory(write=False) as uow:
-        from sqlalchemy import select
+    from aifactory.store import tables as t
 
-        from aifactory.domain.projects import Project
-
-        accounts = list(uow.session.scalars(select(Project.slurm_account).order_by(Project.id)))
-    return engine, factory, accounts
+    with engine.connect() as conn:
+        return list(conn.scalars(select(t.projects.c.slurm_account).order_by(t.projects.c.id)))
 
 
 def user_mapping(accounts: list[str]) -> dict[str, str]:
@@ -134,6 +120,7 @@ def baseline(
     """The same rows into an identical table with raw ``sqlite3.executemany``: (rows, seconds timed)."""
     from aifactory.services import usage_import as ui
     from aifactory.services.usage_rows import RowMaker
+    from aifactory.store.usage_import_repo import insert_sql
     from aifactory.usage.mapping import resolve_mapping
 
     src = sqlite3.connect(first_db)
@@ -166,7 +153,7 @@ def baseline(
     )
     trace = ui.Trace.scan(TRACE, ui.reader_for("swf", TRACE), make.prepare)
     make.span_days = trace.span_days
-    sql = ui.insert_sql("qmark", ignore_duplicates=False)
+    sql = insert_sql("qmark", ignore_duplicates=False)
     timed, n, rows = 0.0, 0, []
     for replay, item in trace.items(0, records):
         if not isinstance(item, ui.traces.Skip):
@@ -199,10 +186,6 @@ def kpi(engine) -> tuple[float, list]:
             rows = conn.execute(text(KPI_SQL), {"scenario": SCENARIO}).all()
             times.append(time.perf_counter() - began)
     return statistics.median(times), rows
-
-
-def verdict(ok: bool) -> str:
-    return "[green]met[/green]" if ok else "[red]NOT met[/red]"
 
 
 def report(fig: dict, kpi_rows: list) -> None:
@@ -250,45 +233,49 @@ def report(fig: dict, kpi_rows: list) -> None:
     out.print(k)
 
 
+def measure(engine, factory, db: Path, raw_db: Path, records: int) -> tuple[dict, list]:
+    """The import, the baseline and the KPI query: the figures and the KPI's rows."""
+    accounts = project_accounts(engine)
+    mapping = user_mapping(accounts)
+    log(f"importing {TRACE.name} replayed to {records:,} records")
+    summary, import_s = run_import(factory, mapping, accounts, records)
+    peak = peak_rss_mb()
+    log("baseline: raw sqlite3.executemany of the same rows")
+    base_rows, base_s = baseline(db, raw_db, factory, mapping, accounts, records)
+    kpi_s, kpi_rows = kpi(engine)
+    fig = {
+        "records": summary.position,
+        "imported": summary.imported,
+        "skipped": summary.skipped,
+        "import_s": import_s,
+        "import_rps": summary.imported / import_s,
+        "baseline_rows": base_rows,
+        "baseline_s": base_s,
+        "baseline_rps": base_rows / base_s,
+        "ratio": import_s / base_s,
+        "peak_mb": peak,
+        "kpi_s": kpi_s,
+    }
+    return fig, kpi_rows
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--records", type=int, default=1_000_000, help="records to consume (default 1,000,000)")
     ap.add_argument("--json", type=Path, help="also write the figures to this file")
     args = ap.parse_args(argv)
-    tmp = Path(tempfile.mkdtemp(prefix="ledger-ingest-"))
-    try:
+    with tempfile.TemporaryDirectory(prefix="ledger-ingest-") as folder:
+        tmp = Path(folder)
         db, raw_db = tmp / "aifactory.db", tmp / "raw.db"
         log(f"migrating and seeding {db}")
-        engine, factory, accounts = seeded_factory(f"sqlite:///{db}")
-        mapping = user_mapping(accounts)
-        log(f"importing {TRACE.name} replayed to {args.records:,} records")
-        summary, import_s = run_import(factory, mapping, accounts, args.records)
-        peak = peak_rss_mb()
-        log("baseline: raw sqlite3.executemany of the same rows")
-        base_rows, base_s = baseline(db, raw_db, factory, mapping, accounts, args.records)
-        kpi_s, kpi_rows = kpi(engine)
-        engine.dispose()
-        fig = {
-            "records": summary.position,
-            "imported": summary.imported,
-            "skipped": summary.skipped,
-            "import_s": import_s,
-            "import_rps": summary.imported / import_s,
-            "baseline_rows": base_rows,
-            "baseline_s": base_s,
-            "baseline_rps": base_rows / base_s,
-            "ratio": import_s / base_s,
-            "peak_mb": peak,
-            "kpi_s": kpi_s,
-        }
+        with demo_database(f"sqlite:///{db}") as seeded:
+            fig, kpi_rows = measure(seeded.engine, seeded.factory, db, raw_db, args.records)
         report(fig, kpi_rows)
-        if base_rows != summary.imported:
-            log(f"[red]row counts differ: import {summary.imported:,}, baseline {base_rows:,}[/red]")
+        if fig["baseline_rows"] != fig["imported"]:
+            log(f"[red]row counts differ: import {fig['imported']:,}, baseline {fig['baseline_rows']:,}[/red]")
         if args.json:
             args.json.write_text(json.dumps(fig, indent=2))
         return 0
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,11 @@
+"""Fixtures of every test package: throwaway databases (SQLite and PostgreSQL), a fixed clock, and (from the
+plugin tests.support.app_fixtures) the demo and the real app on it."""
+
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -10,12 +13,14 @@ from aifactory.services.ports import FixedClock
 from aifactory.store.engine import make_engine, make_session_factory
 from aifactory.store.migrate import upgrade
 from aifactory.store.uow import SqlUnitOfWorkFactory
+from tests.support import dbs
+from tests.support.clock import START
 
-from . import dbs
+pytest_plugins = ["tests.support.app_fixtures"]
 
 
 @pytest.fixture(scope="session")
-def _sqlite_template(tmp_path_factory: pytest.TempPathFactory):
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return dbs.sqlite_template(tmp_path_factory.mktemp("sqlite-template"))
 
 
@@ -30,7 +35,7 @@ def _pg_database(worker_id: str) -> Iterator[str]:
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path) -> str:
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A migrated, empty database: each test using it runs once on SQLite and once on PostgreSQL."""
     if request.param == "sqlite":
         return dbs.fresh_sqlite(request.getfixturevalue("_sqlite_template"), tmp_path / "test.db")
@@ -44,10 +49,6 @@ def uow_factory(database_url: str) -> Iterator[SqlUnitOfWorkFactory]:
     engine = make_engine(database_url)
     yield SqlUnitOfWorkFactory(make_session_factory(engine))
     engine.dispose()
-
-
-#: A Monday; working-day arithmetic in the tests is checked by hand against the NRW holiday calendar.
-START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture

@@ -6,8 +6,10 @@ from pathlib import Path
 from typing import Literal
 
 import platformdirs
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from .backends.registry import BACKENDS
 
 DEV_SECRET = "development-only-secret-do-not-use-in-production"
 
@@ -37,7 +39,7 @@ class Settings(BaseSettings):
         pattern=r"^[a-z0-9][a-z0-9-]{0,31}$",
         description="this site's slug (marks its jobs in the scheduler)",
     )
-    backend: Literal["local", "slurm"] = "local"
+    backend: str = Field(default="local", description=f"the job backend: {', '.join(BACKENDS)}")
     gpu_slots: int = Field(default=4, ge=0, le=1024, description="GPU slots of the local executor")
     slurm_cluster: str | None = None
     slurm_submit_user: str | None = Field(default=None, description="Unix user that submits (default: this one)")
@@ -66,6 +68,13 @@ class Settings(BaseSettings):
     smtp_starttls: bool = False
     smtp_username: str | None = None
     smtp_password: SecretStr | None = None
+
+    @field_validator("backend")
+    @classmethod
+    def _known_backend(cls, name: str) -> str:
+        if name not in BACKENDS:
+            raise ValueError(f"unknown backend {name!r} (valid: {', '.join(sorted(BACKENDS))})")
+        return name
 
     @model_validator(mode="after")
     def _no_default_secrets_in_production(self) -> Settings:

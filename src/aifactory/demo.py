@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from .domain.enums import AccessMode, Enforcement, OrgKind, RiskCategory
+from .domain.identity import User
 from .services import calls, catalog, decisions, identity, proposals, sites
-from .services.context import Actor
-from .services.ports import Clock
+from .services.context import Actor, found
+from .services.ports import Clock, UnitOfWork, UnitOfWorkFactory
 
 OPERATOR_EMAIL = "operator@jaif.example"
 DEMO_PASSWORD = "bake-less-waste"  # every demo person's portal password (a development database only)
@@ -53,7 +55,17 @@ REVIEWERS = [("rev.schulz@uni-bonn.example", "Prof. Maria Schulz"), ("rev.novak@
 NODE_SHARE_WEIGHTS = {"gpu_billing_weight": 1.0, "cpu_billing_weight": 4 / 288, "memory_billing_weight": 4 / 480}
 
 
-def _site(uow, clock: Clock, op: Actor, info: DemoInfo) -> int:
+def _stored(entity_id: int | None) -> int:
+    """The id of an entity a use case has stored (the services flush before they return it)."""
+    assert entity_id is not None
+    return entity_id
+
+
+def _by_email(uow: UnitOfWork, email: str) -> User:
+    return found(uow.users.by_email(email), "user", email)
+
+
+def _site(uow: UnitOfWork, clock: Clock, op: Actor, info: DemoInfo) -> int:
     site = sites.create_site(
         uow,
         clock,
@@ -64,11 +76,12 @@ def _site(uow, clock: Clock, op: Actor, info: DemoInfo) -> int:
         holiday_subdivision="NW",
         description="Exascale system with Slurm-scheduled GH200 booster nodes, 4 GPUs per node.",
     )
+    site_id = _stored(site.id)
     booster = sites.add_resource(
         uow,
         clock,
         op,
-        site.id,
+        site_id,
         name="booster",
         gpu_model="NVIDIA GH200",
         nodes=5884,
@@ -82,7 +95,7 @@ def _site(uow, clock: Clock, op: Actor, info: DemoInfo) -> int:
         uow,
         clock,
         op,
-        site.id,
+        site_id,
         name="develop",
         gpu_model="NVIDIA GH200",
         nodes=16,
@@ -92,11 +105,11 @@ def _site(uow, clock: Clock, op: Actor, info: DemoInfo) -> int:
         description="Small partition for development and tests",
         **NODE_SHARE_WEIGHTS,
     )
-    info.resource_ids = {"booster": booster.id, "develop": develop.id}
-    return site.id
+    info.resource_ids = {"booster": _stored(booster.id), "develop": _stored(develop.id)}
+    return site_id
 
 
-def _calls(uow, clock: Clock, op: Actor, site_id: int, info: DemoInfo) -> None:
+def _calls(uow: UnitOfWork, clock: Clock, op: Actor, site_id: int, info: DemoInfo) -> None:
     today = clock.now().date()
     res = [info.resource_ids["booster"], info.resource_ids["develop"]]
     common = dict(site_id=site_id, opens_on=today - timedelta(days=30), resource_ids=res)
@@ -141,26 +154,27 @@ def _calls(uow, clock: Clock, op: Actor, site_id: int, info: DemoInfo) -> None:
         ),
     }
     for mode, spec in specs.items():
-        info.call_ids[mode.value] = calls.create_call(uow, clock, op, access_mode=mode, **common, **spec).id
+        call = calls.create_call(uow, clock, op, access_mode=mode, **common, **spec)
+        info.call_ids[mode.value] = _stored(call.id)
 
 
-def _people(uow, clock: Clock, op: Actor, info: DemoInfo) -> None:
+def _people(uow: UnitOfWork, clock: Clock, op: Actor, info: DemoInfo) -> None:
     for name, kind, country, sectors, email, person in ORGS:
         org, _user, tok = identity.register(
             uow, clock, organization_name=name, kind=kind, country=country, sectors=sectors, email=email, name=person
         )
-        info.org_ids[name] = org.id
+        info.org_ids[name] = _stored(org.id)
         info.tokens[email] = tok.secret
     for email, person in REVIEWERS:
         _u, tok = identity.create_user(uow, clock, op, email=email, name=person, organization_id=None, is_reviewer=True)
         info.tokens[email] = tok.secret
 
 
-def _proposals(uow, clock: Clock, info: DemoInfo) -> None:
+def _proposals(uow: UnitOfWork, clock: Clock, info: DemoInfo) -> None:
     def actor(email: str) -> Actor:
-        return Actor(uow.users.by_email(email))
+        return Actor(_by_email(uow, email))
 
-    def draft(email: str, mode: str, key: str, **kw) -> int:
+    def draft(email: str, mode: str, key: str, **kw: Any) -> int:
         p = proposals.create_draft(
             uow,
             clock,
@@ -169,8 +183,8 @@ def _proposals(uow, clock: Clock, info: DemoInfo) -> None:
             resource_id=info.resource_ids[kw.pop("resource", "booster")],
             **kw,
         )
-        info.proposal_ids[key] = p.id
-        return p.id
+        info.proposal_ids[key] = _stored(p.id)
+        return info.proposal_ids[key]
 
     bakery = draft(
         "anna@backhaus-kiel.example",
@@ -236,16 +250,16 @@ def _proposals(uow, clock: Clock, info: DemoInfo) -> None:
     proposals.submit(uow, clock, actor("daan@gridwise.example"), grid)
 
 
-def _reviews(uow, clock: Clock, op: Actor, info: DemoInfo) -> None:
+def _reviews(uow: UnitOfWork, clock: Clock, op: Actor, info: DemoInfo) -> None:
     """MedVision: under review; GridWise: reviewed and accepted."""
-    rev = [uow.users.by_email(e) for e, _ in REVIEWERS]
+    rev = [Actor(_by_email(uow, e)) for e, _ in REVIEWERS]
     decisions.assign_reviewers(uow, clock, op, info.proposal_ids["medvision"], [rev[0].id])
     grid = info.proposal_ids["gridwise"]
     decisions.assign_reviewers(uow, clock, op, grid, [rev[1].id])
     decisions.submit_review(
         uow,
         clock,
-        Actor(rev[1]),
+        rev[1],
         grid,
         scores={"excellence": 4, "impact": 5, "feasibility": 4},
         comments={"impact": "Directly supports the energy transition."},
@@ -262,7 +276,7 @@ def _reviews(uow, clock: Clock, op: Actor, info: DemoInfo) -> None:
     )
 
 
-def seed_demo(uow_factory, clock: Clock) -> DemoInfo:
+def seed_demo(uow_factory: UnitOfWorkFactory, clock: Clock) -> DemoInfo:
     """Seed an empty database. Each step is one or more ordinary use cases."""
     info = DemoInfo()
     with uow_factory() as uow:
@@ -274,22 +288,22 @@ def seed_demo(uow_factory, clock: Clock) -> DemoInfo:
         _people(uow, clock, op, info)
         _proposals(uow, clock, info)
         _reviews(uow, clock, op, info)
-        _catalog(uow, clock, Actor(uow.users.by_email("anna@backhaus-kiel.example")))
+        _catalog(uow, clock, Actor(_by_email(uow, "anna@backhaus-kiel.example")))
         _passwords(uow, list(info.tokens))
     return info
 
 
-def _passwords(uow, emails: list[str]) -> None:
+def _passwords(uow: UnitOfWork, emails: list[str]) -> None:
     """The portal's sign-in for every demo person (one argon2 hash, shared: the demo is public anyway)."""
     from .services.sessions import hash_password
 
     shared = hash_password(DEMO_PASSWORD)
     for email in emails:
-        uow.users.by_email(email).password_hash = shared
+        _by_email(uow, email).password_hash = shared
     uow.commit()
 
 
-def _catalog(uow, clock: Clock, anna: Actor) -> None:
+def _catalog(uow: UnitOfWork, clock: Clock, anna: Actor) -> None:
     """The bakery showcase's dataset and its story (figures measured with the template's defaults)."""
     from .showcase.bakery.story import STORY, dataset
 

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from .backends.base import backend_class
+from .backends.registry import build_backend
 from .config import Settings
 from .services import jobs, notifications
 from .services.accounting import AccountingState, accounting_pass
@@ -26,15 +26,11 @@ def _crash() -> None:
 
 
 def build_gateway(settings: Settings) -> jobs.Gateway:
-    """The site's backend (``AIFACTORY_BACKEND``) and the gateway around it. No I/O happens here."""
-    cls = backend_class(settings.backend)
-    if settings.backend == "local":
-        backend = cls(settings.data_dir / "local-executor", gpu_slots=settings.gpu_slots)
-    else:
-        backend = cls(cluster=settings.slurm_cluster)
+    """The site's backend (``AIFACTORY_BACKEND``, built by its own ``from_settings``) and the gateway around
+    it. No I/O happens here."""
     fault = _crash if settings.fault_injection == "crash-after-backend-submit" else None
     return jobs.Gateway(
-        backend=backend,
+        backend=build_backend(settings),
         backend_name=settings.backend,
         site=settings.site,
         jobs_root=settings.jobs_root,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import API, assert_problem
+from tests.support.api import API, assert_problem
 
 REGISTRATION = {
     "organization": {"name": "Bäckerei Schmitz", "kind": "sme", "country": "de", "sectors": ["food"]},
@@ -109,3 +109,29 @@ def test_openapi_document_is_served(api):
     doc = api.client.get(API + "/openapi.json").json()
     assert doc["info"]["title"] == "aifactory API"
     assert "/api/v1/proposals/{proposal_id}/decision" in doc["paths"]
+
+
+def test_a_token_for_email_and_password(api):
+    from aifactory.demo import DEMO_PASSWORD, OPERATOR_EMAIL
+
+    body = api.ok(
+        "POST", "/auth/token", json={"email": OPERATOR_EMAIL, "password": DEMO_PASSWORD, "name": "laptop"}, status=201
+    )
+    token = body["token"]
+    assert token.startswith("aif_") and body["name"] == "laptop" and body["expires_at"]
+    assert api.ok("GET", "/me", headers={"Authorization": f"Bearer {token}"})["email"] == OPERATOR_EMAIL
+
+
+@pytest.mark.parametrize(
+    "credentials",
+    [
+        {"email": "operator@jaif.example", "password": "not-the-password"},
+        {"email": "nobody@nowhere.example", "password": "bake-less-waste"},
+        {"email": "not an address", "password": "bake-less-waste"},
+    ],
+)
+def test_a_wrong_password_or_address_gets_one_answer_and_no_token(api, credentials):
+    before = api.counts()
+    problem = assert_problem(api.post("/auth/token", json=credentials), 401)
+    assert problem["detail"] == "wrong e-mail address or password"
+    assert api.counts() == before

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from .conftest import assert_problem
+from tests.support.api import assert_problem
 
 
 def draft(api, **kw):

@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import Api
-from .test_jobs_api import settle
+from tests.support.api import Api, settle
 
 pytestmark = pytest.mark.slow
 

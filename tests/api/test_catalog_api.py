@@ -6,8 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 
-from .conftest import Api, assert_problem
-from .test_jobs_api import settle
+from tests.support.api import Api, assert_problem, settle
 
 
 def test_search_show_publish_and_isolation(api: Api) -> None:

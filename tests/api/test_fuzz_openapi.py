@@ -28,10 +28,9 @@ from aifactory.services.jobs import Gateway
 from aifactory.services.ports import FixedClock
 from aifactory.store.engine import make_engine, make_session_factory
 from aifactory.store.uow import SqlUnitOfWorkFactory
-
-from .. import dbs
-from ..conftest import START
-from ..fakes import InertBackend
+from tests.fakes import FakeBackend
+from tests.support import dbs
+from tests.support.clock import START
 
 APPLICANT = "anna@backhaus-kiel.example"  # org admin, PI of the bakery project
 ROLES = {
@@ -51,7 +50,7 @@ atexit.register(shutil.rmtree, _DB_DIR, True)  # also when the module is collect
 _DB_URL = f"sqlite:///{_DB_DIR / 'fuzz.db'}"
 CLOCK = FixedClock(START)
 # jobs go to an inert backend: fuzzed specs are accepted, stored and cancelled, but nothing ever runs
-_GATEWAY = Gateway(backend=InertBackend(), backend_name="inert", site="fuzz", jobs_root=_DB_DIR / "jobs")
+_GATEWAY = Gateway(backend=FakeBackend(), backend_name="inert", site="fuzz", jobs_root=_DB_DIR / "jobs")
 APP = create_app(
     Settings(database_url=_DB_URL, env="test", data_dir=_DB_DIR, reconcile_seconds=0), clock=CLOCK, gateway=_GATEWAY
 )

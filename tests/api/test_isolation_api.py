@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import assert_problem
+from tests.support.api import assert_problem
 
 ALL = {"bakery", "medvision", "autonomia", "juelich", "gridwise"}
 VISIBLE = {  # who -> proposals they may see

@@ -5,13 +5,10 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 
 import pytest
 
-from aifactory.services import jobs
-
-from .conftest import Api, assert_problem
+from tests.support.api import Api, assert_problem, settle
 
 PY = sys.executable
 TRAIN = (
@@ -30,17 +27,6 @@ def spec(**extra):
         "outputs": ["model", "*.json"],
         **extra,
     }
-
-
-def settle(api: Api, job_id: int, timeout: float = 20) -> dict:
-    gw = api.client.app.state.ctx.gateway
-    deadline = time.monotonic() + timeout
-    while True:
-        jobs.reconcile(api.uow_factory, api.clock, gw)
-        job = api.ok("GET", f"/jobs/{job_id}", "anna")
-        if job["state"] in ("completed", "failed", "cancelled", "timeout") or time.monotonic() > deadline:
-            return job
-        time.sleep(0.1)
 
 
 def test_submit_run_logs_and_artifacts(api: Api) -> None:

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import sys
 
-from .conftest import Api, assert_problem
-from .test_jobs_api import settle
+from tests.support.api import Api, assert_problem, settle
 
 
 def test_balance_and_entries_follow_a_job(api: Api) -> None:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from .conftest import assert_problem
+from tests.support.api import assert_problem
 
 
 def test_proposals_paginate_with_a_stable_total(api):

@@ -6,8 +6,7 @@ from __future__ import annotations
 import pytest
 
 from aifactory.services.notifications import note
-
-from .conftest import Api, assert_problem
+from tests.support.api import Api, assert_problem
 
 
 @pytest.fixture

@@ -9,8 +9,7 @@ import pytest
 
 from aifactory.domain.ledger import EntryKind, LedgerEntry
 from aifactory.services import ledger
-
-from .conftest import assert_problem
+from tests.support.api import assert_problem
 
 HOUR = 3600
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .conftest import assert_problem
+from tests.support.api import assert_problem
 
 SCORES = {"excellence": 4, "impact": 4, "feasibility": 5}
 

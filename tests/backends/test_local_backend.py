@@ -5,90 +5,35 @@ A spec "minute" lasts ``MINUTE`` seconds here (``minute_seconds``), so a 1-minut
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import shlex
-import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from aifactory.backends.base import BackendJob, backend_class
+from aifactory.backends import local_tasks
 from aifactory.backends.local import LocalBackend
 from aifactory.backends.local_proc import WRAPPER, is_ours
+from aifactory.backends.registry import backend_class
+from aifactory.config import Settings
 from aifactory.domain.errors import InvalidInput
-from aifactory.domain.jobs.spec import parse_spec
+from aifactory.domain.jobs.execution import ProjectAccount
 from aifactory.domain.jobs.states import TERMINAL, JobState
+from aifactory.services.ports import BackendUnavailable, PriorityBackend
+from tests.support.local_jobs import final, gone, job, make, read, wait_for, wait_gate
 
-MINUTE = 1.0
 HOSTILE = "$(touch PWNED); `touch PWNED`; 'quote\" && rm -rf / ; echo ${HOME}\\ \n|| true"
+REPO = Path(__file__).parent.parent.parent
 
 
-@pytest.fixture(autouse=True)
-def _no_leftovers(tmp_path: Path) -> Iterator[None]:
-    """Whatever a failed test leaves running is killed (each task's pid file names its process group)."""
-    yield
-    for pid_file in tmp_path.glob("jobs/*/pid-*"):
-        with contextlib.suppress(ValueError, ProcessLookupError, PermissionError):
-            os.killpg(int(pid_file.read_text()), signal.SIGKILL)
-
-
-def wait_gate(gate: Path) -> str:
-    """Shell that waits for ``gate`` to exist; bounded (20 s), so nothing outlives a killed test run."""
-    return f"for n in $(seq 400); do [ -e {shlex.quote(str(gate))} ] && break; sleep 0.05; done"
-
-
-def gone(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] in ("Z", "X")
-    except FileNotFoundError:
-        return True
-
-
-def make(root: Path, gpu_slots: int = 0, **kw: Any) -> LocalBackend:
-    kw.setdefault("minute_seconds", MINUTE)
-    kw.setdefault("kill_grace_seconds", 1.0)
-    return LocalBackend(root / "state", gpu_slots, **kw)
-
-
-def job(root: Path, job_id: int, doc: dict[str, Any]) -> BackendJob:
-    spec = parse_spec({"name": f"j{job_id}", "project": 7, **doc})
-    return BackendJob(
-        job_id=job_id,
-        spec=spec,
-        account="p7",
-        partition="local",
-        job_dir=str(root / "jobs" / str(job_id)),
-        comment=f"aif:test:{job_id}",
-    )
-
-
-def wait_for(check: Callable[[], Any], timeout: float = 15.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("condition not reached in time")
-
-
-def final(backend: LocalBackend, backend_id: str, timeout: float = 15.0):
-    return wait_for(lambda: (s := backend.status([backend_id])[backend_id]).state in TERMINAL and s, timeout)
-
-
-def read(backend: LocalBackend, backend_id: str, bj: BackendJob, stream: str = "stdout", task: int = 0) -> bytes:
-    return backend.logs(backend_id, bj.job_dir, stream, 0, task=task).data  # type: ignore[arg-type]
-
-
-def test_registry_names_the_local_backend() -> None:
+def test_registry_names_the_local_backend_and_it_builds_itself_from_settings(tmp_path: Path) -> None:
     assert backend_class("local") is LocalBackend
+    built = LocalBackend.from_settings(Settings(data_dir=tmp_path, gpu_slots=3))
+    assert built.root == tmp_path / "local-executor" and built.gpu_slots == 3
+    assert isinstance(built, PriorityBackend)
 
 
 def test_no_io_in_init(tmp_path: Path) -> None:
@@ -259,14 +204,14 @@ def test_restart_readopts_running_and_finished_without_duplicates(tmp_path: Path
     running, waiting, done = (job(tmp_path, n, d) for n, d in docs.items())
     server = (  # the first "server" is another process, killed (SIGKILL) after its submits
         "import json, os, sys, time; from pathlib import Path; sys.path.insert(0, sys.argv[1])\n"
-        "from test_local_backend import job, make\n"
+        "from tests.support.local_jobs import job, make\n"
         "root, docs = Path(sys.argv[2]), json.loads(sys.argv[3])\n"
         "b = make(root, gpu_slots=1)\nids = [b.submit(job(root, int(n), d)) for n, d in docs.items()]\n"
         "for _ in range(600):\n    if (root / 'jobs/42/exit-0').exists(): break\n    time.sleep(0.05)\n"
         "os.kill(os.getpid(), 9)\n"
     )
     proc = subprocess.run(
-        [sys.executable, "-c", server, str(Path(__file__).parent), str(tmp_path), json.dumps(docs)],
+        [sys.executable, "-c", server, str(REPO), str(tmp_path), json.dumps(docs)],
         timeout=30,
         check=False,
     )
@@ -291,12 +236,11 @@ def test_a_start_interrupted_before_the_spawn_is_queued_again_and_runs_once(
 ) -> None:
     """The server died between marking a task started and spawning it (or took the child down with its
     process group): after the start grace the task is queued again and runs; a stale wrapper runs nothing."""
-    import aifactory.backends.local as local_module
 
     def die(*_: Any) -> int:
         raise KeyboardInterrupt  # the "crash" right after started-0 is written
 
-    monkeypatch.setattr(local_module, "spawn", die)
+    monkeypatch.setattr(local_tasks, "spawn", die)
     b = make(tmp_path, start_grace_seconds=0.5)
     bj = job(tmp_path, 50, {"command": ["echo", "once"]})
     with pytest.raises(KeyboardInterrupt):
@@ -401,5 +345,15 @@ def test_find_by_comment_and_ensure_project(tmp_path: Path) -> None:
     bid = b.submit(job(tmp_path, 90, {"command": ["true"]}))
     assert make(tmp_path).find_by_comment("aif:test:90") == bid
     assert b.find_by_comment("aif:test:91") is None
-    b.ensure_project(__import__("aifactory.backends.base", fromlist=["ProjectAccount"]).ProjectAccount("p7"))
+    b.ensure_project(ProjectAccount("p7"))
     assert b.status(["local-12345", "bogus"]) == {}
+
+
+def test_an_executor_whose_files_cannot_be_used_is_unavailable(tmp_path: Path) -> None:
+    (tmp_path / "state").write_text("a file where the executor's folder should be")
+    b = make(tmp_path)
+    with pytest.raises(BackendUnavailable, match="cannot be used"):
+        b.submit(job(tmp_path, 95, {"command": ["true"]}))
+    with pytest.raises(BackendUnavailable):
+        b.status(["local-95"])
+    assert not (tmp_path / "jobs" / "95" / "started-0").exists()

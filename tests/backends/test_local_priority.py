@@ -1,15 +1,14 @@
 """Low priority on the local backend: a low account's queued GPU tasks start after the normal ones, and its
-tasks run under nice 19. Real subprocesses, bounded waits (helpers from test_local_backend)."""
+tasks run under nice 19. Real subprocesses, bounded waits (helpers from tests.support.local_jobs)."""
 
 from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
 
-from aifactory.backends.base import BackendJob
+from aifactory.domain.jobs.execution import BackendJob
 from aifactory.domain.jobs.states import JobState
-
-from .test_local_backend import _no_leftovers, final, job, make, read, wait_for, wait_gate  # noqa: F401 (fixture)
+from tests.support.local_jobs import final, job, make, read, wait_for, wait_gate
 
 
 def for_account(bj: BackendJob, account: str) -> BackendJob:

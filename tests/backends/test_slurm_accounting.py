@@ -14,12 +14,12 @@ from typing import Any
 
 import pytest
 
-from aifactory.backends.base import CommandError, ExternalUsage
 from aifactory.backends.slurm.accounting import parse_finished, parse_gpu_minutes_used
 from aifactory.backends.slurm.backend import SlurmBackend
+from aifactory.domain.jobs.execution import ExternalUsage
 from aifactory.domain.jobs.states import JobState
-
-from .test_slurm_backend_unit import FakeRunner, ok
+from aifactory.services.ports import BackendUnavailable
+from tests.support.slurm_runner import FakeRunner, ok
 
 _TRES = [
     {"type": "cpu", "name": None, "id": 1, "count": 1},
@@ -196,7 +196,7 @@ def test_finished_jobs_of_no_account_or_the_future_runs_nothing_and_bad_names_ar
 
 def test_a_failing_sacct_is_an_error_not_an_empty_list() -> None:
     runner = FakeRunner({"sacct": ok("", rc=1, stderr="sacct: error: slurmdbd: connection refused")})
-    with pytest.raises(CommandError, match="connection refused"):
+    with pytest.raises(BackendUnavailable, match="connection refused"):
         SlurmBackend(runner).finished_jobs(["p7"], 0)
 
 
@@ -228,7 +228,7 @@ def test_budget_limit_refuses_bad_input_before_any_command() -> None:
 
 def test_budget_limit_failure_is_reported() -> None:
     runner = FakeRunner({"sacctmgr": ok(" Nothing modified\n", rc=1, stderr=" Error: no such account p7\n")})
-    with pytest.raises(CommandError, match="no such account"):
+    with pytest.raises(BackendUnavailable, match="no such account"):
         SlurmBackend(runner).set_budget_limit("p7", 10)
 
 

@@ -3,56 +3,24 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+import subprocess
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
-from aifactory.backends.base import BackendJob, CommandError, CommandResult, ProjectAccount, backend_class
+from aifactory.backends.base import CommandError, CommandResult, run_command
+from aifactory.backends.registry import backend_class
 from aifactory.backends.slurm.backend import SlurmBackend
 from aifactory.backends.slurm.client import SlurmClient, parse_exit_codes, parse_sacct, parse_sbatch, parse_squeue
 from aifactory.backends.slurm.states import SLURM_STATES, translate
+from aifactory.config import Settings
 from aifactory.domain.errors import InvalidInput
+from aifactory.domain.jobs.execution import BackendJob, ProjectAccount
 from aifactory.domain.jobs.spec import parse_spec
 from aifactory.domain.jobs.states import JobState
-
-FIXTURES = Path(__file__).parent / "fixtures"
-
-
-def fixture(name: str) -> str:
-    return (FIXTURES / name).read_text()
-
-
-Reply = CommandResult | Callable[[tuple[str, ...]], CommandResult]
-
-
-class FakeRunner:
-    """Answers by command (with a key like "sacct --json" or "sacct -n"), records every call."""
-
-    def __init__(self, replies: dict[str, object] | None = None, **by_command: object) -> None:
-        self.replies: dict[str, object] = {**(replies or {}), **by_command}
-        self.calls: list[tuple[str, ...]] = []
-
-    def __call__(self, argv: Sequence[str], *, input: str | None = None, timeout: float = 60) -> CommandResult:
-        argv = tuple(argv)
-        self.calls.append(argv)
-        for key in sorted(self.replies, key=len, reverse=True):
-            if " ".join(argv).startswith(key):
-                reply = self.replies[key]
-                if callable(reply):
-                    return reply(argv)
-                if isinstance(reply, CommandResult):
-                    return CommandResult(argv, reply.returncode, reply.stdout, reply.stderr)
-                return CommandResult(argv, 0, str(reply), "")
-        raise AssertionError(f"unexpected command {argv}")
-
-    def of(self, command: str) -> list[tuple[str, ...]]:
-        return [c for c in self.calls if c[0] == command]
-
-
-def ok(stdout: str = "", rc: int = 0, stderr: str = "") -> CommandResult:
-    return CommandResult(("x",), rc, stdout, stderr)
-
+from aifactory.services.ports import AccountingBackend, BackendUnavailable
+from tests.support.slurm_runner import FakeRunner, fixture, ok
 
 # ---------------------------------------------------------------- states
 
@@ -206,7 +174,8 @@ def _array_status(task_states: list[str]) -> JobState:
         (["COMPLETED", "PENDING"], JobState.RUNNING),
         (["PENDING", "PENDING"], JobState.QUEUED),
         (["COMPLETED", "COMPLETED", "COMPLETED"], JobState.COMPLETED),
-        (["COMPLETED", "FAILED", "TIMEOUT"], JobState.FAILED),
+        (["COMPLETED", "FAILED", "TIMEOUT"], JobState.TIMEOUT),  # one precedence for every backend (domain)
+        (["COMPLETED", "FAILED", "CANCELLED"], JobState.FAILED),
         (["COMPLETED", "TIMEOUT"], JobState.TIMEOUT),
         (["COMPLETED", "CANCELLED"], JobState.CANCELLED),
     ],
@@ -315,11 +284,13 @@ def _job(tmp_path: Path, **spec: object) -> BackendJob:
     )
 
 
-def test_init_does_no_io() -> None:
+def test_init_does_no_io_and_the_backend_builds_itself_from_settings() -> None:
     runner = FakeRunner()
     SlurmBackend(runner)
     assert runner.calls == []
     assert backend_class("slurm") is SlurmBackend
+    built = SlurmBackend.from_settings(Settings(backend="slurm", slurm_cluster="jupiter"))
+    assert built.cluster == "jupiter" and isinstance(built, AccountingBackend)
 
 
 def test_submit_writes_the_script_and_returns_the_id(tmp_path: Path) -> None:
@@ -363,8 +334,21 @@ def test_sbatch_refusal_is_invalid_input(tmp_path: Path) -> None:
             stderr="sbatch: error: Batch job submission failed: Unable to contact slurm controller (connect failure)\n",
         )
     )
-    with pytest.raises(CommandError):
+    with pytest.raises(BackendUnavailable, match="Unable to contact slurm controller"):
         SlurmBackend(runner).submit(_job(tmp_path))
+
+
+def test_a_command_that_fails_or_cannot_run_is_the_scheduler_unavailable(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert issubclass(CommandError, BackendUnavailable)  # a failing command: the services retry later
+    with pytest.raises(BackendUnavailable, match="could not be run"):
+        run_command(["/nonexistent/squeue", "--json"])
+
+    def too_slow(*args: object, **kwargs: object) -> subprocess.CompletedProcess[str]:
+        raise subprocess.TimeoutExpired("squeue", 60)
+
+    monkeypatch.setattr(subprocess, "run", too_slow)
+    with pytest.raises(BackendUnavailable, match="timed out"):
+        SlurmBackend().status(["1"])
 
 
 def test_container_job_is_refused_without_apptainer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -7,23 +7,15 @@ CI): there they fail. Screenshots go to $AIFACTORY_SCREENSHOTS (default ci-outpu
 from __future__ import annotations
 
 import os
-import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect
 
 from aifactory.config import Settings
-from aifactory.demo import DEMO_PASSWORD, DemoInfo, seed_demo
-from aifactory.services.ports import SystemClock
-from aifactory.store.engine import make_engine, make_session_factory
-from aifactory.store.uow import SqlUnitOfWorkFactory
-
-from .. import dbs
-from ..api.conftest import PEOPLE
-from ..cli.conftest import LiveServer, _serve
+from tests.support.demo import seed_demo_sqlite
+from tests.support.live import LiveServer, live_server
 
 CHROMIUM = os.environ.get("AIFACTORY_CHROMIUM", "/usr/bin/chromium")
 ARGS = [
@@ -34,8 +26,6 @@ ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-SHOTS = Path(os.environ.get("AIFACTORY_SCREENSHOTS", Path(__file__).parents[2] / "ci-output" / "screenshots"))
-AXE = Path(__file__).parent / "vendor" / "axe.min.js"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -63,45 +53,9 @@ def browser_context_args(browser_context_args: dict) -> dict:
 def live(_sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """The real app with the demo, its reconciler every 0.3 s, jobs on the local executor (4 GPU slots)."""
     folder = tmp_path_factory.mktemp("portal")
-    url = dbs.fresh_sqlite(_sqlite_template, folder / "portal.db")
-    engine = make_engine(url)
-    info: DemoInfo = seed_demo(SqlUnitOfWorkFactory(make_session_factory(engine)), SystemClock())
-    engine.dispose()
-    server, thread, base = _serve(
-        Settings(database_url=url, data_dir=folder / "data", reconcile_seconds=0.3, gpu_slots=4, env="test")
+    seeded = seed_demo_sqlite(_sqlite_template, folder / "portal.db")
+    settings = Settings(
+        database_url=seeded.url, data_dir=folder / "data", reconcile_seconds=0.3, gpu_slots=4, env="test"
     )
-    yield LiveServer(url=base, info=info, thread=thread, server=server)
-    server.should_exit = True
-    thread.join(timeout=10)
-
-
-def sign_in(page, live: LiveServer, who: str, password: str = DEMO_PASSWORD) -> None:  # type: ignore[no-untyped-def]
-    page.goto(f"{live.url}/login")
-    page.get_by_label("E-mail address").fill(PEOPLE.get(who, who))
-    page.get_by_label("Password or API token").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(re.compile(r"^(?!.*/login).*$"))
-
-
-def shot(page, name: str, *, full_page: bool = True) -> Path:  # type: ignore[no-untyped-def]
-    """A screenshot for CI's output folder (looked at by people: layout, overflow, charts)."""
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    path = SHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=full_page)
-    return path
-
-
-def no_horizontal_overflow(page) -> bool:  # type: ignore[no-untyped-def]
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
-
-
-def run_hello_gpu(page, greeting: str, repeat: int) -> None:  # type: ignore[no-untyped-def]
-    """From a project page: the Hello-GPU template run through its form, its log followed live to the end."""
-    page.get_by_role("link", name="Submit a job").click()
-    page.get_by_role("link", name="Hello, GPU").click()
-    page.get_by_label("greeting").fill(greeting)
-    page.get_by_label("repeat").fill(str(repeat))
-    page.get_by_role("button", name="Run").click()
-    expect(page).to_have_url(re.compile(r"/jobs/\d+$"))
-    expect(page.locator("#log")).to_contain_text("\n".join([greeting] * repeat), timeout=30_000)
-    expect(page.locator("#job-state")).to_have_text("completed", timeout=30_000)
+    with live_server(settings, seeded.info) as server:
+        yield server

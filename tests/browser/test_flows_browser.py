@@ -9,8 +9,8 @@ import uuid
 
 from playwright.sync_api import Browser, Page, expect
 
-from ..cli.conftest import LiveServer
-from .conftest import run_hello_gpu, shot, sign_in
+from tests.support.browser import run_hello_gpu, shot, sign_in
+from tests.support.live import LiveServer
 
 
 def kpi(page: Page, name: str) -> float:

@@ -8,8 +8,8 @@ import re
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from ..cli.conftest import LiveServer
-from .conftest import AXE, no_horizontal_overflow, run_hello_gpu, shot, sign_in
+from tests.support.browser import AXE, no_horizontal_overflow, run_hello_gpu, shot, sign_in
+from tests.support.live import LiveServer
 
 PHONE = {"width": 390, "height": 844}
 

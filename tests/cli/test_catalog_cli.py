@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 
 from aifactory.client import AifactoryClient
-
-from .conftest import BAKERY, Cli, LiveServer
+from tests.support.cli import BAKERY, Cli
+from tests.support.live import LiveServer
 
 
 def test_templates_run_follow_publish_and_search(live_cli: Cli, live: LiveServer) -> None:
@@ -16,9 +16,7 @@ def test_templates_run_follow_publish_and_search(live_cli: Cli, live: LiveServer
     result = live_cli(
         "templates",
         "run",
-        "hello-gpu",
-        "--project",
-        "1",
+        "hello-gpu",  # no --project: the bakery's only project
         "--param",
         "greeting=42",
         "--param",
@@ -54,3 +52,22 @@ def test_templates_run_follow_publish_and_search(live_cli: Cli, live: LiveServer
     assert "produced-by" in shown.stdout and artifact["sha256"][:16] in shown.stdout
     err = live_cli.fails("templates", "run", "hello-gpu", "--project", "1", "--param", "repeat=0", as_=BAKERY)
     assert "params.repeat" in err and len(err.strip().splitlines()) == 1
+
+
+def test_catalog_show_is_a_readable_view_and_json_stays_for_scripts(live_cli: Cli) -> None:
+    shown = live_cli("catalog", "show", "dataset", "kiel-bakery-sales", as_=BAKERY, COLUMNS="80").stdout
+    item = live_cli.json("catalog", "show", "dataset", "kiel-bakery-sales", as_=BAKERY)
+    assert item["details"]["sha256"] and item["kind"] == "dataset"  # --json: the API's answer
+    lines = {line.split("  ")[0]: line for line in shown.splitlines() if "  " in line}
+    for label in ("Title", "Kind", "Owner", "Tags", "Licence", "Size", "SHA-256"):
+        assert label in lines, (label, shown)
+    assert f"{item['details']['size']:,} bytes" in lines["Size"] and item["details"]["sha256"] in lines["SHA-256"]
+    assert "Backhaus Kiel GmbH" in lines["Owner"] and item["details"]["licence"].split()[0] in lines["Licence"]
+    assert '"sha256"' not in shown and "{" not in shown  # no raw JSON
+    assert max(len(line.rstrip()) for line in shown.splitlines()) <= 80
+
+    template = live_cli("catalog", "show", "template", "hello-gpu", as_=BAKERY).stdout
+    assert "Parameters" in template and "greeting" in template and "the factory (built in)" in template
+    assert "Licence" not in template  # not a file: no licence line
+    readme = live_cli.json("catalog", "show", "template", "hello-gpu", as_=BAKERY)["body"]
+    assert "# Hello, GPU" in readme and "# Hello" not in template and "Hello, GPU" in template  # Markdown, rendered

@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import socket
+import subprocess
+import sys
 import warnings
 from collections.abc import Callable, Iterator
 
@@ -26,8 +29,7 @@ from aifactory.client import (
 )
 from aifactory.config import Settings
 from aifactory.demo import DemoInfo
-
-from .conftest import BAKERY, OPERATOR
+from tests.support.cli import BAKERY, OPERATOR
 
 PROBLEM = {
     "type": "about:blank",
@@ -229,3 +231,63 @@ def test_remove_member_answers_none_for_204(app_client: Callable[[str], Aifactor
     member = next(m for m in project["members"] if m["role"] == "member")
     assert bakery.remove_member(project["id"], member["user_id"]) is None
     assert len(bakery.get_project(project["id"])["members"]) == len(project["members"]) - 1
+
+
+# -- the one retry loop, for every kind of exchange ------------------------------------------------------
+
+
+def test_a_yaml_spec_is_retried_like_any_post(tmp_path) -> None:
+    spec = tmp_path / "job.yaml"
+    spec.write_text("name: x\nproject: 1\ncommand: [true]\n")
+    script, sleeps = Script((503, {"title": "Unavailable"}, {}), (201, {"id": 7}, {})), []
+    assert client_for(script, sleeps).submit(spec) == {"id": 7}
+    assert [r.headers["content-type"] for r in script.requests] == ["application/yaml"] * 2 and sleeps == [0.5]
+    assert script.requests[1].content == spec.read_bytes()
+    script = Script(httpx.ReadTimeout("slow"), (201, {"id": 8}, {}))
+    with pytest.raises(TransportError, match="slow"):  # it may have arrived: not sent twice
+        client_for(script, []).submit(spec)
+    assert len(script.requests) == 1
+
+
+def test_a_download_is_retried_after_a_503_and_after_a_broken_body(tmp_path) -> None:
+    content = b"weights" * 20_000
+    digest = hashlib.sha256(content).hexdigest()
+    answers: list[object] = [503, "broken", 200]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        answer = answers.pop(0)
+        if answer == 503:
+            return httpx.Response(503, json={"title": "Unavailable"})
+        if answer == "broken":
+
+            def halfway() -> Iterator[bytes]:
+                yield content[:1000]
+                raise httpx.ReadError("connection reset")
+
+            return httpx.Response(200, content=halfway())
+        return httpx.Response(200, content=content, headers={"content-length": str(len(content))})
+
+    sleeps: list[float] = []
+    client = AifactoryClient("http://x.example", transport=httpx.MockTransport(handler), sleep=sleeps.append)
+    seen: list[tuple[int, int | None]] = []
+    path = client.download_artifact(
+        3, "model.bin", tmp_path / "model.bin", sha256=digest, progress=lambda d, t: seen.append((d, t))
+    )
+    assert path.read_bytes() == content and not list(tmp_path.glob("*.part"))
+    assert sleeps == [0.5, 1.0] and seen[-1] == (len(content), len(content))
+
+
+def test_a_download_that_keeps_failing_leaves_no_file(tmp_path) -> None:
+    script, sleeps = Script(*[(502, {"title": "Bad gateway"}, {})] * 2), []
+    with pytest.raises(ServerError):
+        client_for(script, sleeps, retries=1).download_artifact(3, "model.bin", tmp_path / "model.bin")
+    assert len(script.requests) == 2 and not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize(
+    "module", ["base", "errors", "identity", "calls", "proposals", "projects", "jobs", "logs", "artifacts", "catalog"]
+)
+def test_each_client_module_imports_on_its_own(module: str) -> None:
+    """No import cycle: any module of the package can be imported first, in a fresh interpreter."""
+    run = subprocess.run([sys.executable, "-c", f"import aifactory.client.{module}"], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr

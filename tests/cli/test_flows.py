@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import BAKERY, OPERATOR, REVIEWER, Cli, LiveServer
+from tests.support.cli import BAKERY, OPERATOR, REVIEWER, Cli
+from tests.support.live import LiveServer
 
 
 def _open_call(cli: Cli, mode: str) -> dict:
@@ -377,3 +378,27 @@ def test_operator_manages_sites_calls_users_and_members(live_cli: Cli, live: Liv
 def test_applicants_cannot_use_operator_commands(live_cli: Cli) -> None:
     err = live_cli.fails("audit", as_=BAKERY)
     assert err.startswith("error: 403 Forbidden:")
+
+
+def test_adding_a_colleague_without_an_account_says_what_to_do(live_cli: Cli) -> None:
+    (project,) = live_cli.json("projects", "list", as_=BAKERY)["items"]
+    err = live_cli.fails(
+        "projects", "add-member", project["id"], "--email", "new.baker@backhaus-kiel.example", as_=BAKERY
+    )
+    assert err.startswith("error: 422 Invalid input: email: no account with this e-mail yet: your colleague must")
+    assert "`aifactory users create`" in err and "signs up on the portal" in err and "then be added" in err
+    assert "no such user" in live_cli.fails("projects", "add-member", project["id"], "--user", "999", as_=BAKERY)
+
+
+def test_create_with_submit_submits_at_once_and_keeps_a_refused_draft(live_cli: Cli) -> None:
+    accepted = _draft(live_cli, "playground", 500, "--submit")
+    assert accepted["status"] == "accepted" and accepted["awarded_gpu_hours"] == 500
+    call, booster = _open_call(live_cli, "playground")["id"], _booster(live_cli)
+    err = live_cli.fails(
+        *("proposals", "create", "--call", call, "--title", "Too short", "--abstract", "short", "--field", "food"),
+        *("--gpu-hours", 100, "--resource", booster, "--months", 1, "--submit"),
+        as_=BAKERY,
+    )
+    assert err.startswith("error: draft ") and "created but not submitted" in err and "abstract" in err
+    draft_id = int(err.split()[2])
+    assert live_cli.json("proposals", "show", draft_id, as_=BAKERY)["status"] == "draft"

@@ -15,10 +15,10 @@ import httpx
 import pytest
 import yaml
 
-from aifactory.client import AifactoryClient, NotFoundError, TransportError
-from aifactory.client_jobs import ChecksumMismatch, JobTimeout
-
-from .conftest import BAKERY, OPERATOR, REVIEWER, Cli, LiveServer
+from aifactory.client import AifactoryClient, ChecksumMismatch, JobTimeout, NotFoundError, TransportError
+from tests.support.cli import BAKERY, OPERATOR, REVIEWER, Cli
+from tests.support.demo import PEOPLE
+from tests.support.live import LiveServer
 
 PY = sys.executable
 TRAIN = (
@@ -276,3 +276,47 @@ def test_schema_lists_the_fields(live_cli: Cli) -> None:
     assert "resources.gpus_per_node" in out and "outputs" in out
     schema = live_cli.json("jobs", "schema", as_=BAKERY)
     assert schema["additionalProperties"] is False and "command" in schema["properties"]
+
+
+def test_submit_charges_the_named_project_else_the_spec_s_else_the_only_one(
+    live_cli: Cli, client: AifactoryClient, tmp_path: Path
+) -> None:
+    path = tmp_path / "anywhere.yaml"
+    path.write_text(yaml.safe_dump({"name": "anywhere", "command": [PY, "-c", "print(1)"], "resources": {"time": 5}}))
+    result = live_cli("submit", path, as_=BAKERY)
+    assert only_job(live_cli, "anywhere")["project_id"] == 1  # the spec names none: Anna's only project
+    assert f"{path} names no project: charging your project 1 (Bake less waste" in result.stderr
+
+    account = client.get_project(1)["slurm_account"]
+    live_cli("submit", path, "--project", account, "--name", "by-account", as_=BAKERY)
+    assert only_job(live_cli, "by-account")["project_id"] == 1  # a Slurm account names a project too
+
+    err = live_cli.fails("submit", path, as_=REVIEWER)
+    assert err.startswith(f"error: {path} names no project and you have none yet")
+    err = live_cli.fails("submit", path, as_=OPERATOR)  # operators see every project: no guessing
+    assert "names no project: pass --project with one of yours: 1 (Bake less waste" in err and "2 (" in err
+
+    elsewhere = spec_file(tmp_path, "print(2)", name="elsewhere")  # the spec says project 1; --project wins
+    assert (
+        live_cli.fails("submit", elsewhere, "--project", "2", as_=BAKERY) == "error: 404 Not found: project 2 not found"
+    )
+    assert live_cli.json("jobs", "list", as_=BAKERY)["total"] == 2
+    assert "your only project" in live_cli("submit", "--help").stdout
+
+
+def test_last_names_the_job_you_submitted_most_recently(live_cli: Cli, live: LiveServer, tmp_path: Path) -> None:
+    err = live_cli.fails("jobs", "show", "last", as_=BAKERY)
+    assert "no job yet" in err
+    assert "not a job" in live_cli.fails("jobs", "show", "latest", as_=BAKERY)
+    first = spec_file(tmp_path, "print('first')", name="first")
+    second = spec_file(tmp_path, "print('second')", name="second")
+    live_cli("submit", first, "--follow", as_=BAKERY)
+    live_cli("submit", second, "--follow", as_=BAKERY)
+    assert live_cli.json("jobs", "show", "last", as_=BAKERY)["name"] == "second"
+    assert live_cli("logs", "last", as_=BAKERY).stdout == "second\n"
+    # someone else's newer job in the same project is not "your" last
+    with AifactoryClient(live.url, live.token(PEOPLE["lars"]), retries=0) as lars:
+        theirs = lars.submit(spec("print('lars')", name="lars-job"))
+        lars.wait(theirs["id"], poll=0.1)
+        assert [j["id"] for j in lars.list_jobs(mine=True)["items"]] == [theirs["id"]]
+    assert live_cli.json("jobs", "show", "last", as_=BAKERY)["name"] == "second"

@@ -7,7 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
-from .conftest import OPERATOR, LiveServer
+from tests.support.cli import OPERATOR
+from tests.support.live import LiveServer
 
 
 def test_120_concurrent_requests_all_succeed(live: LiveServer) -> None:

@@ -9,20 +9,23 @@ import pytest
 
 from aifactory.cli import local
 from aifactory.config import Settings
+from aifactory.domain.errors import Unauthorized
 from aifactory.services import identity
 from aifactory.services.ports import SystemClock
 from aifactory.store.engine import make_engine, make_session_factory
 from aifactory.store.uow import SqlUnitOfWorkFactory
+from tests.support.cli import BAKERY, OPERATOR, Cli
 
-from .conftest import BAKERY, OPERATOR, Cli
 
-
-def _authenticates(db_url: str, token: str) -> str:
+def _authenticates(db_url: str, token: str) -> str | None:
+    """The e-mail of the token's user in that database, or None when the token does not authenticate there."""
     engine = make_engine(db_url)
     try:
         with SqlUnitOfWorkFactory(make_session_factory(engine))(write=False) as uow:
             user, _ = identity.authenticate(uow, SystemClock(), token)
             return user.email
+    except Unauthorized:
+        return None
     finally:
         engine.dispose()
 
@@ -67,15 +70,31 @@ def test_demo_no_serve_seeds_a_fresh_database_and_prints_tokens(
     assert "http://127.0.0.1:8123/api/v1" in out and "/api/v1/docs" in out and str(db) in out
     for email in (OPERATOR, BAKERY):
         assert email in out
-    login = next(line.strip() for line in out.splitlines() if line.strip().startswith("aifactory login"))
-    token = login.split("--token ")[1]
-    assert login.startswith("aifactory login --url http://127.0.0.1:8123/api/v1 --token aif_")
+    login = next(line.strip() for line in out.splitlines() if "aifactory login" in line and BAKERY in line)
+    assert login == f".venv/bin/aifactory login --url http://127.0.0.1:8123 --email {BAKERY}"
+    token = next(line.split()[0] for line in out.splitlines() if OPERATOR in line and "aif_" in line)
     assert _authenticates(f"sqlite:///{db}", token) == OPERATOR
 
     again = cli.json("demo", "--no-serve", "--data-dir", data_dir)  # a fresh database each time
     assert again["database"] == str(db) and len(again["accounts"]) == 9
-    assert again["accounts"][0]["token"] != token
-    assert _authenticates(f"sqlite:///{db}", again["accounts"][0]["token"]) == OPERATOR
+    tokens = {a["email"]: a["token"] for a in again["accounts"]}
+    assert tokens[OPERATOR] != token and _authenticates(f"sqlite:///{db}", token) is None
+    assert _authenticates(f"sqlite:///{db}", tokens[OPERATOR]) == OPERATOR
+
+
+def test_demo_keep_reuses_the_last_database_and_its_logins(
+    cli: Cli, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(local, "run_server", lambda *a: None)
+    first = cli.json("demo", "--no-serve")
+    token = next(a["token"] for a in first["accounts"] if a["email"] == BAKERY)
+    kept = cli.json("demo", "--keep")
+    assert kept["database"] == first["database"]
+    assert {a["email"] for a in kept["accounts"]} == {a["email"] for a in first["accounts"]}
+    assert all(a["token"] == "" for a in kept["accounts"])  # secrets are stored hashed: nothing new to show
+    assert _authenticates(f"sqlite:///{first['database']}", token) == BAKERY
+    out = cli("demo", "--keep", "--no-serve").stdout
+    assert "the database was kept" in out
 
 
 def test_demo_ignores_database_url_and_serves_its_sqlite_file(

@@ -10,8 +10,8 @@ from aifactory.services.notifications import note
 from aifactory.services.ports import SystemClock
 from aifactory.store.engine import make_engine, make_session_factory
 from aifactory.store.uow import SqlUnitOfWorkFactory
-
-from .conftest import BAKERY, OPERATOR, Cli, LiveServer
+from tests.support.cli import BAKERY, OPERATOR, Cli
+from tests.support.live import LiveServer
 
 GRIDWISE = "daan@gridwise.example"
 OUTSIDER = "claire@medvision.example"

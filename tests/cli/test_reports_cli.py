@@ -14,8 +14,7 @@ from aifactory.domain.ledger import EntryKind, LedgerEntry
 from aifactory.services import ledger
 from aifactory.store.engine import make_engine, make_session_factory
 from aifactory.store.uow import SqlUnitOfWorkFactory
-
-from .conftest import BAKERY, OPERATOR, Cli
+from tests.support.cli import BAKERY, OPERATOR, Cli
 
 HOUR = 3600
 CHARGES = [

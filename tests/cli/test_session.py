@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import stat
 
-from .conftest import BAKERY, OPERATOR, Cli, LiveServer
+from tests.support.cli import BAKERY, OPERATOR, Cli
+from tests.support.live import LiveServer
 
 
 def test_login_verifies_and_stores_credentials_readable_by_owner_only(live_cli: Cli, live: LiveServer) -> None:
@@ -137,3 +138,20 @@ def test_tokens_create_list_revoke(live_cli: Cli) -> None:
     assert revoked["revoked_at"] is not None
     err = live_cli.fails("whoami", AIFACTORY_URL=live_cli.live.url, AIFACTORY_TOKEN=created["token"])
     assert "401" in err
+
+
+def test_login_with_email_and_password_gets_and_stores_a_new_token(live_cli: Cli, live: LiveServer) -> None:
+    from aifactory.demo import DEMO_PASSWORD
+
+    out = live_cli("login", "--url", live.url, "--email", BAKERY, AIFACTORY_PASSWORD=DEMO_PASSWORD).stdout
+    assert "Logged in" in out and BAKERY in out
+    stored = json.loads((live_cli.config_dir / "credentials.json").read_text())
+    assert stored["token"].startswith("aif_") and stored["token"] != live.token(BAKERY)
+    assert live_cli.json("whoami")["email"] == BAKERY
+    assert any(t["name"].startswith("cli ") for t in live_cli.json("tokens", "list"))
+
+
+def test_login_with_a_wrong_password_is_one_line_and_stores_nothing(live_cli: Cli, live: LiveServer) -> None:
+    err = live_cli.fails("login", "--url", live.url, "--email", BAKERY, AIFACTORY_PASSWORD="wrong-password-1")
+    assert err.startswith("error: 401") and "wrong e-mail address or password" in err and "\n" not in err.strip()
+    assert not (live_cli.config_dir / "credentials.json").exists()

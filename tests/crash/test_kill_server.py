@@ -14,35 +14,25 @@ import json
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 
-from aifactory.demo import seed_demo
-from aifactory.services.ports import SystemClock
-from aifactory.store.engine import make_engine, make_session_factory
-from aifactory.store.uow import SqlUnitOfWorkFactory
+from tests.support.demo import PEOPLE, seed_demo_sqlite
+from tests.support.live import free_port
+from tests.support.slurm import slurm_unavailable
 
-from .. import dbs
-from ..slurm.conftest import slurm_unavailable
-
-BAKERY = "anna@backhaus-kiel.example"
 TERMINAL = {"completed", "failed", "cancelled", "timeout"}
 pytestmark = pytest.mark.slow
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Server:
@@ -53,7 +43,7 @@ class Server:
         self.url = ""
 
     def start(self, **extra: str) -> None:
-        port = _free_port()
+        port = free_port()
         self.url = f"http://127.0.0.1:{port}/api/v1"
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(
@@ -88,22 +78,31 @@ class Server:
             return False
 
 
+@dataclass
+class Factory:
+    """A demo factory behind a server not started yet: its backend kind, the bakery PI's token, the folder
+    with the server's data, and the site name its backend jobs carry in their comments."""
+
+    kind: str
+    server: Server
+    token: str
+    root: Path
+    site: str
+
+
 @pytest.fixture(params=["local", pytest.param("slurm", marks=pytest.mark.slurm)])
-def factory_env(request, _sqlite_template, tmp_path: Path):
+def factory_env(request: pytest.FixtureRequest, _sqlite_template: Path, tmp_path: Path) -> Iterator[Factory]:
     if request.param == "slurm" and (reason := slurm_unavailable()):
         if os.environ.get("AIFACTORY_REQUIRE_SLURM") == "1":
             pytest.fail(reason)
         pytest.skip(reason)
-    url = dbs.fresh_sqlite(_sqlite_template, tmp_path / "factory.db")
-    engine = make_engine(url)
-    info = seed_demo(SqlUnitOfWorkFactory(make_session_factory(engine)), SystemClock())
-    engine.dispose()
+    seeded = seed_demo_sqlite(_sqlite_template, tmp_path / "factory.db")
     tmp_path.chmod(0o755)
     site = f"crash{uuid.uuid4().hex[:8]}"
     env = {
         **os.environ,
         "AIFACTORY_ENV": "test",
-        "AIFACTORY_DATABASE_URL": url,
+        "AIFACTORY_DATABASE_URL": seeded.url,
         "AIFACTORY_DATA_DIR": str(tmp_path / "data"),
         "AIFACTORY_BACKEND": request.param,
         "AIFACTORY_SITE": site,
@@ -112,7 +111,7 @@ def factory_env(request, _sqlite_template, tmp_path: Path):
         "AIFACTORY_GPU_SLOTS": "0",
     }
     server = Server(env, tmp_path / "server.log")
-    yield request.param, server, info.tokens[BAKERY], tmp_path, site
+    yield Factory(request.param, server, seeded.info.tokens[PEOPLE["anna"]], tmp_path, site)
     server.kill()
     if request.param == "slurm" and (ids := _slurm_ids(site)):
         subprocess.run(["scancel", "--quiet", *ids], check=False)
@@ -138,12 +137,12 @@ def _slurm_ids(site: str) -> list[str]:
     return list(_slurm_comments(site))
 
 
-def backend_jobs(kind: str, root: Path, site: str) -> Counter[str]:
+def backend_jobs(f: Factory) -> Counter[str]:
     """How many backend jobs carry each comment (each must carry exactly one)."""
-    if kind == "local":
-        metas = [json.loads(p.read_text()) for p in (root / "data" / "jobs").glob("*/job.json")]
+    if f.kind == "local":
+        metas = [json.loads(p.read_text()) for p in (f.root / "data" / "jobs").glob("*/job.json")]
         return Counter(m["comment"] for m in metas)
-    return Counter(_slurm_comments(site).values())
+    return Counter(_slurm_comments(f.site).values())
 
 
 def spec(key: str) -> dict:
@@ -178,9 +177,9 @@ def wait_all_final(server: Server, token: str, timeout: float = 120) -> list[dic
         time.sleep(0.3)
 
 
-def check_exactly_once(kind: str, root: Path, site: str, jobs: list[dict]) -> None:
+def check_exactly_once(f: Factory, jobs: list[dict]) -> None:
     deadline = time.monotonic() + 20  # slurmdbd records finished jobs with a short lag
-    while len(on_backend := backend_jobs(kind, root, site)) < len(jobs) and time.monotonic() < deadline:
+    while len(on_backend := backend_jobs(f)) < len(jobs) and time.monotonic() < deadline:
         time.sleep(0.5)
     assert all(n == 1 for n in on_backend.values()), f"duplicated on the backend: {on_backend}"
     assert len(on_backend) == len(jobs), (on_backend, [(j["id"], j["backend_id"]) for j in jobs])
@@ -188,25 +187,25 @@ def check_exactly_once(kind: str, root: Path, site: str, jobs: list[dict]) -> No
     assert [j["state"] for j in jobs] == ["completed"] * len(jobs), [(j["id"], j["state"], j["reason"]) for j in jobs]
 
 
-def test_killed_between_backend_submit_and_storing_the_id(factory_env) -> None:
-    kind, server, token, root, site = factory_env
+def test_killed_between_backend_submit_and_storing_the_id(factory_env: Factory) -> None:
+    server, token = factory_env.server, factory_env.token
     server.start(AIFACTORY_FAULT_INJECTION="crash-after-backend-submit")
     with pytest.raises(httpx.TransportError):  # the server dies answering this request
         httpx.post(
             f"{server.url}/jobs", json=spec("exactly-once"), headers={"Authorization": f"Bearer {token}"}, timeout=30
         )
     assert server.dead(), "the fault did not kill the server"
-    assert sum(backend_jobs(kind, root, site).values()) == 1  # the backend has it; the database has no id
+    assert sum(backend_jobs(factory_env).values()) == 1  # the backend has it; the database has no id
     server.start()
     again = submit_until_answered(server, token, "exactly-once")  # the client's retry: the same job
     jobs = wait_all_final(server, token)
     assert [j["id"] for j in jobs] == [again["id"]]
-    check_exactly_once(kind, root, site, jobs)
+    check_exactly_once(factory_env, jobs)
     assert "adopted after an interrupted submission" in " ".join(e["detail"] for e in jobs[0]["events"])
 
 
-def test_killed_at_random_moments(factory_env) -> None:
-    kind, server, token, root, site = factory_env
+def test_killed_at_random_moments(factory_env: Factory) -> None:
+    server, token = factory_env.server, factory_env.token
     rng = random.Random(20261123)
     server.start()
     keys = [f"k{i}" for i in range(10)]
@@ -226,4 +225,4 @@ def test_killed_at_random_moments(factory_env) -> None:
     jobs = wait_all_final(server, token)
     assert kills >= 2, "the test killed the server too rarely to prove anything"
     assert sorted(j["id"] for j in jobs) == sorted(answered.values())  # one job per key, none extra
-    check_exactly_once(kind, root, site, jobs)
+    check_exactly_once(factory_env, jobs)

@@ -14,9 +14,13 @@ from aifactory.domain.proposals import (
     TRANSITIONS,
     Action,
     Proposal,
+    allowed,
+    allowed_asks,
     auto_approvable,
     check_award,
+    check_reviews_in,
     check_submittable,
+    decision_ready,
     ethics_flags,
     transition,
 )
@@ -97,6 +101,47 @@ def test_terminal_states_allow_nothing(state):
 @pytest.mark.parametrize("state", [S.DRAFT, S.SUBMITTED, S.UNDER_REVIEW])
 def test_every_open_state_can_be_withdrawn(state):
     assert transition(state, Action.WITHDRAW) is S.WITHDRAWN
+
+
+#: What each state allows, written out once more by hand: the table the portal and the API show.
+EXPECTED_ASKS = {
+    S.DRAFT: ["edit", "submit", "withdraw"],
+    S.SUBMITTED: ["withdraw", "assign", "decide"],
+    S.UNDER_REVIEW: ["withdraw", "assign", "review", "decide"],
+    S.ACCEPTED: [],
+    S.REJECTED: [],
+    S.WITHDRAWN: [],
+}
+
+
+@pytest.mark.parametrize("state", list(S), ids=lambda v: v.value)
+def test_allowed_answers_from_the_transitions_for_every_state(state):
+    assert allowed_asks(state) == EXPECTED_ASKS[state]
+    for action in Action:
+        assert allowed(state, action) is ((state, action) in EXPECTED_ALLOWED)
+    assert allowed(state, "assign") is allowed(state, Action.ASSIGN_REVIEWERS)
+    assert allowed(state, "decide") is (allowed(state, Action.ACCEPT) or allowed(state, Action.REJECT))
+
+
+@pytest.mark.parametrize(
+    ("state", "done", "required", "ready"),
+    [
+        (S.SUBMITTED, 0, 0, True),
+        (S.SUBMITTED, 0, 1, False),
+        (S.UNDER_REVIEW, 1, 2, False),
+        (S.UNDER_REVIEW, 2, 2, True),
+        (S.UNDER_REVIEW, 3, 2, True),
+        (S.DRAFT, 0, 0, False),
+        (S.ACCEPTED, 2, 2, False),
+    ],
+)
+def test_a_decision_is_ready_once_the_state_allows_it_and_the_reviews_are_in(state, done, required, ready):
+    assert decision_ready(state, done, required) is ready
+    if done < required:
+        with pytest.raises(Conflict, match=f"{done} of the {required} required reviews are in"):
+            check_reviews_in(done, required)
+    else:
+        check_reviews_in(done, required)
 
 
 @pytest.mark.parametrize(

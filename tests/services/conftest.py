@@ -1,24 +1,31 @@
 """A small factory world built through the services themselves: one operator, a JUPITER-like site in
 NRW with two partitions, one call per access mode, and helpers to add organizations, users and proposals.
-Every helper runs its use case in a fresh unit of work, as the API does."""
+Every helper runs its use case in a fresh unit of work, as the API does.
+
+``env``: the demo factory with the fake backend behind its job gateway (``tests.support.jobs_env.JobsEnv``),
+for the job, ledger and accounting tests."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select, text
 
+from aifactory.demo import seed_demo
 from aifactory.domain.enums import AccessMode, OrgKind
 from aifactory.domain.proposals import Proposal
-from aifactory.services import calls, identity, proposals, sites
+from aifactory.services import calls, identity, jobs, proposals, sites
 from aifactory.services.context import Actor
 from aifactory.services.ports import FixedClock
 from aifactory.store import tables
 from aifactory.store.uow import SqlUnitOfWorkFactory
+from tests.fakes import FakeBackend
+from tests.support.jobs_env import JobsEnv
 
 ABSTRACT = "Daily demand forecasts per product group from sales, weather and holidays."
 CALL_SPECS = {
@@ -202,3 +209,17 @@ def institute(world: World) -> Actor:
 def outsider(world: World) -> Actor:
     """A startup from France that takes part in nothing the bakery does."""
     return world.org("MedVision", OrgKind.STARTUP, "FR")
+
+
+# ---------------------------------------------------------------- the job gateway on the demo, with the fake backend
+
+
+@pytest.fixture
+def env(uow_factory: SqlUnitOfWorkFactory, clock: FixedClock, tmp_path: Path) -> JobsEnv:
+    demo = seed_demo(uow_factory, clock)
+    backend = FakeBackend()
+    gw = jobs.Gateway(backend=backend, backend_name="fake", site="jupiter", jobs_root=tmp_path / "jobs")
+    with uow_factory() as uow:
+        anna = Actor(uow.users.by_email("anna@backhaus-kiel.example"))
+        other = Actor(uow.users.by_email("claire@medvision.example"))
+    return JobsEnv(uow_factory, clock, demo, backend, gw, anna, other)

@@ -6,38 +6,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from aifactory.backends.base import ExternalUsage
 from aifactory.domain.enums import Enforcement
+from aifactory.domain.jobs.execution import ExternalUsage
 from aifactory.domain.jobs.states import JobState
 from aifactory.services import accounting, jobs
 from aifactory.services.accounting import AccountingState, accounting_pass
-
-from .test_jobs import FakeBackend, env  # noqa: F401 - the fixture
-from .test_ledger import charge_hours
+from tests.fakes import FakeScheduler
+from tests.support.jobs_env import JobsEnv
 
 GPU_HOUR = 3600
-
-
-class Scheduler(FakeBackend):
-    """FakeBackend plus the optional accounting methods, recording what it was told."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.told: list[tuple] = []
-        self.slurm_used: dict[str, int] = {}
-        self.records: list[ExternalUsage] = []
-
-    def set_low_priority(self, account: str, low: bool) -> None:
-        self.told.append(("priority", account, low))
-
-    def set_budget_limit(self, account: str, gpu_minutes: int | None) -> None:
-        self.told.append(("limit", account, gpu_minutes))
-
-    def account_gpu_minutes_used(self, account: str) -> int:
-        return self.slurm_used.get(account, 0)
-
-    def finished_jobs(self, accounts, since: float) -> list[ExternalUsage]:
-        return [r for r in self.records if r.account in accounts]
 
 
 def record(clock, account: str, **kw) -> ExternalUsage:
@@ -61,17 +38,15 @@ def record(clock, account: str, **kw) -> ExternalUsage:
     return ExternalUsage(**{**base, **kw})
 
 
-def setup(env, uow_factory):
-    _, _, gw, anna, _ = env
-    scheduler = Scheduler()
-    gw = jobs.Gateway(backend=scheduler, backend_name="fake", site="jupiter", jobs_root=gw.jobs_root)
-    with uow_factory(write=False) as uow:
+def setup(env: JobsEnv) -> tuple[jobs.Gateway, FakeScheduler, str]:
+    scheduler = FakeScheduler()
+    with env.uow_factory(write=False) as uow:
         account = uow.projects.get(1).slurm_account
-    return gw, scheduler, anna, account
+    return env.gateway(scheduler), scheduler, account
 
 
-def test_hard_limits_follow_the_ledger(env, uow_factory, clock) -> None:
-    gw, scheduler, anna, account = setup(env, uow_factory)
+def test_hard_limits_follow_the_ledger(env: JobsEnv, uow_factory, clock) -> None:
+    gw, scheduler, account = setup(env)
     state = AccountingState()
     scheduler.slurm_used[account] = 30  # the scheduler counted 30 GPU-minutes already
     accounting.sync_limits(uow_factory, clock, gw, state)
@@ -79,18 +54,18 @@ def test_hard_limits_follow_the_ledger(env, uow_factory, clock) -> None:
     scheduler.told.clear()
     accounting.sync_limits(uow_factory, clock, gw, state)
     assert scheduler.told == []  # unchanged: the scheduler is not asked again
-    charge_hours(uow_factory, clock, gw, scheduler, anna, 100, nodes=8)
+    env.charge_hours(100, nodes=8, gw=gw)
     accounting.sync_limits(uow_factory, clock, gw, state)
     assert scheduler.told == [("limit", account, 30 + 400 * 60)]
 
 
-def test_soft_priority_switches_once_and_lifts_in_a_new_month(env, uow_factory, clock) -> None:
-    gw, scheduler, anna, account = setup(env, uow_factory)
+def test_soft_priority_switches_once_and_lifts_in_a_new_month(env: JobsEnv, uow_factory, clock) -> None:
+    gw, scheduler, account = setup(env)
     with uow_factory() as uow:
         uow.calls.get(uow.proposals.get(uow.projects.get(1).proposal_id).call_id).enforcement = Enforcement.SOFT
         uow.commit()
     state = AccountingState()
-    charge_hours(uow_factory, clock, gw, scheduler, anna, 130, nodes=10)  # March's quota is 125 h
+    env.charge_hours(130, nodes=10, gw=gw)  # March's quota is 125 h
     assert accounting.sync_priorities(uow_factory, clock, gw, state) == {account: True}
     assert accounting.sync_priorities(uow_factory, clock, gw, state) == {}
     clock.advance(days=31)
@@ -101,8 +76,8 @@ def test_soft_priority_switches_once_and_lifts_in_a_new_month(env, uow_factory, 
     ]
 
 
-def test_jobs_run_outside_the_gateway_are_charged_once(env, uow_factory, clock) -> None:
-    gw, scheduler, _, account = setup(env, uow_factory)
+def test_jobs_run_outside_the_gateway_are_charged_once(env: JobsEnv, uow_factory, clock) -> None:
+    gw, scheduler, account = setup(env)
     scheduler.records = [
         record(clock, account),  # 2 GPUs x 30 min = 1 GPU-hour
         record(clock, account, backend_id="9002", comment="aif:jupiter:17:abc"),  # the gateway's own: skipped
@@ -127,11 +102,25 @@ def test_jobs_run_outside_the_gateway_are_charged_once(env, uow_factory, clock) 
         assert (entry.source, entry.external_id, entry.gpu_seconds) == ("slurm-external", "9001", 2 * 1800)
 
 
-def test_a_pass_runs_when_due(env, uow_factory, clock) -> None:
-    gw, scheduler, _, account = setup(env, uow_factory)
+def test_a_pass_runs_when_due(env: JobsEnv, uow_factory, clock) -> None:
+    gw, scheduler, account = setup(env)
     state = AccountingState(interval=timedelta(minutes=2))
     assert accounting_pass(uow_factory, clock, gw, state) is not None
     assert accounting_pass(uow_factory, clock, gw, state) is None  # not due yet
     clock.advance(minutes=3)
     report = accounting_pass(uow_factory, clock, gw, state)
     assert report is not None and report.limits_set == {}  # nothing changed since the first pass
+
+
+def test_a_backend_without_accounting_is_asked_nothing_of_it(env: JobsEnv, uow_factory, clock) -> None:
+    with uow_factory() as uow:
+        uow.calls.get(uow.proposals.get(uow.projects.get(1).proposal_id).call_id).enforcement = Enforcement.SOFT
+        uow.commit()
+    env.charge_hours(130, nodes=10)  # overdrawn: low priority wanted, but the plain fake cannot do it
+    state = AccountingState()
+    report = accounting_pass(uow_factory, clock, env.gw, state, force=True)
+    assert report is not None and (report.limits_set, report.external_charged, report.external_skipped) == ({}, 0, {})
+    assert state.priorities == {} and state.limits == {}  # nothing was told, so it is asked again next time
+    assert not isinstance(env.backend, accounting.PriorityBackend) and isinstance(
+        FakeScheduler(), accounting.AccountingBackend
+    )

@@ -11,18 +11,18 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from aifactory.backends.base import WORK_SUBDIR
 from aifactory.catalog import TemplateError, load_templates
 from aifactory.demo import OPERATOR_EMAIL, seed_demo
 from aifactory.domain.access import PageRequest
 from aifactory.domain.catalog import CatalogKind, Relation
 from aifactory.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
+from aifactory.domain.jobs.execution import WORK_SUBDIR
 from aifactory.domain.jobs.states import JobState
 from aifactory.services import catalog, jobs
 from aifactory.services.context import Actor
 from aifactory.store import tables
 
-from ..fakes import InertBackend
+from ..fakes import FakeBackend
 
 ANNA, CLAIRE, LARS = "anna@backhaus-kiel.example", "claire@medvision.example", "lars@fz-nord.example"
 TEMPLATE = """name: {name}
@@ -52,7 +52,7 @@ def env(uow_factory, clock, tmp_path: Path):
     (site / "sweep" / "template.yaml").write_text(TEMPLATE.format(name="sweep"))
     (site / "sweep" / "README.md").write_text("# Sweep\n")
     catalog.sync_templates(uow_factory, clock, load_templates(site))
-    gw = jobs.Gateway(backend=InertBackend(), backend_name="inert", site="jupiter", jobs_root=tmp_path / "jobs")
+    gw = jobs.Gateway(backend=FakeBackend(), backend_name="inert", site="jupiter", jobs_root=tmp_path / "jobs")
     with uow_factory() as uow:
         people = {e: Actor(uow.users.by_email(e)) for e in (ANNA, CLAIRE, LARS)}
     return gw, people

@@ -123,6 +123,60 @@ def test_only_active_reviewers_can_be_assigned(world, submitted, bakery, case):
     assert world.snapshot_counts() == before
 
 
+def candidates(world, pid):
+    return [u.id for u in world.read(decisions.reviewer_candidates, world.operator, pid)]
+
+
+def test_reviewer_candidates_leave_out_conflicts_inactive_and_assigned_reviewers(
+    world, bakery, institute, outsider, submitted, reviewer
+):
+    lead_side = world.reviewer("rev@backhaus.example", organization_id=bakery.user.organization_id)
+    partner_side = world.reviewer("rev@fz-nord.example", organization_id=institute.user.organization_id)
+    elsewhere = world.reviewer("rev@medvision.example", organization_id=outsider.user.organization_id)
+    retired = world.reviewer("rev@retired.example")
+    world.run(identity.set_roles, world.operator, retired.id, active=False)
+    world.user("plain@uni.example", None)  # not a reviewer
+    assert candidates(world, submitted) == [reviewer.id, elsewhere.id]
+    assign(world, submitted, reviewer)
+    assert candidates(world, submitted) == [elsewhere.id]
+    # every candidate can be assigned; no one else can
+    for conflicted in (lead_side, partner_side):
+        with pytest.raises(Forbidden, match="conflict of interest"):
+            assign(world, submitted, conflicted)
+    assign(world, submitted, elsewhere)
+    assert candidates(world, submitted) == []
+
+
+def test_reviewer_candidates_are_for_operators_and_only_while_reviewers_can_be_assigned(
+    world, bakery, submitted, reviewer
+):
+    with pytest.raises(Forbidden):
+        world.read(decisions.reviewer_candidates, bakery, submitted)
+    with pytest.raises(NotFound):
+        world.read(decisions.reviewer_candidates, world.operator, 999)
+    assert candidates(world, world.draft(bakery, "fast_lane")) == []
+    world.run(proposals.withdraw, bakery, submitted)
+    assert candidates(world, submitted) == []
+
+
+def test_ready_to_accept_follows_the_state_and_the_required_reviews(world, bakery, outsider):
+    pid = world.draft(outsider, "large_scale", requested_gpu_hours=100_000, duration_months=6)
+
+    def ready() -> bool:
+        return world.read(lambda uow: decisions.ready_to_accept(uow, uow.proposals.get(pid)))
+
+    assert not ready()  # a draft
+    world.submit(outsider, pid)
+    r1, r2 = world.reviewer("a@uni.example"), world.reviewer("b@uni.example")
+    assign(world, pid, r1, r2)
+    review(world, r1, pid)
+    assert not ready()
+    review(world, r2, pid)
+    assert ready()
+    decide(world, pid)
+    assert not ready()  # decided
+
+
 def test_assignment_needs_an_operator_and_a_submitted_proposal(world, bakery, reviewer):
     draft = world.draft(bakery, "fast_lane")
     with pytest.raises(Conflict, match="draft"):

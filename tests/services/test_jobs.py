@@ -1,156 +1,72 @@
-"""Job gateway use cases against a stateful fake backend (the seam; the real backends have their own
-tests): admission, idempotency, and crash safety between the backend call and storing its id."""
+"""Job gateway use cases against the stateful fake backend (the seam; the real backends have their own
+tests): admission, idempotency, crash safety between the backend call and storing its id, and scheduler I/O
+outside transactions."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-from aifactory.backends.base import BackendJob, BackendStatus, CommandError, CommandResult, ProjectAccount, Usage
-from aifactory.demo import seed_demo
 from aifactory.domain.access import PageRequest
 from aifactory.domain.errors import Forbidden, InvalidInput, NotFound
+from aifactory.domain.jobs.execution import BackendJob, BackendStatus
 from aifactory.domain.jobs.states import JobState
 from aifactory.services import jobs
-from aifactory.services.context import Actor
-
-BAKERY = "anna@backhaus-kiel.example"
-
-
-class FakeBackend:
-    name = "fake"
-
-    def __init__(self) -> None:
-        self.jobs: dict[str, BackendJob] = {}
-        self.states: dict[str, JobState] = {}
-        self.crash_after_submit = False
-        self.refuse: str | None = None
-
-    def submit(self, job: BackendJob) -> str:
-        if self.refuse:
-            raise InvalidInput.on("container.image", self.refuse)
-        backend_id = str(100 + len(self.jobs))
-        self.jobs[backend_id], self.states[backend_id] = job, JobState.QUEUED
-        if self.crash_after_submit:
-            raise SystemExit("killed between 'submitted' and 'id stored'")
-        return backend_id
-
-    def status(self, ids: Sequence[str]) -> dict[str, BackendStatus]:
-        self.status_calls = getattr(self, "status_calls", 0) + 1
-        return {i: BackendStatus(self.states[i], 0 if self.states[i] is JobState.COMPLETED else None) for i in ids}
-
-    def cancel(self, ids: Sequence[str]) -> None:
-        for i in ids:
-            self.states[i] = JobState.CANCELLED
-
-    def find_by_comment(self, comment: str) -> str | None:
-        return next((i for i, j in self.jobs.items() if j.comment == comment), None)
-
-    def ensure_project(self, account: ProjectAccount) -> None:
-        self.accounts = [*getattr(self, "accounts", []), account]
-
-    def usage(self, ids: Sequence[str]) -> dict[str, Usage]:
-        """``used[id]`` seconds of wall time for the jobs a test says ran; the others never started."""
-        used = getattr(self, "used", {})
-        return {
-            i: Usage(elapsed_seconds=used.get(i, 0), gpus=1, nodes=1, started_at=1.0e9 if used.get(i) else None)
-            for i in ids
-            if i in self.jobs
-        }
+from aifactory.services.ports import BackendUnavailable, UnitOfWork
+from aifactory.store.uow import SqlUnitOfWorkFactory
+from tests.fakes import FakeBackend
+from tests.support.jobs_env import JobsEnv
 
 
-@pytest.fixture
-def env(uow_factory, clock, tmp_path: Path):
-    info = seed_demo(uow_factory, clock)
-    backend = FakeBackend()
-    gw = jobs.Gateway(backend=backend, backend_name="fake", site="jupiter", jobs_root=tmp_path / "jobs")
-    with uow_factory() as uow:
-        anna = Actor(uow.users.by_email(BAKERY))
-        other = Actor(uow.users.by_email("claire@medvision.example"))
-    return info, backend, gw, anna, other
-
-
-def doc(**extra):
-    return {
-        "name": "forecast",
-        "project": 1,
-        "command": ["python", "-c", "print(1)"],
-        "resources": {"gpus_per_node": 1, "time": 30},
-        **extra,
-    }
-
-
-def test_submit_stores_history_and_hands_the_backend_the_project_account(env, uow_factory, clock) -> None:
-    _, backend, gw, anna, _ = env
-    job = jobs.submit_job(uow_factory, clock, anna, gw, doc())
+def test_submit_stores_history_and_hands_the_backend_the_project_account(env: JobsEnv) -> None:
+    job = env.submit(env.spec())
     assert (job.state, job.backend_id) == (JobState.SUBMITTED, "100")
-    handed = backend.jobs["100"]
+    handed = env.backend.jobs["100"]
     assert handed.account.startswith("p00001_") and handed.partition == "booster"
     assert re.fullmatch(rf"aif:jupiter:{job.id}:[0-9a-f]{{12}}", handed.comment) and Path(handed.job_dir).is_dir()
-    backend.states["100"] = JobState.COMPLETED
-    assert jobs.reconcile(uow_factory, clock, gw) == 1
-    with uow_factory(write=False) as uow:
+    env.backend.states["100"] = JobState.COMPLETED
+    assert env.reconcile() == 1
+    with env.uow_factory(write=False) as uow:
         stored = uow.jobs.get(job.id)
         assert [e.state for e in stored.events] == [JobState.SUBMITTED, JobState.COMPLETED]
         assert stored.exit_code == 0
-    assert jobs.reconcile(uow_factory, clock, gw) == 0  # nothing open: nothing asked
+    calls = env.backend.status_calls
+    assert env.reconcile() == 0 and env.backend.status_calls == calls  # nothing open: nothing asked
 
 
-def test_idempotency_key_returns_the_same_job(env, uow_factory, clock) -> None:
-    _, backend, gw, anna, _ = env
-    first = jobs.submit_job(uow_factory, clock, anna, gw, doc(idempotency_key="nightly-2026-03-02"))
-    again = jobs.submit_job(uow_factory, clock, anna, gw, doc(idempotency_key="nightly-2026-03-02"))
-    assert again.id == first.id and len(backend.jobs) == 1
+def test_idempotency_key_returns_the_same_job_and_says_so(env: JobsEnv) -> None:
+    document = env.spec(idempotency_key="nightly-2026-03-02")
+    first = jobs.submit_job_or_existing(env.uow_factory, env.clock, env.anna, env.gw, document)
+    again = jobs.submit_job_or_existing(env.uow_factory, env.clock, env.anna, env.gw, document)
+    assert (first.created, again.created) == (True, False)
+    assert again.job.id == first.job.id and len(env.backend.jobs) == 1
 
 
-def test_refusals_name_the_field_and_write_nothing(env, uow_factory, clock) -> None:
-    _, backend, gw, anna, other = env
+def test_refusals_name_the_field_and_write_nothing(env: JobsEnv) -> None:
     with pytest.raises(InvalidInput) as exc:
-        jobs.submit_job(uow_factory, clock, anna, gw, doc(resources={"gpus_per_node": 5}))
+        env.submit(env.spec(gpus=5))
     assert exc.value.errors[0].field == "resources.gpus_per_node"
     with pytest.raises(InvalidInput, match="maximum wall time"):  # playground: 4 h
-        jobs.submit_job(uow_factory, clock, anna, gw, doc(resources={"time": "5h"}))
+        env.submit(env.spec(minutes="5h"))
     with pytest.raises(InvalidInput, match="allocation has"):  # 500 GPU-hours awarded
-        jobs.submit_job(
-            uow_factory, clock, anna, gw, doc(resources={"gpus_per_node": 4, "time": "4h"}, array={"range": "0-31"})
-        )
+        env.submit(env.spec(gpus=4, minutes="4h", array={"range": "0-31"}))
     with pytest.raises(NotFound):  # another organization's project does not exist for this user
-        jobs.submit_job(uow_factory, clock, other, gw, doc())
-    with uow_factory(write=False) as uow:
-        assert uow.jobs.open_jobs() == [] and backend.jobs == {}
+        env.submit(env.spec(), actor=env.other)
+    with env.uow_factory(write=False) as uow:
+        assert uow.jobs.open_jobs() == [] and env.backend.jobs == {}
 
 
-def test_backend_refusal_is_recorded_as_failed(env, uow_factory, clock) -> None:
-    _, backend, gw, anna, _ = env
-    backend.refuse = "apptainer is not installed on this site"
+def test_backend_refusal_is_recorded_as_failed(env: JobsEnv) -> None:
+    env.backend.refuse = "apptainer is not installed on this site"
     with pytest.raises(InvalidInput, match="apptainer"):
-        jobs.submit_job(uow_factory, clock, anna, gw, doc())
-    with uow_factory(write=False) as uow:
+        env.submit(env.spec())
+    with env.uow_factory(write=False) as uow:
         job = uow.jobs.get(1)
         assert job.state is JobState.FAILED and "apptainer" in job.reason
-
-
-@pytest.mark.parametrize("backend_got_it", [True, False])
-def test_crash_between_backend_and_store_loses_and_duplicates_nothing(env, uow_factory, clock, backend_got_it):
-    _, backend, gw, anna, _ = env
-    backend.crash_after_submit = backend_got_it
-    if not backend_got_it:
-        backend.refuse = None
-        gw = jobs.Gateway(backend=_Dead(), backend_name="fake", site="jupiter", jobs_root=gw.jobs_root)
-    with pytest.raises(SystemExit):
-        jobs.submit_job(uow_factory, clock, anna, gw, doc())
-    gw = jobs.Gateway(backend=backend, backend_name="fake", site="jupiter", jobs_root=gw.jobs_root)
-    assert jobs.reconcile(uow_factory, clock, gw) == 0  # too young: may still be in flight
-    clock.advance(minutes=3)
-    assert jobs.reconcile(uow_factory, clock, gw) == 1
-    assert len(backend.jobs) == 1
-    with uow_factory(write=False) as uow:
-        job = uow.jobs.get(1)
-        assert job.backend_id == "100" and job.state is JobState.SUBMITTED
-        assert ("adopted" if backend_got_it else "resubmitted") in job.events[-1].detail
 
 
 class _Dead(FakeBackend):
@@ -158,66 +74,160 @@ class _Dead(FakeBackend):
         raise SystemExit("killed before the backend got the job")
 
 
-def test_cancel(env, uow_factory, clock) -> None:
-    _, backend, gw, anna, other = env
-    job = jobs.submit_job(uow_factory, clock, anna, gw, doc())
+@pytest.mark.parametrize("backend_got_it", [True, False])
+def test_crash_between_backend_and_store_loses_and_duplicates_nothing(env: JobsEnv, backend_got_it: bool) -> None:
+    env.backend.crash_after_submit = backend_got_it
+    crashing = env.gw if backend_got_it else env.gateway(_Dead())
+    with pytest.raises(SystemExit):
+        env.submit(env.spec(), gw=crashing)
+    env.backend.crash_after_submit = False
+    assert env.reconcile() == 0  # too young: may still be in flight
+    env.clock.advance(minutes=3)
+    assert env.reconcile() == 1
+    assert len(env.backend.jobs) == 1
+    with env.uow_factory(write=False) as uow:
+        job = uow.jobs.get(1)
+        assert job.backend_id == "100" and job.state is JobState.SUBMITTED
+        assert ("adopted" if backend_got_it else "resubmitted") in job.events[-1].detail
+
+
+def _actions(env: JobsEnv, job_id: int) -> list[str]:
+    with env.uow_factory(write=False) as uow:
+        return [e.action for e in uow.audit.list(PageRequest(), entity_type="job", entity_id=job_id).items]
+
+
+def test_cancel(env: JobsEnv) -> None:
+    job = env.submit(env.spec())
     with pytest.raises(NotFound):
-        jobs.cancel_job(uow_factory, clock, other, gw, job.id)
-    assert jobs.cancel_job(uow_factory, clock, anna, gw, job.id).state is JobState.CANCELLED
-    assert backend.states[job.backend_id] is JobState.CANCELLED
+        jobs.cancel_job(env.uow_factory, env.clock, env.other, env.gw, job.id)
+    cancelled = jobs.cancel_job(env.uow_factory, env.clock, env.anna, env.gw, job.id)
+    assert cancelled.state is JobState.CANCELLED and cancelled.reason == f"cancelled by user {env.anna.id}"
+    assert env.backend.states[job.backend_id] is JobState.CANCELLED
+    with env.uow_factory(write=False) as uow:
+        assert [e.action for e in uow.audit.list(PageRequest(), entity_type="job", entity_id=job.id).items].count(
+            "job.cancelled"
+        ) == 1
 
 
-class _Flaky(FakeBackend):
-    """sbatch fails (controller down) until ``up`` is set."""
-
-    up = False
-
-    def submit(self, job: BackendJob) -> str:
-        if not self.up:
-            raise CommandError(
-                CommandResult(
-                    ("sbatch",), 1, "", "sbatch: error: Batch job submission failed: Unable to contact slurm controller"
-                )
-            )
-        return super().submit(job)
-
-
-def test_a_backend_that_does_not_answer_leaves_the_job_pending_for_the_reconciler(env, uow_factory, clock) -> None:
-    _, _, gw, anna, _ = env
-    flaky = _Flaky()
-    gw = jobs.Gateway(backend=flaky, backend_name="fake", site="jupiter", jobs_root=gw.jobs_root)
-    job = jobs.submit_job(uow_factory, clock, anna, gw, doc())
-    assert job.state is JobState.PENDING and job.backend_id is None and "Unable to contact" in job.reason
-    clock.advance(minutes=3)
-    assert jobs.reconcile(uow_factory, clock, gw) == 0  # still down: kept pending, retried next pass
-    flaky.up = True
-    assert jobs.reconcile(uow_factory, clock, gw) == 1
-    with uow_factory(write=False) as uow:
+def test_a_backend_that_does_not_answer_leaves_the_job_pending_for_the_reconciler(env: JobsEnv) -> None:
+    env.backend.down = True
+    job = env.submit(env.spec())
+    assert job.state is JobState.PENDING and job.backend_id is None and "fake scheduler is down" in job.reason
+    env.clock.advance(minutes=3)
+    assert env.reconcile() == 0  # still down: kept pending, retried next pass
+    env.backend.down = False
+    assert env.reconcile() == 1
+    with env.uow_factory(write=False) as uow:
         stored = uow.jobs.get(job.id)
         assert stored.state is JobState.SUBMITTED and stored.backend_id == "100"
         assert "resubmitted" in stored.events[-1].detail
 
 
-def test_projects_are_provisioned_once_with_the_submitting_user(env, uow_factory, clock) -> None:
-    _, backend, gw, anna, _ = env
-    gw = jobs.Gateway(
-        backend=backend, backend_name="fake", site="jupiter", jobs_root=gw.jobs_root, submit_user="aifactory"
-    )
-    jobs.submit_job(uow_factory, clock, anna, gw, doc())
-    jobs.submit_job(uow_factory, clock, anna, gw, doc(name="second"))
-    assert len(backend.accounts) == 1
-    assert backend.accounts[0].account.startswith("p00001_") and backend.accounts[0].users == ("aifactory",)
+def test_a_cancel_the_backend_cannot_take_changes_nothing_and_says_so(env: JobsEnv) -> None:
+    job = env.submit(env.spec())
+    env.backend.down = True
+    with pytest.raises(BackendUnavailable):
+        jobs.cancel_job(env.uow_factory, env.clock, env.anna, env.gw, job.id)
+    with env.uow_factory(write=False) as uow:
+        assert uow.jobs.get(job.id).state is JobState.SUBMITTED
+        assert "job.cancelled" not in [
+            e.action for e in uow.audit.list(PageRequest(), entity_type="job", entity_id=job.id).items
+        ]
+    env.backend.down = False
+    assert jobs.cancel_job(env.uow_factory, env.clock, env.anna, env.gw, job.id).state is JobState.CANCELLED
 
 
-def test_who_may_cancel_and_who_sees_what(env, uow_factory, clock) -> None:
-    _, _, gw, anna, other = env
-    job = jobs.submit_job(uow_factory, clock, anna, gw, doc())
-    with uow_factory(write=False) as uow:
-        lars = Actor(uow.users.by_email("lars@fz-nord.example"))  # a member of the project, not its PI
-        operator = Actor(uow.users.by_email("operator@jaif.example"))
+class _Watched:
+    """A unit-of-work factory that counts the transactions open at any moment."""
+
+    def __init__(self, inner: SqlUnitOfWorkFactory) -> None:
+        self.inner, self.open = inner, 0
+
+    @contextmanager
+    def __call__(self, *, write: bool = True) -> Iterator[UnitOfWork]:
+        with self.inner(write=write) as uow:
+            self.open += 1
+            try:
+                yield uow
+            finally:
+                self.open -= 1
+
+
+class _Recording(FakeBackend):
+    """Notes how many transactions were open whenever the scheduler was called."""
+
+    def __init__(self, watched: _Watched) -> None:
+        super().__init__()
+        self.watched, self.open_during = watched, []
+
+    def submit(self, job: BackendJob) -> str:
+        self.open_during.append(("submit", self.watched.open))
+        return super().submit(job)
+
+    def status(self, ids: Sequence[str]) -> dict[str, BackendStatus]:
+        self.open_during.append(("status", self.watched.open))
+        return super().status(ids)
+
+    def cancel(self, ids: Sequence[str]) -> None:
+        self.open_during.append(("cancel", self.watched.open))
+        super().cancel(ids)
+
+
+def test_scheduler_calls_happen_outside_transactions(env: JobsEnv) -> None:
+    watched = _Watched(env.uow_factory)
+    backend = _Recording(watched)
+    gw = env.gateway(backend)
+    job = jobs.submit_job(watched, env.clock, env.anna, gw, env.spec())  # type: ignore[arg-type]
+    jobs.reconcile(watched, env.clock, gw)  # type: ignore[arg-type]
+    jobs.cancel_job(watched, env.clock, env.anna, gw, job.id)  # type: ignore[arg-type]
+    assert backend.open_during == [("submit", 0), ("status", 0), ("cancel", 0)]
+
+
+class _FinishesWhileCancelling(FakeBackend):
+    """The job ends (and the reconciler records it) while the cancel is on its way to the scheduler."""
+
+    def __init__(self, env: JobsEnv) -> None:
+        super().__init__()
+        self.env = env
+
+    def cancel(self, ids: Sequence[str]) -> None:
+        with self.env.uow_factory() as uow:
+            job = next(j for j in uow.jobs.open_jobs() if j.backend_id in ids)
+            job.move(JobState.COMPLETED, self.env.clock.now(), exit_code=0)
+            uow.commit()
+
+
+def test_a_job_that_ends_while_being_cancelled_keeps_its_end(env: JobsEnv) -> None:
+    gw = env.gateway(_FinishesWhileCancelling(env))
+    job = env.submit(env.spec(), gw=gw)
+    assert jobs.cancel_job(env.uow_factory, env.clock, env.anna, gw, job.id).state is JobState.COMPLETED
+
+
+def test_a_job_the_backend_never_had_is_cancelled_without_asking_it(env: JobsEnv) -> None:
+    env.backend.down = True
+    job = env.submit(env.spec())  # stays pending: no backend id
+    assert jobs.cancel_job(env.uow_factory, env.clock, env.anna, env.gw, job.id).state is JobState.CANCELLED
+    env.backend.down = False
+    env.clock.advance(minutes=3)
+    assert env.reconcile() == 0 and env.backend.jobs == {}  # never resubmitted
+
+
+def test_projects_are_provisioned_once_with_the_submitting_user(env: JobsEnv) -> None:
+    gw = env.gateway(env.backend, submit_user="aifactory")
+    env.submit(env.spec(), gw=gw)
+    env.submit(env.spec(name="second"), gw=gw)
+    assert len(env.backend.accounts) == 1
+    assert env.backend.accounts[0].account.startswith("p00001_") and env.backend.accounts[0].users == ("aifactory",)
+
+
+def test_who_may_cancel_and_who_sees_what(env: JobsEnv) -> None:
+    job = env.submit(env.spec())
+    lars = env.actor("lars@fz-nord.example")  # a member of the project, not its PI
+    operator = env.actor("operator@jaif.example")
+    with env.uow_factory(write=False) as uow:
         assert [j.id for j in jobs.list_jobs(uow, lars, PageRequest()).items] == [job.id]
-        assert jobs.list_jobs(uow, other, PageRequest()).items == []
+        assert jobs.list_jobs(uow, env.other, PageRequest()).items == []
         assert jobs.list_jobs(uow, operator, PageRequest(), state=JobState.COMPLETED).items == []
     with pytest.raises(Forbidden):
-        jobs.cancel_job(uow_factory, clock, lars, gw, job.id)
-    assert jobs.cancel_job(uow_factory, clock, operator, gw, job.id).state is JobState.CANCELLED
+        jobs.cancel_job(env.uow_factory, env.clock, lars, env.gw, job.id)
+    assert jobs.cancel_job(env.uow_factory, env.clock, operator, env.gw, job.id).state is JobState.CANCELLED

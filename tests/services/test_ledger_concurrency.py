@@ -15,7 +15,7 @@ from aifactory.domain.ledger import EntryKind
 from aifactory.services import jobs, ledger
 from aifactory.services.context import Actor
 
-from ..fakes import InertBackend
+from ..fakes import FakeBackend
 
 # The bakery's 500 GPU-hours; each job may use 4 GPUs x 4 h x 2 nodes = 32 GPU-hours: 15 fit (480), not 16.
 SPEC = {"name": "burst", "project": 1, "command": ["true"], "resources": {"gpus_per_node": 4, "nodes": 2, "time": "4h"}}
@@ -24,7 +24,7 @@ FITS = 15
 
 def test_parallel_submissions_never_overspend(uow_factory, clock, tmp_path: Path) -> None:
     seed_demo(uow_factory, clock)
-    gw = jobs.Gateway(backend=InertBackend(), backend_name="inert", site="race", jobs_root=tmp_path)
+    gw = jobs.Gateway(backend=FakeBackend(), backend_name="inert", site="race", jobs_root=tmp_path)
     with uow_factory(write=False) as uow:
         anna = Actor(uow.users.by_email("anna@backhaus-kiel.example"))
 
@@ -49,7 +49,7 @@ def test_parallel_submissions_never_overspend(uow_factory, clock, tmp_path: Path
 
 def test_parallel_settlements_of_one_job_apply_once(uow_factory, clock, tmp_path: Path) -> None:
     seed_demo(uow_factory, clock)
-    backend = InertBackend()
+    backend = FakeBackend()
     gw = jobs.Gateway(backend=backend, backend_name="inert", site="race", jobs_root=tmp_path)
     with uow_factory(write=False) as uow:
         anna = Actor(uow.users.by_email("anna@backhaus-kiel.example"))
@@ -60,7 +60,7 @@ def test_parallel_settlements_of_one_job_apply_once(uow_factory, clock, tmp_path
 
     def settle(_: int) -> None:
         with uow_factory() as uow:
-            from aifactory.backends.base import Usage
+            from aifactory.domain.jobs.execution import Usage
 
             ledger.settle_job(
                 uow, clock, uow.jobs.get(job.id), Usage(elapsed_seconds=600, gpus=4, nodes=2, started_at=1.0)

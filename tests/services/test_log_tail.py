@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aifactory.backends.base import LogChunk
+from aifactory.domain.jobs.execution import LogChunk
 from aifactory.services.job_outputs import LogSource
 
 

@@ -9,7 +9,9 @@ import pytest
 from aifactory.domain.access import PageRequest
 from aifactory.domain.enums import AccessMode, DueStatus, OrgKind, ProposalStatus, RiskCategory
 from aifactory.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
+from aifactory.domain.proposals import Action
 from aifactory.services import calls, proposals
+from aifactory.services.context import Actor
 
 
 def test_playground_flow_draft_edit_submit_is_accepted_with_project_and_allocation(world, bakery, institute):
@@ -106,9 +108,57 @@ def test_eligibility_failures_leave_the_proposal_a_draft(world, bakery, setup, d
 
 
 def test_a_call_that_is_not_yet_open_refuses_submissions(world, bakery):
-    call_id = world.call(AccessMode.FAST_LANE, opens_on=date(2026, 4, 1), max_gpu_hours=1_000)
+    call_id = world.call(AccessMode.FAST_LANE, max_gpu_hours=1_000)
     pid = world.draft(bakery, call_id=call_id)
+    world.run(calls.update_call, world.operator, call_id, {"opens_on": date(2026, 4, 1)})
     with pytest.raises(InvalidInput, match="not open"):
+        world.submit(bakery, pid)
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [{"opens_on": date(2026, 4, 1)}, {"closes_on": date(2026, 2, 28)}, {"closed": True}],
+    ids=["not-yet-open", "past-its-end", "closed"],
+)
+def test_drafts_are_refused_on_calls_that_are_not_open_and_nothing_is_written(world, bakery, spec):
+    call_id = world.call(AccessMode.FAST_LANE, max_gpu_hours=1_000)
+    world.run(calls.update_call, world.operator, call_id, spec)
+    before = world.snapshot_counts()
+    with pytest.raises(InvalidInput, match="not open") as exc:
+        world.draft(bakery, call_id=call_id)
+    assert [e.field for e in exc.value.errors] == ["call_id"]
+    assert world.snapshot_counts() == before
+
+
+def test_a_draft_takes_the_calls_defaults_for_what_it_does_not_say(world, bakery):
+    call_id = world.call(
+        AccessMode.LARGE_SCALE,
+        min_gpu_hours=60_000,
+        max_gpu_hours=90_000,
+        durations_months=[6, 12],
+        resource_ids=[world.develop, world.booster],
+    )
+    pid = world.run(proposals.create_draft, bakery, call_id=call_id, title="Defaults").id
+    p = world.proposal(pid)
+    assert (p.resource_id, p.duration_months, p.requested_gpu_hours) == (world.develop, 6, 60_000)
+
+
+def test_the_resource_must_be_one_the_call_offers_when_drafted_and_when_edited(world, bakery):
+    call_id = world.call(AccessMode.FAST_LANE, max_gpu_hours=1_000, resource_ids=[world.booster])
+    before = world.snapshot_counts()
+    with pytest.raises(InvalidInput, match="not offered") as exc:
+        world.draft(bakery, call_id=call_id, resource_id=world.develop)
+    assert [e.field for e in exc.value.errors] == ["resource_id"]
+    assert world.snapshot_counts() == before
+    pid = world.draft(bakery, call_id=call_id, resource_id=world.booster)
+    with pytest.raises(InvalidInput, match="not offered"):
+        world.run(proposals.edit, bakery, pid, {"resource_id": world.develop, "title": "Moved"})
+    p = world.proposal(pid)
+    assert (p.resource_id, p.title) == (world.booster, "Bake less waste")
+    # a resource the call stopped offering is refused at submission, not on edits of other fields
+    world.run(calls.update_call, world.operator, call_id, {"resource_ids": [world.develop]})
+    assert world.run(proposals.edit, bakery, pid, {"title": "Still mine"}).title == "Still mine"
+    with pytest.raises(InvalidInput, match="not offered"):
         world.submit(bakery, pid)
 
 
@@ -157,6 +207,22 @@ def test_editing_rules(world, bakery, outsider):
     world.submit(bakery, pid)
     with pytest.raises(Conflict, match="accepted"):
         world.run(proposals.edit, bakery, pid, {"title": "Too late"})
+
+
+def test_what_the_applicants_pages_offer_follows_the_applicant_and_the_state(world, bakery, institute):
+    pid = world.draft(bakery, "fast_lane", partner_organization_ids=[institute.user.organization_id])
+    colleague = world.user("ben@backhaus.example", bakery.user.organization_id)
+
+    def offers(actor: Actor) -> list[str]:
+        p = world.proposal(pid)
+        return [a for a in ("edit", "submit", "withdraw") if proposals.applicant_may(actor, p, Action(a))]
+
+    assert offers(bakery) == ["edit", "submit", "withdraw"]
+    assert offers(institute) == offers(colleague) == []  # a partner, a colleague who is not its author
+    world.submit(bakery, pid)
+    assert offers(bakery) == ["withdraw"]
+    world.run(proposals.withdraw, bakery, pid)
+    assert offers(bakery) == []
 
 
 @pytest.mark.parametrize("submit_first", [False, True])

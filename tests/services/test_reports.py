@@ -21,8 +21,7 @@ from aifactory.domain.ledger import EntryKind, LedgerEntry
 from aifactory.services import decisions, identity, ledger, reports
 from aifactory.services.context import Actor
 from aifactory.store import tables
-
-from ..conftest import START
+from tests.support.clock import START
 
 HOUR = 3600
 

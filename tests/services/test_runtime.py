@@ -11,10 +11,12 @@ from pydantic import ValidationError
 
 from aifactory import runtime
 from aifactory.backends.local import LocalBackend
+from aifactory.backends.registry import BACKENDS
 from aifactory.backends.slurm.backend import SlurmBackend
 from aifactory.config import Settings
 from aifactory.runtime import Reconciler, build_gateway
 from aifactory.services import jobs
+from tests.fakes import FakeBackend
 
 
 def test_gateway_from_settings(tmp_path: Path) -> None:
@@ -25,6 +27,23 @@ def test_gateway_from_settings(tmp_path: Path) -> None:
     slurm = build_gateway(Settings(data_dir=tmp_path, backend="slurm", slurm_submit_user="svc", orphan_after_seconds=5))
     assert isinstance(slurm.backend, SlurmBackend) and slurm.submit_user == "svc"
     assert slurm.orphan_after.total_seconds() == 5
+
+
+class OneFileBackend(FakeBackend):
+    """A backend as a new site would add one: a class that builds itself from the settings."""
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> OneFileBackend:
+        backend = cls()
+        backend.refuse = f"not on {settings.site}"
+        return backend
+
+
+def test_a_new_backend_is_one_class_and_one_registry_line(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setitem(BACKENDS, "memory", f"{__name__}:OneFileBackend")
+    gw = build_gateway(Settings(data_dir=tmp_path, backend="memory", site="jupiter"))
+    assert isinstance(gw.backend, OneFileBackend) and gw.backend.refuse == "not on jupiter"
+    assert gw.backend_name == "memory"
 
 
 def test_settings_refuse_unknown_backends_and_faults_in_production(tmp_path: Path) -> None:

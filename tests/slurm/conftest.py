@@ -6,34 +6,22 @@ fail instead when AIFACTORY_REQUIRE_SLURM=1 (as in CI, which starts the cluster 
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 
-START = "scripts/slurm-dev-cluster start"
+from aifactory.api.app import create_app
+from aifactory.config import Settings
+from aifactory.services.ports import FixedClock
+from aifactory.store.engine import make_engine, make_session_factory
+from aifactory.store.uow import SqlUnitOfWorkFactory
+from tests.support import dbs
+from tests.support.demo import PEOPLE, DemoSnapshot, load_rows
+from tests.support.slurm import START_COMMAND, SlurmGateway, slurm_unavailable
+
 TEST_ACCOUNT = os.environ.get("AIFACTORY_SLURM_TEST_ACCOUNT", "aifactory-test")
-
-
-def slurm_unavailable() -> str | None:
-    """None when the controller answers and a node is up, else the reason."""
-    if shutil.which("scontrol") is None or shutil.which("sinfo") is None:
-        return "Slurm client commands are not installed"
-    try:
-        ping = subprocess.run(["scontrol", "ping"], capture_output=True, text=True, timeout=15)
-        if ping.returncode != 0 or "is UP" not in ping.stdout:
-            said = (ping.stdout + ping.stderr).strip().splitlines()
-            return (
-                f"the Slurm controller does not answer ({said[0] if said else f'scontrol ping: rc={ping.returncode}'})"
-            )
-        states = subprocess.run(["sinfo", "-h", "-N", "-o", "%T"], capture_output=True, text=True, timeout=15)
-    except subprocess.TimeoutExpired as exc:
-        return f"Slurm did not answer within {exc.timeout:.0f}s ({' '.join(exc.cmd)})"
-    up = {"idle", "mixed", "allocated", "completing"}
-    # a trailing "*" means "not responding": that node is not up
-    if not any(s.strip().rstrip("~#!%$@^-") in up for s in states.stdout.split()):
-        return f"no Slurm node is up (sinfo: {states.stdout.strip() or states.stderr.strip()})"
-    return None
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -41,7 +29,7 @@ def slurm_cluster() -> None:
     reason = slurm_unavailable()
     if reason is None:
         return
-    reason = f"{reason}; start the local cluster with `{START}`"
+    reason = f"{reason}; start the local cluster with `{START_COMMAND}`"
     if os.environ.get("AIFACTORY_REQUIRE_SLURM") == "1":
         pytest.fail(reason + " (AIFACTORY_REQUIRE_SLURM=1)")
     pytest.skip(reason)
@@ -50,3 +38,23 @@ def slurm_cluster() -> None:
 @pytest.fixture(scope="session")
 def test_account() -> str:
     return TEST_ACCOUNT
+
+
+@pytest.fixture
+def gateway_api(
+    _sqlite_template: Path, demo_snapshot: DemoSnapshot, tmp_path: Path, clock: FixedClock
+) -> Iterator[SlurmGateway]:
+    """The whole gateway on the cluster: the demo's rows on a fresh SQLite file, the reconciler off (the
+    tests run its passes), the data folder readable by the job's user."""
+    url = dbs.fresh_sqlite(_sqlite_template, tmp_path / "slurm.db")
+    engine = make_engine(url)
+    factory = SqlUnitOfWorkFactory(make_session_factory(engine))
+    load_rows(factory, demo_snapshot.rows)
+    tmp_path.chmod(0o755)
+    settings = Settings(
+        database_url=url, env="test", data_dir=tmp_path / "data", backend="slurm", reconcile_seconds=0, site="slurmtest"
+    )
+    with TestClient(create_app(settings, clock=clock)) as client:
+        client.headers["Authorization"] = f"Bearer {demo_snapshot.info.tokens[PEOPLE['anna']]}"
+        yield SlurmGateway(client, factory, clock)
+    engine.dispose()

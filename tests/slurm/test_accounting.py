@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from aifactory.backends.base import ExternalUsage, ProjectAccount
 from aifactory.backends.slurm.backend import SlurmBackend
+from aifactory.domain.jobs.execution import ExternalUsage, ProjectAccount
 
 pytestmark = pytest.mark.slurm
 

@@ -10,14 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from ..api.conftest import _demo_rows  # noqa: F401 - a fixture
-from .test_gateway_slurm import gateway_api, settle  # noqa: F401 - a fixture
+from tests.support.slurm import SlurmGateway
 
 pytestmark = [pytest.mark.slurm, pytest.mark.slow]
 
 
-def test_bakery_template_runs_on_slurm(gateway_api, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
-    client, factory, clock = gateway_api
+def test_bakery_template_runs_on_slurm(gateway_api: SlurmGateway, monkeypatch: pytest.MonkeyPatch) -> None:
+    client = gateway_api.client
     # sbatch hands the job the submitter's environment: the interpreter that has aifactory comes first
     monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
     r = client.post(
@@ -26,7 +25,7 @@ def test_bakery_template_runs_on_slurm(gateway_api, monkeypatch: pytest.MonkeyPa
     assert r.status_code == 201, r.text
     job = r.json()
     assert job["backend"] == "slurm" and job["backend_id"].isdigit()
-    done = settle(client, factory, clock, job["id"], timeout=300)
+    done = gateway_api.settle(job["id"], timeout=300)
     log = client.get(f"/api/v1/jobs/{job['id']}/logs").text
     assert done["state"] == "completed", (done, log[-2000:])
     assert "fold" in log

@@ -3,42 +3,13 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import time
 from pathlib import Path
 
 import pytest
 
+from tests.support.slurm import run, sacct_job
+
 pytestmark = pytest.mark.slurm
-
-FINAL = {
-    "COMPLETED",
-    "FAILED",
-    "CANCELLED",
-    "TIMEOUT",
-    "OUT_OF_MEMORY",
-    "NODE_FAIL",
-    "PREEMPTED",
-    "BOOT_FAIL",
-    "DEADLINE",
-}
-
-
-def run(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(list(args), capture_output=True, text=True, timeout=30, check=check)
-
-
-def sacct_job(job_id: str, timeout: float = 60.0) -> dict:
-    """The job's sacct record once it reached a final state (sacct --json honours -j)."""
-    deadline = time.monotonic() + timeout
-    record: dict = {}
-    while time.monotonic() < deadline:
-        jobs = json.loads(run("sacct", "--json", "-j", job_id).stdout)["jobs"]
-        record = next((j for j in jobs if str(j["job_id"]) == job_id), {})
-        if record.get("state", {}).get("current") in FINAL:
-            return record
-        time.sleep(0.5)
-    pytest.fail(f"job {job_id} did not finish within {timeout:.0f}s (last sacct state: {record.get('state')})")
 
 
 def test_gpu_job_runs_and_is_accounted(tmp_path: Path, test_account: str) -> None:

@@ -8,59 +8,23 @@ import hashlib
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 import yaml
-from fastapi.testclient import TestClient
 
-from aifactory.api.app import create_app
-from aifactory.config import Settings
-from aifactory.services import jobs
-from aifactory.store.engine import make_engine, make_session_factory
-from aifactory.store.uow import SqlUnitOfWorkFactory
-
-from .. import dbs
-from ..api.conftest import PEOPLE, _demo_rows, load_rows  # noqa: F401 - _demo_rows is a fixture
+from tests.support.slurm import SlurmGateway
 
 pytestmark = pytest.mark.slurm
 EXAMPLE = Path(__file__).parents[2] / "examples" / "jobs" / "train-iris.yaml"
 
 
-@pytest.fixture
-def gateway_api(_sqlite_template, _demo_rows, tmp_path: Path, clock):  # noqa: F811
-    info, rows = _demo_rows
-    url = dbs.fresh_sqlite(_sqlite_template, tmp_path / "slurm.db")
-    engine = make_engine(url)
-    factory = SqlUnitOfWorkFactory(make_session_factory(engine))
-    load_rows(factory, rows)
-    tmp_path.chmod(0o755)
-    settings = Settings(
-        database_url=url, env="test", data_dir=tmp_path / "data", backend="slurm", reconcile_seconds=0, site="slurmtest"
-    )
-    with TestClient(create_app(settings, clock=clock)) as client:
-        client.headers["Authorization"] = f"Bearer {info.tokens[PEOPLE['anna']]}"
-        yield client, factory, clock
-    engine.dispose()
-
-
-def settle(client, factory, clock, job_id: int, timeout: float = 90) -> dict:
-    gw = client.app.state.ctx.gateway
-    deadline = time.monotonic() + timeout
-    while True:
-        jobs.reconcile(factory, clock, gw)
-        job = client.get(f"/api/v1/jobs/{job_id}").json()
-        if job["state"] in ("completed", "failed", "cancelled", "timeout") or time.monotonic() > deadline:
-            return job
-        time.sleep(0.5)
-
-
-def test_training_example_runs_on_slurm_with_logs_and_artifacts(gateway_api) -> None:
-    client, factory, clock = gateway_api
+def test_training_example_runs_on_slurm_with_logs_and_artifacts(gateway_api: SlurmGateway) -> None:
+    client, factory = gateway_api.client, gateway_api.factory
     spec = yaml.safe_load(EXAMPLE.read_text())
     spec["env"]["PYTHON"] = sys.executable
     spec["resource"] = "booster"
+    spec["project"] = 1  # the example names none (`aifactory submit --project` or the user's only project)
     r = client.post("/api/v1/jobs", json=spec)
     assert r.status_code == 201, r.text
     job = r.json()
@@ -75,7 +39,7 @@ def test_training_example_runs_on_slurm_with_logs_and_artifacts(gateway_api) -> 
     ).stdout
     assert f"{account}|root" in assoc.splitlines()  # provisioned: the account and the submitting user
 
-    done = settle(client, factory, clock, job["id"])
+    done = gateway_api.settle(job["id"])
     assert done["state"] == "completed" and done["exit_code"] == 0, done
     states = [e["state"] for e in done["events"]]
     assert states[0] == "submitted" and states[-1] == "completed"
@@ -89,8 +53,8 @@ def test_training_example_runs_on_slurm_with_logs_and_artifacts(gateway_api) -> 
     assert hashlib.sha256(model).hexdigest() == metrics["sha256"] == listed["model/model.pkl"]["sha256"]
 
 
-def test_cancel_and_sweep_on_slurm(gateway_api) -> None:
-    client, factory, clock = gateway_api
+def test_cancel_and_sweep_on_slurm(gateway_api: SlurmGateway) -> None:
+    client = gateway_api.client
     sleeper = {"name": "sleeper", "project": 1, "command": ["sleep", "300"], "resources": {"time": 5}}
     job = client.post("/api/v1/jobs", json=sleeper).json()
     sweep = client.post(
@@ -107,8 +71,8 @@ def test_cancel_and_sweep_on_slurm(gateway_api) -> None:
     assert sweep["tasks"] == 3
     cancelled = client.post(f"/api/v1/jobs/{job['id']}/cancel").json()
     assert cancelled["state"] == "cancelled"
-    assert settle(client, factory, clock, job["id"])["state"] == "cancelled"
-    done = settle(client, factory, clock, sweep["id"])
+    assert gateway_api.settle(job["id"])["state"] == "cancelled"
+    done = gateway_api.settle(sweep["id"])
     assert done["state"] == "completed", done
     arts = client.get(f"/api/v1/jobs/{sweep['id']}/artifacts").json()
     texts = sorted(client.get(f"/api/v1/jobs/{sweep['id']}/artifacts/{a['path']}").text for a in arts)

@@ -14,9 +14,7 @@ import pytest
 from aifactory.services import accounting, jobs
 from aifactory.services.accounting import AccountingState
 from aifactory.services.context import Actor
-
-from ..api.conftest import _demo_rows  # noqa: F401 - a fixture
-from .test_gateway_slurm import gateway_api  # noqa: F401 - a fixture
+from tests.support.slurm import SlurmGateway
 
 pytestmark = pytest.mark.slurm
 
@@ -30,8 +28,8 @@ def _wait(check, timeout: float = 60, every: float = 1.0):
     raise AssertionError("not reached in time")
 
 
-def test_gateway_job_charged_from_sacct_outside_job_found_and_limit_set(gateway_api) -> None:  # noqa: F811
-    client, factory, clock = gateway_api
+def test_gateway_job_charged_from_sacct_outside_job_found_and_limit_set(gateway_api: SlurmGateway) -> None:
+    client, factory, clock = gateway_api.client, gateway_api.factory, gateway_api.clock
     gw = client.app.state.ctx.gateway
     clock.at = datetime.now(UTC)  # slurmdbd's times are real: so is the ledger's clock here
     with factory() as uow:  # and the bakery's allocation runs now

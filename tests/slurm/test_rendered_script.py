@@ -8,11 +8,10 @@ import sys
 import time
 from pathlib import Path
 
-from aifactory.backends.base import WORK_SUBDIR
 from aifactory.backends.slurm.script import BatchContext, render_sbatch
+from aifactory.domain.jobs.execution import WORK_SUBDIR
 from aifactory.domain.jobs.spec import parse_spec
-
-from .test_cluster import run, sacct_job
+from tests.support.slurm import run, sacct_job
 
 HOSTILE = ["$(touch PWNED)", "`touch PWNED`", "a; touch PWNED", "'\"; touch PWNED", "x\ntouch PWNED"]
 DUMP = (

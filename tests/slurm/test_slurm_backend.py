@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from aifactory.backends.base import BackendJob, BackendStatus, ProjectAccount
 from aifactory.backends.slurm.backend import SlurmBackend
+from aifactory.domain.jobs.execution import BackendJob, BackendStatus, ProjectAccount
 from aifactory.domain.jobs.spec import parse_spec
 from aifactory.domain.jobs.states import TERMINAL, JobState
 

@@ -16,8 +16,7 @@ from sqlalchemy.exc import DBAPIError
 
 from aifactory.store.migrate import alembic_config, current_revision, upgrade
 from aifactory.store.tables import metadata
-
-from .. import dbs
+from tests.support import dbs
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

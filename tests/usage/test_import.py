@@ -15,8 +15,7 @@ from aifactory.domain.ledger import LedgerEntry
 from aifactory.domain.projects import Project
 from aifactory.services.usage_import import ImportProgress, import_trace
 from aifactory.store.tables import usage_imports
-
-from .conftest import EPOCH
+from tests.support.traces import EPOCH
 
 
 @pytest.fixture
@@ -167,3 +166,19 @@ def test_mapping_files_csv_and_yaml(world, swf_file: Path, tmp_path: Path) -> No
     s = _swf(world, swf_file, mapping=None, default_project="2", gpus_per_processor=None, scenario="default")
     assert s.imported == 3 and "unmapped" not in s.skipped
     assert [(e.project_id, e.amount) for e in _entries(world[0], "default")] == [(2, 12), (2, 12), (2, 1)]
+
+
+def test_a_repeated_job_is_written_once_and_counted_as_a_duplicate_key(world, tmp_path: Path) -> None:
+    """The same job number twice in one trace gives the same entry key: the store writes the first and
+    ignores the second, and the checkpoint counts it (in the batch that holds both, and across batches)."""
+    line = "    1     0   -1   100    8   -1  -1    8   -1  -1  1    1    1  -1  -1  1  -1  -1\n"
+    path = tmp_path / "twice.swf"
+    path.write_text(f"; UnixStartTime: {EPOCH}\n" + line * 3)
+    for batch, scenario in ((10, "one-batch"), (1, "batch-each")):
+        s = _swf(world, path, scenario=scenario, batch=batch)
+        assert (s.position, s.imported, s.skipped) == (3, 1, {"duplicate-key": 2}), batch
+        assert [e.external_id for e in _entries(world[0], scenario)] == ["1#0"]
+    with world[0](write=False) as uow:
+        rows = uow.session.execute(select(usage_imports).order_by(usage_imports.c.id)).mappings().all()
+    assert [(r["state"], r["imported"], r["skipped"]) for r in rows] == [("done", 1, {"duplicate-key": 2})] * 2
+    assert all(r["finished_at"] is not None for r in rows)

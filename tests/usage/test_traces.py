@@ -6,8 +6,7 @@ from collections import Counter
 from pathlib import Path
 
 from aifactory.usage.traces import ALIBABA_EPOCH, AlibabaPod, Skip, SwfJob, read_alibaba, read_swf
-
-from .conftest import EPOCH
+from tests.support.traces import EPOCH
 
 
 def test_swf_jobs_have_absolute_times_from_the_header_and_processors(swf_file: Path) -> None:

@@ -6,8 +6,8 @@ from sqlalchemy import select
 
 from aifactory.demo import DEMO_PASSWORD
 from aifactory.domain.identity import User, WebSession
-
-from .conftest import PEOPLE, Portal
+from tests.support.demo import PEOPLE
+from tests.support.portal import Portal
 
 
 def test_sign_in_with_password_sets_an_httponly_session_cookie_and_shows_the_name(portal: Portal) -> None:

@@ -15,8 +15,7 @@ from aifactory.domain.enums import ProposalStatus
 from aifactory.domain.ledger import EntryKind, LedgerEntry
 from aifactory.services import identity, ledger, reports
 from aifactory.services.context import Actor
-
-from .conftest import Portal
+from tests.support.portal import Portal
 
 PAGES = [
     "/operator",
@@ -124,14 +123,49 @@ def test_accept_with_bad_numbers_or_missing_reviews_writes_nothing(portal: Porta
     api, web = portal.api, portal.browser("operator")
     pid = api.pid("medvision")
     before = api.counts()
-    r = web.post(f"/operator/proposals/{pid}/accept", {"awarded_gpu_hours": "lots"})
-    assert r.status_code == 422 and 'id="e-awarded_gpu_hours"' in r.text
     r = web.post(f"/operator/proposals/{pid}/accept", {"awarded_gpu_hours": "100"})
     assert r.status_code == 409 and "required reviews are in" in r.text
+    assert f'action="/operator/proposals/{pid}/accept"' not in r.text  # not offered until the reviews are in
     r = web.post(f"/operator/proposals/{pid}/reviewers", {"reviewer_ids": "abc"})
     assert r.status_code == 422 and 'id="e-reviewer_ids"' in r.text
     assert web.get("/operator/proposals/999999").status_code == 404
     assert api.counts() == before
+    scores = {"excellence": 4, "impact": 4, "feasibility": 4}
+    api.ok("POST", f"/proposals/{pid}/reviews", "schulz", status=201, json={"scores": scores})
+    before = api.counts()
+    r = web.post(f"/operator/proposals/{pid}/accept", {"awarded_gpu_hours": "lots"})
+    assert r.status_code == 422 and 'id="e-awarded_gpu_hours"' in r.text
+    assert api.counts() == before
+
+
+def test_the_page_offers_only_what_the_rules_allow(portal: Portal) -> None:
+    api, web = portal.api, portal.browser("operator")
+    medvision, autonomia, gridwise = api.pid("medvision"), api.pid("autonomia"), api.pid("gridwise")
+    schulz, novak = api.user_id("schulz"), api.user_id("novak")
+    # autonomia: submitted, no reviews yet: both reviewers offered, Reject offered, Accept waits for 2 reviews
+    page = web.get(f"/operator/proposals/{autonomia}").text
+    assert f'value="{schulz}"' in page and f'value="{novak}"' in page
+    assert f'action="/operator/proposals/{autonomia}/reject"' in page
+    assert f'action="/operator/proposals/{autonomia}/accept"' not in page
+    assert "Accepting needs the 2 required reviews; 0 are in." in page
+    # medvision: Schulz is assigned, Novák remains
+    page = web.get(f"/operator/proposals/{medvision}").text
+    assert f'value="{novak}"' in page and f'value="{schulz}"' not in page
+    # once Novák is assigned too, nobody is left: no form, no button, a sentence instead
+    r = web.post(f"/operator/proposals/{medvision}/reviewers", {"reviewer_ids": str(novak)})
+    assert r.status_code == 303, r.text
+    page = web.get(f"/operator/proposals/{medvision}").text
+    assert f'action="/operator/proposals/{medvision}/reviewers"' not in page and ">Assign</button>" not in page
+    assert "No other active reviewer without a conflict of interest." in page
+    # one review makes the fast lane's Accept available
+    scores = {"excellence": 4, "impact": 4, "feasibility": 4}
+    api.ok("POST", f"/proposals/{medvision}/reviews", "schulz", status=201, json={"scores": scores})
+    assert f'action="/operator/proposals/{medvision}/accept"' in web.get(f"/operator/proposals/{medvision}").text
+    # gridwise is decided: nothing to assign, accept or reject, and no sentence about reviewers either
+    page = web.get(f"/operator/proposals/{gridwise}").text
+    for action in ("reviewers", "accept", "reject"):
+        assert f'action="/operator/proposals/{gridwise}/{action}"' not in page
+    assert "No other active reviewer" not in page
 
 
 def test_reject_needs_a_reason_next_to_the_field_and_writes_nothing(portal: Portal) -> None:

@@ -10,8 +10,7 @@ from xml.etree import ElementTree
 
 from aifactory.services import jobs
 from aifactory.web.render import gpu_hours_text
-
-from .conftest import Portal, WebClient
+from tests.support.portal import Portal, WebClient
 
 PY = sys.executable
 CODE = "import pathlib; print('epoch 1'); print('epoch 2'); pathlib.Path('metrics.json').write_text('{}')"

@@ -6,8 +6,7 @@ from __future__ import annotations
 import re
 
 from aifactory.domain.enums import ProposalStatus, RiskCategory
-
-from .conftest import Portal, WebClient
+from tests.support.portal import Portal, WebClient
 
 XSS = '<script>alert("x")</script>'
 ESCAPED = "&lt;script&gt;"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from .conftest import Portal
+from tests.support.portal import Portal
 
 XSS = '<script>alert("x")</script>'
 

@@ -12,6 +12,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from ..config import Settings
 from ..domain.access import PageRequest
 from ..domain.errors import Unauthorized
+from ..domain.stored import stored
 from ..runtime import Reconciler
 from ..services import identity
 from ..services.context import Actor
@@ -34,7 +35,8 @@ class AppContext:
 
 
 def get_ctx(request: Request) -> AppContext:
-    return request.app.state.ctx
+    ctx: AppContext = request.app.state.ctx
+    return ctx
 
 
 Ctx = Annotated[AppContext, Depends(get_ctx)]
@@ -59,7 +61,7 @@ def _actor(ctx: Ctx, creds: Annotated[HTTPAuthorizationCredentials | None, Depen
         stale = identity.token_needs_touch(tok, ctx.clock)
     if stale:
         with ctx.uow_factory(write=True) as uow:
-            identity.touch_token(uow, ctx.clock, tok.id)
+            identity.touch_token(uow, ctx.clock, stored(tok.id, "token"))
     return Actor(user)
 
 

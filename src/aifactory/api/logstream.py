@@ -15,7 +15,7 @@ import re
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
-from typing import Literal
+from typing import Any, Literal, Protocol
 
 from fastapi import Request
 from fastapi.responses import StreamingResponse
@@ -24,6 +24,8 @@ from starlette.concurrency import run_in_threadpool
 from ..domain.errors import DomainError
 from ..services import job_outputs
 from ..services.context import Actor
+from ..services.gateway import Gateway
+from ..services.ports import UnitOfWorkFactory
 
 STREAM_PATH = re.compile(r"^/api/v1/jobs/[0-9]+/logs/stream$")
 POLL_SECONDS = 0.5
@@ -56,7 +58,18 @@ class StreamSlots:
             self.open -= 1
 
 
-def _event(kind: str, data: dict, event_id: int | None = None) -> bytes:
+class StreamContext(Protocol):
+    """What following a log needs of the application's context (``api.deps.AppContext``)."""
+
+    @property
+    def uow_factory(self) -> UnitOfWorkFactory: ...
+    @property
+    def gateway(self) -> Gateway: ...
+    @property
+    def log_streams(self) -> StreamSlots: ...
+
+
+def _event(kind: str, data: dict[str, Any], event_id: int | None = None) -> bytes:
     head = f"id: {event_id}\n" if event_id is not None else ""
     return f"{head}event: {kind}\ndata: {json.dumps(data)}\n\n".encode()
 
@@ -68,7 +81,7 @@ def _resume_offset(request: Request, offset: int) -> int:
 
 async def follow(
     request: Request,
-    ctx: object,
+    ctx: StreamContext,
     actor: Actor,
     job_id: int,
     stream: Literal["stdout", "stderr"],
@@ -76,11 +89,11 @@ async def follow(
     offset: int,
 ) -> StreamingResponse:
     def lookup() -> job_outputs.LogSource:
-        with ctx.uow_factory(write=False) as uow:  # type: ignore[attr-defined]
-            return job_outputs.log_source(uow, actor, ctx.gateway, job_id, stream, task)  # type: ignore[attr-defined]
+        with ctx.uow_factory(write=False) as uow:
+            return job_outputs.log_source(uow, actor, ctx.gateway, job_id, stream, task)
 
     source = await run_in_threadpool(lookup)
-    slots: StreamSlots = ctx.log_streams  # type: ignore[attr-defined]
+    slots = ctx.log_streams
     slots.take()
     return StreamingResponse(
         _events(request, lookup, source, _resume_offset(request, offset), slots),

@@ -27,9 +27,10 @@ class ConcurrencyLimit:
         self.exempt = exempt
         self._slots: anyio.Semaphore | None = None  # created lazily, inside the server's event loop
 
-    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http" or (self.exempt is not None and self.exempt.match(scope["path"])):
-            return await self.app(scope, receive, send)
+            await self.app(scope, receive, send)
+            return
         if self._slots is None:
             self._slots = anyio.Semaphore(self.limit)
         async with self._slots:

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..domain.errors import DomainError
+from ..services.ports import BackendUnavailable
 
 log = logging.getLogger("aifactory.api")
 PROBLEM = "application/problem+json"
@@ -67,6 +68,19 @@ async def _http(request: Request, exc: StarletteHTTPException) -> Any:
     )
 
 
+async def _unavailable(request: Request, exc: BackendUnavailable) -> Any:
+    """The scheduler cannot be reached: nothing was done; the same request may succeed later."""
+    if (web := _portal(request)) is not None:
+        return await web(request, exc)
+    log.warning("the job backend is unavailable on %s %s: %s", request.method, request.url.path, exc)
+    return problem(
+        503,
+        "Service unavailable",
+        f"the job scheduler cannot be reached right now ({exc}); nothing was changed, retry later",
+        headers={"Retry-After": str(exc.retry_after_seconds)},
+    )
+
+
 async def _unexpected(request: Request, exc: Exception) -> Any:
     if (web := _portal(request)) is not None:
         return await web(request, exc)
@@ -75,9 +89,11 @@ async def _unexpected(request: Request, exc: Exception) -> Any:
 
 
 def install(app: FastAPI) -> None:
+    # Starlette types every handler as taking any Exception; each of these is registered for its own class only
     app.add_exception_handler(DomainError, _domain)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http)  # type: ignore[arg-type]
+    app.add_exception_handler(BackendUnavailable, _unavailable)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _unexpected)
 
 
@@ -87,17 +103,19 @@ class BodySizeLimit:
     def __init__(self, app: Any, limit: int):
         self.app, self.limit = app, limit
 
-    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
-            return await self.app(scope, receive, send)
+            await self.app(scope, receive, send)
+            return
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
-            return await self._too_large(scope, receive, send)
+            await self._too_large(scope, receive, send)
+            return
         seen = 0
 
-        async def counting_receive() -> dict:
+        async def counting_receive() -> dict[str, Any]:
             nonlocal seen
-            message = await receive()
+            message: dict[str, Any] = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.limit:
@@ -109,7 +127,7 @@ class BodySizeLimit:
         except _TooLarge:
             await self._too_large(scope, receive, send)
 
-    async def _too_large(self, scope: dict, receive: Any, send: Any) -> None:
+    async def _too_large(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         detail = f"request bodies are limited to {self.limit:,} bytes"
         resp: Any = problem(413, "Payload too large", detail)
         if not scope["path"].startswith("/api/"):  # a portal form: a page a person can read, nothing saved

@@ -29,7 +29,7 @@ class Template:
 
     @property
     def name(self) -> str:
-        return self.doc["name"]
+        return str(self.doc["name"])
 
     def details(self) -> dict[str, Any]:
         """What the catalog item stores (and a run reads)."""

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from .output import Col, show_page
+from .output import Col, Row, show_page
 from .state import api
 
 
-def _changes(e: dict[str, Any]) -> str:
+def _changes(e: Row) -> str:
     """Which fields the event changed; "created" or "removed" for whole records."""
     before, after = e.get("before") or {}, e.get("after") or {}
     if not before or not after:
@@ -24,8 +24,8 @@ AUDIT_COLS = [
     Col("When", "occurred_at"),
     Col("Actor", "actor_id", justify="right"),
     Col("Action", "action"),
-    Col("Entity", lambda e: f"{e['entity_type']} {e['entity_id'] or ''}".strip()),
-    Col("Changed", _changes, wrap=True),
+    Col("Entity", lambda e: f"{e['entity_type']} {e['entity_id'] or ''}".strip(), wrap=True),
+    Col("Changed", _changes, wrap=True, optional=True),
 ]
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import socket
 from typing import Annotated
 
 import typer
@@ -10,11 +12,12 @@ from ..client import AifactoryClient
 from ..domain.enums import ApplicationField, OrgKind
 from . import credentials
 from .orgs import ORG_COLS
-from .output import Col, done, note, show_record, under
+from .output import Col, Row, done, note, show_record, under
 from .state import api, connect
 from .users import TOKEN_FIELDS, USER_FIELDS, roles
 
 ORG_FIELDS = [Col("Organization", "id"), *ORG_COLS[1:]]
+ENV_PASSWORD = "AIFACTORY_PASSWORD"
 UrlOption = Annotated[
     str | None,
     typer.Option(
@@ -26,7 +29,7 @@ UrlOption = Annotated[
 ]
 
 
-def _who(user: dict) -> str:
+def _who(user: Row) -> str:
     return f"{user['name']} <{user['email']}> ({roles(user)})"
 
 
@@ -35,14 +38,32 @@ def _remember(client: AifactoryClient, token: str) -> str:
     return f"credentials saved to {path}"
 
 
+def _token_for_password(url: str | None, email: str) -> str:
+    """A new token for an e-mail and its password (asked for, or $AIFACTORY_PASSWORD)."""
+    password = os.environ.get(ENV_PASSWORD) or typer.prompt("Password", hide_input=True)
+    with connect(url, need_token=False) as client:
+        return str(client.token_for_password(email, password, name=f"cli {socket.gethostname()}"[:100])["token"])
+
+
 def login(
-    token: Annotated[str, typer.Option(prompt=True, hide_input=True, help="an API token (aif_…)")],
+    token: Annotated[
+        str | None, typer.Option(help="an API token (aif_…); asked for when neither it nor --email is given")
+    ] = None,
+    email: Annotated[
+        str | None,
+        typer.Option(
+            help=f"sign in with your e-mail and password instead (the password is asked for, or ${ENV_PASSWORD})"
+        ),
+    ] = None,
     url: UrlOption = None,
 ) -> None:
-    """Check a token against the server and remember both for the next commands.
+    """Check a token against the server (or get one with your e-mail and password) and remember both for the
+    next commands.
 
     --url defaults to the stored one, so a new token for the same server needs only --token.
     """
+    if token is None:
+        token = _token_for_password(url, email) if email else typer.prompt("Token", hide_input=True)
     with connect(url, token) as client:
         user = client.me()
         saved = _remember(client, token)

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from ..domain.enums import AccessMode, Enforcement
-from .output import Col, show_page, show_record
+from .output import Col, Row, show_page, show_record
 from .params import IntList, StrList, int_list, str_list
 from .state import api
 
@@ -66,7 +66,7 @@ def settings_body(options: dict[str, Any]) -> dict[str, Any]:
     return {field: options[name] for name, field in SETTINGS.items() if options.get(name) is not None}
 
 
-def _hours(c: dict[str, Any]) -> str:
+def _hours(c: Row) -> str:
     return f"{c['min_gpu_hours']:,}–{c['max_gpu_hours']:,}"
 
 
@@ -76,15 +76,17 @@ CALL_COLS = [
     Col("Mode", "access_mode"),
     Col("Open", "is_open", style=lambda v: "green" if v else "dim"),
     Col("GPU-hours", _hours, justify="right"),
-    Col("Auto ≤", "auto_approve_gpu_hours", justify="right"),
+    Col("Auto ≤", "auto_approve_gpu_hours", justify="right", optional=True),
     Col("Reviews", "required_reviews", justify="right"),
-    Col("Months", lambda c: ",".join(map(str, c["durations_months"]))),
+    Col("Months", lambda c: ",".join(map(str, c["durations_months"])), optional=True),
 ]
+
+
 CALL_FIELDS = [
     *CALL_COLS[:2],
     Col("Title", "title"),
     *CALL_COLS[2:],
-    Col("Site", "site_id"),
+    Col("Site", "site_id", names="site"),
     Col("Opens", "opens_on"),
     Col("Closes", "closes_on"),
     Col("Closed early", "closed"),
@@ -94,7 +96,7 @@ CALL_FIELDS = [
     Col("Cut-off days", "cutoff_days"),
     Col("Max wall time", lambda c: f"{c['max_wall_hours']} h"),
     Col("Enforcement", "enforcement"),
-    Col("Resources", "resource_ids"),
+    Col("Resources", "resource_ids", names="resource"),
     Col("Description", "description"),
 ]
 

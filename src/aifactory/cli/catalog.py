@@ -11,41 +11,126 @@ import json
 from typing import Annotated, Any
 
 import typer
+from rich.console import RenderableType
 from rich.markdown import Markdown
+from rich.rule import Rule
+from rich.text import Text
 
 from ..client import AifactoryClient
-from .jobs import report_or_follow
-from .output import Col, done, emit, record, show_page, table
-from .state import CliError, api
+from .follow import report_or_follow
+from .output import Col, Row, dig, done, emit, record, show_page, table
+from .state import CliError, api, current
+from .submit import only_project
 
 app = typer.Typer(help="The catalog: templates, models, datasets and stories.", no_args_is_help=True)
 templates_app = typer.Typer(help="Job templates: list them, run one as a job.", no_args_is_help=True)
 
 ITEM_COLS = [
     Col("Kind", "kind"),
-    Col("Slug", "slug"),
+    Col("Slug", "slug", wrap=True),
     Col("Title", "title", wrap=True),
-    Col("Tags", lambda i: ", ".join(i["tags"]), wrap=True),
-    Col("Visibility", "visibility"),
+    Col("Tags", "tags", wrap=True),
+    Col("Visibility", "visibility", optional=True),
 ]
 # (the summary is in `catalog show`: a fifth wrapping column leaves none of them room on an 80-column terminal)
-ITEM_FIELDS = [
-    Col("Kind", "kind"),
-    Col("Slug", "slug"),
-    Col("Title", "title"),
-    Col("Summary", "summary"),
-    Col("Tags", lambda i: ", ".join(i["tags"])),
-    Col("Visibility", "visibility"),
-    Col("Owner organization", "owner_organization_id"),
-    Col("Produced by job", "job_id"),
-    Col("Details", lambda i: json.dumps(i["details"], indent=1, sort_keys=True)[:4000]),
-]
 LINK_COLS = [
     Col("From item", "from_item_id"),
     Col("Relation", "relation"),
     Col("To item", "to_item_id"),
     Col("Job", "job_id"),
 ]
+PARAMETER_COLS = [
+    Col("Parameter", "name"),
+    Col("Type", "type"),
+    Col("Default", "default", wrap=True),
+    Col("Description", "description", wrap=True),
+]
+# kinds whose items are files: their licence, size and checksum are shown even when not stated
+FILE_KINDS = frozenset({"model", "dataset"})
+
+
+def _size(value: Any) -> str | None:
+    """``1,234,567 bytes (1.2 MiB)``."""
+    if not isinstance(value, int):
+        return None
+    scaled, unit = float(value), "bytes"
+    for bigger in ("KiB", "MiB", "GiB", "TiB"):
+        if scaled < 1024:
+            break
+        scaled, unit = scaled / 1024, bigger
+    return f"{value:,} bytes" + (f" ({scaled:.1f} {unit})" if unit != "bytes" else "")
+
+
+def _runs(item: Row) -> str | None:
+    """What a template's job runs: its command, or the first line of its script."""
+    job = dig(item, "details.job") or {}
+    if job.get("command"):
+        return " ".join(str(part).splitlines()[0] if str(part).strip() else str(part) for part in job["command"])
+    script = str(job.get("script") or "").strip().splitlines()
+    return f"script: {script[0]}{' …' if len(script) > 1 else ''}" if script else None
+
+
+def item_fields(item: Row, owner: str) -> list[Col]:
+    """The facts of one item worth reading, in order; those it does not have are left out."""
+    files = item["kind"] in FILE_KINDS
+    fields = [
+        (Col("Title", "title"), True),
+        (Col("Kind", "kind"), True),
+        (Col("Slug", "slug"), True),
+        (Col("Summary", "summary"), False),
+        (Col("Owner", lambda _: owner), True),
+        (Col("Visibility", "visibility"), True),
+        (Col("Tags", "tags"), True),
+        (Col("Version", "details.version"), False),
+        (Col("Framework", "details.framework"), False),
+        (Col("Format", "details.format"), False),
+        (Col("Origin", "details.origin"), False),
+        (Col("Licence", "details.licence"), files),
+        (Col("Size", lambda i: _size(dig(i, "details.size"))), files),
+        (Col("SHA-256", "details.sha256"), files),
+        (Col("URL", "details.url"), False),
+        (Col("Metrics", "details.metrics"), False),
+        (Col("Organization", "details.organization"), False),
+        (Col("Runs", _runs), False),
+        (Col("Resources", "details.resources"), False),
+        (Col("Datasets", "details.datasets"), False),
+        (Col("Produced by job", "job_id"), False),
+        (Col("Updated", "updated_at"), True),
+    ]
+    return [col for col, always in fields if always or col.value(item) not in (None, "", [], {})]
+
+
+def _owner(item: Row) -> str:
+    org = item.get("owner_organization_id")
+    if org is None:
+        return "the factory (built in)" if dig(item, "details.source") == "builtin" else "the factory"
+    name = current().name_of("organization", org)
+    return f"{name} (organization {org})" if name else f"organization {org}"
+
+
+def _parameters(item: Row) -> list[dict[str, Any]]:
+    """A template's parameters: name, type, default and description."""
+    properties = (dig(item, "details.parameters") or {}).get("properties") or {}
+    return [
+        {"name": name, "type": p.get("type"), "default": p.get("default"), "description": p.get("description")}
+        for name, p in properties.items()
+        if isinstance(p, dict)
+    ]
+
+
+def _item_view(item: Row) -> list[RenderableType | None]:
+    parameters = _parameters(item)
+    results = dig(item, "details.results")
+    results = None if not results or str(results).strip() in str(item.get("body") or "") else results
+    return [
+        record(item, item_fields(item, _owner(item)), title=f"{item['kind']} {item['slug']}"),
+        table(parameters, PARAMETER_COLS, title="Parameters") if parameters else None,
+        Text("Results", style="bold") if results else None,
+        Markdown(str(results)) if results else None,
+        Rule(style="dim") if item.get("body") else None,
+        Markdown(item["body"]) if item.get("body") else None,
+        table(item["links"], LINK_COLS, title="Provenance") if item.get("links") else None,
+    ]
 
 
 @app.command("search")
@@ -66,14 +151,11 @@ def show(
     kind: Annotated[str, typer.Argument(help="template, model, dataset or story")],
     slug: Annotated[str, typer.Argument(help="the item's slug")],
 ) -> None:
-    """One item: its details, its description and its provenance."""
+    """One item, readable: its facts (owner, licence, size, sha256, …), its description and its provenance.
+
+    With --json: the API's answer, for scripts."""
     item = api().get_catalog_item(kind, slug)
-    emit(
-        item,
-        record(item, ITEM_FIELDS, title=f"{item['kind']} {item['slug']}"),
-        Markdown(item["body"]) if item["body"] else None,
-        table(item["links"], LINK_COLS, title="Provenance") if item["links"] else None,
-    )
+    emit(item, *([] if current().json_output else _item_view(item)))
 
 
 @app.command("publish")
@@ -110,7 +192,7 @@ def publish(
 @templates_app.command("list")
 def list_templates() -> None:
     """The templates of this site (built in and its own)."""
-    show_page(api().search_catalog(kind="template", limit=200), ITEM_COLS[1:4] + ITEM_COLS[5:], title="Templates")
+    show_page(api().search_catalog(kind="template", limit=200), ITEM_COLS[1:], title="Templates")
 
 
 def _params(client: AifactoryClient, name: str, given: list[str]) -> dict[str, Any]:
@@ -134,7 +216,9 @@ def _params(client: AifactoryClient, name: str, given: list[str]) -> dict[str, A
 @templates_app.command("run")
 def run(
     name: Annotated[str, typer.Argument(help="the template's name (see `aifactory templates list`)")],
-    project: Annotated[str, typer.Option("--project", help="project id or Slurm account")],
+    project: Annotated[
+        str | None, typer.Option("--project", help="project id or Slurm account (default: your only project)")
+    ] = None,
     param: Annotated[list[str] | None, typer.Option("--param", "-p", help="NAME=VALUE (repeatable)")] = None,
     job_name: Annotated[str | None, typer.Option("--name", help="job name (default: the template's)")] = None,
     follow: Annotated[
@@ -146,6 +230,8 @@ def run(
 ) -> None:
     """Run a template as a job of your project (admitted and charged like any job)."""
     client = api()
+    if project is None:
+        project = str(only_project(client, "no --project given"))
     job = client.run_template(
         name,
         project=int(project) if project.isdigit() else project,

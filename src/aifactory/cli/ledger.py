@@ -14,10 +14,11 @@ from .state import CliError, api
 AllocationId = Annotated[int, typer.Argument(help="allocation id")]
 Reason = Annotated[str, typer.Option("--reason", help="why (kept in the ledger and the audit log)")]
 
+
 BALANCE_FIELDS = [
     Col("ID", "id"),
-    Col("Project", "project_id"),
-    Col("Resource", "resource_id"),
+    Col("Project", "project_id", names="project"),
+    Col("Resource", "resource_id", names="resource"),
     Col("Period", lambda a: f"{a['start_date']} – {a['end_date']}"),
     Col("Status", "status", style=status_style),
     Col("Reason", "status_reason"),
@@ -28,14 +29,16 @@ BALANCE_FIELDS = [
     Col("Used", lambda a: f"{a['used_percent']:.1f} %"),
     Col("Priority", lambda a: "low (quota overdrawn)" if a["low_priority"] else "normal"),
 ]
+
+
 ENTRY_COLS = [
     Col("ID", "id", justify="right"),
     Col("At", "at"),
     Col("Kind", "kind"),
     Col("GPU-h", "gpu_hours", justify="right"),
     Col("Job", "job_id", justify="right"),
-    Col("Source", "source"),
-    Col("Period", "period"),
+    Col("Source", "source", optional=True),
+    Col("Period", "period", optional=True),
     Col("Reason", "reason", wrap=True),
 ]
 

@@ -10,7 +10,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.panel import Panel
@@ -38,7 +38,7 @@ DataDir = Annotated[
 ]
 
 
-def local_settings(**overrides: object) -> Settings:
+def local_settings(**overrides: Any) -> Settings:  # Any: each value goes to its typed settings field
     """Settings from the environment (``AIFACTORY_*``), with the given values instead where not None."""
     import pydantic
 
@@ -130,19 +130,27 @@ def _fresh_demo_db(folder: Path) -> Path:
     return db
 
 
+def _kept_demo_db(folder: Path) -> Path | None:
+    """The demo database of an earlier run, if there is one to keep."""
+    db = folder / "demo.db"
+    return db if db.is_file() and db.stat().st_size > 0 else None
+
+
 def _demo_accounts(tokens: dict[str, str]) -> list[dict[str, str]]:
+    """The demo's people with their roles (and their new tokens, when the database was just seeded)."""
     from ..demo import OPERATOR_EMAIL, ORGS, REVIEWERS
 
     who = {OPERATOR_EMAIL: "operator"} | {e: "reviewer" for e, _ in REVIEWERS}
     who |= {email: f"{kind.value}: {org}" for org, kind, _c, _s, email, _n in ORGS}
-    return [{"email": email, "role": who.get(email, ""), "token": tok} for email, tok in tokens.items()]
+    emails = list(tokens) or list(who)
+    return [{"email": email, "role": who.get(email, ""), "token": tokens.get(email, "")} for email in emails]
 
 
 def _print_demo(api_url: str, db: Path, accounts: list[dict[str, str]]) -> None:
-    from ..demo import DEMO_PASSWORD
+    from ..demo import DEMO_PASSWORD, OPERATOR_EMAIL
 
-    operator, bakery = accounts[0], next(a for a in accounts if "backhaus" in a["email"])
     portal = api_url.removesuffix("/api/v1") + "/"
+    server = api_url.removesuffix("/api/v1")
     data = {
         "api_url": api_url,
         "docs_url": f"{api_url}/docs",
@@ -150,7 +158,7 @@ def _print_demo(api_url: str, db: Path, accounts: list[dict[str, str]]) -> None:
         "portal_password": DEMO_PASSWORD,
         "database": str(db),
         "accounts": accounts,
-        "login": _login_line(api_url, operator["token"]),
+        "login": f"aifactory login --url {server} --email {OPERATOR_EMAIL}",
     }
     intro = Panel.fit(
         f"Portal {portal}  (sign in with any e-mail below, password {DEMO_PASSWORD})\n"
@@ -158,12 +166,34 @@ def _print_demo(api_url: str, db: Path, accounts: list[dict[str, str]]) -> None:
         title="aifactory demo",
         border_style="green",
     )
-    lines = "\n".join(f"  {a['token']}  {a['email']:<28} {a['role']}" for a in accounts)
+    if accounts and accounts[0].get("token"):
+        lines = "\n".join(f"  {a['token']}  {a['email']:<28} {a['role']}" for a in accounts)
+        table = f"Demo accounts (API token, e-mail, role):\n{lines}"
+    else:
+        table = "Demo accounts (e-mail, role; the database was kept, so no new tokens):\n" + "\n".join(
+            f"  {a['email']:<28} {a['role']}" for a in accounts
+        )
+    bakery = next(a for a in accounts if "backhaus" in a["email"])
     logins = (
-        f"Log in as the operator:\n  {_login_line(api_url, operator['token'])}\n"
-        f"or as the bakery SME ({bakery['email']}):\n  {_login_line(api_url, bakery['token'])}"
+        f"In a second terminal, log the CLI in (password {DEMO_PASSWORD}), e.g. as the bakery SME:\n"
+        f"  .venv/bin/aifactory login --url {server} --email {bakery['email']}\n"
+        f"or as the operator:\n  .venv/bin/aifactory login --url {server} --email {OPERATOR_EMAIL}\n"
+        f"The demo starts from a fresh database each time (stored logins then answer 401); "
+        f"`--keep` keeps the last one."
     )
-    emit(data, intro, f"Demo accounts (API token, e-mail, role):\n{lines}", logins)
+    emit(data, intro, table, logins)
+
+
+def _demo_settings(data_dir: Path | None, keep: bool) -> tuple[Settings, Path, bool]:
+    """The demo's settings on its own SQLite file; whether that file was kept from an earlier run."""
+    base = local_settings(data_dir=data_dir)
+    folder = base.data_dir / "demo"
+    folder.mkdir(parents=True, exist_ok=True)
+    kept = _kept_demo_db(folder) if keep else None
+    db = kept or _fresh_demo_db(folder)
+    if os.environ.get("AIFACTORY_DATABASE_URL"):
+        typer.echo("note: AIFACTORY_DATABASE_URL is ignored; the demo always runs on its own SQLite file", err=True)
+    return local_settings(data_dir=folder, database_url=f"sqlite:///{db}"), db, kept is not None
 
 
 def demo(
@@ -171,20 +201,19 @@ def demo(
     host: Host = "127.0.0.1",
     data_dir: DataDir = None,
     no_serve: Annotated[bool, typer.Option("--no-serve", help="seed and print, but do not serve")] = False,
+    keep: Annotated[
+        bool, typer.Option("--keep", help="keep the database of the last demo run (its logins stay valid)")
+    ] = False,
 ) -> None:
-    """A fresh demo factory (site, calls, organizations, proposals in every state) on its own SQLite file."""
+    """A demo factory (site, calls, organizations, proposals in every state) on its own SQLite file,
+    fresh at every start unless --keep."""
     from ..demo import seed_demo
 
-    base = local_settings(data_dir=data_dir)
-    folder = base.data_dir / "demo"
-    folder.mkdir(parents=True, exist_ok=True)
-    db = _fresh_demo_db(folder)
-    if os.environ.get("AIFACTORY_DATABASE_URL"):
-        typer.echo("note: AIFACTORY_DATABASE_URL is ignored; the demo always runs on its own SQLite file", err=True)
-    settings = local_settings(data_dir=folder, database_url=f"sqlite:///{db}")
+    settings, db, kept = _demo_settings(data_dir, keep)
     with local_store(settings) as uow_factory:
-        info = seed_demo(uow_factory, SystemClock())
-    _print_demo(f"http://{host}:{port}/api/v1", db, _demo_accounts(info.tokens))
+        tokens = {} if kept else seed_demo(uow_factory, SystemClock()).tokens
+    accounts = _demo_accounts(tokens)
+    _print_demo(f"http://{host}:{port}/api/v1", db, accounts)
     if not no_serve:
         run_server(settings, host, port)
 

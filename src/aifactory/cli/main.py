@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
@@ -25,6 +26,7 @@ from . import (
     reports,
     reviews,
     sites,
+    submit,
     tokens,
     usage,
     users,
@@ -99,7 +101,7 @@ def main(
     current().json_output = json_output
 
 
-for name, command in [
+commands: list[tuple[str, Callable[..., Any]]] = [
     ("login", auth.login),
     ("logout", auth.logout),
     ("whoami", auth.whoami),
@@ -108,9 +110,10 @@ for name, command in [
     ("audit", audit.audit),
     ("serve", local.serve),
     ("demo", local.demo),
-    ("submit", jobs.submit),
-    ("logs", jobs.logs),
-]:
+    ("submit", submit.submit),
+    ("logs", submit.logs),
+]
+for name, command in commands:
     app.command(name)(command)
 
 for name, sub in [

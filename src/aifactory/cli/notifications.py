@@ -22,11 +22,11 @@ def delivery_style(value: Any) -> str | None:
 
 NOTIFICATION_COLS = [
     Col("ID", "id", justify="right"),
-    Col("Project", "project_id", justify="right"),
-    Col("Allocation", "allocation_id", justify="right"),
-    Col("Event", "event"),
+    Col("Project", "project_id", wrap=True, names="project"),
+    Col("Allocation", "allocation_id", justify="right", optional=True),
+    Col("Event", "event", wrap=True),
     Col("Message", "message", wrap=True),
-    Col("Raised", "created_at"),
+    Col("Raised", "created_at", optional=True),
     Col("Webhook", "webhook_state", style=delivery_style),
     Col("E-mail", "email_state", style=delivery_style),
 ]

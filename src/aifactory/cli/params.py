@@ -69,7 +69,8 @@ def read_body(path: Path | None) -> dict[str, Any]:
         raise typer.BadParameter(f"cannot read {path}: {exc}", param_hint="'--file'") from None
     if not isinstance(data, dict):
         raise typer.BadParameter(f"{path} must hold a mapping of field names to values", param_hint="'--file'")
-    return json.loads(json.dumps(data, default=str))  # YAML dates and times as the API's ISO strings
+    body: dict[str, Any] = json.loads(json.dumps(data, default=str))  # YAML dates and times as ISO strings
+    return body
 
 
 def drop_none(**values: Any) -> dict[str, Any]:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from ..domain.enums import ProjectRole
-from .output import Col, done, show_page, show_record, status_style, table
+from .output import Col, Row, done, show_page, show_record, status_style, table
 from .state import api
 
 app = typer.Typer(help="Projects (what work is charged to) and their members.", no_args_is_help=True)
@@ -18,31 +18,31 @@ Limit = Annotated[int, typer.Option(min=1, max=200)]
 Offset = Annotated[int, typer.Option(min=0)]
 
 
-def _granted(p: dict[str, Any]) -> int:
+def _granted(p: Row) -> int:
     return sum(a["gpu_hours"] for a in p["allocations"])
 
 
 PROJECT_COLS = [
     Col("ID", "id", justify="right"),
     Col("Name", "name", wrap=True),
-    Col("Slurm account", "slurm_account"),
-    Col("Proposal", "proposal_id", justify="right"),
-    Col("Members", lambda p: len(p["members"])),
+    Col("Slurm account", "slurm_account", wrap=True),
+    Col("Proposal", "proposal_id", justify="right", optional=True),
+    Col("Members", lambda p: len(p["members"]), justify="right"),
     Col("GPU-hours", _granted, justify="right"),
 ]
 PROJECT_FIELDS = [
     *PROJECT_COLS[:4],
-    Col("Lead organization", "lead_organization_id"),
-    Col("Organizations", "organization_ids"),
+    Col("Lead organization", "lead_organization_id", names="organization"),
+    Col("Organizations", "organization_ids", names="organization"),
     Col("Created", "created_at"),
 ]
 MEMBER_COLS = [Col("User", "user_id", justify="right"), Col("Role", "role"), Col("Added", "added_at")]
 ALLOCATION_COLS = [
     Col("ID", "id", justify="right"),
-    Col("Project", "project_id", justify="right"),
-    Col("Resource", "resource_id", justify="right"),
+    Col("Project", "project_id", wrap=True, names="project"),
+    Col("Resource", "resource_id", wrap=True, names="resource"),
     Col("GPU-hours", "gpu_hours", justify="right"),
-    Col("Start", "start_date"),
+    Col("Start", "start_date", optional=True),
     Col("End", "end_date"),
     Col("Status", "status", style=status_style),
 ]
@@ -104,7 +104,4 @@ def list_allocations(
     show_page(page, ALLOCATION_COLS, title="Allocations")
 
 
-@allocations_app.command("show")
-def show_allocation(allocation_id: Annotated[int, typer.Argument(help="allocation id")]) -> None:
-    """One allocation."""
-    show_record(api().get_allocation(allocation_id), ALLOCATION_COLS, title="Allocation")
+# (`allocations show` is in :mod:`.ledger`, with the balance)

@@ -7,10 +7,11 @@ from typing import Annotated, Any, Literal
 
 import typer
 
+from ..client import ApiError, Json
 from ..domain.enums import ApplicationField, ProposalStatus, RiskCategory
-from .output import Col, done, show_page, show_record, show_rows, status_style, table
+from .output import Col, Row, done, show_page, show_record, show_rows, status_style, table
 from .params import read_body, team_member
-from .state import api
+from .state import CliError, api
 
 app = typer.Typer(help="Proposals: applications for GPU time under a call.", no_args_is_help=True)
 
@@ -68,30 +69,30 @@ def proposal_body(options: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
-def _due(p: dict[str, Any]) -> str | None:
+def _due(p: Row) -> str | None:
     """overdue / due_soon / on_track while a decision is pending; nothing for drafts and decided ones."""
-    return p["due_status"] if p["status"] in (ProposalStatus.SUBMITTED, ProposalStatus.UNDER_REVIEW) else None
+    return p["due_status"] if "decide" in p.get("allowed_actions", ()) else None
 
 
 PROPOSAL_COLS = [
     Col("ID", "id", justify="right"),
     Col("Title", "title", wrap=True),
     Col("Status", "status", style=status_style),
-    Col("Call", "call_id", justify="right"),
+    Col("Call", "call_id", wrap=True, names="call"),
     Col("GPU-h", "requested_gpu_hours", justify="right"),
-    Col("Deadline", "decision_deadline"),
+    Col("Deadline", "decision_deadline", optional=True),
     Col("Due", _due, style=status_style),
-    Col("Ethics", "ethics.flags", style=lambda v: "yellow" if v else None, wrap=True),
+    Col("Ethics", "ethics.flags", style=lambda v: "yellow" if v else None, wrap=True, optional=True),
 ]
 PROPOSAL_FIELDS = [
     *PROPOSAL_COLS[:4],
     Col("Field", "application_field"),
-    Col("Resource", "resource_id"),
+    Col("Resource", "resource_id", names="resource"),
     Col("Requested GPU-hours", "requested_gpu_hours"),
     Col("Awarded GPU-hours", "awarded_gpu_hours"),
     Col("Months", "duration_months"),
-    Col("Lead organization", "lead_organization_id"),
-    Col("Partners", "partner_organization_ids"),
+    Col("Lead organization", "lead_organization_id", names="organization"),
+    Col("Partners", "partner_organization_ids", names="organization"),
     Col("Author", "author_id"),
     Col("Risk category", "ethics.risk_category"),
     Col("Personal data", "ethics.personal_data"),
@@ -109,7 +110,7 @@ PROPOSAL_FIELDS = [
 TEAM_COLS = [Col("Name", "name", wrap=True), Col("E-mail", "email"), Col("Role", "role", wrap=True)]
 
 
-def show_proposal(p: dict[str, Any], title: str | None = None) -> None:
+def show_proposal(p: Row, title: str | None = None) -> None:
     team = table(p["team"], TEAM_COLS, title="Team") if p["team"] else None
     show_record(p, PROPOSAL_FIELDS, title=title or f"Proposal {p['id']}", extra=[team])
 
@@ -127,11 +128,13 @@ def list_proposals(
     all_: Annotated[bool, typer.Option("--all", help="every page (JSON: a list)")] = False,
 ) -> None:
     """List the proposals you can see, with their decision deadline and whether it is overdue."""
-    query = {"status": status.value if status else None, "call_id": call, "order": order}
+    client, wanted = api(), status.value if status else None
     if all_:
-        show_rows(list(api().iter_proposals(**query)), PROPOSAL_COLS, title="Proposals")
+        rows = list(client.iter_proposals(status=wanted, call_id=call, order=order))
+        show_rows(rows, PROPOSAL_COLS, title="Proposals")
     else:
-        show_page(api().list_proposals(**query, limit=limit, offset=offset), PROPOSAL_COLS, title="Proposals")
+        page = client.list_proposals(status=wanted, call_id=call, order=order, limit=limit, offset=offset)
+        show_page(page, PROPOSAL_COLS, title="Proposals")
 
 
 @app.command("show")
@@ -157,9 +160,23 @@ def create(
     dual_use: DualUse = None,
     ethics_notes: EthicsNotes = None,
     file: BodyFile = None,
+    submit_now: Annotated[
+        bool, typer.Option("--submit", help="submit it right away (a draft stays if the submission is refused)")
+    ] = False,
 ) -> None:
-    """Create a draft proposal for your organization (from options and/or --file)."""
-    show_proposal(api().create_proposal(proposal_body(locals())), title="Draft created")
+    """Create a draft proposal for your organization (from options and/or --file); --submit also submits it."""
+    client = api()
+    draft = client.create_proposal(proposal_body({k: v for k, v in locals().items() if k != "submit_now"}))
+    if not submit_now:
+        show_proposal(draft, title="Draft created")
+        return
+    try:
+        _report_submitted(client.submit_proposal(draft["id"]))
+    except ApiError as exc:
+        raise CliError(
+            f"draft {draft['id']} created but not submitted: {exc} (fix it with `aifactory proposals "
+            f"edit {draft['id']}`, then `aifactory proposals submit {draft['id']}`)"
+        ) from None
 
 
 @app.command("edit")
@@ -193,7 +210,10 @@ def submit(proposal_id: ProposalId) -> None:
 
     Playground proposals under the call's threshold with no ethics flags are accepted at once.
     """
-    p = api().submit_proposal(proposal_id)
+    _report_submitted(api().submit_proposal(proposal_id))
+
+
+def _report_submitted(p: Json) -> None:
     if p["status"] == ProposalStatus.ACCEPTED:
         message = (
             f"Proposal {p['id']} accepted: {p['awarded_gpu_hours']:,} GPU-hours ({p['decision_reason']}); "

@@ -28,14 +28,14 @@ QUEUE_COLS = [
     Col("Status", "proposal_status", style=status_style),
     Col("Reviewed", "reviewed", style=lambda v: "green" if v else "yellow"),
     Col("Ethics", "ethics_flags", style=lambda v: "yellow" if v else None, wrap=True),
-    Col("Assigned", "assigned_at"),
+    Col("Assigned", "assigned_at", optional=True),
 ]
 REVIEW_COLS = [
     Col("ID", "id", justify="right"),
     Col("Reviewer", "reviewer_id"),
     *[Col(c.capitalize(), f"scores.{c}", justify="right") for c in ("excellence", "impact", "feasibility")],
     Col("Mean", "mean_score", justify="right"),
-    Col("Submitted", "submitted_at"),
+    Col("Submitted", "submitted_at", optional=True),
 ]
 
 

@@ -9,7 +9,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from ..client import AifactoryClient
-from . import credentials
+from . import credentials, names
 
 ENV_RETRIES = "AIFACTORY_RETRIES"
 LOGIN_HINT = "run `aifactory login --url URL --token TOKEN` (or set AIFACTORY_URL and AIFACTORY_TOKEN)"
@@ -41,12 +41,19 @@ def connect(url: str | None = None, token: str | None = None, *, need_token: boo
 class CliState:
     json_output: bool = False
     _client: AifactoryClient | None = field(default=None, repr=False)
+    _names: dict[names.Kind, dict[int, str]] = field(default_factory=dict, repr=False)
 
     def client(self) -> AifactoryClient:
         """The logged-in client (stored credentials, overridden by AIFACTORY_URL / AIFACTORY_TOKEN)."""
         if self._client is None:
             self._client = connect()
         return self._client
+
+    def name_of(self, kind: names.Kind, id_: int) -> str | None:
+        """The name of the ``kind`` with this id: looked up once per kind; None when unknown or not allowed."""
+        if kind not in self._names:
+            self._names[kind] = names.fetch(self.client(), kind)
+        return self._names[kind].get(id_)
 
     def close(self) -> None:
         if self._client is not None:

@@ -14,11 +14,11 @@ app = typer.Typer(help="Your API tokens: list, create, revoke.", no_args_is_help
 
 TOKEN_COLS = [
     Col("ID", "id", justify="right"),
-    Col("Name", "name"),
+    Col("Name", "name", wrap=True),
     Col("Prefix", "prefix"),
-    Col("Created", "created_at"),
+    Col("Created", "created_at", optional=True),
     Col("Expires", "expires_at"),
-    Col("Last used", "last_used_at"),
+    Col("Last used", "last_used_at", optional=True),
     Col("Revoked", "revoked_at", style=lambda v: "red" if v else None),
 ]
 

@@ -17,7 +17,7 @@ from .output import emit, stderr
 from .state import current
 
 if TYPE_CHECKING:
-    from ..services.usage_import import ImportSummary
+    from ..services.usage_import import ImportProgress, ImportSummary
 
 app = typer.Typer(
     help="External usage records (job traces) into the ledger as what-if scenarios, on this machine's database.",
@@ -103,7 +103,7 @@ def import_(
         task = bar.add_task("import", total=None, rate="")
         first: list[tuple[int, float]] = []  # (position, time) at the first checkpoint of this run
 
-        def show(p) -> None:
+        def show(p: ImportProgress) -> None:
             now = time.perf_counter()
             first[:] = first or [(p.position, now)]
             pos0, t0 = first[0]

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 import typer
 
-from .output import Col, done, show_page, show_record, under
+from .output import Col, Row, done, show_page, show_record, under
 from .state import api
 
 app = typer.Typer(
@@ -14,7 +14,7 @@ app = typer.Typer(
 )
 
 
-def roles(user: dict[str, Any]) -> str:
+def roles(user: Row) -> str:
     named = [
         label
         for key, label in (("is_operator", "operator"), ("is_reviewer", "reviewer"), ("is_org_admin", "org admin"))
@@ -25,12 +25,13 @@ def roles(user: dict[str, Any]) -> str:
 
 USER_COLS = [
     Col("ID", "id", justify="right"),
-    Col("E-mail", "email"),
+    Col("E-mail", "email", wrap=True),
     Col("Name", "name", wrap=True),
-    Col("Org", "organization_id", justify="right"),
-    Col("Roles", roles),
+    Col("Organization", "organization_id", wrap=True, names="organization"),
+    Col("Roles", roles, wrap=True),
     Col("Active", "active", style=lambda v: None if v else "red"),
 ]
+
 USER_FIELDS = [*USER_COLS, Col("Created", "created_at")]
 TOKEN_FIELDS = [
     Col("Token ID", "id"),

@@ -12,6 +12,7 @@ from jsonschema import Draft202012Validator
 
 from .enums import ApplicationField
 from .errors import FieldError, InvalidInput
+from .stored import Stored
 
 SLUG_RE = r"^[a-z0-9][a-z0-9-]{0,63}$"
 TAG_RE = r"^[a-z0-9][a-z0-9-]{0,39}$"
@@ -39,7 +40,7 @@ class Relation(StrEnum):
 
 
 @dataclass(eq=False, kw_only=True)
-class CatalogItem:
+class CatalogItem(Stored):
     kind: CatalogKind
     slug: str
     title: str
@@ -138,7 +139,7 @@ def json_message(error: Any) -> str:
     if error.validator == "pattern":
         desc = error.schema.get("description")
         return f"{error.instance!r} has the wrong form" + (f" ({desc})" if desc else "")
-    return error.message
+    return str(error.message)
 
 
 def schema_errors(schema: dict[str, Any], value: Any, prefix: str) -> list[FieldError]:

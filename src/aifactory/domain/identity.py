@@ -10,6 +10,7 @@ import pycountry
 
 from .enums import ApplicationField, OrgKind
 from .errors import InvalidInput
+from .stored import Stored
 
 
 @dataclass(eq=False, kw_only=True)
@@ -23,7 +24,7 @@ class Organization:
 
 
 @dataclass(eq=False, kw_only=True)
-class User:
+class User(Stored):
     email: str
     name: str
     organization_id: int | None = None

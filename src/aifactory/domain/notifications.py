@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from .stored import Stored
+
 
 @dataclass(eq=False, kw_only=True)
-class Notification:
+class Notification(Stored):
     allocation_id: int
     project_id: int
     event: str  # threshold-50 | threshold-80 | threshold-95 | expired | exhausted | suspended | ...

@@ -9,6 +9,7 @@ from datetime import date, datetime
 from .enums import AllocationStatus, ProjectRole
 from .errors import Forbidden
 from .ledger import Balance
+from .stored import Stored
 
 
 @dataclass(eq=False, kw_only=True)
@@ -20,7 +21,7 @@ class ProjectMember:
 
 
 @dataclass(eq=False, kw_only=True)
-class Allocation:
+class Allocation(Stored):
     project_id: int | None = None
     resource_id: int
     gpu_hours: int
@@ -48,7 +49,7 @@ class Allocation:
 
 
 @dataclass(eq=False, kw_only=True)
-class Project:
+class Project(Stored):
     """What work is charged to; maps to a Slurm account."""
 
     proposal_id: int

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Literal
 
 from .enums import ApplicationField, ProposalStatus, RiskCategory
 from .errors import Conflict, InvalidInput
@@ -44,16 +45,52 @@ _VERBS = {Action.ASSIGN_REVIEWERS: "assign reviewers to"}
 
 TERMINAL = frozenset({S.ACCEPTED, S.REJECTED, S.WITHDRAWN})
 
+#: What people ask of a proposal: any Action by its name, "assign" (reviewers) and "decide" (accept or reject).
+Ask = Action | Literal["assign", "decide"]
+_CARRIED_BY: dict[str, tuple[Action, ...]] = {
+    **{a.value: (a,) for a in Action},
+    "assign": (Action.ASSIGN_REVIEWERS,),
+    "decide": (Action.ACCEPT, Action.REJECT),
+}
+#: The asks that interfaces show (the automatic acceptance is no one's to ask).
+ASKS: tuple[Ask, ...] = (Action.EDIT, Action.SUBMIT, Action.WITHDRAW, "assign", Action.REVIEW, "decide")
+
+
+def allowed(status: ProposalStatus, action: Ask) -> bool:
+    """Whether a proposal in ``status`` allows ``action``: read from TRANSITIONS, so no status list is restated.
+    Who may ask it is the services' concern; this is the state's answer only."""
+    return any((status, a) in TRANSITIONS for a in _CARRIED_BY[action])
+
+
+def allowed_asks(status: ProposalStatus) -> list[str]:
+    """The asks of ASKS that a proposal in ``status`` allows, by name."""
+    return [str(a) for a in ASKS if allowed(status, a)]
+
+
+def require(current: ProposalStatus, action: Action) -> None:
+    """A Conflict naming the state and the allowed actions unless ``current`` allows ``action``."""
+    if not allowed(current, action):
+        names = sorted(a.value for (s, a) in TRANSITIONS if s == current)
+        hint = f"allowed: {', '.join(names)}" if names else "it is final"
+        verb = _VERBS.get(action, action.value.replace("_", " "))
+        raise Conflict(f"cannot {verb} a proposal that is {current.value} ({hint})")
+
 
 def transition(current: ProposalStatus, action: Action) -> ProposalStatus:
     """The state after ``action``, or a Conflict naming the state and the allowed actions."""
-    nxt = TRANSITIONS.get((current, action))
-    if nxt is None:
-        allowed = sorted(a.value for (s, a) in TRANSITIONS if s == current)
-        hint = f"allowed: {', '.join(allowed)}" if allowed else "it is final"
-        verb = _VERBS.get(action, action.value.replace("_", " "))
-        raise Conflict(f"cannot {verb} a proposal that is {current.value} ({hint})")
-    return nxt
+    require(current, action)
+    return TRANSITIONS[(current, action)]
+
+
+def check_reviews_in(done: int, required: int) -> None:
+    """An acceptance waits for the call's required reviews."""
+    if done < required:
+        raise Conflict(f"{done} of the {required} required reviews are in; wait for the rest")
+
+
+def decision_ready(status: ProposalStatus, done: int, required: int) -> bool:
+    """Whether an operator may accept now: the state allows it and the required reviews are in."""
+    return allowed(status, Action.ACCEPT) and done >= required
 
 
 @dataclass(eq=False, kw_only=True)
@@ -75,7 +112,7 @@ class Proposal:
     requested_gpu_hours: int
     resource_id: int
     duration_months: int
-    team: list[dict] = field(default_factory=list)  # [{name, email, role}]
+    team: list[dict[str, str]] = field(default_factory=list)  # [{name, email, role}]
     partners: list[ProposalPartner] = field(default_factory=list)
     # Ethics and EU AI Act self-assessment
     risk_category: RiskCategory = RiskCategory.MINIMAL
@@ -95,6 +132,13 @@ class Proposal:
     updated_at: datetime
     version: int = 1
     id: int | None = None
+
+    @property
+    def stored_id(self) -> int:
+        """The id of a stored proposal; asking it of one not yet stored is a programming error."""
+        if self.id is None:
+            raise ValueError("the proposal is not stored yet")
+        return self.id
 
     @property
     def partner_organization_ids(self) -> list[int]:

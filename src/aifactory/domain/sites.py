@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from .stored import Stored
+
 
 @dataclass(eq=False, kw_only=True)
 class Site:
@@ -21,7 +23,7 @@ class Site:
 
 
 @dataclass(eq=False, kw_only=True)
-class Resource:
+class Resource(Stored):
     """A partition of a site: its node shape and billing weights (per GPU-second)."""
 
     site_id: int | None = None

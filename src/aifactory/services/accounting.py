@@ -21,13 +21,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ..backends.base import ExternalUsage
 from ..domain.enums import AllocationStatus, Enforcement
+from ..domain.jobs.execution import ExternalUsage
 from ..domain.jobs.states import JobState
 from ..domain.ledger import EntryKind, LedgerEntry, billed_seconds, billing_rate, month_key
 from ..domain.projects import Allocation
-from .ledger import after_charge, enforcement_of, post, soft_quota
-from .ports import Clock, UnitOfWork
+from .context import found
+from .gateway import Gateway
+from .ledger import after_charge, enforcement_of, post, project_of, soft_quota
+from .ports import AccountingBackend, Clock, PriorityBackend, UnitOfWork, UnitOfWorkFactory
 
 EXTERNAL_SOURCE = "slurm-external"
 
@@ -55,7 +57,7 @@ class PassReport:
 
 
 def accounting_pass(
-    uow_factory: Any, clock: Clock, gw: Any, state: AccountingState, *, force: bool = False
+    uow_factory: UnitOfWorkFactory, clock: Clock, gw: Gateway, state: AccountingState, *, force: bool = False
 ) -> PassReport | None:
     now = clock.now()
     if not (force or state.due(now)):
@@ -71,13 +73,14 @@ def _active(uow: UnitOfWork, today: Any) -> list[tuple[Allocation, str]]:
     out = []
     for alloc in uow.allocations.all():
         if alloc.effective_status(today) in (AllocationStatus.ACTIVE, AllocationStatus.SUSPENDED):
-            out.append((alloc, uow.projects.get(alloc.project_id).slurm_account))
+            out.append((alloc, project_of(uow, alloc).slurm_account))
     return out
 
 
-def sync_priorities(uow_factory: Any, clock: Clock, gw: Any, state: AccountingState) -> dict[str, bool]:
+def sync_priorities(
+    uow_factory: UnitOfWorkFactory, clock: Clock, gw: Gateway, state: AccountingState
+) -> dict[str, bool]:
     """Soft allocations: overdrawn this month → low priority; tell the backend about every change."""
-    apply = getattr(gw.backend, "set_low_priority", None)
     wanted: dict[str, bool] = {}
     with uow_factory() as uow:
         for alloc, account in _active(uow, clock.now().date()):
@@ -86,18 +89,19 @@ def sync_priorities(uow_factory: Any, clock: Clock, gw: Any, state: AccountingSt
             wanted[account] = wanted.get(account, False) or alloc.low_priority
         uow.commit()
     changed = {a: low for a, low in wanted.items() if state.priorities.get(a, False) != low}
-    if apply is not None:
+    if isinstance(gw.backend, PriorityBackend):
         for account, low in changed.items():
-            apply(account, low)
+            gw.backend.set_low_priority(account, low)
             state.priorities[account] = low
     return changed
 
 
-def sync_limits(uow_factory: Any, clock: Clock, gw: Any, state: AccountingState) -> dict[str, int | None]:
+def sync_limits(
+    uow_factory: UnitOfWorkFactory, clock: Clock, gw: Gateway, state: AccountingState
+) -> dict[str, int | None]:
     """Hard allocations on a backend that enforces limits: keep each account's GPU-minute limit in step."""
-    set_limit = getattr(gw.backend, "set_budget_limit", None)
-    used_by = getattr(gw.backend, "account_gpu_minutes_used", None)
-    if set_limit is None or used_by is None:
+    backend = gw.backend
+    if not isinstance(backend, AccountingBackend):
         return {}
     allowed: dict[str, int] = {}
     with uow_factory(write=False) as uow:
@@ -105,15 +109,15 @@ def sync_limits(uow_factory: Any, clock: Clock, gw: Any, state: AccountingState)
         running = _running_use(uow, now)
         for alloc, account in _active(uow, now.date()):
             if enforcement_of(uow, alloc) is Enforcement.HARD and alloc.status is AllocationStatus.ACTIVE:
-                left = alloc.granted_seconds - alloc.charged_seconds - running.get(alloc.id, 0)
+                left = alloc.granted_seconds - alloc.charged_seconds - running.get(alloc.stored_id, 0)
                 allowed[account] = allowed.get(account, 0) + max(0, left)
             else:
                 allowed.setdefault(account, 0)  # suspended or expired: nothing more
     done: dict[str, int | None] = {}
     for account, seconds in allowed.items():
-        limit = used_by(account) + seconds // 60
+        limit = backend.account_gpu_minutes_used(account) + seconds // 60
         if state.limits.get(account) != limit:
-            set_limit(account, limit)
+            backend.set_budget_limit(account, limit)
             state.limits[account] = done[account] = limit
     return done
 
@@ -130,10 +134,12 @@ def _running_use(uow: UnitOfWork, now: datetime) -> dict[int, int]:
     return dict(out)
 
 
-def import_external(uow_factory: Any, clock: Clock, gw: Any, state: AccountingState) -> tuple[int, dict[str, int]]:
+def import_external(
+    uow_factory: UnitOfWorkFactory, clock: Clock, gw: Gateway, state: AccountingState
+) -> tuple[int, dict[str, int]]:
     """Charge finished jobs that ran under a project's account without the gateway."""
-    finished = getattr(gw.backend, "finished_jobs", None)
-    if finished is None:
+    backend = gw.backend
+    if not isinstance(backend, AccountingBackend):
         return 0, {}
     with uow_factory(write=False) as uow:
         active = _active(uow, clock.now().date())
@@ -143,7 +149,7 @@ def import_external(uow_factory: Any, clock: Clock, gw: Any, state: AccountingSt
             state.external_since = datetime(oldest.year, oldest.month, oldest.day, tzinfo=UTC).timestamp()
     if not accounts:
         return 0, {}
-    records = finished(accounts, state.external_since or clock.now().timestamp())
+    records = backend.finished_jobs(accounts, state.external_since or clock.now().timestamp())
     ours = f"aif:{gw.site}:"
     skipped: Counter[str] = Counter()
     charged = 0
@@ -168,14 +174,17 @@ def _charge_external(uow: UnitOfWork, clock: Clock, site: str, rec: ExternalUsag
     project = uow.projects.by_account(rec.account)
     if project is None:
         return "unknown account"
-    alloc = next((a for a in project.allocations if uow.resources.get(a.resource_id).name == rec.partition), None)
+    resources = {
+        a.resource_id: found(uow.resources.get(a.resource_id), "resource", a.resource_id) for a in project.allocations
+    }
+    alloc = next((a for a in project.allocations if resources[a.resource_id].name == rec.partition), None)
     if alloc is None:
         return "no allocation on that partition"
     if rec.start is None or rec.elapsed_seconds <= 0:
         return "never started"
     if rec.end is not None and rec.end > clock.now().timestamp() + 300:
         return "ends in the future (clock skew)"
-    resource = uow.resources.get(alloc.resource_id)
+    resource = resources[alloc.resource_id]
     nodes = max(rec.nodes, 1)
     rate = billing_rate(resource, gpus=rec.gpus // nodes, cpus=rec.cpus // nodes, memory_mb=rec.memory_mb // nodes)
     end = datetime.fromtimestamp(rec.end or rec.start + rec.elapsed_seconds, UTC)

@@ -32,8 +32,8 @@ from ..domain.jobs.states import JobState
 from ..domain.templates import check_params, job_document
 from . import job_outputs, jobs
 from .audit import record
-from .context import Actor
-from .ports import Clock, UnitOfWork
+from .context import Actor, found
+from .ports import Clock, UnitOfWork, UnitOfWorkFactory
 
 PUBLISHED_KINDS = (CatalogKind.MODEL, CatalogKind.DATASET, CatalogKind.STORY)
 
@@ -65,7 +65,7 @@ def visible_item(uow: UnitOfWork, actor: Actor | None, kind: CatalogKind | str, 
 # -- templates from folders ---------------------------------------------------------------------------
 
 
-def sync_templates(uow_factory: Any, clock: Clock, templates: Iterable[Template]) -> int:
+def sync_templates(uow_factory: UnitOfWorkFactory, clock: Clock, templates: Iterable[Template]) -> int:
     """Create or update the templates' catalog items (public, owned by the site); idempotent. Returns how
     many items were created or changed."""
     changed = 0
@@ -108,7 +108,7 @@ class TemplateSync:
     def __init__(self, templates: list[Template]):
         self.templates, self._done, self._lock = templates, False, threading.Lock()
 
-    def ensure(self, uow_factory: Any, clock: Clock) -> None:
+    def ensure(self, uow_factory: UnitOfWorkFactory, clock: Clock) -> None:
         if self._done:
             return
         with self._lock:
@@ -134,14 +134,14 @@ def search(
 
 def show(uow: UnitOfWork, actor: Actor, kind: CatalogKind | str, slug: str) -> Entry:
     item = visible_item(uow, actor, kind, slug)
-    links = [link for link in uow.catalog.links_of(item.id) if _link_visible(uow, actor, link)]
+    links = [link for link in uow.catalog.links_of(item.stored_id) if _link_visible(uow, actor, link)]
     return Entry(item, links)
 
 
 def _link_visible(uow: UnitOfWork, actor: Actor, link: CatalogLink) -> bool:
     """A link shows only items the actor may see (a private dataset stays unconfirmed)."""
     ends = [uow.catalog.get(i) for i in (link.from_item_id, link.to_item_id) if i is not None]
-    return all(e.visible_to(actor.user.organization_id, actor.is_operator) for e in ends)
+    return all(e is not None and e.visible_to(actor.user.organization_id, actor.is_operator) for e in ends)
 
 
 # -- publishing ---------------------------------------------------------------------------------------
@@ -240,7 +240,7 @@ def publish(uow: UnitOfWork, clock: Clock, actor: Actor, **fields: Any) -> Catal
 
 
 def run_template(
-    uow_factory: Any,
+    uow_factory: UnitOfWorkFactory,
     clock: Clock,
     actor: Actor,
     gw: jobs.Gateway,
@@ -255,19 +255,19 @@ def run_template(
     datasets it declares are linked to the job (``used-in``)."""
     with uow_factory(write=False) as uow:
         template = visible_item(uow, actor, CatalogKind.TEMPLATE, name)
-        details, template_id = template.details, template.id
+        details, template_id = template.details, template.stored_id
     values = check_params(details["parameters"], params)
     document = job_document(
         details, project=project, name=name_override or name, params=values, idempotency_key=idempotency_key
     )
     job = jobs.submit_job(uow_factory, clock, actor, gw, document)
-    _link_run(uow_factory, clock, template_id, details.get("datasets", []), job.id)
+    _link_run(uow_factory, clock, template_id, details.get("datasets", []), job.stored_id)
     return job
 
 
-def _link_run(uow_factory: Any, clock: Clock, template_id: int, datasets: list[str], job_id: int) -> None:
+def _link_run(uow_factory: UnitOfWorkFactory, clock: Clock, template_id: int, datasets: list[str], job_id: int) -> None:
     with uow_factory() as uow:
-        ids = [template_id] + [d.id for s in datasets if (d := uow.catalog.by_slug(CatalogKind.DATASET, s))]
+        ids = [template_id] + [d.stored_id for s in datasets if (d := uow.catalog.by_slug(CatalogKind.DATASET, s))]
         for item_id in ids:
             if uow.catalog.find_link(item_id, Relation.USED_IN, job_id=job_id) is None:  # idempotent replays
                 uow.catalog.add_link(
@@ -288,10 +288,11 @@ def _sha256(path: Path) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
-def _finished_artifact(uow_factory: Any, actor: Actor, gw: jobs.Gateway, job_id: int, path: str) -> Path:
+def _finished_artifact(uow_factory: UnitOfWorkFactory, actor: Actor, gw: jobs.Gateway, job_id: int, path: str) -> Path:
     with uow_factory(write=False) as uow:
         job = jobs.get_job(uow, actor, job_id)
-        if uow.projects.get(job.project_id).role_of(actor.id) is None:
+        project = found(uow.projects.get(job.project_id), "project", job.project_id)
+        if project.role_of(actor.id) is None:
             raise Forbidden("only the project's members publish its jobs' outputs")
         if job.state is not JobState.COMPLETED:
             raise Conflict(f"job {job_id} is {job.state.value}; only a completed job's outputs are published")
@@ -299,7 +300,7 @@ def _finished_artifact(uow_factory: Any, actor: Actor, gw: jobs.Gateway, job_id:
 
 
 def publish_job_output(
-    uow_factory: Any,
+    uow_factory: UnitOfWorkFactory,
     clock: Clock,
     actor: Actor,
     gw: jobs.Gateway,
@@ -346,14 +347,16 @@ def publish_job_output(
         item.details = {**facts, "artifact": {"job_id": job_id, "path": path}}
         links = [
             uow.catalog.add_link(
-                CatalogLink(from_item_id=item.id, relation=Relation.PRODUCED_BY, job_id=job_id, created_at=clock.now())
+                CatalogLink(
+                    from_item_id=item.stored_id, relation=Relation.PRODUCED_BY, job_id=job_id, created_at=clock.now()
+                )
             )
         ]
         for dataset_id in _datasets_used(uow, job_id):
             links.append(
                 uow.catalog.add_link(
                     CatalogLink(
-                        from_item_id=item.id,
+                        from_item_id=item.stored_id,
                         relation=Relation.TRAINED_ON,
                         to_item_id=dataset_id,
                         created_at=clock.now(),
@@ -366,4 +369,4 @@ def publish_job_output(
 
 def _datasets_used(uow: UnitOfWork, job_id: int) -> list[int]:
     used = [uow.catalog.get(link.from_item_id) for link in uow.catalog.links_to_job(job_id, Relation.USED_IN)]
-    return [i.id for i in used if i.kind is CatalogKind.DATASET]
+    return [i.stored_id for i in used if i is not None and i.kind is CatalogKind.DATASET]

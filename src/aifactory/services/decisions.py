@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, timedelta
 
+from ..domain.access import PageRequest
 from ..domain.calendar import add_months
+from ..domain.calls import Call
 from ..domain.enums import ProjectRole, ProposalStatus
 from ..domain.errors import Conflict, Forbidden, InvalidInput
+from ..domain.identity import User
 from ..domain.projects import Allocation, Project, ProjectMember, slurm_account_name
-from ..domain.proposals import Action, Proposal, check_award, transition
+from ..domain.proposals import (
+    Action,
+    Proposal,
+    allowed,
+    check_award,
+    check_reviews_in,
+    decision_ready,
+    require,
+    transition,
+)
 from ..domain.reviews import Review, ReviewAssignment, check_no_conflict, validate_scores
 from . import ledger
 from .audit import record, snapshot
@@ -17,11 +30,35 @@ from .ports import Clock, UnitOfWork
 from .proposals import get as get_proposal
 
 
+def _reviewers(uow: UnitOfWork) -> Iterator[User]:
+    """Every user with the reviewer role, a page at a time."""
+    offset = 0
+    while True:
+        page = uow.users.list(PageRequest(limit=500, offset=offset), role="reviewer")
+        yield from page.items
+        offset += len(page.items)
+        if not page.items or offset >= page.total:
+            return
+
+
+def reviewer_candidates(uow: UnitOfWork, actor: Actor, proposal_id: int) -> list[User]:
+    """Who may be assigned to review the proposal now (operators only): active reviewers without a conflict of
+    interest (none from the lead or a partner organization) and not yet assigned; nobody once the proposal's
+    state allows no assignment."""
+    actor.require_operator()
+    p: Proposal = found(uow.proposals.get(proposal_id), "proposal", proposal_id)
+    if not allowed(p.status, "assign"):
+        return []
+    assigned = {a.reviewer_id for a in uow.assignments.for_proposal(p.stored_id)}
+    conflicted = p.organization_ids
+    return [u for u in _reviewers(uow) if u.active and u.organization_id not in conflicted and u.id not in assigned]
+
+
 def assign_reviewers(
     uow: UnitOfWork, clock: Clock, actor: Actor, proposal_id: int, reviewer_ids: list[int]
 ) -> list[ReviewAssignment]:
     actor.require_operator()
-    p = found(uow.proposals.get_for_update(proposal_id), "proposal", proposal_id)
+    p: Proposal = found(uow.proposals.get_for_update(proposal_id), "proposal", proposal_id)
     before = snapshot(p)
     p.status = transition(p.status, Action.ASSIGN_REVIEWERS)
     if not reviewer_ids:
@@ -31,15 +68,18 @@ def assign_reviewers(
         if reviewer is None or not reviewer.is_reviewer or not reviewer.active:
             raise InvalidInput.on("reviewer_ids", f"user {rid} is not an active reviewer")
         check_no_conflict(reviewer.organization_id, p.organization_ids)
-        if uow.assignments.find(p.id, rid) is None:
+        if uow.assignments.find(p.stored_id, rid) is None:
             a = uow.assignments.add(
-                ReviewAssignment(proposal_id=p.id, reviewer_id=rid, assigned_by=actor.id, assigned_at=clock.now())
+                ReviewAssignment(
+                    proposal_id=p.stored_id, reviewer_id=rid, assigned_by=actor.id, assigned_at=clock.now()
+                )
             )
             record(uow, clock, actor, "review.assigned", a, None, snapshot(a))
     p.updated_at = clock.now()
     record(uow, clock, actor, "proposal.reviewers_assigned", p, before, snapshot(p))
     uow.commit()
-    return uow.assignments.for_proposal(p.id)
+    assigned: list[ReviewAssignment] = uow.assignments.for_proposal(p.stored_id)
+    return assigned
 
 
 def submit_review(
@@ -52,8 +92,8 @@ def submit_review(
     comments: dict[str, str] | None = None,
     summary: str = "",
 ) -> Review:
-    p = found(uow.proposals.get_for_update(proposal_id), "proposal", proposal_id)
-    if uow.assignments.find(p.id, actor.id) is None:
+    p: Proposal = found(uow.proposals.get_for_update(proposal_id), "proposal", proposal_id)
+    if uow.assignments.find(p.stored_id, actor.id) is None:
         raise Forbidden("you are not assigned to review this proposal")
     transition(p.status, Action.REVIEW)
     check_no_conflict(actor.user.organization_id, p.organization_ids)
@@ -61,11 +101,11 @@ def submit_review(
     comments = comments or {}
     if set(comments) - set(scores):
         raise InvalidInput.on("comments", f"unknown criteria {sorted(set(comments) - set(scores))}")
-    if any(r.reviewer_id == actor.id for r in uow.reviews.for_proposal(p.id)):
+    if any(r.reviewer_id == actor.id for r in uow.reviews.for_proposal(p.stored_id)):
         raise Conflict("you have already reviewed this proposal")
-    review = uow.reviews.add(
+    review: Review = uow.reviews.add(
         Review(
-            proposal_id=p.id,
+            proposal_id=p.stored_id,
             reviewer_id=actor.id,
             score_excellence=scores["excellence"],
             score_impact=scores["impact"],
@@ -86,7 +126,7 @@ def reviews_of(uow: UnitOfWork, actor: Actor, proposal_id: int) -> tuple[list[Re
     """(reviews, anonymous). Operators see all with names; reviewers their own; applicants all,
     anonymously, once the proposal is decided."""
     p = get_proposal(uow, actor, proposal_id)
-    reviews = uow.reviews.for_proposal(p.id)
+    reviews = uow.reviews.for_proposal(p.stored_id)
     if actor.is_operator:
         return reviews, False
     if actor.user.organization_id in p.organization_ids:
@@ -107,14 +147,11 @@ def decide(
     start_date: date | None = None,
 ) -> Proposal:
     actor.require_operator()
-    p = found(uow.proposals.get_for_update(proposal_id), "proposal", proposal_id)
+    p: Proposal = found(uow.proposals.get_for_update(proposal_id), "proposal", proposal_id)
     # The state first: deciding a draft or a decided proposal is a conflict of state, not of missing reviews.
-    transition(p.status, Action.ACCEPT if accept_it else Action.REJECT)
+    require(p.status, Action.ACCEPT if accept_it else Action.REJECT)
     if accept_it:
-        call = uow.calls.get(p.call_id)
-        done = len(uow.reviews.for_proposal(p.id))
-        if done < call.required_reviews:
-            raise Conflict(f"{done} of the {call.required_reviews} required reviews are in; wait for the rest")
+        check_reviews_in(*_reviews_done_and_required(uow, p))
         awarded = p.requested_gpu_hours if awarded_gpu_hours is None else awarded_gpu_hours
         accept(uow, clock, actor, p, awarded_gpu_hours=awarded, reason=reason, start_date=start_date)
     else:
@@ -127,6 +164,17 @@ def decide(
         record(uow, clock, actor, "proposal.rejected", p, before, snapshot(p))
     uow.commit()
     return p
+
+
+def _reviews_done_and_required(uow: UnitOfWork, p: Proposal) -> tuple[int, int]:
+    call: Call = found(uow.calls.get(p.call_id), "call", p.call_id)
+    return len(uow.reviews.for_proposal(p.stored_id)), call.required_reviews
+
+
+def ready_to_accept(uow: UnitOfWork, p: Proposal) -> bool:
+    """Whether an operator may accept the proposal now: its state allows it and the call's required reviews
+    are in (what ``decide`` would otherwise refuse with a Conflict)."""
+    return decision_ready(p.status, *_reviews_done_and_required(uow, p))
 
 
 def accept(
@@ -160,6 +208,7 @@ def accept(
     )
     project.allocations.append(alloc)
     uow.flush()
+    assert project.id is not None  # stored by _create_project
     ledger.grant(uow, clock, alloc, project.id, actor.id if actor else None)
     record(uow, clock, actor, "allocation.created", alloc, None, snapshot(alloc))
     return project
@@ -169,9 +218,9 @@ def _create_project(uow: UnitOfWork, clock: Clock, actor: Actor | None, p: Propo
     now = clock.now()
     orgs = sorted(p.organization_ids)
     project = Project(
-        proposal_id=p.id,
+        proposal_id=p.stored_id,
         name=p.title,
-        slurm_account=f"pending_{p.id}",
+        slurm_account=f"pending_{p.stored_id}",
         lead_organization_id=p.lead_organization_id,
         organization_ids=orgs,
         created_at=now,
@@ -179,9 +228,10 @@ def _create_project(uow: UnitOfWork, clock: Clock, actor: Actor | None, p: Propo
     project.members.append(ProjectMember(user_id=p.author_id, role=ProjectRole.PI, added_at=now))
     for entry in p.team:  # team members who already have accounts in a project organization join at once
         user = uow.users.by_email(entry.get("email", ""))
-        if user and user.id != p.author_id and user.organization_id in orgs:
+        if user and user.id is not None and user.id != p.author_id and user.organization_id in orgs:
             project.members.append(ProjectMember(user_id=user.id, role=ProjectRole.MEMBER, added_at=now))
     uow.projects.add(project)
+    assert project.id is not None  # the store gives it on add
     project.slurm_account = slurm_account_name(project.id, p.title)
     uow.flush()
     record(uow, clock, actor, "project.created", project, None, snapshot(project))
@@ -190,12 +240,10 @@ def _create_project(uow: UnitOfWork, clock: Clock, actor: Actor | None, p: Propo
 
 def review_queue(uow: UnitOfWork, actor: Actor) -> list[tuple[ReviewAssignment, Proposal, bool]]:
     """The reviewer's assignments, open ones first: (assignment, proposal, already reviewed)."""
-    from ..domain.access import PageRequest
-
     assignments = uow.assignments.for_reviewer(actor.id, PageRequest(limit=1000)).items
     out = []
     for a in assignments:
-        p = uow.proposals.get(a.proposal_id)
-        reviewed = any(r.reviewer_id == actor.id for r in uow.reviews.for_proposal(p.id))
+        p = found(uow.proposals.get(a.proposal_id), "proposal", a.proposal_id)
+        reviewed = any(r.reviewer_id == actor.id for r in uow.reviews.for_proposal(p.stored_id))
         out.append((a, p, reviewed))
     return sorted(out, key=lambda t: (t[2], t[1].decision_deadline or date.max))

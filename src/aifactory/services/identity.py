@@ -8,6 +8,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
+from ..domain.access import Page, PageRequest
 from ..domain.enums import OrgKind
 from ..domain.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
 from ..domain.identity import ApiToken, Organization, User, normalize_country, normalize_email, normalize_sectors
@@ -36,7 +37,7 @@ def _issue(uow: UnitOfWork, clock: Clock, user: User, name: str, ttl_days: int) 
     now = clock.now()
     tok = uow.tokens.add(
         ApiToken(
-            user_id=user.id,
+            user_id=user.stored_id,
             name=name[:100] or "token",
             token_hash=hash_token(secret),
             prefix=secret[:10],
@@ -74,16 +75,31 @@ def touch_token(uow: UnitOfWork, clock: Clock, token_id: int) -> None:
 
 
 def _new_user(
-    uow: UnitOfWork, clock: Clock, *, email: str, name: str, organization_id: int | None, **roles: bool
+    uow: UnitOfWork,
+    clock: Clock,
+    *,
+    email: str,
+    name: str,
+    organization_id: int | None,
+    is_operator: bool = False,
+    is_reviewer: bool = False,
+    is_org_admin: bool = False,
 ) -> User:
     email = normalize_email(email)
     if not name.strip():
         raise InvalidInput.on("name", "must not be empty")
     if uow.users.by_email(email) is not None:
         raise Conflict(f"a user with e-mail {email} already exists")
-    return uow.users.add(
-        User(email=email, name=name.strip(), organization_id=organization_id, created_at=clock.now(), **roles)
+    user = User(
+        email=email,
+        name=name.strip(),
+        organization_id=organization_id,
+        is_operator=is_operator,
+        is_reviewer=is_reviewer,
+        is_org_admin=is_org_admin,
+        created_at=clock.now(),
     )
+    return uow.users.add(user)
 
 
 def register(
@@ -219,11 +235,11 @@ def revoke_token(uow: UnitOfWork, clock: Clock, actor: Actor, token_id: int) -> 
 def list_users(
     uow: UnitOfWork,
     actor: Actor,
-    page,
+    page: PageRequest,
     *,
-    organization_id: int | None = None,  # type: ignore[no-untyped-def]
+    organization_id: int | None = None,
     role: str | None = None,
-):
+) -> Page[User]:
     """Operators list everyone; other users only the members of their own organization."""
     if not actor.is_operator:
         if actor.user.organization_id is None:

@@ -9,12 +9,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ..backends.base import WORK_SUBDIR, LogChunk, Stream
 from ..domain.errors import NotFound
+from ..domain.jobs.execution import WORK_SUBDIR, LogChunk, Stream
 from ..domain.jobs.model import Job
 from ..domain.jobs.spec import parse_spec
 from .context import Actor
-from .jobs import Gateway, get_job
+from .gateway import Gateway
+from .jobs import get_job
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,7 @@ class LogSource:
 
 def log_source(uow: Any, actor: Actor, gw: Gateway, job_id: int, stream: Stream, task: int) -> LogSource:
     job = get_job(uow, actor, job_id)
-    return LogSource(gw, job.id, job.backend_id, str(gw.job_dir(job.id)), stream, task, job.terminal)
+    return LogSource(gw, job.stored_id, job.backend_id, str(gw.job_dir(job.stored_id)), stream, task, job.terminal)
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ class Artifact:
 
 def working_dir(gw: Gateway, job: Job) -> Path:
     spec = parse_spec(job.spec)
-    return Path(spec.workdir) if spec.workdir else gw.job_dir(job.id) / WORK_SUBDIR
+    return Path(spec.workdir) if spec.workdir else gw.job_dir(job.stored_id) / WORK_SUBDIR
 
 
 def _matches(root: Path, patterns: tuple[str, ...]) -> dict[str, Path]:

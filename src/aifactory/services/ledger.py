@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from ..backends.base import Usage
 from ..domain.access import Page, PageRequest
 from ..domain.enums import AllocationStatus, Enforcement
 from ..domain.errors import Conflict, Forbidden, InvalidInput, NotFound
+from ..domain.jobs.execution import Usage
 from ..domain.jobs.model import Job
 from ..domain.jobs.spec import parse_spec
 from ..domain.jobs.states import JobState
@@ -34,9 +34,10 @@ from ..domain.ledger import (
     reached_thresholds,
     settle,
 )
-from ..domain.projects import Allocation
+from ..domain.projects import Allocation, Project
+from ..domain.stored import stored
 from .audit import record
-from .context import Actor
+from .context import Actor, found
 from .notifications import note
 from .ports import Clock, UnitOfWork
 
@@ -56,7 +57,21 @@ def post(uow: UnitOfWork, entry: LedgerEntry) -> bool:
 
 
 def _entry(
-    alloc: Allocation, project_id: int, kind: EntryKind, amount: int, at: datetime, key: str, **kw: object
+    alloc: Allocation,
+    project_id: int | None,
+    kind: EntryKind,
+    amount: int,
+    at: datetime,
+    key: str,
+    *,
+    period: str = "",
+    job_id: int | None = None,
+    gpu_seconds: int = 0,
+    source: str = "gateway",
+    actor_id: int | None = None,
+    reason: str = "",
+    usage_start: datetime | None = None,
+    usage_end: datetime | None = None,
 ) -> LedgerEntry:
     return LedgerEntry(
         allocation_id=alloc.id,
@@ -64,11 +79,17 @@ def _entry(
         resource_id=alloc.resource_id,
         kind=kind,
         amount=amount,
+        gpu_seconds=gpu_seconds,
+        job_id=job_id,
+        source=source,
+        usage_start=usage_start,
+        usage_end=usage_end,
+        period=period or month_key(at),
         at=at,
-        period=kw.pop("period", None) or month_key(at),
+        actor_id=actor_id,
+        reason=reason,
         key=key,
-        **kw,
-    )  # type: ignore[arg-type]
+    )
 
 
 def grant(uow: UnitOfWork, clock: Clock, alloc: Allocation, project_id: int, actor_id: int | None) -> None:
@@ -120,8 +141,8 @@ def settle_job(uow: UnitOfWork, clock: Clock, job: Job, usage: Usage | None) -> 
     """Charge a finished job's use and release its reservation, once. ``usage`` None: it never ran."""
     if job.settled_at is not None or not job.terminal:
         return None
-    alloc = uow.ledger.lock_allocation(job.allocation_id)
-    resource = uow.resources.get(job.resource_id)
+    alloc = _allocation(uow, job.allocation_id)
+    resource = found(uow.resources.get(job.resource_id), "resource", job.resource_id)
     spec = parse_spec(job.spec)
     r = spec.resources
     started = usage is not None and (usage.started_at is not None or usage.elapsed_seconds > 0)
@@ -172,13 +193,13 @@ def settle_job(uow: UnitOfWork, clock: Clock, job: Job, usage: Usage | None) -> 
         )
     job.settled_at = now
     after_charge(uow, clock, alloc)
-    return Settled(job.id, alloc.id, s.charge)
+    return Settled(job.stored_id, alloc.stored_id, s.charge)
 
 
 def after_charge(uow: UnitOfWork, clock: Clock, alloc: Allocation) -> None:
     """Notifications for the use thresholds reached; soft policy: the month's quota overdrawn or not."""
-    project = uow.projects.get(alloc.project_id)
-    for event in reached_thresholds(alloc.balance.used_fraction, uow.notifications.events(alloc.id)):
+    project = project_of(uow, alloc)
+    for event in reached_thresholds(alloc.balance.used_fraction, uow.notifications.events(alloc.stored_id)):
         note(
             uow,
             clock,
@@ -200,14 +221,21 @@ def after_charge(uow: UnitOfWork, clock: Clock, alloc: Allocation) -> None:
         )
 
 
+def project_of(uow: UnitOfWork, alloc: Allocation) -> Project:
+    """The project an allocation belongs to."""
+    project_id = stored(alloc.project_id, "the allocation's project")
+    return found(uow.projects.get(project_id), "project", project_id)
+
+
 def enforcement_of(uow: UnitOfWork, alloc: Allocation) -> Enforcement:
-    project = uow.projects.get(alloc.project_id)
-    return uow.calls.get(uow.proposals.get(project.proposal_id).call_id).enforcement
+    proposal_id = project_of(uow, alloc).proposal_id
+    proposal = found(uow.proposals.get(proposal_id), "proposal", proposal_id)
+    return found(uow.calls.get(proposal.call_id), "call", proposal.call_id).enforcement
 
 
 def soft_quota(uow: UnitOfWork, clock: Clock, alloc: Allocation) -> QuotaState:
     quotas = monthly_quotas(alloc.granted_seconds, months_between(alloc.start_date, alloc.end_date))
-    return quota_state(quotas, uow.ledger.charged_by_month(alloc.id), month_key(clock.now()))
+    return quota_state(quotas, uow.ledger.charged_by_month(alloc.stored_id), month_key(clock.now()))
 
 
 # ------------------------------------------------------------------ operators
@@ -313,7 +341,7 @@ def set_suspended(
 
 def allocation_for(uow: UnitOfWork, actor: Actor, allocation_id: int) -> Allocation:
     alloc = uow.allocations.get(allocation_id)
-    if alloc is None or (not actor.is_operator and uow.projects.get(alloc.project_id).role_of(actor.id) is None):
+    if alloc is None or (not actor.is_operator and project_of(uow, alloc).role_of(actor.id) is None):
         raise NotFound(f"allocation {allocation_id} not found")
     return alloc
 
@@ -340,7 +368,7 @@ def check_ledger(uow: UnitOfWork) -> tuple[int, list[LedgerProblem]]:
     derived = uow.ledger.derived_balances()
     allocs = uow.allocations.all()
     for a in allocs:
-        d = derived.get(a.id, Balance(0, 0, 0))
+        d = derived.get(a.stored_id, Balance(0, 0, 0))
         if d != a.balance:
             problems.append(LedgerProblem(a.id, None, f"stored sums {a.balance} differ from the entries' {d}"))
         if d.granted <= 0 and a.gpu_hours > 0:
@@ -351,7 +379,7 @@ def check_ledger(uow: UnitOfWork) -> tuple[int, list[LedgerProblem]]:
     for job_id, kind, n, total in uow.ledger.job_entry_sums():
         per_job.setdefault(job_id, {})[kind] = (n, total)
     for job in uow.jobs.with_entries_or_settled():
-        kinds = per_job.get(job.id, {})
+        kinds = per_job.get(job.stored_id, {})
         n_res, reserved = kinds.get("reserve", (0, 0))
         n_rel, released = kinds.get("release", (0, 0))
         if max(n_res, n_rel, kinds.get("charge", (0, 0))[0]) > 1:

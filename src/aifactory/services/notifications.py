@@ -18,8 +18,9 @@ from ..domain.access import Page, PageRequest
 from ..domain.enums import AllocationStatus
 from ..domain.notifications import Notification
 from ..domain.projects import Allocation
+from ..domain.stored import stored
 from . import projects
-from .context import Actor
+from .context import Actor, found
 from .ports import Clock, UnitOfWork
 
 CHANNELS = ("webhook", "email")  # each has a ``<channel>_state`` column
@@ -29,11 +30,12 @@ MAX_ERROR = 500
 
 def note(uow: UnitOfWork, clock: Clock, alloc: Allocation, event: str, message: str) -> Notification | None:
     """Store a notification for ``event`` on ``alloc`` unless one exists (each event is raised once)."""
-    if uow.notifications.find(alloc.id, event) is not None:
+    if uow.notifications.find(alloc.stored_id, event) is not None:
         return None
+    project_id = stored(alloc.project_id, "the allocation's project")
     return uow.notifications.add(
         Notification(
-            allocation_id=alloc.id, project_id=alloc.project_id, event=event, message=message, created_at=clock.now()
+            allocation_id=alloc.stored_id, project_id=project_id, event=event, message=message, created_at=clock.now()
         )
     )
 
@@ -58,10 +60,10 @@ def _lifecycle_event(uow: UnitOfWork, alloc: Allocation, today: date) -> tuple[s
     status = alloc.effective_status(today)
     days_left = (alloc.end_date - today).days
     if status is AllocationStatus.EXPIRED:
-        name = uow.projects.get(alloc.project_id).name
+        name = projects.project_of(uow, alloc).name
         return "expired", f"The allocation of project {name!r} ended on {alloc.end_date.isoformat()}"
     if status is AllocationStatus.ACTIVE and 0 <= days_left <= EXPIRING_DAYS:
-        name = uow.projects.get(alloc.project_id).name
+        name = projects.project_of(uow, alloc).name
         when = "today" if days_left == 0 else f"in {days_left} day{'s' if days_left != 1 else ''}"
         return "expiring-7d", f"The allocation of project {name!r} ends {when} ({alloc.end_date.isoformat()})"
     return None, ""
@@ -155,14 +157,14 @@ def _pending_channels(n: Notification) -> list[str]:
 
 
 def _outgoing(uow: UnitOfWork, n: Notification) -> Outgoing:
-    project = uow.projects.get(n.project_id)
+    project = found(uow.projects.get(n.project_id), "project", n.project_id)
     emails = []
     for member in project.members:
         user = uow.users.get(member.user_id)
         if user is not None and user.active and user.email not in emails:
             emails.append(user.email)
     return Outgoing(
-        id=n.id,
+        id=n.stored_id,
         event=n.event,
         message=n.message,
         project_id=n.project_id,

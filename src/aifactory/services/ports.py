@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from types import TracebackType
+from typing import ClassVar, Protocol, runtime_checkable
+
+from ..domain.jobs.execution import BackendJob, BackendStatus, ExternalUsage, LogChunk, ProjectAccount, Stream, Usage
+from . import repositories as r
 
 
 class Clock(Protocol):
@@ -31,31 +37,54 @@ class FixedClock:
 
 
 class UnitOfWork(Protocol):
-    """One transaction. Repositories are attributes; see ``store.repositories`` for their queries."""
+    """One transaction. Its repositories are read-only attributes, one Protocol each (``services.repositories``)."""
 
-    organizations: Any
-    users: Any
-    tokens: Any
-    sites: Any
-    resources: Any
-    calls: Any
-    proposals: Any
-    assignments: Any
-    reviews: Any
-    projects: Any
-    allocations: Any
-    audit: Any
-    jobs: Any
-    ledger: Any
-    notifications: Any
-    catalog: Any
-    web_sessions: Any
+    @property
+    def organizations(self) -> r.OrganizationRepository: ...
+    @property
+    def users(self) -> r.UserRepository: ...
+    @property
+    def tokens(self) -> r.TokenRepository: ...
+    @property
+    def sites(self) -> r.SiteRepository: ...
+    @property
+    def resources(self) -> r.ResourceRepository: ...
+    @property
+    def calls(self) -> r.CallRepository: ...
+    @property
+    def proposals(self) -> r.ProposalRepository: ...
+    @property
+    def assignments(self) -> r.AssignmentRepository: ...
+    @property
+    def reviews(self) -> r.ReviewRepository: ...
+    @property
+    def projects(self) -> r.ProjectRepository: ...
+    @property
+    def allocations(self) -> r.AllocationRepository: ...
+    @property
+    def audit(self) -> r.AuditRepository: ...
+    @property
+    def jobs(self) -> r.JobRepository: ...
+    @property
+    def ledger(self) -> r.LedgerRepository: ...
+    @property
+    def notifications(self) -> r.NotificationRepository: ...
+    @property
+    def catalog(self) -> r.CatalogRepository: ...
+    @property
+    def web_sessions(self) -> r.WebSessionRepository: ...
+    @property
+    def reports(self) -> r.ReportRepository: ...
+    @property
+    def usage_imports(self) -> r.UsageImportRepository: ...
 
     def __enter__(self) -> UnitOfWork: ...
-    def __exit__(self, *exc: object) -> None: ...
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
     def commit(self) -> None: ...
     def flush(self) -> None: ...
-    def no_autoflush(self) -> Any: ...  # a context: reads inside it do not write pending changes first
+    def no_autoflush(self) -> AbstractContextManager[object]: ...  # reads inside do not write pending changes first
 
 
 class UnitOfWorkFactory(Protocol):
@@ -63,3 +92,64 @@ class UnitOfWorkFactory(Protocol):
     (``write=False`` for read-only work)."""
 
     def __call__(self, *, write: bool = True) -> UnitOfWork: ...
+
+
+# ---------------------------------------------------------------- the backend port (a scheduler that runs jobs)
+
+
+class BackendUnavailable(Exception):
+    """The one error the services see from a scheduler that cannot be reached or cannot act now (controller
+    down, its database away, a command that timed out or could not be started): nothing was done, the same
+    call may succeed later. The backends raise it (wrapping their own errors as its cause); the reconciler
+    retries, and the API answers 503 with Retry-After."""
+
+    retry_after_seconds: ClassVar[int] = 30
+
+
+@runtime_checkable
+class Backend(Protocol):
+    """What every backend does: scheduler I/O over lists of ids, no policy. Every method may raise
+    :class:`BackendUnavailable`; ``submit`` raises ``InvalidInput`` when the scheduler refuses the job itself.
+    Backends get their collaborators in ``__init__`` (or ``from_settings``) and do no I/O there."""
+
+    name: ClassVar[str]
+
+    def submit(self, job: BackendJob) -> str: ...
+    def status(self, ids: Sequence[str]) -> dict[str, BackendStatus]:
+        """States of the given jobs; ids the backend does not know are left out."""
+        ...
+
+    def cancel(self, ids: Sequence[str]) -> None: ...
+    def logs(
+        self, backend_id: str, job_dir: str, stream: Stream, offset: int = 0, *, task: int = 0, limit: int = 1 << 20
+    ) -> LogChunk: ...
+    def usage(self, ids: Sequence[str]) -> dict[str, Usage]: ...
+    def find_by_comment(self, comment: str) -> str | None: ...
+    def ensure_project(self, account: ProjectAccount) -> None: ...
+
+
+@runtime_checkable
+class PriorityBackend(Backend, Protocol):
+    """A backend that can run an account's new jobs after everyone else's (the soft policy's low priority)."""
+
+    def set_low_priority(self, account: str, low: bool) -> None:
+        """``low``: the account's new jobs run after everyone else's; else normally again. Idempotent."""
+        ...
+
+
+@runtime_checkable
+class AccountingBackend(PriorityBackend, Protocol):
+    """A scheduler with accounting of its own (Slurm): the ledger imports jobs run outside the gateway and keeps
+    a hard GPU-minute limit the scheduler enforces itself."""
+
+    def finished_jobs(self, accounts: Sequence[str], since: float) -> list[ExternalUsage]:
+        """Every finished job of those accounts since a POSIX time, any user, also jobs not submitted here."""
+        ...
+
+    def set_budget_limit(self, account: str, gpu_minutes: int | None) -> None:
+        """A hard GPU-minute limit the scheduler enforces itself (None clears it); idempotent."""
+        ...
+
+    def account_gpu_minutes_used(self, account: str) -> int:
+        """The scheduler's own usage counter that limit is compared with (limit = used + what is still allowed)."""
+        ...

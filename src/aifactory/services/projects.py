@@ -6,9 +6,16 @@ from ..domain.access import Page, PageRequest
 from ..domain.enums import ProjectRole
 from ..domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ..domain.projects import Allocation, Project, ProjectMember, check_member_organization
+from ..domain.stored import stored
 from .audit import record
-from .context import Actor
+from .context import Actor, found
 from .ports import Clock, UnitOfWork
+
+# the e-mail names no account: what to do, and nothing more than that
+NO_ACCOUNT = (
+    "no account with this e-mail yet: your colleague must first get one (their organization's admin adds it "
+    "with `aifactory users create`; a new organization signs up on the portal), then be added"
+)
 
 
 def get(uow: UnitOfWork, actor: Actor, project_id: int) -> Project:
@@ -51,12 +58,14 @@ def add_member(
 ) -> ProjectMember:
     project = _manageable(uow, actor, project_id)
     user = uow.users.get(user_id) if user_id is not None else uow.users.by_email((email or "").strip().lower())
+    if user is None and user_id is not None:
+        raise InvalidInput.on("user_id", "no such user")
     if user is None:
-        raise InvalidInput.on("user_id" if user_id is not None else "email", "no such user")
+        raise InvalidInput.on("email", NO_ACCOUNT)
     check_member_organization(user.organization_id, project)
-    if project.role_of(user.id) is not None:
+    if project.role_of(user.stored_id) is not None:
         raise Conflict(f"user {user.id} is already a member of project {project.id}")
-    member = ProjectMember(user_id=user.id, role=ProjectRole(role), added_at=clock.now())
+    member = ProjectMember(user_id=user.stored_id, role=ProjectRole(role), added_at=clock.now())
     project.members.append(member)
     uow.flush()
     record(uow, clock, actor, "project.member_added", project, None, {"user_id": user.id, "role": member.role.value})
@@ -88,5 +97,11 @@ def get_allocation(uow: UnitOfWork, actor: Actor, allocation_id: int) -> Allocat
     alloc = uow.allocations.get(allocation_id)
     if alloc is None:
         raise NotFound(f"allocation {allocation_id} not found")
-    get(uow, actor, alloc.project_id)
+    get(uow, actor, stored(alloc.project_id, "the allocation's project"))
     return alloc
+
+
+def project_of(uow: UnitOfWork, alloc: Allocation) -> Project:
+    """A stored allocation's project (the store's foreign key says there is one)."""
+    project_id = stored(alloc.project_id, "the allocation's project")
+    return found(uow.projects.get(project_id), "project", project_id)

@@ -12,7 +12,16 @@ from ..domain.calls import Call, check_eligibility
 from ..domain.enums import ApplicationField, DueStatus, ProposalStatus, RiskCategory
 from ..domain.errors import Forbidden, InvalidInput, NotFound
 from ..domain.identity import normalize_email
-from ..domain.proposals import Action, Proposal, auto_approvable, check_submittable, transition
+from ..domain.proposals import (
+    Action,
+    Ask,
+    Proposal,
+    allowed,
+    auto_approvable,
+    check_submittable,
+    require,
+    transition,
+)
 from .audit import record, snapshot
 from .context import Actor, found
 from .ports import Clock, UnitOfWork
@@ -35,18 +44,22 @@ EDITABLE = (
 MAX_GPU_HOURS = 100_000_000
 
 
-def _check_fields(uow: UnitOfWork, p: Proposal) -> None:
+def _check_fields(uow: UnitOfWork, p: Proposal, offered_by: Call | None) -> None:
+    """The fields' values and references; with ``offered_by`` (whenever the draft gets a resource), also
+    that this call offers the resource."""
     with uow.no_autoflush():  # the references are checked before the changed row is written
-        _check_values(uow, p)
+        _check_values(uow, p, offered_by)
 
 
-def _check_values(uow: UnitOfWork, p: Proposal) -> None:
+def _check_values(uow: UnitOfWork, p: Proposal, offered_by: Call | None) -> None:
     if not 1 <= p.requested_gpu_hours <= MAX_GPU_HOURS:
         raise InvalidInput.on("requested_gpu_hours", f"must be between 1 and {MAX_GPU_HOURS:,}")
     if not 1 <= p.duration_months <= 60:
         raise InvalidInput.on("duration_months", "must be between 1 and 60")
     if uow.resources.get(p.resource_id) is None:
         raise InvalidInput.on("resource_id", f"resource {p.resource_id} does not exist")
+    if offered_by is not None and p.resource_id not in offered_by.resource_ids:
+        raise InvalidInput.on("resource_id", f"resource {p.resource_id} is not offered by this call")
     partners = p.partner_organization_ids
     if p.lead_organization_id in partners:
         raise InvalidInput.on("partner_organization_ids", "the lead organization cannot also be a partner")
@@ -76,24 +89,27 @@ def _apply(p: Proposal, fields: dict[str, Any]) -> None:
 
 
 def create_draft(uow: UnitOfWork, clock: Clock, actor: Actor, *, call_id: int, **fields: Any) -> Proposal:
-    """A draft for the actor's organization (the lead); the actor becomes its author and future PI."""
+    """A draft for the actor's organization (the lead) in an open call; the actor becomes its author and future
+    PI. Fields not given take the call's defaults: its first resource and duration, its least GPU-hours."""
     if actor.user.organization_id is None:
         raise Forbidden("only users of an organization can apply; register an organization first")
-    found(uow.calls.get(call_id), "call", call_id)
+    call: Call = found(uow.calls.get(call_id), "call", call_id)
     now = clock.now()
+    if not call.is_open(now.date()):
+        raise InvalidInput.on("call_id", f"call {call.slug!r} is not open: choose an open call")
     p = Proposal(
         call_id=call_id,
         lead_organization_id=actor.user.organization_id,
         author_id=actor.id,
         title="",
-        requested_gpu_hours=1,
-        resource_id=0,
-        duration_months=1,
+        requested_gpu_hours=call.min_gpu_hours,
+        resource_id=call.resource_ids[0],
+        duration_months=call.durations_months[0],
         created_at=now,
         updated_at=now,
     )
     _apply(p, fields)
-    _check_fields(uow, p)
+    _check_fields(uow, p, call)
     uow.proposals.add(p)
     record(uow, clock, actor, "proposal.created", p, None, snapshot(p))
     uow.commit()
@@ -102,21 +118,33 @@ def create_draft(uow: UnitOfWork, clock: Clock, actor: Actor, *, call_id: int, *
 
 def _own(uow: UnitOfWork, actor: Actor, proposal_id: int, *, lock: bool = False) -> Proposal:
     """A proposal the actor may change as applicant: its author, or the lead organization's admin."""
-    p = (uow.proposals.get_for_update if lock else uow.proposals.get)(proposal_id)
+    p: Proposal | None = (uow.proposals.get_for_update if lock else uow.proposals.get)(proposal_id)
     if p is None or not can_see(uow, actor, p):
         raise NotFound(f"proposal {proposal_id} not found")
-    is_admin = actor.user.is_org_admin and actor.user.organization_id == p.lead_organization_id
-    if p.author_id != actor.id and not is_admin:
+    if not is_applicant(actor, p):
         raise Forbidden("only the proposal's author or its organization's admin can change it")
     return p
 
 
+def is_applicant(actor: Actor, p: Proposal) -> bool:
+    """Whether the actor may change the proposal as applicant: its author, or the lead organization's admin."""
+    is_admin = actor.user.is_org_admin and actor.user.organization_id == p.lead_organization_id
+    return p.author_id == actor.id or is_admin
+
+
+def applicant_may(actor: Actor, p: Proposal, action: Ask) -> bool:
+    """Whether the applicant's pages offer ``action``: the actor is the applicant and the state allows it."""
+    return is_applicant(actor, p) and allowed(p.status, action)
+
+
 def edit(uow: UnitOfWork, clock: Clock, actor: Actor, proposal_id: int, changes: dict[str, Any]) -> Proposal:
     p = _own(uow, actor, proposal_id, lock=True)
-    transition(p.status, Action.EDIT)
+    require(p.status, Action.EDIT)
+    # read before the changes are applied: a read then would write the unchecked row first
+    offered_by: Call | None = found(uow.calls.get(p.call_id), "call", p.call_id) if "resource_id" in changes else None
     before = snapshot(p)
     _apply(p, changes)
-    _check_fields(uow, p)
+    _check_fields(uow, p, offered_by)
     p.updated_at = clock.now()
     record(uow, clock, actor, "proposal.edited", p, before, snapshot(p))
     uow.commit()
@@ -124,7 +152,7 @@ def edit(uow: UnitOfWork, clock: Clock, actor: Actor, proposal_id: int, changes:
 
 
 def site_calendar(uow: UnitOfWork, call: Call, around: date) -> Container[date]:
-    site = uow.sites.get(call.site_id)
+    site = found(uow.sites.get(call.site_id), "site", call.site_id)
     return holiday_calendar(site.country, site.holiday_subdivision, range(around.year - 1, around.year + 2))
 
 
@@ -138,7 +166,7 @@ def submit(uow: UnitOfWork, clock: Clock, actor: Actor, proposal_id: int) -> Pro
     p.status = transition(p.status, Action.SUBMIT)
     check_submittable(p)
     call = found(uow.calls.get(p.call_id), "call", p.call_id)
-    org = uow.organizations.get(p.lead_organization_id)
+    org = found(uow.organizations.get(p.lead_organization_id), "organization", p.lead_organization_id)
     now = clock.now()
     check_eligibility(
         call,
@@ -181,11 +209,11 @@ def withdraw(uow: UnitOfWork, clock: Clock, actor: Actor, proposal_id: int) -> P
 def can_see(uow: UnitOfWork, actor: Actor, p: Proposal) -> bool:
     if actor.is_operator or actor.user.organization_id in p.organization_ids:
         return True
-    return actor.user.is_reviewer and uow.assignments.find(p.id, actor.id) is not None
+    return actor.user.is_reviewer and uow.assignments.find(p.stored_id, actor.id) is not None
 
 
 def get(uow: UnitOfWork, actor: Actor, proposal_id: int) -> Proposal:
-    p = uow.proposals.get(proposal_id)
+    p: Proposal | None = uow.proposals.get(proposal_id)
     if p is None or not can_see(uow, actor, p):
         raise NotFound(f"proposal {proposal_id} not found")
     return p
@@ -202,17 +230,21 @@ def list_visible(
 ) -> Page[Proposal]:
     """Operators get the most urgent first (overdue, then soon due) unless they ask otherwise."""
     order = order or ("deadline" if actor.is_operator else "created")
-    return uow.proposals.list(page, actor.proposal_scope(), status=status, call_id=call_id, order=order)
+    listed: Page[Proposal] = uow.proposals.list(
+        page, actor.proposal_scope(), status=status, call_id=call_id, order=order
+    )
+    return listed
 
 
 def awaiting_decision(uow: UnitOfWork, actor: Actor, page: PageRequest) -> Page[Proposal]:
     """The operators' queue: submitted and under-review proposals, the earliest deadline first."""
     actor.require_operator()
-    return uow.proposals.awaiting_decision(page)
+    listed: Page[Proposal] = uow.proposals.awaiting_decision(page)
+    return listed
 
 
 def due(uow: UnitOfWork, clock: Clock, p: Proposal) -> DueStatus:
-    return due_map(uow, clock, [p])[p.id]
+    return due_map(uow, clock, [p])[p.stored_id]
 
 
 def due_map(uow: UnitOfWork, clock: Clock, items: list[Proposal]) -> dict[int, DueStatus]:
@@ -222,13 +254,14 @@ def due_map(uow: UnitOfWork, clock: Clock, items: list[Proposal]) -> dict[int, D
     out: dict[int, DueStatus] = {}
     for p in items:
         if p.status is ProposalStatus.DRAFT:
-            out[p.id] = DueStatus.NOT_SUBMITTED
-        elif p.status not in (ProposalStatus.SUBMITTED, ProposalStatus.UNDER_REVIEW):
-            out[p.id] = DueStatus.DECIDED
+            out[p.stored_id] = DueStatus.NOT_SUBMITTED
+        elif not allowed(p.status, "decide"):
+            out[p.stored_id] = DueStatus.DECIDED
         else:
             if p.call_id not in calendars:
-                calendars[p.call_id] = site_calendar(uow, uow.calls.get(p.call_id), today)
-            out[p.id] = due_status(p.decision_deadline, today, calendars[p.call_id])
+                call: Call = found(uow.calls.get(p.call_id), "call", p.call_id)
+                calendars[p.call_id] = site_calendar(uow, call, today)
+            out[p.stored_id] = due_status(p.decision_deadline, today, calendars[p.call_id])
     return out
 
 

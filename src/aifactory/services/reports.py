@@ -24,10 +24,11 @@ from ..domain.enums import OrgKind
 from ..domain.errors import Forbidden, InvalidInput
 from ..domain.ledger import Balance, EntryKind, entry_effect, gpu_hours
 from ..domain.reports import Dimension
-from ..store import report_queries as q
+from ..domain.stored import stored
 from .context import Actor
 from .ledger import allocation_for
 from .ports import UnitOfWork
+from .repositories import Delivered, OrganizationSums, Sums
 
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 SERVED_KINDS = (OrgKind.SME, OrgKind.STARTUP)
@@ -77,14 +78,6 @@ class UsageReport:
     total_entries: int
 
 
-_QUERIES = {
-    Dimension.MONTH: q.by_month,
-    Dimension.RESOURCE: q.by_resource,
-    Dimension.PROJECT: q.by_project,
-    Dimension.ACCESS_MODE: q.by_access_mode,
-}
-
-
 def gpu_hours_by(
     uow: UnitOfWork,
     actor: Actor,
@@ -104,16 +97,13 @@ def gpu_hours_by(
     except ValueError:
         raise InvalidInput.on("by", f"must be one of {', '.join(d.value for d in Dimension)}") from None
     check_period(start, end)
-    session = uow.session  # type: ignore[attr-defined]
-    where = q.delivered(start=start, end=end, scenario=scenario or None)
-    whole: list[q.Sums] | None = None  # rows that count every entry once, when ``sums`` do not
+    delivered = Delivered(start, end, scenario or None)
+    whole: list[Sums] | None = None  # rows that count every entry once, when ``sums`` do not
     if dim is Dimension.SECTOR:
-        per_org = q.by_lead_org_sectors(session, where)
-        sums, whole = _by_sector(per_org), [s for _sectors, s in per_org]
-    elif dim in (Dimension.ORG_KIND, Dimension.COUNTRY):
-        sums = q.by_lead_org_column(session, where, "kind" if dim is Dimension.ORG_KIND else "country")
+        per_org = uow.reports.usage_by_lead_organization(delivered)
+        sums, whole = _by_sector(per_org), [o.sums for o in per_org]
     else:
-        sums = _QUERIES[dim](session, where)
+        sums = uow.reports.usage(dim, delivered)
     rows = [UsageRow(s.key or "none", s.label or s.key or "none", _hours(s.seconds), s.entries) for s in sums]
     if dim is not Dimension.MONTH:
         rows.sort(key=lambda r: (-r.gpu_hours, r.key))
@@ -123,14 +113,15 @@ def gpu_hours_by(
     )
 
 
-def _by_sector(per_org: list[tuple[list[str], q.Sums]]) -> list[q.Sums]:
+def _by_sector(per_org: list[OrganizationSums]) -> list[Sums]:
     seconds: dict[str, int] = defaultdict(int)
     entries: dict[str, int] = defaultdict(int)
-    for sectors, s in per_org:
-        for sector in sorted(set(sectors)) or [NO_SECTOR if s.key is not None else "none"]:
+    for org in per_org:
+        s = org.sums
+        for sector in sorted(set(org.sectors)) or [NO_SECTOR if s.key is not None else "none"]:
             seconds[sector] += s.seconds
             entries[sector] += s.entries
-    return [q.Sums(k, k, seconds[k], entries[k]) for k in sorted(seconds)]
+    return [Sums(k, k, seconds[k], entries[k]) for k in sorted(seconds)]
 
 
 # ------------------------------------------------------------------ SMEs and startups served
@@ -160,10 +151,10 @@ def smes_served(
     a project charged in it (each organization once, however many projects)."""
     require_reports(actor)
     check_period(start, end)
-    session = uow.session  # type: ignore[attr-defined]
-    used = q.projects_with_usage(session, q.delivered(start=start, end=end, scenario=scenario or None))
-    ids = {org for _pid, lead, orgs in used for org in (lead, *orgs)}
-    orgs = [ServedOrganization(*row) for row in q.organizations_of_kinds(session, ids, SERVED_KINDS)]
+    used = uow.reports.projects_with_usage(Delivered(start, end, scenario or None))
+    ids = {org for p in used for org in (p.lead_organization_id, *p.organization_ids)}
+    found = uow.reports.organizations_of_kinds(ids, SERVED_KINDS)
+    orgs = [ServedOrganization(o.id, o.name, o.kind, o.country) for o in found]
     by_kind = {k.value: sum(o.kind == k.value for o in orgs) for k in SERVED_KINDS}
     return ServedReport(start, end, by_kind, len(orgs), orgs)
 
@@ -218,15 +209,22 @@ def _duration_rows(samples: list[tuple[str, float | None]]) -> list[DurationRow]
 def time_to_decision(uow: UnitOfWork, actor: Actor) -> list[DurationRow]:
     """Days from submission to decision (accepted or rejected) by access mode, then all together."""
     require_reports(actor)
-    return _duration_rows([(m, _days(s, d)) for m, s, d in q.decisions(uow.session)])  # type: ignore[attr-defined]
+    return _duration_rows([(d.access_mode, _days(d.submitted_at, d.decided_at)) for d in uow.reports.decisions()])
 
 
 def time_to_first_job(uow: UnitOfWork, actor: Actor) -> list[DurationRow]:
     """Days from acceptance (the proposal's decision) to the project's first job start, by access mode;
     projects without a started job are counted as ``waiting``."""
     require_reports(actor)
-    rows = q.first_jobs(uow.session)  # type: ignore[attr-defined]
-    return _duration_rows([(m, _days(d, f) if d is not None and f is not None else None) for m, d, f in rows])
+    return _duration_rows(
+        [
+            (
+                f.access_mode,
+                None if f.accepted_at is None or f.first_start is None else _days(f.accepted_at, f.first_start),
+            )
+            for f in uow.reports.first_jobs()
+        ]
+    )
 
 
 # ------------------------------------------------------------------ utilization
@@ -268,17 +266,22 @@ def utilization(
         if not value:
             raise InvalidInput.on(name, "utilization needs a period: give start and end as YYYY-MM")
     check_period(start, end)
-    session = uow.session  # type: ignore[attr-defined]
-    used = {
-        s.key: s.seconds for s in q.by_resource(session, q.delivered(start=start, end=end, scenario=scenario or None))
-    }
+    by_resource = uow.reports.usage(Dimension.RESOURCE, Delivered(start, end, scenario or None))
+    used = {s.key: s.seconds for s in by_resource}
     hours = hours_in(start, end)
     rows = []
-    for rid, name, site_id, nodes, gpn in q.resources_capacity(session):
-        capacity, delivered = nodes * gpn * hours, _hours(used.get(str(rid), 0))
+    for c in uow.reports.capacities():
+        gpus = c.nodes * c.gpus_per_node
+        capacity, delivered = gpus * hours, _hours(used.get(str(c.resource_id), 0))
         rows.append(
             UtilizationRow(
-                rid, name, site_id, nodes * gpn, float(capacity), delivered, delivered / capacity if capacity else 0.0
+                c.resource_id,
+                c.name,
+                c.site_id,
+                gpus,
+                float(capacity),
+                delivered,
+                delivered / capacity if capacity else 0.0,
             )
         )
     return UtilizationReport(start, end, hours, rows)
@@ -315,13 +318,13 @@ def burn_down(uow: UnitOfWork, actor: Actor, allocation_id: int, *, by: str = "d
     alloc = allocation_for(uow, actor, allocation_id)
     running = Balance(0, 0, 0)
     points: dict[str, Balance] = {}
-    for bucket, kind, amount in q.allocation_movements(uow.session, allocation_id, by):  # type: ignore[attr-defined]
-        running = running + entry_effect(EntryKind(kind), amount)
-        points[bucket] = running
+    for m in uow.reports.allocation_movements(allocation_id, by):
+        running = running + entry_effect(EntryKind(m.kind), m.amount)
+        points[m.bucket] = running
     b = alloc.balance
     return BurnDown(
-        alloc.id,
-        alloc.project_id,
+        alloc.stored_id,
+        stored(alloc.project_id, "the allocation's project"),
         by,
         _hours(b.granted),
         _hours(b.charged),

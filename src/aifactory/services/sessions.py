@@ -14,7 +14,7 @@ from ..domain.errors import InvalidInput, Unauthorized
 from ..domain.identity import User, WebSession, check_password_rules, normalize_email
 from .audit import record
 from .context import Actor, found
-from .identity import TOKEN_PREFIX, authenticate
+from .identity import TOKEN_PREFIX, IssuedToken, authenticate, create_token
 from .ports import Clock, UnitOfWork
 
 _hasher = PasswordHasher()  # argon2id, the library's (RFC 9106 low-memory) defaults
@@ -81,13 +81,22 @@ def check_credentials(uow: UnitOfWork, clock: Clock, email: str, secret: str) ->
     return check_password(uow, email, secret)
 
 
+def token_for_password(
+    uow: UnitOfWork, clock: Clock, *, email: str, password: str, name: str, ttl_days: int
+) -> IssuedToken:
+    """An API token for a person who proves their e-mail and password (``aifactory login --email``): the same
+    check, and the same single answer for every failure, as the portal's sign-in."""
+    user = check_password(uow, email, password)
+    return create_token(uow, clock, Actor(user), name=name, ttl_days=ttl_days)
+
+
 def open_session(uow: UnitOfWork, clock: Clock, user: User, policy: SessionPolicy) -> str:
     """A new session for the user; returns the cookie's secret (shown to the browser only)."""
     secret = secrets.token_urlsafe(32)
     now = clock.now()
     uow.web_sessions.add(
         WebSession(
-            user_id=user.id,
+            user_id=user.stored_id,
             token_hash=hash_secret(secret),
             created_at=now,
             last_seen_at=now,

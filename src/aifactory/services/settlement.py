@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
-from ..backends.base import Usage
+from ..domain.jobs.execution import Usage
 from ..domain.jobs.model import Job
+from .context import found
+from .gateway import Gateway
 from .ledger import Settled, settle_job
-from .ports import Clock
+from .ports import Clock, UnitOfWorkFactory
 
 USAGE_GRACE = timedelta(minutes=5)  # slurmdbd records a finished job with a lag; then our own timestamps count
 
 
-def settle_finished(uow_factory: Any, clock: Clock, gw: Any, limit: int = 500) -> list[Settled]:
+def settle_finished(uow_factory: UnitOfWorkFactory, clock: Clock, gw: Gateway, limit: int = 500) -> list[Settled]:
     """Settle finished, unsettled jobs: backend usage is read outside the transaction, in one batched call."""
     with uow_factory(write=False) as uow:
-        pending = [(j.id, j.backend_id) for j in uow.jobs.unsettled(gw.backend_name, limit)]
+        pending = [(j.stored_id, j.backend_id) for j in uow.jobs.unsettled(gw.backend_name, limit)]
     if not pending:
         return []
     ids = [b for _, b in pending if b is not None]
@@ -24,7 +25,7 @@ def settle_finished(uow_factory: Any, clock: Clock, gw: Any, limit: int = 500) -
     done: list[Settled] = []
     with uow_factory() as uow:
         for job_id, backend_id in pending:
-            job = uow.jobs.get(job_id)
+            job = found(uow.jobs.get(job_id), "job", job_id)
             measured = usage.get(backend_id) if backend_id is not None else None
             if backend_id is not None and measured is None:
                 if clock.now() - (job.finished_at or clock.now()) < USAGE_GRACE:

@@ -27,16 +27,13 @@ from datetime import datetime
 from fractions import Fraction
 from pathlib import Path
 
-from sqlalchemy import Engine, insert, select, update
-
 from ..domain.errors import InvalidInput
 from ..domain.sites import Resource
-from ..store.engine import WRITE_OPTION
-from ..store.tables import usage_imports
 from ..usage import traces
 from ..usage.mapping import ProjectMap, read_mapping, resolve_mapping
-from .ports import Clock
-from .usage_rows import COLUMNS, RowMaker, Rule
+from .ports import Clock, UnitOfWork, UnitOfWorkFactory
+from .repositories import ImportCheckpoint
+from .usage_rows import Prepared, Row, RowMaker, Rule
 
 FORMATS = ("swf", "alibaba")
 CACHE_BYTES = 64 * 1024 * 1024  # a trace up to this size is parsed once and replayed from memory
@@ -77,16 +74,6 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _engine_of(engine_or_uow_factory) -> tuple[Engine, Callable]:
-    """The engine and a unit-of-work factory, from either."""
-    from ..store.engine import make_session_factory
-    from ..store.uow import SqlUnitOfWorkFactory
-
-    if isinstance(engine_or_uow_factory, Engine):
-        return engine_or_uow_factory, SqlUnitOfWorkFactory(make_session_factory(engine_or_uow_factory))
-    return engine_or_uow_factory.session_factory.kw["bind"], engine_or_uow_factory
-
-
 def _check_args(path: Path, fmt: str, scenario: str, replay_until: int | None, batch: int) -> None:
     if fmt not in FORMATS:
         raise InvalidInput.on("format", f"unknown format {fmt!r} (expected one of: {', '.join(FORMATS)})")
@@ -100,7 +87,7 @@ def _check_args(path: Path, fmt: str, scenario: str, replay_until: int | None, b
         raise InvalidInput.on("batch", "must be positive")
 
 
-def find_resource(uow, ref: str | int | None) -> Resource:
+def find_resource(uow: UnitOfWork, ref: str | int | None) -> Resource:
     resources = uow.resources.list_all()
     if ref is None:
         if len(resources) == 1:
@@ -130,7 +117,11 @@ def billing_rule(fmt: str, resource: Resource, gpus_per_processor: Fraction | fl
     return Rule(gpu=per_unit, billing=per_unit * weight)
 
 
-def reader_for(fmt: str, path: Path) -> Callable[[], Iterator]:
+Record = traces.SwfJob | traces.AlibabaPod | traces.Skip
+Item = Prepared | traces.Skip  # a record made ready for rows, or why it is skipped
+
+
+def reader_for(fmt: str, path: Path) -> Callable[[], Iterator[Record]]:
     return (lambda: traces.read_swf(path)) if fmt == "swf" else (lambda: traces.read_alibaba(path))
 
 
@@ -139,21 +130,21 @@ class Trace:
     """Passes over the trace's records, each one ``prepare``-d (kept in memory when the file is small, else
     read again for every pass), and the trace's shape: records per pass, span in whole days."""
 
-    read: Callable[[], Iterator]
+    read: Callable[[], Iterator[Item]]
     per_pass: int
     span_days: int
 
     @classmethod
-    def scan(cls, path: Path, read: Callable[[], Iterator], prepare: Callable[[object], object]) -> Trace:
+    def scan(cls, path: Path, read: Callable[[], Iterator[Record]], prepare: Callable[[Record], Item]) -> Trace:
         """One pass to learn the shape; it also prepares and keeps the records when the file is small."""
         keep = path.stat().st_size <= CACHE_BYTES
-        cached: list = []
+        cached: list[Item] = []
         n, first, last = 0, None, None
         for item in read():
             n += 1
             if keep:
                 cached.append(prepare(item))
-            if type(item) is not traces.Skip:
+            if not isinstance(item, traces.Skip):
                 first = item.start if first is None else min(first, item.start)
                 last = item.start + item.runtime if last is None else max(last, item.start + item.runtime)
         span_days = max(1, -(-((last or 0) - (first or 0)) // 86400))
@@ -161,7 +152,7 @@ class Trace:
             return cls(lambda: iter(cached), n, span_days)
         return cls(lambda: map(prepare, read()), n, span_days)
 
-    def items(self, position: int, total: int) -> Iterator[tuple[int, object]]:
+    def items(self, position: int, total: int) -> Iterator[tuple[int, Item]]:
         """(replay, record or skip) from record ``position`` up to ``total`` records."""
         if self.per_pass == 0:
             return
@@ -174,53 +165,21 @@ class Trace:
             replay, offset = replay + 1, 0
 
 
-def _start(engine: Engine, clock: Clock, fmt: str, path: Path, sha: str, scenario: str) -> dict:
+def _start(
+    uow_factory: UnitOfWorkFactory, clock: Clock, fmt: str, path: Path, sha: str, scenario: str
+) -> ImportCheckpoint:
     """The import's row (created as running if new)."""
-    with engine.connect().execution_options(**{WRITE_OPTION: True}) as conn, conn.begin():
-        row = (
-            conn.execute(
-                select(usage_imports).where(usage_imports.c.sha256 == sha, usage_imports.c.scenario == scenario)
-            )
-            .mappings()
-            .first()
-        )
-        if row is None:
-            conn.execute(
-                insert(usage_imports).values(
-                    source=fmt,
-                    path=str(path),
-                    sha256=sha,
-                    scenario=scenario,
-                    state="running",
-                    position=0,
-                    imported=0,
-                    skipped={},
-                    started_at=clock.now(),
-                )
-            )
-            row = (
-                conn.execute(
-                    select(usage_imports).where(usage_imports.c.sha256 == sha, usage_imports.c.scenario == scenario)
-                )
-                .mappings()
-                .one()
-            )
-        return dict(row)
-
-
-def insert_sql(paramstyle: str, *, ignore_duplicates: bool = True) -> str:
-    """The DBAPI ``INSERT`` of :data:`COLUMNS` (``qmark`` or ``format`` parameters); a key seen before is
-    ignored (and counted as ``duplicate-key``) unless ``ignore_duplicates`` is False."""
-    marks = ", ".join(["?" if paramstyle == "qmark" else "%s"] * len(COLUMNS))
-    tail = " ON CONFLICT DO NOTHING" if ignore_duplicates else ""
-    return f"INSERT INTO ledger_entries ({', '.join(COLUMNS)}) VALUES ({marks}){tail}"
+    with uow_factory() as uow:
+        checkpoint = uow.usage_imports.start(fmt, str(path), sha, scenario, clock.now())
+        uow.commit()
+    return checkpoint
 
 
 @dataclass
 class _Run:
     """The state of one run: checkpoint counters and what is written with each batch."""
 
-    engine: Engine
+    uow_factory: UnitOfWorkFactory
     import_id: int
     position: int
     total: int
@@ -235,18 +194,18 @@ class _Run:
         if len(kept) < LINES_KEPT:
             kept.append(line)
 
-    def commit(self, sql: str, rows: list[tuple], consumed: int, now: datetime, done: bool) -> None:
-        """The batch and the checkpoint after it, in one transaction."""
-        with self.engine.connect().execution_options(**{WRITE_OPTION: True}) as conn, conn.begin():
-            written = conn.exec_driver_sql(sql, rows).rowcount if rows else 0
-            if rows and written != len(rows):
+    def commit(self, rows: list[Row], consumed: int, now: datetime, done: bool) -> None:
+        """The batch and the checkpoint after it, in one transaction (a key seen before counts as
+        ``duplicate-key``)."""
+        with self.uow_factory() as uow:
+            written = uow.usage_imports.insert_entries(rows)
+            if written != len(rows):
                 self.skipped["duplicate-key"] = self.skipped.get("duplicate-key", 0) + len(rows) - written
-            values = dict(
-                position=self.position + consumed, imported=self.imported + written, skipped=dict(self.skipped)
-            )
-            if done:
-                values.update(state="done", finished_at=now)
-            conn.execute(update(usage_imports).where(usage_imports.c.id == self.import_id).values(**values))
+            state = "done" if done else "running"
+            position, imported = self.position + consumed, self.imported + written
+            checkpoint = ImportCheckpoint(self.import_id, state, position, imported, dict(self.skipped))
+            uow.usage_imports.save(checkpoint, finished_at=now if done else None)
+            uow.commit()
         self.position += consumed
         self.imported += written
         self.batches += 1
@@ -256,33 +215,32 @@ def _pump(
     run: _Run,
     trace: Trace,
     make: RowMaker,
-    sql: str,
     batch: int,
     now: datetime,
     progress: Callable[[ImportProgress], None] | None,
 ) -> None:
-    rows: list[tuple] = []
+    rows: list[Row] = []
     consumed = 0
     build, skip_type = make.row, traces.Skip
     for replay, item in trace.items(run.position, run.total):
         consumed += 1
-        if type(item) is skip_type:
+        if isinstance(item, skip_type):
             run.skip(item.reason, item.line)
         else:
             rows.append(build(item, replay))
         if len(rows) >= batch:
-            run.commit(sql, rows, consumed, now, done=run.position + consumed >= run.total)
+            run.commit(rows, consumed, now, done=run.position + consumed >= run.total)
             rows, consumed = [], 0
             if progress:
                 progress(ImportProgress(run.position, run.total, run.imported, dict(run.skipped), run.batches))
     if consumed or rows or run.position < run.total or not run.batches:
-        run.commit(sql, rows, consumed, now, done=True)
+        run.commit(rows, consumed, now, done=True)
         if progress:
             progress(ImportProgress(run.position, run.total, run.imported, dict(run.skipped), run.batches))
 
 
 def import_trace(
-    engine_or_uow_factory,
+    uow_factory: UnitOfWorkFactory,
     clock: Clock,
     path: str | Path,
     *,
@@ -300,48 +258,48 @@ def import_trace(
     began = time.perf_counter()
     path = Path(path)
     _check_args(path, fmt, scenario, replay_until, batch)
-    engine, uow_factory = _engine_of(engine_or_uow_factory)
     pairs = mapping if isinstance(mapping, dict) else read_mapping(mapping) if mapping is not None else {}
     with uow_factory(write=False) as uow:
         projects: ProjectMap = resolve_mapping(
             uow, fmt, pairs, None if default_project is None else str(default_project)
         )
         res = find_resource(uow, resource)
+        dialect = uow.usage_imports.dialect
     rule = billing_rule(fmt, res, gpus_per_processor)
     sha = file_sha256(path)
-    row = _start(engine, clock, fmt, path, sha, scenario)
+    row = _start(uow_factory, clock, fmt, path, sha, scenario)
     summary = ImportSummary(
-        import_id=row["id"],
+        import_id=row.import_id,
         source=fmt,
         scenario=scenario,
         sha256=sha,
-        state=row["state"],
-        position=row["position"],
-        total=row["position"],
-        imported=row["imported"],
-        skipped=dict(row["skipped"] or {}),
-        resumed_from=row["position"],
+        state=row.state,
+        position=row.position,
+        total=row.position,
+        imported=row.imported,
+        skipped=dict(row.skipped),
+        resumed_from=row.position,
     )
-    if row["state"] == "done":
+    if row.state == "done":
         summary.already_done = True
         summary.seconds = time.perf_counter() - began
         return summary
     now = clock.now()
     make = RowMaker(
-        engine.dialect.name,
+        dialect,
         fmt=fmt,
         sha=sha,
         scenario=scenario,
         projects=projects,
-        resource_id=res.id,
+        resource_id=res.stored_id,
         rule=rule,
         at=now,
     )
     trace = Trace.scan(path, reader_for(fmt, path), make.prepare)
     make.span_days = trace.span_days
     total = replay_until if replay_until is not None else trace.per_pass
-    run = _Run(engine, row["id"], row["position"], max(total, row["position"]), row["imported"], summary.skipped)
-    _pump(run, trace, make, insert_sql(engine.dialect.paramstyle), batch, now, progress)
+    run = _Run(uow_factory, row.import_id, row.position, max(total, row.position), row.imported, summary.skipped)
+    _pump(run, trace, make, batch, now, progress)
     summary.state, summary.position, summary.total = "done", run.position, run.total
     summary.imported, summary.skipped, summary.skipped_lines = run.imported, run.skipped, run.lines
     summary.seconds = time.perf_counter() - began

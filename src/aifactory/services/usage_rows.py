@@ -1,4 +1,5 @@
-"""Trace records as ``ledger_entries`` rows, ready for the DBAPI's ``executemany`` (the import's fast path).
+"""Trace records as ``ledger_entries`` rows, ready for the DBAPI's ``executemany`` (the import's fast path,
+written by the unit of work's ``usage_imports``).
 
 Values are what SQLAlchemy's column types would bind (checked by the tests, which read the rows back through
 the ORM): on SQLite a UTC datetime is the text ``YYYY-MM-DD HH:MM:SS.ffffff``; on PostgreSQL an aware
@@ -34,6 +35,11 @@ COLUMNS = (
 ZERO_USAGE = "zero-usage"
 UNMAPPED = "unmapped"
 
+Row = tuple[object, ...]  # one entry's values in COLUMNS order
+Head = tuple[int, int, str, int, int, str]  # project, resource, kind, amount, GPU-seconds, source
+# a record made ready for rows: the head, its ident, and its start and end as (day, second of the day)
+Prepared = tuple[Head, str, int, int, int, int]
+
 
 @dataclass(frozen=True)
 class Rule:
@@ -63,10 +69,10 @@ def _time_of_day(sec: int) -> str:
 
 class RowMaker:
     """Records as rows in two steps, so that a replayed trace does the costly part once per record:
-    ``prepare(record)`` (the project, amounts, times split into day and time of day) gives a prepared tuple
-    or a :class:`Skip`; ``row(prepared, replay)`` the entry's tuple in :data:`COLUMNS` order, its times
-    shifted by ``replay`` × ``span_days`` whole days (set once the trace is scanned) (so times of day, and the
-    day texts cached, stay)."""
+    ``prepare(record)`` (the project, amounts, times split into day and second of the day) gives a
+    :data:`Prepared` tuple or a :class:`Skip`; ``row(prepared, replay)`` the entry's tuple in :data:`COLUMNS`
+    order, its times shifted by ``replay`` × ``span_days`` whole days (set once the trace is scanned) (so
+    times of day stay, and their texts and the days' are cached on SQLite)."""
 
     def __init__(
         self,
@@ -88,13 +94,16 @@ class RowMaker:
         self._resource_id, self._rule, self.span_days = resource_id, rule, span_days
         self._kind = EntryKind.CHARGE.value
         self._days: dict[int, tuple[str, str]] = {}
+        self._times: dict[int, str] = {}
+        self._midnights: dict[int, datetime] = {}
+        self._offsets: dict[int, timedelta] = {}
         self.row = self._sqlite_row if self._sqlite else self._aware_row
 
-    def prepare(self, rec: SwfJob | AlibabaPod | Skip) -> tuple | Skip:
-        if type(rec) is Skip:
+    def prepare(self, rec: SwfJob | AlibabaPod | Skip) -> Prepared | Skip:
+        if isinstance(rec, Skip):
             return rec
         p = self._projects
-        if type(rec) is SwfJob:
+        if isinstance(rec, SwfJob):
             project = p.first.get(rec.user) or p.second.get(rec.group) or p.default
             units = rec.processors * rec.runtime
         else:
@@ -106,11 +115,8 @@ class RowMaker:
         if amount <= 0:
             return Skip(ZERO_USAGE, rec.line)
         head = (project, self._resource_id, self._kind, amount, _ceil(units, self._rule.gpu), self._fmt)
-        end = rec.start + rec.runtime
-        if self._sqlite:
-            (d0, t0), (d1, t1) = divmod(rec.start, DAY), divmod(end, DAY)
-            return head, rec.ident, d0, _time_of_day(t0), d1, _time_of_day(t1)
-        return head, rec.ident, datetime.fromtimestamp(rec.start, UTC), datetime.fromtimestamp(end, UTC)
+        (d0, t0), (d1, t1) = divmod(rec.start, DAY), divmod(rec.start + rec.runtime, DAY)
+        return head, rec.ident, d0, t0, d1, t1
 
     def _day(self, day: int) -> tuple[str, str]:
         found = self._days.get(day)
@@ -118,28 +124,42 @@ class RowMaker:
             found = self._days[day] = _day_text(day)
         return found
 
-    def _sqlite_row(self, prepared: tuple, replay: int) -> tuple:
+    def _time(self, second: int) -> str:
+        found = self._times.get(second)
+        if found is None:
+            found = self._times[second] = _time_of_day(second)
+        return found
+
+    def _aware(self, day: int, second: int) -> datetime:
+        midnight, offset = self._midnights.get(day), self._offsets.get(second)
+        if midnight is None:
+            midnight = self._midnights[day] = datetime.fromtimestamp(day * DAY, UTC)
+        if offset is None:
+            offset = self._offsets[second] = timedelta(seconds=second)
+        return midnight + offset
+
+    def _sqlite_row(self, prepared: Prepared, replay: int) -> Row:
         head, ident, d0, t0, d1, t1 = prepared
         shift = replay * self.span_days
         day = self._days.get(d0 + shift) or self._day(d0 + shift)
         end = self._days.get(d1 + shift) or self._day(d1 + shift)
+        times = self._times
         return (
             *head,
             f"{ident}#{replay}",
             self._scenario,
-            day[0] + t0,
-            end[0] + t1,
+            day[0] + (times.get(t0) or self._time(t0)),
+            end[0] + (times.get(t1) or self._time(t1)),
             end[1],
             self._at,
             "",
             f"{self._prefix}{ident}:{replay}",
         )
 
-    def _aware_row(self, prepared: tuple, replay: int) -> tuple:
-        head, ident, start, end = prepared
-        if replay:
-            shift = timedelta(days=replay * self.span_days)
-            start, end = start + shift, end + shift
+    def _aware_row(self, prepared: Prepared, replay: int) -> Row:
+        head, ident, d0, t0, d1, t1 = prepared
+        shift = replay * self.span_days
+        start, end = self._aware(d0 + shift, t0), self._aware(d1 + shift, t1)
         return (
             *head,
             f"{ident}#{replay}",

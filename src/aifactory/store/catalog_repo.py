@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import String, cast, func, or_, select
+from sqlalchemy import String, cast, false, func, or_, select
 
 from ..domain.access import Page, PageRequest
 from ..domain.catalog import CatalogItem, CatalogKind, CatalogLink, CatalogScope, Relation, Visibility
+from . import tables as t
 from .repositories import Repository
 
 
@@ -13,7 +14,9 @@ class CatalogRepository(Repository[CatalogItem]):
     entity = CatalogItem
 
     def by_slug(self, kind: CatalogKind, slug: str) -> CatalogItem | None:
-        return self.session.scalar(select(CatalogItem).where(CatalogItem.kind == kind, CatalogItem.slug == slug))
+        return self.session.scalar(
+            select(CatalogItem).where(t.catalog_items.c.kind == kind, t.catalog_items.c.slug == slug)
+        )
 
     def search(
         self,
@@ -25,25 +28,25 @@ class CatalogRepository(Repository[CatalogItem]):
         tags: tuple[str, ...] = (),
     ) -> Page[CatalogItem]:
         """Visible items matching every filter; ``q`` in the title, summary or tags (case-insensitive)."""
-        stmt = select(CatalogItem).order_by(CatalogItem.kind, CatalogItem.slug)
+        stmt = select(CatalogItem).order_by(t.catalog_items.c.kind, t.catalog_items.c.slug)
         if not scope.everything:
             mine = (
-                CatalogItem.owner_organization_id == scope.organization_id
+                t.catalog_items.c.owner_organization_id == scope.organization_id
                 if scope.organization_id is not None
-                else False
+                else false()
             )
-            stmt = stmt.where(or_(CatalogItem.visibility == Visibility.PUBLIC, mine))
+            stmt = stmt.where(or_(t.catalog_items.c.visibility == Visibility.PUBLIC, mine))
         if kind is not None:
-            stmt = stmt.where(CatalogItem.kind == kind)
-        tag_text = func.lower(cast(CatalogItem.tags, String))
+            stmt = stmt.where(t.catalog_items.c.kind == kind)
+        tag_text = func.lower(cast(t.catalog_items.c.tags, String))
         for tag in tags:  # tags are stored as a JSON list of slugs: '"tag"' matches one whole tag
             stmt = stmt.where(tag_text.contains(f'"{tag.lower()}"', autoescape=True))
         if q:
             needle = q.lower()
             stmt = stmt.where(
                 or_(
-                    func.lower(CatalogItem.title).contains(needle, autoescape=True),
-                    func.lower(CatalogItem.summary).contains(needle, autoescape=True),
+                    func.lower(t.catalog_items.c.title).contains(needle, autoescape=True),
+                    func.lower(t.catalog_items.c.summary).contains(needle, autoescape=True),
                     tag_text.contains(needle, autoescape=True),
                 )
             )
@@ -56,20 +59,23 @@ class CatalogRepository(Repository[CatalogItem]):
 
     def links_of(self, item_id: int) -> list[CatalogLink]:
         """Links from or to the item, oldest first."""
-        stmt = select(CatalogLink).where(or_(CatalogLink.from_item_id == item_id, CatalogLink.to_item_id == item_id))
-        return list(self.session.scalars(stmt.order_by(CatalogLink.id)))
+        stmt = select(CatalogLink).where(
+            or_(t.catalog_links.c.from_item_id == item_id, t.catalog_links.c.to_item_id == item_id)
+        )
+        return list(self.session.scalars(stmt.order_by(t.catalog_links.c.id)))
 
     def links_to_job(self, job_id: int, relation: Relation) -> list[CatalogLink]:
-        stmt = select(CatalogLink).where(CatalogLink.job_id == job_id, CatalogLink.relation == relation)
-        return list(self.session.scalars(stmt.order_by(CatalogLink.id)))
+        stmt = select(CatalogLink).where(t.catalog_links.c.job_id == job_id, t.catalog_links.c.relation == relation)
+        return list(self.session.scalars(stmt.order_by(t.catalog_links.c.id)))
 
     def find_link(
         self, from_item_id: int, relation: Relation, *, to_item_id: int | None = None, job_id: int | None = None
     ) -> CatalogLink | None:
+        c = t.catalog_links.c
         stmt = select(CatalogLink).where(
-            CatalogLink.from_item_id == from_item_id,
-            CatalogLink.relation == relation,
-            CatalogLink.to_item_id.is_(None) if to_item_id is None else CatalogLink.to_item_id == to_item_id,
-            CatalogLink.job_id.is_(None) if job_id is None else CatalogLink.job_id == job_id,
+            c.from_item_id == from_item_id,
+            c.relation == relation,
+            c.to_item_id.is_(None) if to_item_id is None else c.to_item_id == to_item_id,
+            c.job_id.is_(None) if job_id is None else c.job_id == job_id,
         )
         return self.session.scalar(stmt)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, create_engine, event
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from .mapping import map_entities
@@ -22,7 +24,7 @@ def make_engine(url: str, *, echo: bool = False, pool_size: int = 40) -> Engine:
         )
 
         @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_conn, _record):  # pragma: no cover - trivial
+        def _sqlite_pragmas(dbapi_conn: Any, _record: object) -> None:  # pragma: no cover - trivial
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA journal_mode=WAL")
@@ -34,11 +36,11 @@ def make_engine(url: str, *, echo: bool = False, pool_size: int = 40) -> Engine:
         # transactions never both read and then fail to upgrade to writing (SQLITE_BUSY_SNAPSHOT).
         # Reading units of work use a plain BEGIN and run concurrently under WAL.
         @event.listens_for(engine, "connect")
-        def _no_pysqlite_begin(dbapi_conn, _record):  # pragma: no cover - trivial
+        def _no_pysqlite_begin(dbapi_conn: Any, _record: object) -> None:  # pragma: no cover - trivial
             dbapi_conn.isolation_level = None
 
         @event.listens_for(engine, "begin")
-        def _begin(conn):  # pragma: no cover - trivial
+        def _begin(conn: Connection) -> None:  # pragma: no cover - trivial
             immediate = conn.get_execution_options().get(WRITE_OPTION, False)
             conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 

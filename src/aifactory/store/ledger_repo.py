@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import builtins
+
 from sqlalchemy import case, func, select
 
 from ..domain.access import Page, PageRequest, ProjectScope
 from ..domain.ledger import Balance, EntryKind, LedgerEntry
 from ..domain.notifications import Notification
 from ..domain.projects import Allocation
+from . import tables as t
 from .repositories import Repository, in_scope
 
 
@@ -15,68 +18,76 @@ class LedgerRepository(Repository[LedgerEntry]):
     entity = LedgerEntry
 
     def by_key(self, key: str) -> LedgerEntry | None:
-        return self.session.scalar(select(LedgerEntry).where(LedgerEntry.key == key))
+        return self.session.scalar(select(LedgerEntry).where(t.ledger_entries.c.key == key))
 
     def lock_allocation(self, allocation_id: int) -> Allocation | None:
         """The allocation, locked until the transaction ends (PostgreSQL: ``SELECT … FOR UPDATE``; SQLite's
         writers are serialized by the ``BEGIN IMMEDIATE`` of every writing unit of work)."""
-        stmt = select(Allocation).where(Allocation.id == allocation_id).with_for_update()
+        stmt = select(Allocation).where(t.allocations.c.id == allocation_id).with_for_update()
         return self.session.scalars(stmt.execution_options(populate_existing=True)).first()
 
     def list(
         self, page: PageRequest, *, allocation_id: int, kind: str | None = None, job_id: int | None = None
     ) -> Page[LedgerEntry]:
-        stmt = select(LedgerEntry).where(LedgerEntry.allocation_id == allocation_id).order_by(LedgerEntry.id.desc())
+        stmt = (
+            select(LedgerEntry)
+            .where(t.ledger_entries.c.allocation_id == allocation_id)
+            .order_by(t.ledger_entries.c.id.desc())
+        )
         if kind:
-            stmt = stmt.where(LedgerEntry.kind == kind)
+            stmt = stmt.where(t.ledger_entries.c.kind == kind)
         if job_id is not None:
-            stmt = stmt.where(LedgerEntry.job_id == job_id)
+            stmt = stmt.where(t.ledger_entries.c.job_id == job_id)
         return self._page(stmt, page)
 
-    def for_job(self, job_id: int) -> list[LedgerEntry]:
+    def for_job(self, job_id: int) -> builtins.list[LedgerEntry]:
         return list(
-            self.session.scalars(select(LedgerEntry).where(LedgerEntry.job_id == job_id).order_by(LedgerEntry.id))
+            self.session.scalars(
+                select(LedgerEntry).where(t.ledger_entries.c.job_id == job_id).order_by(t.ledger_entries.c.id)
+            )
         )
 
     def derived_balances(self) -> dict[int, Balance]:
         """Every allocation's balance summed from its entries (what ``check-ledger`` compares)."""
-        amount = LedgerEntry.amount
+        amount = t.ledger_entries.c.amount
         stmt = (
             select(
-                LedgerEntry.allocation_id,
-                func.sum(case((LedgerEntry.kind.in_([EntryKind.GRANT, EntryKind.ADJUST]), amount), else_=0)),
-                func.sum(case((LedgerEntry.kind == EntryKind.CHARGE, amount), else_=0)),
+                t.ledger_entries.c.allocation_id,
+                func.sum(case((t.ledger_entries.c.kind.in_([EntryKind.GRANT, EntryKind.ADJUST]), amount), else_=0)),
+                func.sum(case((t.ledger_entries.c.kind == EntryKind.CHARGE, amount), else_=0)),
                 func.sum(
                     case(
-                        (LedgerEntry.kind == EntryKind.RESERVE, amount),
-                        (LedgerEntry.kind == EntryKind.RELEASE, -amount),
+                        (t.ledger_entries.c.kind == EntryKind.RESERVE, amount),
+                        (t.ledger_entries.c.kind == EntryKind.RELEASE, -amount),
                         else_=0,
                     )
                 ),
             )
-            .where(LedgerEntry.allocation_id.is_not(None), LedgerEntry.scenario.is_(None))
-            .group_by(LedgerEntry.allocation_id)
+            .where(t.ledger_entries.c.allocation_id.is_not(None), t.ledger_entries.c.scenario.is_(None))
+            .group_by(t.ledger_entries.c.allocation_id)
         )
         return {a: Balance(int(g or 0), int(c or 0), int(r or 0)) for a, g, c, r in self.session.execute(stmt)}
 
     def charged_by_month(self, allocation_id: int) -> dict[str, int]:
         stmt = (
-            select(LedgerEntry.period, func.sum(LedgerEntry.amount))
+            select(t.ledger_entries.c.period, func.sum(t.ledger_entries.c.amount))
             .where(
-                LedgerEntry.allocation_id == allocation_id,
-                LedgerEntry.kind == EntryKind.CHARGE,
-                LedgerEntry.scenario.is_(None),
+                t.ledger_entries.c.allocation_id == allocation_id,
+                t.ledger_entries.c.kind == EntryKind.CHARGE,
+                t.ledger_entries.c.scenario.is_(None),
             )
-            .group_by(LedgerEntry.period)
+            .group_by(t.ledger_entries.c.period)
         )
         return {p: int(v) for p, v in self.session.execute(stmt)}
 
-    def job_entry_sums(self) -> list[tuple[int, str, int, int]]:
+    def job_entry_sums(self) -> builtins.list[tuple[int, str, int, int]]:
         """(job id, kind, count, sum) for every job's entries: reservations released once, never twice."""
         stmt = (
-            select(LedgerEntry.job_id, LedgerEntry.kind, func.count(), func.sum(LedgerEntry.amount))
-            .where(LedgerEntry.job_id.is_not(None))
-            .group_by(LedgerEntry.job_id, LedgerEntry.kind)
+            select(
+                t.ledger_entries.c.job_id, t.ledger_entries.c.kind, func.count(), func.sum(t.ledger_entries.c.amount)
+            )
+            .where(t.ledger_entries.c.job_id.is_not(None))
+            .group_by(t.ledger_entries.c.job_id, t.ledger_entries.c.kind)
         )
         return [(j, str(k), int(n), int(s)) for j, k, n, s in self.session.execute(stmt)]
 
@@ -86,24 +97,30 @@ class NotificationRepository(Repository[Notification]):
 
     def find(self, allocation_id: int, event: str) -> Notification | None:
         return self.session.scalar(
-            select(Notification).where(Notification.allocation_id == allocation_id, Notification.event == event)
+            select(Notification).where(
+                t.notifications.c.allocation_id == allocation_id, t.notifications.c.event == event
+            )
         )
 
     def events(self, allocation_id: int) -> set[str]:
-        return set(self.session.scalars(select(Notification.event).where(Notification.allocation_id == allocation_id)))
+        return set(
+            self.session.scalars(
+                select(t.notifications.c.event).where(t.notifications.c.allocation_id == allocation_id)
+            )
+        )
 
     def undelivered(self, limit: int = 100) -> list[Notification]:
         stmt = (
             select(Notification)
-            .where((Notification.webhook_state == "pending") | (Notification.email_state == "pending"))
-            .order_by(Notification.id)
+            .where((t.notifications.c.webhook_state == "pending") | (t.notifications.c.email_state == "pending"))
+            .order_by(t.notifications.c.id)
             .limit(limit)
         )
         return list(self.session.scalars(stmt))
 
     def visible(self, page: PageRequest, scope: ProjectScope, *, project_id: int | None = None) -> Page[Notification]:
         """Newest first, within the viewer's projects (operators: all)."""
-        stmt = in_scope(select(Notification).order_by(Notification.id.desc()), Notification.project_id, scope)
+        stmt = in_scope(select(Notification).order_by(t.notifications.c.id.desc()), t.notifications.c.project_id, scope)
         if project_id is not None:
-            stmt = stmt.where(Notification.project_id == project_id)
+            stmt = stmt.where(t.notifications.c.project_id == project_id)
         return self._page(stmt, page)

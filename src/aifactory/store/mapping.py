@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy.orm import registry, relationship
+from typing import Any
+
+from sqlalchemy.orm import QueryableAttribute, class_mapper, registry, relationship
 
 from ..domain.audit import AuditEvent
 from ..domain.calls import Call
@@ -79,3 +81,10 @@ def map_entities() -> None:
     m(CatalogItem, t.catalog_items)
     m(CatalogLink, t.catalog_links)
     _mapped = True
+
+
+def relationship_of(cls: type[Any], name: str) -> QueryableAttribute[Any]:
+    """A mapped class's relationship, for loader options: the domain class declares the attribute as a plain
+    value (a list), so mypy cannot see ``Job.events`` as the query attribute it is once mapped."""
+    attribute: QueryableAttribute[Any] = class_mapper(cls).relationships[name].class_attribute
+    return attribute

@@ -1,5 +1,6 @@
 """Read-only SQL behind the factory's reports (``services.reports``): aggregates over the ledger and the
-tables around it. Nothing here writes; every function takes the unit of work's session.
+tables around it. Nothing here writes; every function takes the unit of work's session (``report_repo``
+wraps them as the unit of work's ``reports``).
 
 "Delivered" usage is the ledger's ``charge`` entries: real ones (``scenario IS NULL``) or those of one
 what-if scenario, never both. Amounts are billing GPU-seconds. The ledger is aggregated first (its report
@@ -10,41 +11,43 @@ organizations, proposals and calls.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, Subquery, func, select
 from sqlalchemy.orm import Session
 
 from ..domain.ledger import EntryKind
+from ..services.repositories import (
+    Capacity,
+    DecisionSpan,
+    Delivered,
+    FirstJob,
+    Movement,
+    OrganizationSummary,
+    OrganizationSums,
+    ProjectOrganizations,
+    Sums,
+)
 from .tables import calls, jobs, ledger_entries, organizations, projects, proposals, resources
 
 le = ledger_entries
 
 
-@dataclass(frozen=True)
-class Sums:
-    """An aggregate row: the group's key, a label for people, billing GPU-seconds, charge entries."""
-
-    key: str | None
-    label: str | None
-    seconds: int
-    entries: int
-
-
-def delivered(
-    *, start: str | None = None, end: str | None = None, scenario: str | None = None
-) -> list[ColumnElement[bool]]:
+def delivered(d: Delivered) -> list[ColumnElement[bool]]:
     """The WHERE clause of delivered usage: charges, of the real ledger or of one scenario, in a period."""
-    where = [le.c.scenario.is_(None) if scenario is None else le.c.scenario == scenario, le.c.kind == EntryKind.CHARGE]
-    if start is not None:
-        where.append(le.c.period >= start)
-    if end is not None:
-        where.append(le.c.period <= end)
+    where = [
+        le.c.scenario.is_(None) if d.scenario is None else le.c.scenario == d.scenario,
+        le.c.kind == EntryKind.CHARGE,
+    ]
+    if d.start is not None:
+        where.append(le.c.period >= d.start)
+    if d.end is not None:
+        where.append(le.c.period <= d.end)
     return where
 
 
-def _usage_by(column: ColumnElement, where: list[ColumnElement[bool]]):  # type: ignore[no-untyped-def]
+def _usage_by(column: ColumnElement[Any], where: list[ColumnElement[bool]]) -> Subquery:
     """The ledger aggregated by one of its own columns (a subquery: ``k``, ``seconds``, ``entries``)."""
     return (
         select(column.label("k"), func.sum(le.c.amount).label("seconds"), func.count().label("entries"))
@@ -54,7 +57,7 @@ def _usage_by(column: ColumnElement, where: list[ColumnElement[bool]]):  # type:
     )
 
 
-def _sums(session: Session, stmt: Select) -> list[Sums]:  # type: ignore[type-arg]
+def _sums(session: Session, stmt: Select[Any, Any, Any, Any]) -> list[Sums]:
     return [
         Sums(None if k is None else str(k), None if label is None else str(label), int(s or 0), int(n or 0))
         for k, label, s, n in session.execute(stmt)
@@ -119,7 +122,7 @@ def by_access_mode(session: Session, where: list[ColumnElement[bool]]) -> list[S
     return _sums(session, stmt)
 
 
-def by_lead_org_sectors(session: Session, where: list[ColumnElement[bool]]) -> list[tuple[list[str], Sums]]:
+def by_lead_org_sectors(session: Session, where: list[ColumnElement[bool]]) -> list[OrganizationSums]:
     """Usage by lead organization with that organization's sectors (a JSON list, expanded by the caller)."""
     u = _usage_by(le.c.project_id, where)
     lead = projects.c.lead_organization_id
@@ -133,7 +136,7 @@ def by_lead_org_sectors(session: Session, where: list[ColumnElement[bool]]) -> l
         per_org.outerjoin(organizations, organizations.c.id == per_org.c.org)
     )
     return [
-        (list(sectors or []), Sums(None if oid is None else str(oid), None, int(s or 0), int(n or 0)))
+        OrganizationSums(list(sectors or []), Sums(None if oid is None else str(oid), None, int(s or 0), int(n or 0)))
         for oid, sectors, s, n in session.execute(stmt)
     ]
 
@@ -141,7 +144,7 @@ def by_lead_org_sectors(session: Session, where: list[ColumnElement[bool]]) -> l
 # ------------------------------------------------------------------ organizations served
 
 
-def projects_with_usage(session: Session, where: list[ColumnElement[bool]]) -> list[tuple[int, int, list[int]]]:
+def projects_with_usage(session: Session, where: list[ColumnElement[bool]]) -> list[ProjectOrganizations]:
     """(project id, lead organization id, organization ids) of every project with delivered usage."""
     used = select(le.c.project_id).where(*where, le.c.project_id.is_not(None)).distinct().subquery()
     stmt = (
@@ -149,39 +152,37 @@ def projects_with_usage(session: Session, where: list[ColumnElement[bool]]) -> l
         .where(projects.c.id.in_(select(used.c.project_id)))
         .order_by(projects.c.id)
     )
-    return [(pid, lead, list(orgs or [])) for pid, lead, orgs in session.execute(stmt)]
+    return [ProjectOrganizations(pid, lead, list(orgs or [])) for pid, lead, orgs in session.execute(stmt)]
 
 
-def organizations_of_kinds(
-    session: Session, ids: Iterable[int], kinds: Iterable[str]
-) -> list[tuple[int, str, str, str]]:
-    """(id, name, kind, country) of the given organizations that are of one of ``kinds``, by name."""
-    ids = sorted(set(ids))
-    if not ids:
+def organizations_of_kinds(session: Session, ids: Iterable[int], kinds: Iterable[str]) -> list[OrganizationSummary]:
+    """The given organizations that are of one of ``kinds``, by name."""
+    wanted = sorted(set(ids))
+    if not wanted:
         return []
     stmt = (
         select(organizations.c.id, organizations.c.name, organizations.c.kind, organizations.c.country)
-        .where(organizations.c.id.in_(ids), organizations.c.kind.in_(list(kinds)))
+        .where(organizations.c.id.in_(wanted), organizations.c.kind.in_(list(kinds)))
         .order_by(organizations.c.name)
     )
-    return [(i, name, str(kind), country) for i, name, kind, country in session.execute(stmt)]
+    return [OrganizationSummary(i, name, str(kind), country) for i, name, kind, country in session.execute(stmt)]
 
 
 # ------------------------------------------------------------------ durations
 
 
-def decisions(session: Session) -> list[tuple[str, datetime, datetime]]:
-    """(access mode, submitted at, decided at) of every decided proposal."""
+def decisions(session: Session) -> list[DecisionSpan]:
+    """Every decided proposal: its call's access mode, when it was submitted and decided."""
     stmt = (
         select(calls.c.access_mode, proposals.c.submitted_at, proposals.c.decided_at)
         .select_from(proposals.join(calls, calls.c.id == proposals.c.call_id))
         .where(proposals.c.submitted_at.is_not(None), proposals.c.decided_at.is_not(None))
     )
-    return [(str(m), s, d) for m, s, d in session.execute(stmt)]
+    return [DecisionSpan(str(m), s, d) for m, s, d in session.execute(stmt)]
 
 
-def first_jobs(session: Session) -> list[tuple[str, datetime | None, datetime | None]]:
-    """(access mode, acceptance, first job start or None) of every project."""
+def first_jobs(session: Session) -> list[FirstJob]:
+    """Every project: its call's access mode, its acceptance, its first job's start (or None)."""
     first = (
         select(jobs.c.project_id, func.min(jobs.c.started_at).label("first"))
         .where(jobs.c.started_at.is_not(None))
@@ -196,7 +197,7 @@ def first_jobs(session: Session) -> list[tuple[str, datetime | None, datetime | 
     stmt = select(calls.c.access_mode, proposals.c.decided_at, first.c.first).select_from(joined)
     rows = list(session.execute(stmt))
     # SQLite hands back min() of a datetime column as text: read it back through the column's type
-    return [(str(m), d, _datetime(f)) for m, d, f in rows]
+    return [FirstJob(str(m), d, _datetime(f)) for m, d, f in rows]
 
 
 def _datetime(value: object) -> datetime | None:
@@ -209,16 +210,16 @@ def _datetime(value: object) -> datetime | None:
 # ------------------------------------------------------------------ capacity and one allocation
 
 
-def resources_capacity(session: Session) -> list[tuple[int, str, int, int, int]]:
-    """(id, name, site id, nodes, GPUs per node) of every resource."""
+def resources_capacity(session: Session) -> list[Capacity]:
+    """Every resource's size: nodes and GPUs per node."""
     stmt = select(
         resources.c.id, resources.c.name, resources.c.site_id, resources.c.nodes, resources.c.gpus_per_node
     ).order_by(resources.c.id)
-    return [tuple(r) for r in session.execute(stmt)]  # type: ignore[misc]
+    return [Capacity(i, name, site, nodes, gpn) for i, name, site, nodes, gpn in session.execute(stmt)]
 
 
-def allocation_movements(session: Session, allocation_id: int, by: str = "day") -> list[tuple[str, str, int]]:
-    """(day ``YYYY-MM-DD`` or month ``YYYY-MM``, kind, summed amount) of the allocation's real entries, in
+def allocation_movements(session: Session, allocation_id: int, by: str = "day") -> list[Movement]:
+    """The allocation's real entries summed per day ``YYYY-MM-DD`` (or month ``YYYY-MM``) and kind, in
     order: summed in the database, so an allocation with thousands of jobs is a few hundred rows here."""
     if session.get_bind().dialect.name == "postgresql":
         bucket = func.to_char(func.timezone("UTC", le.c.at), "YYYY-MM-DD" if by == "day" else "YYYY-MM")
@@ -230,4 +231,4 @@ def allocation_movements(session: Session, allocation_id: int, by: str = "day") 
         .group_by(bucket, le.c.kind)
         .order_by(bucket)
     )
-    return [(str(b), str(kind), int(amount)) for b, kind, amount in session.execute(stmt)]
+    return [Movement(str(b), str(kind), int(amount)) for b, kind, amount in session.execute(stmt)]

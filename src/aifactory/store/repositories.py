@@ -2,32 +2,38 @@
 
 from __future__ import annotations
 
+import builtins
+from collections.abc import Collection
 from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, case, exists, false, func, or_, select
 from sqlalchemy.orm import Session, noload
 
 from ..domain.access import Page, PageRequest, ProjectScope, ProposalScope
 from ..domain.audit import AuditEvent
 from ..domain.calls import Call
-from ..domain.enums import ProposalStatus
+from ..domain.enums import ProjectRole, ProposalStatus
 from ..domain.identity import ApiToken, Organization, User, WebSession
 from ..domain.jobs.model import Job, JobRow
 from ..domain.jobs.states import TERMINAL
-from ..domain.projects import Allocation, Project, ProjectMember
-from ..domain.proposals import Proposal, ProposalPartner
+from ..domain.projects import Allocation, Project
+from ..domain.proposals import Proposal
 from ..domain.reviews import Review, ReviewAssignment
 from ..domain.sites import Resource, Site
+from . import tables as t
+from .mapping import relationship_of
 
 T = TypeVar("T")
 
 
-def in_scope(stmt: Select[Any], project_id: Any, scope: ProjectScope) -> Select[Any]:
+def in_scope(stmt: Select[T], project_id: ColumnElement[Any], scope: ProjectScope) -> Select[T]:
     """``stmt`` limited to the projects ``scope`` sees (``project_id``: the column naming the row's project)."""
     if scope.everything:
         return stmt
-    return stmt.where(project_id.in_(select(ProjectMember.project_id).where(ProjectMember.user_id == scope.member_id)))
+    return stmt.where(
+        project_id.in_(select(t.project_members.c.project_id).where(t.project_members.c.user_id == scope.member_id))
+    )
 
 
 class Repository(Generic[T]):
@@ -54,29 +60,31 @@ class OrganizationRepository(Repository[Organization]):
     entity = Organization
 
     def by_name(self, name: str) -> Organization | None:
-        return self.session.scalar(select(Organization).where(func.lower(Organization.name) == name.lower()))
+        return self.session.scalar(select(Organization).where(func.lower(t.organizations.c.name) == name.lower()))
 
     def list(
         self, page: PageRequest, *, kind: str | None = None, country: str | None = None, q: str | None = None
     ) -> Page[Organization]:
-        stmt = select(Organization).order_by(Organization.name)
+        stmt = select(Organization).order_by(t.organizations.c.name)
         if kind:
-            stmt = stmt.where(Organization.kind == kind)
+            stmt = stmt.where(t.organizations.c.kind == kind)
         if country:
-            stmt = stmt.where(Organization.country == country.upper())
+            stmt = stmt.where(t.organizations.c.country == country.upper())
         if q:
-            stmt = stmt.where(func.lower(Organization.name).contains(q.lower(), autoescape=True))
+            stmt = stmt.where(func.lower(t.organizations.c.name).contains(q.lower(), autoescape=True))
         return self._page(stmt, page)
 
-    def existing_ids(self, ids: list[int]) -> set[int]:
+    def existing_ids(self, ids: Collection[int]) -> set[int]:
         if not ids:
             return set()
-        return set(self.session.scalars(select(Organization.id).where(Organization.id.in_(ids))))
+        return set(self.session.scalars(select(t.organizations.c.id).where(t.organizations.c.id.in_(ids))))
 
-    def names(self, ids: set[int]) -> dict[int, str]:
+    def names(self, ids: Collection[int]) -> dict[int, str]:
         if not ids:
             return {}
-        rows = self.session.execute(select(Organization.id, Organization.name).where(Organization.id.in_(ids)))
+        rows = self.session.execute(
+            select(t.organizations.c.id, t.organizations.c.name).where(t.organizations.c.id.in_(ids))
+        )
         return {int(i): str(n) for i, n in rows}
 
 
@@ -84,16 +92,16 @@ class UserRepository(Repository[User]):
     entity = User
 
     def by_email(self, email: str) -> User | None:
-        return self.session.scalar(select(User).where(User.email == email.lower()))
+        return self.session.scalar(select(User).where(t.users.c.email == email.lower()))
 
     def list(self, page: PageRequest, *, organization_id: int | None = None, role: str | None = None) -> Page[User]:
-        stmt = select(User).order_by(User.id)
+        stmt = select(User).order_by(t.users.c.id)
         if organization_id is not None:
-            stmt = stmt.where(User.organization_id == organization_id)
+            stmt = stmt.where(t.users.c.organization_id == organization_id)
         if role == "operator":
-            stmt = stmt.where(User.is_operator.is_(True))
+            stmt = stmt.where(t.users.c.is_operator.is_(True))
         elif role == "reviewer":
-            stmt = stmt.where(User.is_reviewer.is_(True))
+            stmt = stmt.where(t.users.c.is_reviewer.is_(True))
         return self._page(stmt, page)
 
 
@@ -101,22 +109,24 @@ class TokenRepository(Repository[ApiToken]):
     entity = ApiToken
 
     def by_hash(self, token_hash: str) -> ApiToken | None:
-        return self.session.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash))
+        return self.session.scalar(select(ApiToken).where(t.api_tokens.c.token_hash == token_hash))
 
     def for_user(self, user_id: int) -> list[ApiToken]:
-        return list(self.session.scalars(select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.id)))
+        return list(
+            self.session.scalars(select(ApiToken).where(t.api_tokens.c.user_id == user_id).order_by(t.api_tokens.c.id))
+        )
 
 
 class WebSessionRepository(Repository[WebSession]):
     entity = WebSession
 
     def by_hash(self, token_hash: str) -> WebSession | None:
-        return self.session.scalar(select(WebSession).where(WebSession.token_hash == token_hash))
+        return self.session.scalar(select(WebSession).where(t.web_sessions.c.token_hash == token_hash))
 
-    def end_all(self, user_id: int, at: Any) -> int:
+    def end_all(self, user_id: int, at: datetime) -> int:
         """Ends every live session of a user (password change, deactivation)."""
         live = self.session.scalars(
-            select(WebSession).where(WebSession.user_id == user_id, WebSession.ended_at.is_(None))
+            select(WebSession).where(t.web_sessions.c.user_id == user_id, t.web_sessions.c.ended_at.is_(None))
         )
         n = 0
         for s in live:
@@ -129,34 +139,34 @@ class SiteRepository(Repository[Site]):
     entity = Site
 
     def by_slug(self, slug: str) -> Site | None:
-        return self.session.scalar(select(Site).where(Site.slug == slug))
+        return self.session.scalar(select(Site).where(t.sites.c.slug == slug))
 
     def list_all(self) -> list[Site]:
-        return list(self.session.scalars(select(Site).order_by(Site.id)))
+        return list(self.session.scalars(select(Site).order_by(t.sites.c.id)))
 
 
 class ResourceRepository(Repository[Resource]):
     entity = Resource
 
     def list_all(self) -> list[Resource]:
-        return list(self.session.scalars(select(Resource).order_by(Resource.id)))
+        return list(self.session.scalars(select(Resource).order_by(t.resources.c.id)))
 
 
 class CallRepository(Repository[Call]):
     entity = Call
 
     def by_slug(self, slug: str) -> Call | None:
-        return self.session.scalar(select(Call).where(Call.slug == slug))
+        return self.session.scalar(select(Call).where(t.calls.c.slug == slug))
 
     def list(self, page: PageRequest, *, access_mode: str | None = None, open_on: date | None = None) -> Page[Call]:
-        stmt = select(Call).order_by(Call.opens_on.desc(), Call.id)
+        stmt = select(Call).order_by(t.calls.c.opens_on.desc(), t.calls.c.id)
         if access_mode:
-            stmt = stmt.where(Call.access_mode == access_mode)
+            stmt = stmt.where(t.calls.c.access_mode == access_mode)
         if open_on is not None:  # mirrors Call.is_open
             stmt = stmt.where(
-                Call.closed.is_(False),
-                Call.opens_on <= open_on,
-                or_(Call.closes_on.is_(None), Call.closes_on >= open_on),
+                t.calls.c.closed.is_(False),
+                t.calls.c.opens_on <= open_on,
+                or_(t.calls.c.closes_on.is_(None), t.calls.c.closes_on >= open_on),
             )
         return self._page(stmt, page)
 
@@ -181,29 +191,34 @@ class ProposalRepository(Repository[Proposal]):
         if not scope.everything:
             visible = []
             if scope.organization_id is not None:
-                visible.append(Proposal.lead_organization_id == scope.organization_id)
-                visible.append(Proposal.partners.any(ProposalPartner.organization_id == scope.organization_id))
+                visible.append(t.proposals.c.lead_organization_id == scope.organization_id)
+                pp = t.proposal_partners.c
+                visible.append(
+                    exists().where(pp.proposal_id == t.proposals.c.id, pp.organization_id == scope.organization_id)
+                )
             if scope.reviewer_id is not None:
                 visible.append(
-                    Proposal.id.in_(
-                        select(ReviewAssignment.proposal_id).where(ReviewAssignment.reviewer_id == scope.reviewer_id)
+                    t.proposals.c.id.in_(
+                        select(t.review_assignments.c.proposal_id).where(
+                            t.review_assignments.c.reviewer_id == scope.reviewer_id
+                        )
                     )
                 )
-            stmt = stmt.where(or_(*visible)) if visible else stmt.where(False)
+            stmt = stmt.where(or_(*visible)) if visible else stmt.where(false())
         if status:
-            stmt = stmt.where(Proposal.status == status)
+            stmt = stmt.where(t.proposals.c.status == status)
         if call_id is not None:
-            stmt = stmt.where(Proposal.call_id == call_id)
+            stmt = stmt.where(t.proposals.c.call_id == call_id)
         if order != "deadline":
-            return self._page(stmt.order_by(Proposal.id.desc()), page)
+            return self._page(stmt.order_by(t.proposals.c.id.desc()), page)
         # Awaiting a decision first, earliest (most overdue) deadline first. No index serves this order,
         # so sort narrow rows (ids only) and load the page's full rows afterwards.
-        pending = case((Proposal.status.in_([ProposalStatus.SUBMITTED, ProposalStatus.UNDER_REVIEW]), 0), else_=1)
-        ordered = stmt.with_only_columns(Proposal.id).order_by(
-            pending, Proposal.decision_deadline.is_(None), Proposal.decision_deadline, Proposal.id
+        pending = case((t.proposals.c.status.in_([ProposalStatus.SUBMITTED, ProposalStatus.UNDER_REVIEW]), 0), else_=1)
+        ordered = stmt.with_only_columns(t.proposals.c.id).order_by(
+            pending, t.proposals.c.decision_deadline.is_(None), t.proposals.c.decision_deadline, t.proposals.c.id
         )
         ids = list(self.session.scalars(ordered.limit(page.limit).offset(page.offset)))
-        rows = {p.id: p for p in self.session.scalars(select(Proposal).where(Proposal.id.in_(ids)))} if ids else {}
+        rows = {p.id: p for p in self.session.scalars(select(Proposal).where(t.proposals.c.id.in_(ids)))} if ids else {}
         total = self.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
         return Page(items=[rows[i] for i in ids], total=total, limit=page.limit, offset=page.offset)
 
@@ -212,8 +227,8 @@ class ProposalRepository(Repository[Proposal]):
         (status, decision_deadline, id) index."""
         stmt = (
             select(Proposal)
-            .where(Proposal.status.in_([ProposalStatus.SUBMITTED, ProposalStatus.UNDER_REVIEW]))
-            .order_by(Proposal.decision_deadline.is_(None), Proposal.decision_deadline, Proposal.id)
+            .where(t.proposals.c.status.in_([ProposalStatus.SUBMITTED, ProposalStatus.UNDER_REVIEW]))
+            .order_by(t.proposals.c.decision_deadline.is_(None), t.proposals.c.decision_deadline, t.proposals.c.id)
         )
         return self._page(stmt, page)
 
@@ -225,20 +240,24 @@ class AssignmentRepository(Repository[ReviewAssignment]):
         return list(
             self.session.scalars(
                 select(ReviewAssignment)
-                .where(ReviewAssignment.proposal_id == proposal_id)
-                .order_by(ReviewAssignment.id)
+                .where(t.review_assignments.c.proposal_id == proposal_id)
+                .order_by(t.review_assignments.c.id)
             )
         )
 
     def find(self, proposal_id: int, reviewer_id: int) -> ReviewAssignment | None:
         return self.session.scalar(
             select(ReviewAssignment).where(
-                ReviewAssignment.proposal_id == proposal_id, ReviewAssignment.reviewer_id == reviewer_id
+                t.review_assignments.c.proposal_id == proposal_id, t.review_assignments.c.reviewer_id == reviewer_id
             )
         )
 
     def for_reviewer(self, reviewer_id: int, page: PageRequest) -> Page[ReviewAssignment]:
-        stmt = select(ReviewAssignment).where(ReviewAssignment.reviewer_id == reviewer_id).order_by(ReviewAssignment.id)
+        stmt = (
+            select(ReviewAssignment)
+            .where(t.review_assignments.c.reviewer_id == reviewer_id)
+            .order_by(t.review_assignments.c.id)
+        )
         return self._page(stmt, page)
 
 
@@ -246,16 +265,18 @@ class ReviewRepository(Repository[Review]):
     entity = Review
 
     def for_proposal(self, proposal_id: int) -> list[Review]:
-        return list(self.session.scalars(select(Review).where(Review.proposal_id == proposal_id).order_by(Review.id)))
+        return list(
+            self.session.scalars(select(Review).where(t.reviews.c.proposal_id == proposal_id).order_by(t.reviews.c.id))
+        )
 
-    def counts(self, proposal_ids: list[int]) -> dict[int, int]:
+    def counts(self, proposal_ids: Collection[int]) -> dict[int, int]:
         """Reviews submitted per proposal (one grouped query)."""
         if not proposal_ids:
             return {}
         stmt = (
-            select(Review.proposal_id, func.count())
-            .where(Review.proposal_id.in_(proposal_ids))
-            .group_by(Review.proposal_id)
+            select(t.reviews.c.proposal_id, func.count())
+            .where(t.reviews.c.proposal_id.in_(proposal_ids))
+            .group_by(t.reviews.c.proposal_id)
         )
         return {pid: int(n) for pid, n in self.session.execute(stmt)}
 
@@ -263,35 +284,37 @@ class ReviewRepository(Repository[Review]):
 class ProjectRepository(Repository[Project]):
     entity = Project
 
-    def role(self, project_id: int, user_id: int) -> Any:
+    def role(self, project_id: int, user_id: int) -> ProjectRole | None:
         """The user's role in the project, or None (one small query, nothing loaded)."""
         return self.session.scalar(
-            select(ProjectMember.role).where(ProjectMember.project_id == project_id, ProjectMember.user_id == user_id)
+            select(t.project_members.c.role).where(
+                t.project_members.c.project_id == project_id, t.project_members.c.user_id == user_id
+            )
         )
 
     def by_account(self, account: str) -> Project | None:
-        return self.session.scalar(select(Project).where(Project.slurm_account == account))
+        return self.session.scalar(select(Project).where(t.projects.c.slurm_account == account))
 
     def by_proposal(self, proposal_id: int) -> Project | None:
-        return self.session.scalar(select(Project).where(Project.proposal_id == proposal_id))
+        return self.session.scalar(select(Project).where(t.projects.c.proposal_id == proposal_id))
 
     def list(self, page: PageRequest, scope: ProjectScope) -> Page[Project]:
-        return self._page(in_scope(select(Project).order_by(Project.id), Project.id, scope), page)
+        return self._page(in_scope(select(Project).order_by(t.projects.c.id), t.projects.c.id, scope), page)
 
     def next_id_hint(self) -> int:
-        return (self.session.scalar(select(func.max(Project.id))) or 0) + 1
+        return (self.session.scalar(select(func.max(t.projects.c.id))) or 0) + 1
 
 
 class AllocationRepository(Repository[Allocation]):
     entity = Allocation
 
-    def all(self) -> list[Allocation]:
-        return list(self.session.scalars(select(Allocation).order_by(Allocation.id)))
+    def all(self) -> builtins.list[Allocation]:
+        return list(self.session.scalars(select(Allocation).order_by(t.allocations.c.id)))
 
     def list(self, page: PageRequest, scope: ProjectScope, *, project_id: int | None = None) -> Page[Allocation]:
-        stmt = in_scope(select(Allocation).order_by(Allocation.id), Allocation.project_id, scope)
+        stmt = in_scope(select(Allocation).order_by(t.allocations.c.id), t.allocations.c.project_id, scope)
         if project_id is not None:
-            stmt = stmt.where(Allocation.project_id == project_id)
+            stmt = stmt.where(t.allocations.c.project_id == project_id)
         return self._page(stmt, page)
 
 
@@ -309,19 +332,19 @@ class AuditRepository(Repository[AuditEvent]):
         since: datetime | None = None,
         until: datetime | None = None,
     ) -> Page[AuditEvent]:
-        stmt = select(AuditEvent).order_by(AuditEvent.id.desc())
+        stmt = select(AuditEvent).order_by(t.audit_events.c.id.desc())
         for col, value in (
-            (AuditEvent.entity_type, entity_type),
-            (AuditEvent.entity_id, entity_id),
-            (AuditEvent.actor_id, actor_id),
-            (AuditEvent.action, action),
+            (t.audit_events.c.entity_type, entity_type),
+            (t.audit_events.c.entity_id, entity_id),
+            (t.audit_events.c.actor_id, actor_id),
+            (t.audit_events.c.action, action),
         ):
             if value is not None:
                 stmt = stmt.where(col == value)
         if since is not None:
-            stmt = stmt.where(AuditEvent.occurred_at >= since)
+            stmt = stmt.where(t.audit_events.c.occurred_at >= since)
         if until is not None:
-            stmt = stmt.where(AuditEvent.occurred_at < until)
+            stmt = stmt.where(t.audit_events.c.occurred_at < until)
         return self._page(stmt, page)
 
 
@@ -329,31 +352,33 @@ class JobRepository(Repository[Job]):
     entity = Job
 
     def by_idempotency_key(self, project_id: int, key: str) -> Job | None:
-        return self.session.scalar(select(Job).where(Job.project_id == project_id, Job.idempotency_key == key))
+        return self.session.scalar(
+            select(Job).where(t.jobs.c.project_id == project_id, t.jobs.c.idempotency_key == key)
+        )
 
-    def open_jobs(self, backend: str | None = None) -> list[Job]:
+    def open_jobs(self, backend: str | None = None) -> builtins.list[Job]:
         """Jobs not yet final (what the reconciler polls), oldest first."""
-        stmt = select(Job).where(Job.state.not_in(list(TERMINAL))).order_by(Job.id)
+        stmt = select(Job).where(t.jobs.c.state.not_in(list(TERMINAL))).order_by(t.jobs.c.id)
         if backend is not None:
-            stmt = stmt.where(Job.backend == backend)
+            stmt = stmt.where(t.jobs.c.backend == backend)
         return list(self.session.scalars(stmt))
 
-    def unsettled(self, backend: str, limit: int = 500) -> list[Job]:
+    def unsettled(self, backend: str, limit: int = 500) -> builtins.list[Job]:
         """Finished jobs not yet charged in the ledger."""
         return list(
             self.session.scalars(
                 select(Job)
-                .where(Job.backend == backend, Job.state.in_(TERMINAL), Job.settled_at.is_(None))
-                .order_by(Job.id)
+                .where(t.jobs.c.backend == backend, t.jobs.c.state.in_(TERMINAL), t.jobs.c.settled_at.is_(None))
+                .order_by(t.jobs.c.id)
                 .limit(limit)
             )
         )
 
-    def with_entries_or_settled(self) -> list[Job]:
-        from ..domain.ledger import LedgerEntry
-
-        has_entries = select(LedgerEntry.job_id).where(LedgerEntry.job_id.is_not(None))
-        return list(self.session.scalars(select(Job).where(Job.settled_at.is_not(None) | Job.id.in_(has_entries))))
+    def with_entries_or_settled(self) -> builtins.list[Job]:
+        has_entries = select(t.ledger_entries.c.job_id).where(t.ledger_entries.c.job_id.is_not(None))
+        return list(
+            self.session.scalars(select(Job).where(t.jobs.c.settled_at.is_not(None) | t.jobs.c.id.in_(has_entries)))
+        )
 
     def list(
         self,
@@ -362,27 +387,37 @@ class JobRepository(Repository[Job]):
         *,
         project_id: int | None = None,
         state: str | None = None,
+        submitted_by: int | None = None,
         with_events: bool = True,
     ) -> Page[Job]:
         """Newest first; ``with_events=False`` leaves each job's history unloaded (tables that do not show it)."""
-        base = select(Job) if with_events else select(Job).options(noload(Job.events))  # type: ignore[arg-type]
-        stmt = in_scope(base.order_by(Job.id.desc()), Job.project_id, scope)
+        base = select(Job) if with_events else select(Job).options(noload(relationship_of(Job, "events")))
+        stmt = in_scope(base.order_by(t.jobs.c.id.desc()), t.jobs.c.project_id, scope)
         if project_id is not None:
-            stmt = stmt.where(Job.project_id == project_id)
+            stmt = stmt.where(t.jobs.c.project_id == project_id)
         if state is not None:
-            stmt = stmt.where(Job.state == state)
+            stmt = stmt.where(t.jobs.c.state == state)
+        if submitted_by is not None:
+            stmt = stmt.where(t.jobs.c.submitted_by == submitted_by)
         return self._page(stmt, page)
 
     def rows(self, project_id: int, page: PageRequest) -> Page[JobRow]:
         """A project's jobs for a table, newest first: only the shown columns (no spec, no history)."""
-        where = Job.project_id == project_id
+        where = t.jobs.c.project_id == project_id
         stmt = (
-            select(Job.id, Job.name, Job.state, Job.created_at, Job.started_at, Job.finished_at)
+            select(
+                t.jobs.c.id,
+                t.jobs.c.name,
+                t.jobs.c.state,
+                t.jobs.c.created_at,
+                t.jobs.c.started_at,
+                t.jobs.c.finished_at,
+            )
             .where(where)
-            .order_by(Job.id.desc())
+            .order_by(t.jobs.c.id.desc())
             .limit(page.limit)
             .offset(page.offset)
         )
-        total = self.session.scalar(select(func.count()).select_from(Job).where(where)) or 0
+        total = self.session.scalar(select(func.count()).select_from(t.jobs).where(where)) or 0
         items = [JobRow(*r) for r in self.session.execute(stmt)]
         return Page(items=items, total=total, limit=page.limit, offset=page.offset)

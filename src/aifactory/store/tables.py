@@ -47,7 +47,7 @@ metadata = MetaData(
 )
 
 
-def _id() -> Column:
+def _id() -> Column[int]:
     return Column("id", Integer, primary_key=True, autoincrement=True)
 
 

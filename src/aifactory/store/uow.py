@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -10,10 +12,36 @@ from . import catalog_repo as cr
 from . import ledger_repo as lr
 from . import repositories as r
 from .engine import WRITE_OPTION
+from .report_repo import ReportRepository
+from .usage_import_repo import UsageImportRepository
+
+if TYPE_CHECKING:
+    from ..services.ports import UnitOfWorkFactory
 
 
 class SqlUnitOfWork:
-    """``with uow: ...; uow.commit()`` — anything not committed is rolled back on exit."""
+    """``with uow: ...; uow.commit()`` — anything not committed is rolled back on exit. The repositories
+    exist inside the ``with`` only (each on that transaction's session)."""
+
+    organizations: r.OrganizationRepository
+    users: r.UserRepository
+    tokens: r.TokenRepository
+    web_sessions: r.WebSessionRepository
+    sites: r.SiteRepository
+    resources: r.ResourceRepository
+    calls: r.CallRepository
+    proposals: r.ProposalRepository
+    assignments: r.AssignmentRepository
+    reviews: r.ReviewRepository
+    projects: r.ProjectRepository
+    allocations: r.AllocationRepository
+    audit: r.AuditRepository
+    jobs: r.JobRepository
+    ledger: lr.LedgerRepository
+    notifications: lr.NotificationRepository
+    catalog: cr.CatalogRepository
+    reports: ReportRepository
+    usage_imports: UsageImportRepository
 
     def __init__(self, session_factory: sessionmaker[Session], *, write: bool = True):
         self._factory = session_factory
@@ -41,6 +69,8 @@ class SqlUnitOfWork:
         self.ledger = lr.LedgerRepository(s)
         self.notifications = lr.NotificationRepository(s)
         self.catalog = cr.CatalogRepository(s)
+        self.reports = ReportRepository(s)
+        self.usage_imports = UsageImportRepository(s)
         return self
 
     def __exit__(
@@ -60,7 +90,7 @@ class SqlUnitOfWork:
         assert self.session is not None
         self.session.flush()
 
-    def no_autoflush(self):  # type: ignore[no-untyped-def]
+    def no_autoflush(self) -> AbstractContextManager[Session]:
         """Reads that must not write pending changes first (checking references before they are stored)."""
         assert self.session is not None
         return self.session.no_autoflush
@@ -74,3 +104,11 @@ class SqlUnitOfWorkFactory:
 
     def __call__(self, *, write: bool = True) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.session_factory, write=write)
+
+
+if TYPE_CHECKING:
+
+    def _conforms(factory: SqlUnitOfWorkFactory) -> UnitOfWorkFactory:
+        """Never called: mypy checks here that the SQL unit of work (and each of its repositories) is what
+        the services' Protocols ask for."""
+        return factory

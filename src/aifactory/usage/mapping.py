@@ -11,8 +11,12 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..domain.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from ..services.ports import UnitOfWork
 
 KINDS = {"swf": ("user", "group"), "alibaba": ("pod", "qos")}
 
@@ -58,7 +62,7 @@ class ProjectMap:
         return self.first.get(first) or self.second.get(second) or self.default
 
 
-def resolve_project(uow, ref: str, where: str) -> int:
+def resolve_project(uow: UnitOfWork, ref: str, where: str) -> int:
     """A project id from its Slurm account or numeric id; InvalidInput naming ``where`` if it is unknown."""
     ref = ref.strip()
     project = uow.projects.by_account(ref)
@@ -66,10 +70,10 @@ def resolve_project(uow, ref: str, where: str) -> int:
         project = uow.projects.get(int(ref))
     if project is None:
         raise InvalidInput.on(where, f"project {ref!r} not found (give its Slurm account or id)")
-    return project.id
+    return project.stored_id
 
 
-def resolve_mapping(uow, fmt: str, mapping: dict[str, str], default_project: str | None) -> ProjectMap:
+def resolve_mapping(uow: UnitOfWork, fmt: str, mapping: dict[str, str], default_project: str | None) -> ProjectMap:
     first_kind, second_kind = KINDS[fmt]
     out = ProjectMap()
     cache: dict[str, int] = {}

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .errors import web_error
 from .routes import ROUTERS
@@ -19,15 +19,16 @@ STATIC_DIR = Path(__file__).parent / "static"
 class SecurityHeaders:
     """CSP, no sniffing, no framing, no caching of pages: on every response outside the API."""
 
-    def __init__(self, app: Any):
+    def __init__(self, app: ASGIApp):
         self.app = app
 
-    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith("/api/"):
-            return await self.app(scope, receive, send)
+            await self.app(scope, receive, send)
+            return
         static = scope["path"].startswith("/static/")
 
-        async def with_headers(message: dict) -> None:
+        async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 present = {k.lower() for k, _ in headers}
@@ -44,8 +45,8 @@ class SecurityHeaders:
 
 def install_portal(app: FastAPI) -> None:
     app.state.web_errors = web_error
-    app.add_exception_handler(LoginRequired, web_error)  # type: ignore[arg-type]
-    app.add_exception_handler(CsrfFailed, web_error)  # type: ignore[arg-type]
+    app.add_exception_handler(LoginRequired, web_error)
+    app.add_exception_handler(CsrfFailed, web_error)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in ROUTERS:
         app.include_router(router, include_in_schema=False)

@@ -24,7 +24,8 @@ class LruCache:
         with self._lock:
             if key in self._items:
                 self._items.move_to_end(key)
-                return self._items[key]
+                hit: T = self._items[key]
+                return hit
         value = make()  # outside the lock: two requests may both make it, both get the same answer
         with self._lock:
             self._items[key] = value
@@ -37,8 +38,11 @@ def per_app(request: Request, name: str, make: Callable[[], T]) -> T:
     """The app's one ``name`` object (made on first use): caches live as long as their app, and apps on
     other databases never share one."""
     objects: dict[str, Any] = request.app.state.__dict__.setdefault("_web_objects", {})
-    found = objects.get(name)
-    return found if found is not None else objects.setdefault(name, make())  # atomic: one wins a race
+    found: T | None = objects.get(name)
+    if found is not None:
+        return found
+    made: T = objects.setdefault(name, make())  # atomic: one wins a race
+    return made
 
 
 def app_cache(request: Request, name: str, size: int = 512) -> LruCache:

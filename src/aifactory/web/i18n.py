@@ -43,7 +43,7 @@ def translations(lang: str) -> gettext.NullTranslations:
 def negotiate(cookie: str | None, accept_language: str | None) -> str:
     """The remembered choice, else the browser's first supported language, else English."""
     if cookie in LANGUAGES:
-        return cookie  # type: ignore[return-value]
+        return cookie
     for part in (accept_language or "").split(","):
         code = part.split(";")[0].strip().lower()[:2]
         if code in LANGUAGES:

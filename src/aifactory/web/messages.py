@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from babel.messages.catalog import Message
 from babel.messages.extract import extract_from_dir
 
 from .i18n import merged_catalog
@@ -30,9 +31,11 @@ def extracted() -> dict[str, list[str]]:
 
 def missing(lang: str = "de") -> dict[str, list[str]]:
     catalog = merged_catalog(lang)
-    return {
-        msgid: where for msgid, where in extracted().items() if not (catalog.get(msgid) and catalog.get(msgid).string)
-    }
+    return {msgid: where for msgid, where in extracted().items() if not _translated(catalog.get(msgid))}
+
+
+def _translated(message: Message | None) -> bool:
+    return message is not None and bool(message.string)
 
 
 def _po_string(text: str) -> str:

@@ -80,7 +80,7 @@ def _signed_in_user(ctx: AppContext, secret: str, cache: SessionCache) -> tuple[
         return None, True
     except Unauthorized:
         return None, False
-    if stale:
+    if stale and session.id is not None:  # a resolved session is a stored one: it has an id
         with ctx.uow_factory(write=True) as uow:
             sessions.touch(uow, ctx.clock, session.id)
     cache.put(key, (user, session))
@@ -88,18 +88,18 @@ def _signed_in_user(ctx: AppContext, secret: str, cache: SessionCache) -> tuple[
 
 
 def get_viewer(request: Request, ctx: Annotated[AppContext, Depends(get_ctx)]) -> Viewer:
-    cached = getattr(request.state, "viewer", None)
+    cached: Viewer | None = getattr(request.state, "viewer", None)
     if cached is not None:
         return cached
     lang = negotiate(request.cookies.get(sec.LANG_COOKIE), request.headers.get("accept-language"))
     secret = request.cookies.get(sec.SESSION_COOKIE)
     user, expired = _signed_in_user(ctx, secret, session_cache(request)) if secret else (None, False)
-    if user is not None:
-        viewer = Viewer(ctx, Translator(lang), seed=secret, user=user)  # type: ignore[arg-type]
+    if user is not None and secret:
+        viewer = Viewer(ctx, Translator(lang), seed=secret, user=user)
     else:
         seed = request.cookies.get(sec.SEED_COOKIE)
-        fresh = not seed or len(seed) > 64
-        viewer = Viewer(ctx, Translator(lang), seed=sec.new_seed() if fresh else seed, expired=expired, new_seed=fresh)
+        kept = seed if seed and len(seed) <= 64 else None
+        viewer = Viewer(ctx, Translator(lang), seed=kept or sec.new_seed(), expired=expired, new_seed=kept is None)
     request.state.viewer = viewer
     return viewer
 

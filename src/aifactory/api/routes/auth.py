@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from ...services import identity
+from ...services import identity, sessions
 from ..deps import Ctx, CurrentActor, IdPath, Uow
 from ..schemas.identity import (
     IssuedTokenOut,
     OrganizationOut,
+    PasswordTokenIn,
     RegisteredOut,
     RegisterIn,
     TokenCreate,
@@ -59,6 +60,20 @@ def my_tokens(actor: CurrentActor, uow: Uow) -> list[TokenOut]:
 @router.post("/tokens", status_code=status.HTTP_201_CREATED, response_model=IssuedTokenOut)
 def create_token(body: TokenCreate, actor: CurrentActor, uow: Uow, ctx: Ctx) -> IssuedTokenOut:
     return issued(identity.create_token(uow, ctx.clock, actor, name=body.name, ttl_days=body.ttl_days))
+
+
+@router.post(
+    "/auth/token",
+    status_code=status.HTTP_201_CREATED,
+    response_model=IssuedTokenOut,
+    summary="A new API token for an e-mail and password (what `aifactory login --email` uses)",
+)
+def token_for_password(body: PasswordTokenIn, uow: Uow, ctx: Ctx) -> IssuedTokenOut:
+    return issued(
+        sessions.token_for_password(
+            uow, ctx.clock, email=body.email, password=body.password, name=body.name, ttl_days=body.ttl_days
+        )
+    )
 
 
 @router.delete("/tokens/{token_id}", response_model=TokenOut)

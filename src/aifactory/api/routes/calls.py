@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, status
 
 from ...domain.enums import AccessMode
@@ -40,7 +42,7 @@ def get_resource(resource_id: IdPath, _: CurrentActor, uow: Uow) -> ResourceOut:
 @router.get("/calls", response_model=Page[CallOut])
 def list_calls(
     _: CurrentActor, uow: Uow, ctx: Ctx, page: Paging, access_mode: AccessMode | None = None, open: bool = False
-) -> dict:
+) -> dict[str, Any]:
     result = calls.list_calls(uow, page, access_mode=access_mode, open_on=ctx.clock.now().date() if open else None)
     return page_of(result, lambda c: call_out(c, ctx))
 

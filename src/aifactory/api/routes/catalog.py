@@ -3,7 +3,7 @@ publish a finished job's artifact with its provenance."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, status
 from starlette.concurrency import run_in_threadpool
@@ -38,7 +38,7 @@ def search(
     tag: Annotated[
         list[Annotated[str, Query(pattern=TAG_RE)]], Query(max_length=16, description="every tag given")
     ] = [],  # noqa: B006 - FastAPI copies a list query parameter's default per request
-) -> dict:
+) -> dict[str, Any]:
     found = catalog.search(uow, actor, page, q=q, kind=kind, tags=tag)
     return page_of(found, CatalogItemOut.model_validate)
 

@@ -65,21 +65,27 @@ def job_schema() -> dict[str, Any]:
 )
 async def submit(request: Request, response: Response, actor: CurrentActor, ctx: Ctx) -> JobOut:
     document = await _spec_document(request)
-    job, created = await run_in_threadpool(
-        jobs.submit_job_once, ctx.uow_factory, ctx.clock, actor, ctx.gateway, document
+    submission = await run_in_threadpool(
+        jobs.submit_job_or_existing, ctx.uow_factory, ctx.clock, actor, ctx.gateway, document
     )
-    if not created:
+    if not submission.created:
         response.status_code = status.HTTP_200_OK
     if ctx.reconciler is not None:
         ctx.reconciler.kick()
-    return JobOut.model_validate(job)
+    return JobOut.model_validate(submission.job)
 
 
 @router.get("/jobs", response_model=Page[JobOut], summary="Jobs of your projects (operators: all), newest first")
 def list_jobs(
-    actor: CurrentActor, uow: Uow, page: Paging, project_id: IdQuery = None, state: JobState | None = None
-) -> dict:
-    return page_of(jobs.list_jobs(uow, actor, page, project_id=project_id, state=state), JobOut.model_validate)
+    actor: CurrentActor,
+    uow: Uow,
+    page: Paging,
+    project_id: IdQuery = None,
+    state: JobState | None = None,
+    mine: Annotated[bool, Query(description="only the jobs you submitted")] = False,
+) -> dict[str, Any]:
+    found = jobs.list_jobs(uow, actor, page, project_id=project_id, state=state, mine=mine)
+    return page_of(found, JobOut.model_validate)
 
 
 @router.get("/jobs/{job_id}", response_model=JobOut)

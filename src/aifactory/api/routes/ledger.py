@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
@@ -26,7 +26,7 @@ def list_entries(
     uow: Uow,
     page: Paging,
     kind: Annotated[EntryKind | None, Query()] = None,
-) -> dict:
+) -> dict[str, Any]:
     result = ledger.entries(uow, actor, allocation_id, page, kind=kind.value if kind else None)
     return page_of(result, LedgerEntryOut.of)
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter
 
 from ...services import notifications
@@ -15,6 +17,6 @@ router = APIRouter(tags=["notifications"])
     response_model=Page[NotificationOut],
     summary="Notifications of your projects' allocations, newest first (operators: all)",
 )
-def list_notifications(actor: CurrentActor, uow: Uow, page: Paging, project_id: IdQuery = None) -> dict:
+def list_notifications(actor: CurrentActor, uow: Uow, page: Paging, project_id: IdQuery = None) -> dict[str, Any]:
     result = notifications.list_notifications(uow, actor, page, project_id=project_id)
     return page_of(result, NotificationOut.model_validate)

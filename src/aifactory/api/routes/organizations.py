@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, status
 
@@ -26,7 +26,7 @@ def list_organizations(
     kind: OrgKind | None = None,
     country: Annotated[str | None, Query(max_length=2)] = None,
     q: Annotated[str | None, Query(max_length=100)] = None,
-) -> dict:
+) -> dict[str, Any]:
     return page_of(uow.organizations.list(page, kind=kind, country=country, q=q), OrganizationOut.model_validate)
 
 
@@ -42,7 +42,7 @@ def list_users(
     page: Paging,
     organization_id: IdQuery = None,
     role: Literal["operator", "reviewer"] | None = None,
-) -> dict:
+) -> dict[str, Any]:
     return page_of(
         identity.list_users(uow, actor, page, organization_id=organization_id, role=role), UserOut.model_validate
     )

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
 
@@ -20,7 +20,7 @@ router = APIRouter(tags=["projects, allocations and audit"])
 
 
 @router.get("/projects", response_model=Page[ProjectOut], summary="Projects you are a member of (operators: all)")
-def list_projects(actor: CurrentActor, uow: Uow, ctx: Ctx, page: Paging) -> dict:
+def list_projects(actor: CurrentActor, uow: Uow, ctx: Ctx, page: Paging) -> dict[str, Any]:
     result = projects.list_visible(uow, actor, page)
     today = ctx.clock.now().date()
     return page_of(result, lambda p: ProjectOut.of(p, today))
@@ -42,7 +42,9 @@ def remove_member(project_id: IdPath, user_id: IdPath, actor: CurrentActor, uow:
 
 
 @router.get("/allocations", response_model=Page[AllocationOut])
-def list_allocations(actor: CurrentActor, uow: Uow, ctx: Ctx, page: Paging, project_id: IdQuery = None) -> dict:
+def list_allocations(
+    actor: CurrentActor, uow: Uow, ctx: Ctx, page: Paging, project_id: IdQuery = None
+) -> dict[str, Any]:
     result = projects.list_allocations(uow, actor, page, project_id=project_id)
     today = ctx.clock.now().date()
     return page_of(result, lambda a: AllocationOut.of(a, today))
@@ -64,7 +66,7 @@ def list_audit(
     action: Annotated[str | None, Query(max_length=64)] = None,
     since: datetime | None = None,
     until: datetime | None = None,
-) -> dict:
+) -> dict[str, Any]:
     result = audit.list_events(
         uow,
         actor,

@@ -1,13 +1,15 @@
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter, status
 
 from ...domain.enums import ProposalStatus
+from ...domain.proposals import Proposal
 from ...services import decisions, proposals
-from ..deps import Ctx, CurrentActor, IdPath, IdQuery, Paging, Uow
+from ..deps import AppContext, Ctx, CurrentActor, IdPath, IdQuery, Paging, Uow
 from ..schemas.common import Page, page_of
+from ..schemas.identity import UserOut
 from ..schemas.proposals import (
     AssignmentOut,
     DecisionIn,
@@ -23,7 +25,7 @@ from ..schemas.proposals import (
 router = APIRouter(tags=["proposals and reviews"])
 
 
-def out(uow, ctx, p) -> ProposalOut:  # type: ignore[no-untyped-def]
+def out(uow: Any, ctx: AppContext, p: Proposal) -> ProposalOut:
     return ProposalOut.of(p, proposals.due(uow, ctx.clock, p))
 
 
@@ -40,10 +42,11 @@ def list_proposals(
     status: ProposalStatus | None = None,
     call_id: IdQuery = None,
     order: Literal["deadline", "created"] | None = None,
-) -> dict:
+) -> dict[str, Any]:
     result = proposals.list_visible(uow, actor, page, status=status, call_id=call_id, order=order)
     due = proposals.due_map(uow, ctx.clock, result.items)
-    return page_of(result, lambda p: ProposalOut.of(p, due[p.id]))
+    converted: dict[str, Any] = page_of(result, lambda p: ProposalOut.of(p, due[p.stored_id]))
+    return converted
 
 
 @router.post("/proposals", status_code=status.HTTP_201_CREATED, response_model=ProposalOut)
@@ -79,6 +82,15 @@ def assign_reviewers(
 ) -> list[AssignmentOut]:
     assigned = decisions.assign_reviewers(uow, ctx.clock, actor, proposal_id, body.reviewer_ids)
     return [AssignmentOut.model_validate(a) for a in assigned]
+
+
+@router.get(
+    "/proposals/{proposal_id}/reviewer-candidates",
+    response_model=list[UserOut],
+    summary="Who may be assigned to review the proposal now (operators): no conflict of interest, not yet assigned",
+)
+def reviewer_candidates(proposal_id: IdPath, actor: CurrentActor, uow: Uow) -> list[UserOut]:
+    return [UserOut.model_validate(u) for u in decisions.reviewer_candidates(uow, actor, proposal_id)]
 
 
 @router.get("/proposals/{proposal_id}/reviews", response_model=list[ReviewOut])

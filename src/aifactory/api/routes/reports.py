@@ -50,7 +50,7 @@ def smes(
     summary="Median and p90 days from submission to decision, by access mode (operators)",
 )
 def time_to_decision(actor: CurrentActor, uow: Uow) -> DurationReportOut:
-    return DurationReportOut(rows=reports.time_to_decision(uow, actor))  # type: ignore[arg-type]
+    return DurationReportOut(rows=reports.time_to_decision(uow, actor))
 
 
 @router.get(
@@ -59,7 +59,7 @@ def time_to_decision(actor: CurrentActor, uow: Uow) -> DurationReportOut:
     summary="Median and p90 days from acceptance to the first job start, by access mode (operators)",
 )
 def time_to_first_job(actor: CurrentActor, uow: Uow) -> DurationReportOut:
-    return DurationReportOut(rows=reports.time_to_first_job(uow, actor))  # type: ignore[arg-type]
+    return DurationReportOut(rows=reports.time_to_first_job(uow, actor))
 
 
 @router.get(

@@ -5,6 +5,8 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ...domain.access import Page as DomainPage
+
 T = TypeVar("T")
 
 #: ids are INTEGER columns (32-bit on PostgreSQL): a larger number cannot name anything and is refused as
@@ -40,6 +42,6 @@ class Page(BaseModel, Generic[T]):
     offset: int
 
 
-def page_of(page, convert: Callable[[Any], Any]) -> dict:  # type: ignore[no-untyped-def]
+def page_of(page: DomainPage[Any], convert: Callable[[Any], Any]) -> dict[str, Any]:
     """A domain Page as the API's page body, each item converted (e.g. ``XOut.model_validate``)."""
     return {"items": [convert(i) for i in page.items], "total": page.total, "limit": page.limit, "offset": page.offset}

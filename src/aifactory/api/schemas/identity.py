@@ -94,5 +94,10 @@ class TokenCreate(In):
     ttl_days: TtlDays = 90
 
 
+class PasswordTokenIn(TokenCreate):
+    email: Annotated[str, Field(min_length=3, max_length=320)]
+    password: Annotated[str, Field(min_length=1, max_length=1024)]
+
+
 def issued(t) -> IssuedTokenOut:  # type: ignore[no-untyped-def]
     return IssuedTokenOut(**TokenOut.model_validate(t.token).model_dump(), token=t.secret)

@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, field_validator
 
 from ...domain.enums import ApplicationField, Criterion, DueStatus, ProposalStatus, RiskCategory
+from ...domain.proposals import allowed_asks
 from .common import Id, In, LongText, Out, refuse_null
 
 Hours = Annotated[int, Field(ge=1, le=100_000_000, description="GPU-hours")]
@@ -89,6 +90,10 @@ class ProposalOut(Out):
     decided_at: datetime | None
     decision_reason: str
     awarded_gpu_hours: int | None
+    allowed_actions: list[str] = Field(
+        description="what the proposal's state allows (edit, submit, withdraw, assign, review, decide); "
+        "whether you may do it depends on your role as well"
+    )
     created_at: datetime
     updated_at: datetime
 
@@ -102,8 +107,9 @@ class ProposalOut(Out):
             notes=p.ethics_notes,
             flags=p.ethics_flags,
         )
-        fields = {k: getattr(p, k) for k in cls.model_fields if k not in ("ethics", "due_status")}
-        return cls(**fields, ethics=ethics, due_status=due)
+        derived = ("ethics", "due_status", "allowed_actions")
+        fields = {k: getattr(p, k) for k in cls.model_fields if k not in derived}
+        return cls(**fields, ethics=ethics, due_status=due, allowed_actions=allowed_asks(p.status))
 
 
 class ReviewersIn(In):

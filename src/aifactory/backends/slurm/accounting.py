@@ -22,8 +22,9 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from ...domain.jobs.execution import ExternalUsage
 from ...domain.jobs.states import TERMINAL
-from ..base import CommandRunner, ExternalUsage, checked
+from ..base import CommandRunner, checked
 from .client import _array_ids, _epoch, _tres
 from .states import translate
 

@@ -2,36 +2,34 @@
 
 Mostly data: the state table lives in ``states.py``, the command parsing in ``client.py``. Every status,
 cancel and usage call handles a list of ids with one command each (squeue and sacct are one call each).
+A command that fails is a ``CommandError``, a ``BackendUnavailable`` for the services (see ``backends.base``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import shutil
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from ...domain.errors import InvalidInput
-from ...domain.jobs.states import TERMINAL, JobState
-from ..base import (
-    BackendJob,
-    BackendStatus,
-    CommandError,
-    CommandRunner,
-    ExternalUsage,
-    LogChunk,
-    ProjectAccount,
-    Stream,
-    Usage,
-    run_command,
-)
+from ...domain.jobs.execution import BackendJob, BackendStatus, ExternalUsage, LogChunk, ProjectAccount, Stream, Usage
+from ...domain.jobs.states import TERMINAL, JobState, aggregate, aggregate_exit_code
+from ...services.ports import BackendUnavailable
+from ..base import CommandError, CommandRunner, run_command
 from ..launchers import APPTAINER
+from ..logfiles import check_stream, read_chunk
+from ..script import USER_SCRIPT
 from .accounting import SlurmAccounting
 from .client import AccountingRecord, QueueRecord, SlurmClient
 from .script import BatchContext, render_sbatch
 from .states import translate
+
+if TYPE_CHECKING:
+    from ...config import Settings
 
 ACCOUNT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 USER_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9._-]{0,63}$")
@@ -48,16 +46,22 @@ _REFUSALS = (
     "Invalid generic resource",
 )
 
+TaskKey = int | str  # an array task's index, or "rest:<own id>" for a record without one (see TaskRecord)
 
-def _aggregate(states: list[JobState]) -> JobState:
-    """An array's state from its tasks' states."""
-    if not all(s in TERMINAL for s in states):
-        started = any(s is JobState.RUNNING or s in TERMINAL for s in states)
-        return JobState.RUNNING if started else JobState.QUEUED
-    for state in (JobState.FAILED, JobState.TIMEOUT, JobState.CANCELLED):
-        if state in states:
-            return state
-    return JobState.COMPLETED
+
+@dataclasses.dataclass(frozen=True)
+class TaskRecord:
+    """One record of a job as squeue and sacct show it together: an array task, a job that is no array, or
+    an array's still-pending remainder (Slurm gives its tasks records of their own once they start)."""
+
+    state: JobState
+    exit_code: int | None
+    reason: str
+    raw_id: str  # the record's own Slurm id (an array task has one of its own)
+
+    @staticmethod
+    def key(rec: QueueRecord | AccountingRecord) -> TaskKey:
+        return rec.array_task_id if rec.array_task_id is not None else f"rest:{rec.job_id}"
 
 
 class SlurmBackend:
@@ -69,6 +73,10 @@ class SlurmBackend:
         self.client = SlurmClient(runner, cluster=cluster)
         self.accounting = SlurmAccounting(runner, cluster=cluster)
         self.cluster = cluster
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SlurmBackend:
+        return cls(cluster=settings.slurm_cluster)
 
     @staticmethod
     def containers_available() -> bool:
@@ -89,12 +97,14 @@ class SlurmBackend:
             text = render_sbatch(spec, ctx)
         except ValueError as exc:
             raise InvalidInput.on("job", str(exc)) from exc
-        job_dir = Path(job.job_dir)
-        job_dir.mkdir(parents=True, exist_ok=True)
-        if spec.script is not None:
-            (job_dir / "user-script.sh").write_text(spec.script)
-        script = job_dir / "job.sbatch"
-        script.write_text(text)
+        script = Path(job.job_dir) / "job.sbatch"
+        try:
+            script.parent.mkdir(parents=True, exist_ok=True)
+            if spec.script is not None:
+                (script.parent / USER_SCRIPT).write_text(spec.script)
+            script.write_text(text)
+        except OSError as exc:
+            raise BackendUnavailable(f"the job folder cannot be written: {exc}") from exc
         try:
             return self.client.sbatch(str(script))
         except CommandError as exc:
@@ -109,57 +119,39 @@ class SlurmBackend:
         ids = [str(i) for i in ids]
         if not ids:
             return {}
-        queued = self.client.squeue(ids)
-        accounted = self.client.sacct(ids)
-        # per gateway id: per record (task index, or own id for a pending array remainder) -> (state, exit, reason)
-        tasks: dict[str, dict[object, tuple[JobState, int | None, str, str]]] = {}
-        for rec in queued:
-            key = rec.array_task_id if rec.array_task_id is not None else f"rest:{rec.job_id}"
-            tasks.setdefault(rec.parent_id, {})[key] = (translate(rec.state), rec.exit_code, rec.reason, rec.job_id)
-        for acc in accounted:
-            if acc.parent_id not in ids:
-                continue
-            key = acc.array_task_id if acc.array_task_id is not None else f"rest:{acc.job_id}"
-            mine = tasks.setdefault(acc.parent_id, {})
-            state = translate(acc.state, mine.get(key, (JobState.QUEUED,))[0])
-            if key not in mine or state in TERMINAL:  # sacct wins for finished jobs
-                old = mine.get(key)
-                exit_code = old[1] if old and old[1] else acc.exit_code  # squeue's code is right, sacct json's is not
-                mine[key] = (state, exit_code, acc.reason or (old[2] if old else ""), acc.job_id)
-        # an array's pending remainder disappears once every task has its own record
-        for mine in tasks.values():
-            if any(isinstance(k, int) for k in mine):
-                for key in [k for k in mine if isinstance(k, str) and mine[k][0] in TERMINAL]:
-                    del mine[key]
+        tasks = self._task_records(ids)
         self._fix_exit_codes(tasks)
-        return {job_id: self._status_of(tasks[job_id]) for job_id in ids if job_id in tasks}
+        return {job_id: _status_of(tasks[job_id]) for job_id in ids if job_id in tasks}
 
-    def _fix_exit_codes(self, tasks: dict[str, dict[object, tuple[JobState, int | None, str, str]]]) -> None:
+    def _task_records(self, ids: list[str]) -> dict[str, dict[TaskKey, TaskRecord]]:
+        """Per gateway id, its records: squeue's for the live ones, sacct's where it says they are over."""
+        tasks: dict[str, dict[TaskKey, TaskRecord]] = {}
+        for rec in self.client.squeue(ids):
+            record = TaskRecord(translate(rec.state), rec.exit_code, rec.reason, rec.job_id)
+            tasks.setdefault(rec.parent_id, {})[TaskRecord.key(rec)] = record
+        for acc in self.client.sacct(ids):
+            if acc.parent_id in ids:
+                _merge_accounted(tasks.setdefault(acc.parent_id, {}), acc)
+        for mine in tasks.values():  # an array's pending remainder goes once every task has its own record
+            if any(isinstance(key, int) for key in mine):
+                for key in [k for k, rec in mine.items() if isinstance(k, str) and rec.state in TERMINAL]:
+                    del mine[key]
+        return tasks
+
+    def _fix_exit_codes(self, tasks: dict[str, dict[TaskKey, TaskRecord]]) -> None:
         """Failed records whose exit code reads 0: one parsable sacct call for them all."""
         suspects = [
             (mine, key)
             for mine in tasks.values()
-            for key, (state, code, _, _) in mine.items()
-            if state is JobState.FAILED and not code
+            for key, rec in mine.items()
+            if rec.state is JobState.FAILED and not rec.exit_code
         ]
         if not suspects:
             return
-        codes = self.client.exit_codes([mine[key][3] for mine, key in suspects])
+        codes = self.client.exit_codes([mine[key].raw_id for mine, key in suspects])
         for mine, key in suspects:
-            state, code, reason, raw = mine[key]
-            mine[key] = (state, codes.get(raw, code), reason, raw)
-
-    @staticmethod
-    def _status_of(mine: dict[object, tuple[JobState, int | None, str, str]]) -> BackendStatus:
-        states = [v[0] for v in mine.values()]
-        state = _aggregate(states)
-        exit_code = None
-        if state in TERMINAL:
-            codes = [v[1] for v in mine.values() if v[1] is not None]
-            exit_code = next((c for c in codes if c), codes[0] if codes else None)
-        reason = next((v[2] for v in mine.values() if v[2]), "")
-        indexed = {k: v[0] for k, v in mine.items() if isinstance(k, int)}
-        return BackendStatus(state=state, exit_code=exit_code, reason=reason, tasks=indexed)
+            rec = mine[key]
+            mine[key] = dataclasses.replace(rec, exit_code=codes.get(rec.raw_id, rec.exit_code))
 
     # ------------------------------------------------------------ cancel, logs
 
@@ -169,29 +161,20 @@ class SlurmBackend:
     def logs(
         self, backend_id: str, job_dir: str, stream: Stream, offset: int = 0, *, task: int = 0, limit: int = 1 << 20
     ) -> LogChunk:
-        if stream not in ("stdout", "stderr"):
-            raise InvalidInput.on("stream", "must be stdout or stderr")
+        check_stream(stream)
         if not str(backend_id).isdigit():
             raise InvalidInput.on("backend_id", "must be a Slurm job id")
         base = Path(job_dir)
         path = base / f"{stream}-{backend_id}_{int(task)}.log"  # arrays: %A_%a
         if not path.exists():
             path = base / f"{stream}-{backend_id}.log"  # single jobs: %j
-        offset = max(0, int(offset))
-        size = path.stat().st_size if path.exists() else 0
-        final = False
-        if size - offset <= limit:  # this read reaches the end: ask first, so nothing is written after "final"
-            status = self.status([backend_id]).get(str(backend_id))
-            if status is not None:
-                final = status.tasks.get(task, status.state) in TERMINAL if status.tasks else status.state in TERMINAL
-        data = b""
-        if path.exists():
-            with path.open("rb") as fh:
-                fh.seek(offset)
-                data = fh.read(limit)
-        end = offset + len(data)
-        complete = final and end >= (path.stat().st_size if path.exists() else 0)
-        return LogChunk(data=data, offset=end, complete=complete)
+        return read_chunk(path, offset, limit, lambda: self._task_over(str(backend_id), task))
+
+    def _task_over(self, backend_id: str, task: int) -> bool:
+        status = self.status([backend_id]).get(backend_id)
+        if status is None:
+            return False
+        return (status.tasks.get(task, status.state) if status.tasks else status.state) in TERMINAL
 
     # ------------------------------------------------------------ usage, reconciliation, accounts
 
@@ -202,7 +185,7 @@ class SlurmBackend:
         for rec in self.client.sacct(ids):
             if rec.parent_id in ids:
                 groups.setdefault(rec.parent_id, []).append(rec)
-        out = {}
+        out: dict[str, Usage] = {}
         for job_id, recs in groups.items():
             starts = [r.start for r in recs if r.start]
             ends = [r.end for r in recs if r.end]
@@ -262,4 +245,25 @@ class SlurmBackend:
         self.accounting.set_low_priority(account, low)
 
 
-__all__ = ["SlurmBackend"]
+def _merge_accounted(mine: dict[TaskKey, TaskRecord], acc: AccountingRecord) -> None:
+    """sacct's record of a task: it wins for finished tasks (squeue may still say running), and fills in
+    tasks squeue no longer shows; squeue's exit code is kept (sacct --json's is wrong for failed scripts)."""
+    key = TaskRecord.key(acc)
+    old = mine.get(key)
+    state = translate(acc.state, old.state if old is not None else JobState.QUEUED)
+    if old is None or state in TERMINAL:
+        exit_code = old.exit_code if old is not None and old.exit_code else acc.exit_code
+        mine[key] = TaskRecord(state, exit_code, acc.reason or (old.reason if old is not None else ""), acc.job_id)
+
+
+def _status_of(mine: dict[TaskKey, TaskRecord]) -> BackendStatus:
+    state = aggregate(rec.state for rec in mine.values())
+    return BackendStatus(
+        state=state,
+        exit_code=aggregate_exit_code(state, (rec.exit_code for rec in mine.values())),
+        reason=next((rec.reason for rec in mine.values() if rec.reason), ""),
+        tasks={key: rec.state for key, rec in mine.items() if isinstance(key, int)},
+    )
+
+
+__all__ = ["SlurmBackend", "TaskRecord"]

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from ..stored import Stored
 from .states import TERMINAL, JobState, check_move
 
 
@@ -21,7 +22,7 @@ class JobEvent:
 
 
 @dataclass(eq=False, kw_only=True)
-class Job:
+class Job(Stored):
     project_id: int
     allocation_id: int
     resource_id: int

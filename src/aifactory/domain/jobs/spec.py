@@ -184,7 +184,7 @@ def _message(error: Any) -> str:
     if error.validator == "pattern":
         desc = error.schema.get("description")
         return f"{error.instance!r} has the wrong form" + (f" ({desc})" if desc else "")
-    return error.message
+    return str(error.message)
 
 
 def validate_document(data: Any) -> None:

@@ -5,15 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
-from .model import QuantileModel, plan_outcomes
+from .model import Outcomes, QuantileModel, plan_outcomes
 
 BASELINES = {
     "last_week": "same weekday last week",
     "mean4": "mean of the last 4 same weekdays",
 }
 MARGIN_GRID = np.round(np.arange(0.70, 2.501, 0.01), 2)
+
+Figures = dict[str, dict[str, Outcomes]]  # plan name -> group (and "overall") -> outcomes
 
 
 def alpha_column(alpha: float) -> str:
@@ -74,7 +77,7 @@ def baseline_plans(frame: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def service_level(plan: np.ndarray, demand: np.ndarray) -> float:
+def service_level(plan: npt.ArrayLike, demand: pd.Series | np.ndarray) -> float:
     return float(np.mean(np.asarray(plan) >= np.asarray(demand))) if len(demand) else float("nan")
 
 
@@ -87,11 +90,11 @@ def choose_margin(base: np.ndarray, demand: np.ndarray, target: float, grid: np.
     return float(grid[-1])
 
 
-def summarize(rows: pd.DataFrame, plans: dict[str, str], waste_cost: float, margin: float) -> dict:
+def summarize(rows: pd.DataFrame, plans: dict[str, str], waste_cost: float, margin: float) -> Figures:
     """Outcome figures per plan column: {plan_name: {group: outcomes, 'overall': outcomes}}."""
-    result: dict[str, dict[str, dict]] = {}
+    result: Figures = {}
     for name, col in plans.items():
-        per = {}
+        per: dict[str, Outcomes] = {}
         for group, part in rows.groupby("group", sort=True):
             per[str(group)] = plan_outcomes(part[col], part["demand"], waste_cost, margin)
         per["overall"] = plan_outcomes(rows[col], rows["demand"], waste_cost, margin)

@@ -66,7 +66,7 @@ def _lag_block(wide: pd.DataFrame, horizon: int) -> dict[str, pd.DataFrame]:
 
 def holiday_flags(dates: pd.DatetimeIndex, subdiv: str = "SH") -> pd.DataFrame:
     years = range(dates.min().year - 1, dates.max().year + 2)
-    cal = holidays.Germany(subdiv=subdiv, years=years)
+    cal = holidays.country_holidays("DE", subdiv=subdiv, years=years)
     days = set(pd.to_datetime(list(cal.keys())))
     is_hol = np.array([d in days for d in dates])
     tomorrow = np.array([(d + pd.Timedelta(days=1)) in days for d in dates])
@@ -110,7 +110,9 @@ def build_features(
     wide = wide_demand(sales)
     groups = list(wide.columns)
     blocks = _lag_block(wide, horizon)
-    exo = exogenous(wide.index, weather, events)
+    dates = wide.index
+    assert isinstance(dates, pd.DatetimeIndex)  # wide_demand reindexes on a date range
+    exo = exogenous(dates, weather, events)
     parts = []
     for code, group in enumerate(groups):
         part = exo.copy()

@@ -7,8 +7,11 @@ distribution's quantile at the critical ratio cu / (cu + co).
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 import lightgbm as lgb
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from .features import feature_names
@@ -21,13 +24,26 @@ def critical_ratio(waste_cost: float, margin: float) -> float:
     return margin / (margin + waste_cost)
 
 
-def newsvendor_quantity(demand_samples: np.ndarray, waste_cost: float, margin: float) -> float:
+class Outcomes(TypedDict):
+    """What a plan did on a set of (day, group) rows (a JSON object in metrics.json)."""
+
+    n: int
+    demand: float
+    planned: float
+    waste: float
+    lost_sales: float
+    service_level: float
+    cost: float
+    waste_share_of_demand: float
+
+
+def newsvendor_quantity(demand_samples: npt.ArrayLike, waste_cost: float, margin: float) -> float:
     """Empirical-distribution newsvendor solution: the smallest q with F(q) >= critical ratio."""
     samples = np.asarray(demand_samples, dtype=float)
     return float(np.quantile(samples, critical_ratio(waste_cost, margin), method="inverted_cdf"))
 
 
-def plan_outcomes(plan: np.ndarray, demand: np.ndarray, waste_cost: float, margin: float) -> dict[str, float]:
+def plan_outcomes(plan: npt.ArrayLike, demand: npt.ArrayLike, waste_cost: float, margin: float) -> Outcomes:
     """Waste, lost sales, service level (share without stock-out) and total cost of a plan."""
     plan = np.asarray(plan, dtype=float)
     demand = np.asarray(demand, dtype=float)
@@ -46,7 +62,26 @@ def plan_outcomes(plan: np.ndarray, demand: np.ndarray, waste_cost: float, margi
     }
 
 
-def lgbm_params(alpha: float, seed: int) -> dict:
+class LgbmParams(TypedDict):
+    """The keyword arguments of ``lgb.LGBMRegressor`` the showcase sets."""
+
+    objective: str
+    alpha: float
+    n_estimators: int
+    learning_rate: float
+    num_leaves: int
+    min_child_samples: int
+    subsample: float
+    subsample_freq: int
+    colsample_bytree: float
+    deterministic: bool
+    force_row_wise: bool
+    num_threads: int
+    random_state: int
+    verbose: int
+
+
+def lgbm_params(alpha: float, seed: int) -> LgbmParams:
     return {
         "objective": "quantile",
         "alpha": alpha,
@@ -92,7 +127,8 @@ class QuantileModel:
     def fit(self, train: pd.DataFrame) -> QuantileModel:
         if train.empty:
             raise ValueError("no training rows")
-        self._group_median = train.groupby("group")["demand"].median().to_dict()
+        medians = train.groupby("group")["demand"].median()
+        self._group_median = {str(g): float(v) for g, v in medians.items()}
         level = self._level(train) if self.relative else np.ones(len(train))
         x = train[self.features].to_numpy(dtype=float)
         y = train["demand"].to_numpy(dtype=float) / level

@@ -5,13 +5,16 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from typing import NamedTuple
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from .data import BakeryDataError, DataConfig, load_inputs
 from .evaluate import (
     BASELINES,
+    Figures,
     alpha_column,
     backtest,
     baseline_plans,
@@ -22,6 +25,7 @@ from .evaluate import (
     summarize,
 )
 from .features import build_features
+from .metrics import Comparison, Metrics
 from .model import critical_ratio
 
 MIN_HISTORY_DAYS = 56
@@ -59,7 +63,23 @@ def alpha_grid(ratio: float) -> list[float]:
     return sorted({round(min(ratio + 0.05 * k, 0.97), 4) for k in range(6)} | {round(ratio, 4)})
 
 
-def _periods(frame: pd.DataFrame, holdout_days: int) -> tuple[pd.Timestamp, ...]:
+class Periods(NamedTuple):
+    first: pd.Timestamp
+    validation_start: pd.Timestamp
+    holdout_start: pd.Timestamp
+    last: pd.Timestamp
+
+
+@dataclass
+class Compared:
+    """The hold-out figures of every plan, the comparison per group and the matched quantiles."""
+
+    figures: Figures
+    comparison: dict[str, Comparison]
+    matched_alpha: dict[str, float]
+
+
+def _periods(frame: pd.DataFrame, holdout_days: int) -> Periods:
     first, last = frame["date"].min(), frame["date"].max()
     hold_start = last - pd.Timedelta(days=holdout_days - 1)
     val_start = max(hold_start - pd.Timedelta(days=holdout_days), first + pd.Timedelta(days=MIN_HISTORY_DAYS))
@@ -68,17 +88,17 @@ def _periods(frame: pd.DataFrame, holdout_days: int) -> tuple[pd.Timestamp, ...]
             f"sales: {frame['date'].nunique()} days from {first.date()} to {last.date()} are too few for a "
             f"{holdout_days}-day hold-out plus a validation period and {MIN_HISTORY_DAYS} days of history"
         )
-    return first, val_start, hold_start, last
+    return Periods(first, val_start, hold_start, last)
 
 
 def _margins(
     frame: pd.DataFrame, hold_start: pd.Timestamp, targets: dict[str, float], default: float
-) -> dict[str, dict]:
+) -> dict[str, dict[str, float]]:
     """Per baseline and group: the safety margin chosen on the training period (before the hold-out) to
     reach the group's target service level (``default``, the critical ratio, for a group without one)."""
     train = frame[frame["date"] < hold_start]
     base = baseline_plans(train)
-    out: dict[str, dict] = {}
+    out: dict[str, dict[str, float]] = {}
     for name in BASELINES:
         out[name] = {}
         for group, idx in train.groupby("group").groups.items():
@@ -93,7 +113,7 @@ def _targets(validation: pd.DataFrame, col: str) -> dict[str, float]:
     return {str(g): service_level(p[col], p["demand"]) for g, p in validation.groupby("group")}
 
 
-def _holdout_rows(holdout: pd.DataFrame, margins: dict[str, dict], main_col: str) -> pd.DataFrame:
+def _holdout_rows(holdout: pd.DataFrame, margins: dict[str, dict[str, float]], main_col: str) -> pd.DataFrame:
     rows = holdout.copy()
     base = baseline_plans(rows)
     rows["plan_model"] = rows[main_col]
@@ -102,20 +122,20 @@ def _holdout_rows(holdout: pd.DataFrame, margins: dict[str, dict], main_col: str
         rows[f"plan_{name}"] = base[name].to_numpy(dtype=float) * factor
     # a baseline has no plan where its group has no recent history (e.g. a seasonal group's first days):
     # those rows are left out for every plan, so all plans are compared on the same (day, group) rows
-    known = np.isfinite(rows[[f"plan_{b}" for b in BASELINES]].to_numpy(dtype=float)).all(axis=1)
+    known: npt.NDArray[np.bool_] = np.isfinite(rows[[f"plan_{b}" for b in BASELINES]].to_numpy(dtype=float)).all(axis=1)
     return rows[known].reset_index(drop=True)
 
 
-def _compare(rows: pd.DataFrame, validation: pd.DataFrame, alphas: list[float], p: Params) -> dict:
+def _compare(rows: pd.DataFrame, validation: pd.DataFrame, alphas: list[float], p: Params) -> Compared:
     """Hold-out figures, best baseline per group and, where the model's service level is lower, a
     matched-service variant whose quantile is re-chosen on the validation period."""
     plans = {"model": "plan_model", **{b: f"plan_{b}" for b in BASELINES}}
     figures = summarize(rows, plans, p.waste_cost, p.margin)
     rows["plan_model_matched"] = rows["plan_model"]
-    comparison: dict[str, dict] = {}
+    best_of: dict[str, str] = {}
     matched_alpha: dict[str, float] = {}
     for key in [*sorted(rows["group"].unique()), "overall"]:
-        best = min(BASELINES, key=lambda b: figures[b][key]["waste"])
+        best = best_of[key] = min(BASELINES, key=lambda b: figures[b][key]["waste"])
         model, base = figures["model"][key], figures[best][key]
         ok = model["service_level"] >= base["service_level"]
         if key != "overall" and not ok:
@@ -123,33 +143,30 @@ def _compare(rows: pd.DataFrame, validation: pd.DataFrame, alphas: list[float], 
             matched_alpha[key] = alpha
             sel = rows["group"] == key
             rows.loc[sel, "plan_model_matched"] = rows.loc[sel, alpha_column(alpha)]
-        comparison[key] = {
-            "best_baseline": best,
-            "waste_reduction": reduction(model["waste"], base["waste"]),
-            "cost_reduction": reduction(model["cost"], base["cost"]),
-            "model_service_level_ge_baseline": bool(ok),
-        }
     figures.update(summarize(rows, {"model_matched": "plan_model_matched"}, p.waste_cost, p.margin))
-    for key, comp in comparison.items():
-        m, b = figures["model_matched"][key], figures[comp["best_baseline"]][key]
-        comp["matched_waste_reduction"] = reduction(m["waste"], b["waste"])
-        comp["matched_service_level_ge_baseline"] = bool(m["service_level"] >= b["service_level"])
-    return {"figures": figures, "comparison": comparison, "matched_alpha": matched_alpha}
+    comparison = {key: _comparison(figures, key, best) for key, best in best_of.items()}
+    return Compared(figures, comparison, matched_alpha)
 
 
-def run_showcase(p: Params, log: Callable[[str], None] = print) -> tuple[dict, pd.DataFrame]:
+def _comparison(figures: Figures, key: str, best: str) -> Comparison:
+    model, matched, base = figures["model"][key], figures["model_matched"][key], figures[best][key]
+    return {
+        "best_baseline": best,
+        "waste_reduction": reduction(model["waste"], base["waste"]),
+        "cost_reduction": reduction(model["cost"], base["cost"]),
+        "model_service_level_ge_baseline": bool(model["service_level"] >= base["service_level"]),
+        "matched_waste_reduction": reduction(matched["waste"], base["waste"]),
+        "matched_service_level_ge_baseline": bool(matched["service_level"] >= base["service_level"]),
+    }
+
+
+def run_showcase(p: Params, log: Callable[[str], None] = print) -> tuple[Metrics, pd.DataFrame]:
     """Run everything; returns (metrics, held-out rows with all plans)."""
     p.check()
     started = time.perf_counter()
     cfg = DataConfig(date_col=p.date_col, product_col=p.product_col, value_col=p.value_col)
     inputs = load_inputs(p.sales, p.weather, p.events, cfg)
-    sales = inputs.sales
-    if p.groups:
-        wanted = [g.strip() for g in p.groups.split(",") if g.strip()]
-        unknown = sorted(set(wanted) - set(sales["group"]))
-        if unknown:
-            raise BakeryDataError(f"groups: unknown product group(s) {unknown}; have {sorted(sales['group'].unique())}")
-        sales = sales[sales["group"].isin(wanted)].reset_index(drop=True)
+    sales = _select_groups(inputs.sales, p.groups)
     log(
         f"data: {len(sales)} rows, {sales['group'].nunique()} groups, {sales['date'].min().date()} .. "
         f"{sales['date'].max().date()}; warning: {inputs.missing_days} missing day(s) treated as closed/unknown"
@@ -163,31 +180,27 @@ def run_showcase(p: Params, log: Callable[[str], None] = print) -> tuple[dict, p
         f"newsvendor critical ratio cu/(cu+co) = {ratio:.3f}; validation {val_start.date()} .. "
         f"{(hold_start - pd.Timedelta(days=1)).date()}; hold-out {hold_start.date()} .. {last.date()}"
     )
-    bt = {"seed": p.seed, "log": log, "refit_days": p.refit_days}
-    validation = backtest(
-        frame, val_start, hold_start - pd.Timedelta(days=1), p.horizon_days, alphas, label="validation", **bt
-    )
-    holdout = backtest(frame, hold_start, last, p.horizon_days, alphas, label="hold-out", **bt)
+
+    def forecast(start: pd.Timestamp, end: pd.Timestamp, label: str) -> pd.DataFrame:
+        return backtest(frame, start, end, p.horizon_days, alphas, p.refit_days, p.seed, label=label, log=log)
+
+    validation = forecast(val_start, hold_start - pd.Timedelta(days=1), "validation")
+    holdout = forecast(hold_start, last, "hold-out")
     targets = _targets(validation, main_col)
     margins = _margins(frame, hold_start, targets, ratio)
     rows = _holdout_rows(holdout, margins, main_col)
     result = _compare(rows, validation, alphas, p)
-    result["holdout_rows_compared"] = int(len(rows))
-    result["holdout_rows_without_baseline"] = int(len(holdout) - len(rows))
-    metrics = {
+    metrics: Metrics = {
         "showcase": "bakery demand forecast (newsvendor)",
         "demand_signal": "revenue (EUR) used as revenue-equivalent units",
         "parameters": {k: v for k, v in asdict(p).items() if k != "out"},
         "critical_ratio": ratio,
         "alphas_fitted": alphas,
         "periods": {
-            k: str(v.date())
-            for k, v in {
-                "data_start": first,
-                "validation_start": val_start,
-                "holdout_start": hold_start,
-                "holdout_end": last,
-            }.items()
+            "data_start": str(first.date()),
+            "validation_start": str(val_start.date()),
+            "holdout_start": str(hold_start.date()),
+            "holdout_end": str(last.date()),
         },
         "data": {
             "rows": int(len(sales)),
@@ -198,7 +211,22 @@ def run_showcase(p: Params, log: Callable[[str], None] = print) -> tuple[dict, p
         "validation_service_level_model": targets,
         "baseline_margins": margins,
         "baselines": BASELINES,
-        **result,
+        "figures": result.figures,
+        "comparison": result.comparison,
+        "matched_alpha": result.matched_alpha,
+        "holdout_rows_compared": int(len(rows)),
+        "holdout_rows_without_baseline": int(len(holdout) - len(rows)),
         "runtime_seconds": round(time.perf_counter() - started, 2),
     }
     return metrics, rows
+
+
+def _select_groups(sales: pd.DataFrame, groups: str | None) -> pd.DataFrame:
+    """The rows of the comma-separated product groups (all rows without a selection)."""
+    if not groups:
+        return sales
+    wanted = [g.strip() for g in groups.split(",") if g.strip()]
+    unknown = sorted(set(wanted) - set(sales["group"]))
+    if unknown:
+        raise BakeryDataError(f"groups: unknown product group(s) {unknown}; have {sorted(sales['group'].unique())}")
+    return sales[sales["group"].isin(wanted)].reset_index(drop=True)

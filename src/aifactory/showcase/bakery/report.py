@@ -14,6 +14,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from .metrics import Metrics  # noqa: E402
+
 PLAN_LABELS = {
     "model": "model (newsvendor quantile)",
     "last_week": "same weekday last week × margin",
@@ -34,7 +36,8 @@ CAVEATS = [
 ]
 
 
-def _clean(obj):
+def _clean(obj: object) -> object:
+    """The document with NaN and infinities as null (JSON has neither)."""
     if isinstance(obj, float) and not math.isfinite(obj):
         return None
     if isinstance(obj, dict):
@@ -44,7 +47,7 @@ def _clean(obj):
     return obj
 
 
-def write_metrics(metrics: dict, out: Path) -> Path:
+def write_metrics(metrics: Metrics, out: Path) -> Path:
     path = out / "metrics.json"
     path.write_text(json.dumps(_clean(metrics), indent=2, sort_keys=True, ensure_ascii=False) + "\n")
     return path
@@ -96,18 +99,18 @@ def write_png(rows: pd.DataFrame, names: dict[str, str], out: Path) -> Path:
     return path
 
 
-def _pct(x) -> str:
+def _pct(x: float | None) -> str:
     return "n/a" if x is None or (isinstance(x, float) and not math.isfinite(x)) else f"{100 * x:.1f} %"
 
 
-def less_or_more(x) -> str:
+def less_or_more(x: float | None) -> str:
     """'35.3 % less' / '17.3 % more' for a waste reduction share."""
     if x is None or (isinstance(x, float) and not math.isfinite(x)):
         return "n/a"
     return f"{100 * abs(x):.1f} % {'less' if x >= 0 else 'more'}"
 
 
-def _table(metrics: dict) -> str:
+def _table(metrics: Metrics) -> str:
     names = metrics["data"]["group_names"]
     figs, comp = metrics["figures"], metrics["comparison"]
     head = (
@@ -137,7 +140,7 @@ def _table(metrics: dict) -> str:
     return f"<table>{head}{''.join(body)}</table>"
 
 
-def write_html(metrics: dict, png: Path, out: Path) -> Path:
+def write_html(metrics: Metrics, png: Path, out: Path) -> Path:
     img = base64.b64encode(png.read_bytes()).decode("ascii")
     p = metrics["parameters"]
     per = metrics["periods"]
@@ -177,7 +180,7 @@ a stock-out; cost = co·waste + cu·lost sales.</p>
     return path
 
 
-def write_all(metrics: dict, rows: pd.DataFrame, out: Path) -> list[Path]:
+def write_all(metrics: Metrics, rows: pd.DataFrame, out: Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     names = metrics["data"]["group_names"]
     png = write_png(rows, names, out)

@@ -15,7 +15,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from ..params import Option, parse_options
 from .common import (
@@ -132,16 +132,18 @@ def evaluate(
 
 def _loader(train: list[int], opts: dict[str, Any], dist: Dist) -> tuple[Any, Any]:
     import torch
-    from torch.utils.data import DataLoader, RandomSampler
+    from torch.utils.data import DataLoader, Dataset, RandomSampler
     from torch.utils.data.distributed import DistributedSampler
 
+    # the row indices are the data set: a list has the map-style protocol (len and [i]) the loader uses
+    indices = cast("Dataset[int]", train)
     if dist.world > 1:
         sampler: Any = DistributedSampler(
-            train, num_replicas=dist.world, rank=dist.rank, shuffle=True, seed=opts["seed"]
+            indices, num_replicas=dist.world, rank=dist.rank, shuffle=True, seed=opts["seed"]
         )
     else:
         sampler = RandomSampler(train, generator=torch.Generator().manual_seed(opts["seed"]))
-    return DataLoader(train, batch_size=opts["batch_size"], sampler=sampler, collate_fn=list), sampler
+    return DataLoader(indices, batch_size=opts["batch_size"], sampler=sampler, collate_fn=list), sampler
 
 
 def train(

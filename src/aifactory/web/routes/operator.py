@@ -13,7 +13,10 @@ from fastapi.responses import HTMLResponse, Response
 
 from ...domain.access import PageRequest
 from ...domain.errors import DomainError, FieldError, InvalidInput
-from ...services import decisions, identity, proposals
+from ...domain.proposals import allowed
+from ...domain.reviews import Review
+from ...services import decisions, proposals
+from ...services.context import found
 from ..forms import as_int, field_errors, read_form, read_multi
 from ..render import redirect, render
 from ..viewer import SignedIn, SignedInChecked, Viewer
@@ -123,7 +126,7 @@ class Problems:
 # ------------------------------------------------------------------ proposals awaiting a decision
 
 
-def _pending_rows(viewer: Viewer, page: PageRequest) -> tuple[list[dict], dict]:  # type: ignore[type-arg]
+def _pending_rows(viewer: Viewer, page: PageRequest) -> tuple[list[dict[str, Any]], dict[str, int | None]]:
     ctx, actor = viewer.ctx, viewer.actor
     with ctx.uow_factory(write=False) as uow:
         listed = proposals.awaiting_decision(uow, actor, page)  # the earliest (most overdue) deadline first
@@ -140,7 +143,7 @@ def _pending_rows(viewer: Viewer, page: PageRequest) -> tuple[list[dict], dict]:
                     "id": p.id,
                     "title": p.title,
                     "status": p.status,
-                    "due": due[p.id],
+                    "due": due[p.stored_id],
                     "deadline": p.decision_deadline,
                     "requested": p.requested_gpu_hours,
                     "call": call.title,
@@ -162,25 +165,33 @@ def pending(request: Request, viewer: Operator, offset: str | None = None) -> Re
 # ------------------------------------------------------------------ one proposal: reviews and decision
 
 
+def _review_rows(reviews: list[Review], names: dict[int, str]) -> list[dict[str, Any]]:
+    return [
+        {
+            "reviewer": names.get(r.reviewer_id, str(r.reviewer_id)),
+            "excellence": r.score_excellence,
+            "impact": r.score_impact,
+            "feasibility": r.score_feasibility,
+            "mean": r.mean_score,
+            "summary": r.summary,
+            "comments": [c for c in (r.comment_excellence, r.comment_impact, r.comment_feasibility) if c],
+            "at": r.submitted_at,
+        }
+        for r in reviews
+    ]
+
+
 def _detail(viewer: Viewer, proposal_id: int) -> dict[str, Any]:
+    """The page's values, and what it offers: each offer is the services' and the domain's rule, asked here."""
     ctx, actor = viewer.ctx, viewer.actor
     with ctx.uow_factory(write=False) as uow:
         p = proposals.get(uow, actor, proposal_id)
-        reviews, _anonymous = decisions.reviews_of(uow, actor, p.id)
-        call = uow.calls.get(p.call_id)
+        reviews, _anonymous = decisions.reviews_of(uow, actor, p.stored_id)
+        call = found(uow.calls.get(p.call_id), "call", p.call_id)
         resource = uow.resources.get(p.resource_id)
-        names = {
-            u.id: u.name
-            for u in (uow.users.get(i) for i in {a.reviewer_id for a in uow.assignments.for_proposal(p.id)})
-            if u
-        }
+        assigned = {a.reviewer_id for a in uow.assignments.for_proposal(p.stored_id)}
+        names = {u.id: u.name for u in (uow.users.get(i) for i in assigned) if u and u.id is not None}
         orgs = [o for o in (uow.organizations.get(i) for i in sorted(p.organization_ids)) if o]
-        conflicted = {o.id for o in orgs}
-        candidates = [
-            (u.id, u.name)
-            for u in identity.list_users(uow, actor, PageRequest(limit=500), role="reviewer").items
-            if u.active and u.organization_id not in conflicted and u.id not in names
-        ]
         return {
             "p": {
                 "id": p.id,
@@ -201,20 +212,11 @@ def _detail(viewer: Viewer, proposal_id: int) -> dict[str, Any]:
             "resource": resource.name if resource else "",
             "orgs": [(o.name, o.kind) for o in orgs],
             "assigned": sorted(names.values()),
-            "candidates": candidates,
-            "reviews": [
-                {
-                    "reviewer": names.get(r.reviewer_id, str(r.reviewer_id)),
-                    "excellence": r.score_excellence,
-                    "impact": r.score_impact,
-                    "feasibility": r.score_feasibility,
-                    "mean": r.mean_score,
-                    "summary": r.summary,
-                    "comments": [c for c in (r.comment_excellence, r.comment_impact, r.comment_feasibility) if c],
-                    "at": r.submitted_at,
-                }
-                for r in reviews
-            ],
+            "candidates": [(u.id, u.name) for u in decisions.reviewer_candidates(uow, actor, p.stored_id)],
+            "can_assign": allowed(p.status, "assign"),
+            "can_decide": allowed(p.status, "decide"),
+            "can_accept": decisions.ready_to_accept(uow, p),
+            "reviews": _review_rows(reviews, names),
         }
 
 
@@ -224,9 +226,9 @@ def _show(
     proposal_id: int,
     *,
     status: int = 200,
-    form: dict | None = None,
+    form: dict[str, str] | None = None,
     **errors: dict[str, str],
-) -> Response:  # type: ignore[type-arg]
+) -> Response:
     data = _detail(viewer, proposal_id)
     errs = {k: errors.get(k, {}) for k in ("assign", "accept", "reject")}
     return render(request, viewer, "operator/proposal.html", status=status, form=form or {}, errors=errs, **data)

@@ -295,7 +295,7 @@ def user_list(request: Request, viewer: Operator, offset: str | None = None, rol
                 "id": u.id,
                 "name": u.name,
                 "email": u.email,
-                "org": orgs.get(u.organization_id, ""),
+                "org": orgs.get(u.organization_id, "") if u.organization_id is not None else "",
                 "is_reviewer": u.is_reviewer,
                 "is_operator": u.is_operator,
                 "active": u.active,

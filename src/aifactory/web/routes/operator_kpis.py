@@ -58,7 +58,8 @@ def read_period(viewer: Viewer, start: str | None, end: str | None) -> tuple[str
 
 
 def _months(start: str, end: str) -> list[str]:
-    out, (y, m) = [], (int(start[:4]), int(start[5:]))
+    out: list[str] = []
+    y, m = int(start[:4]), int(start[5:])
     while (y, m) <= (int(end[:4]), int(end[5:])) and len(out) < 600:
         out.append(f"{y:04d}-{m:02d}")
         y, m = (y + 1, 1) if m == 12 else (y, m + 1)
@@ -297,9 +298,16 @@ def _csv_rows(viewer: Viewer, dimension: str, start: str, end: str) -> list[list
     with viewer.ctx.uow_factory(write=False) as uow:
         if dimension == "utilization":
             util = reports.utilization(uow, actor, start, end)
-            return [
-                ["resource_id", "resource", "site_id", "gpus", "capacity_gpu_hours", "gpu_hours", "utilization"]
-            ] + [
+            header: list[object] = [
+                "resource_id",
+                "resource",
+                "site_id",
+                "gpus",
+                "capacity_gpu_hours",
+                "gpu_hours",
+                "utilization",
+            ]
+            return [header] + [
                 [
                     r.resource_id,
                     r.resource,
@@ -312,9 +320,8 @@ def _csv_rows(viewer: Viewer, dimension: str, start: str, end: str) -> list[list
                 for r in util.rows
             ]
         report = reports.gpu_hours_by(uow, actor, dimension, start=start, end=end)
-        return [[dimension, "label", "gpu_hours", "entries"]] + [
-            [r.key, r.label, r.gpu_hours, r.entries] for r in report.rows
-        ]
+        columns: list[object] = [dimension, "label", "gpu_hours", "entries"]
+        return [columns] + [[r.key, r.label, r.gpu_hours, r.entries] for r in report.rows]
 
 
 @router.get("/operator/kpis.csv")

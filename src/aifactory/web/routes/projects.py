@@ -4,6 +4,7 @@ job from a spec or from a catalog template's form."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import yaml
@@ -80,6 +81,7 @@ def _burn_chart(viewer: Viewer, bd: reports.BurnDown, alloc: Allocation) -> Any:
 
 
 def _burn_view(uow: Any, viewer: Viewer, alloc: Allocation) -> tuple[Any, Any, Any]:
+    assert alloc.id is not None  # a project's allocations are stored ones
     bd = reports.burn_down(uow, viewer.actor, alloc.id)
     return (bd, *_burn_chart(viewer, bd, alloc))
 
@@ -103,7 +105,7 @@ def project_page(request: Request, viewer: SignedIn, project_id: int) -> HTMLRes
                 a,
                 *cache.get_or_make(
                     (a.id, a.granted_seconds, a.charged_seconds, a.reserved_seconds, today, viewer.lang),
-                    lambda a=a: _burn_view(uow, viewer, a),
+                    partial(_burn_view, uow, viewer, a),
                 ),
             )
             for a in allocations

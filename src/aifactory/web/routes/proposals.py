@@ -3,7 +3,6 @@ draft through ``services.proposals.edit``), submission, withdrawal, and a propos
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -11,59 +10,27 @@ from fastapi.responses import HTMLResponse, Response
 
 from ...domain.access import PageRequest
 from ...domain.enums import ApplicationField, Criterion, ProposalStatus, RiskCategory
-from ...domain.errors import DomainError, FieldError, Forbidden, InvalidInput
-from ...domain.identity import normalize_email
-from ...domain.proposals import Proposal
+from ...domain.errors import InvalidInput, NotFound
+from ...domain.proposals import Action, Proposal, allowed
 from ...services import calls, decisions, proposals
 from ..forms import as_int, read_form, read_multi
-from ..i18n import Translator
+from ..proposal_form import (
+    BOOLS,
+    LIMITS,
+    MAX_ID,
+    MAX_TEAM,
+    NOT_OPEN,
+    STEP_FIELDS,
+    STEPS,
+    parse_step,
+    sort_errors,
+    step_number,
+    step_of,
+)
 from ..render import redirect, render
 from ..viewer import SignedIn, SignedInChecked, Viewer
 
 router = APIRouter()
-
-
-def N_(message: str) -> str:
-    """Marks a message for translation where it is defined; it is translated where it is shown."""
-    return message
-
-
-STEPS = {
-    1: N_("Project"),
-    2: N_("Team and partners"),
-    3: N_("Resources"),
-    4: N_("Ethics and AI Act"),
-    5: N_("Review and submit"),
-}
-STEP_FIELDS = {
-    1: {"title", "abstract", "application_field"},
-    2: {"team", "partner_organization_ids"},
-    3: {"resource_id", "requested_gpu_hours", "duration_months"},
-    4: {"risk_category", "personal_data", "health_data", "dual_use", "ethics_notes"},
-}
-LABELS = {
-    "title": N_("Title"),
-    "abstract": N_("Abstract"),
-    "application_field": N_("Application field"),
-    "team": N_("Team"),
-    "partner_organization_ids": N_("Partner organizations"),
-    "resource_id": N_("Resource"),
-    "requested_gpu_hours": N_("GPU-hours requested"),
-    "duration_months": N_("Duration (months)"),
-    "risk_category": N_("EU AI Act risk category"),
-    "personal_data": N_("Personal data"),
-    "health_data": N_("Health data"),
-    "dual_use": N_("Dual use"),
-    "ethics_notes": N_("Ethics notes"),
-    "call": N_("Call"),
-    "organization": N_("Your organization"),
-}
-BOOLS = ("personal_data", "health_data", "dual_use")
-MAX_TEAM = 20
-MAX_ID = 2_147_483_647
-LIMITS = {"title": 300, "abstract": 20_000, "ethics_notes": 20_000, "name": 200, "email": 254, "role": 100}
-NUMBER = re.compile(r"[0-9]{1,9}|[0-9]{1,3}([,.' ])[0-9]{3}(?:\1[0-9]{3})?")
-OPEN = (ProposalStatus.DRAFT, ProposalStatus.SUBMITTED, ProposalStatus.UNDER_REVIEW)
 VIEW_FIELDS = (
     "id",
     "title",
@@ -106,122 +73,6 @@ def proposal_view(uow: Any, p: Proposal) -> dict[str, Any]:
         project_id=project.id if project else None,
     )
     return view
-
-
-def _step(value: str | None) -> int:
-    n = as_int(value, 1) or 1
-    return n if n in STEPS else 1
-
-
-def step_of(name: str) -> int | None:
-    base = re.split(r"[-.]", name, maxsplit=1)[0]
-    return next((n for n, fields in STEP_FIELDS.items() if base in fields), None)
-
-
-def _label(t: Translator, name: str) -> str:
-    base = re.split(r"[-.]", name, maxsplit=1)[0]
-    return t.gettext(LABELS[base]) if base in LABELS else name
-
-
-def sort_errors(exc: DomainError, step: int, t: Translator) -> tuple[dict[str, str], list[dict[str, Any]]]:
-    """Errors of this step's fields go next to them; every error is also listed on top, naming its field and
-    its step (a link for the other steps)."""
-    fields: dict[str, str] = {}
-    top: list[dict[str, Any]] = []
-    for err in exc.errors:
-        where = step_of(err.field)
-        if where == step:
-            fields[err.field] = f"{fields[err.field]}; {err.message}" if err.field in fields else err.message
-        top.append({"step": where, "label": _label(t, err.field), "message": err.message})
-    if not exc.errors:
-        top.append({"step": None, "label": "", "message": str(exc)})
-    return fields, top
-
-
-# -- reading a step's form --------------------------------------------------------------------------------------
-
-
-def _text(form: dict[str, str], name: str, errs: list[FieldError], t: Translator, limit: int) -> str:
-    value = form.get(name, "").strip()
-    if len(value) > limit:
-        errs.append(FieldError(name, t.gettext("at most %(n)s characters", n=f"{limit:,}")))
-    return value
-
-
-def _number(form: dict[str, str], name: str, errs: list[FieldError], t: Translator) -> int | None:
-    raw = form.get(name, "").strip()
-    if not NUMBER.fullmatch(raw):
-        errs.append(FieldError(name, t.gettext("enter a whole number, e.g. 5000")))
-        return None
-    return int(re.sub(r"[^0-9]", "", raw))
-
-
-def _choice(form: dict[str, str], name: str, allowed: set[str], errs: list[FieldError], t: Translator) -> str | None:
-    value = form.get(name, "")
-    if value not in allowed:
-        errs.append(FieldError(name, t.gettext("choose one of the options")))
-        return None
-    return value
-
-
-def _team(form: dict[str, str], errs: list[FieldError], t: Translator) -> list[dict[str, str]]:
-    team = []
-    for i in range(MAX_TEAM):
-        row = {k: form.get(f"team-{i}-{k}", "").strip() for k in ("name", "email", "role")}
-        if not any(row.values()):
-            continue
-        if not row["name"]:
-            errs.append(FieldError(f"team-{i}-name", t.gettext("a team member needs a name")))
-        for key, value in row.items():
-            if len(value) > LIMITS[key]:
-                errs.append(FieldError(f"team-{i}-{key}", t.gettext("at most %(n)s characters", n=LIMITS[key])))
-        try:
-            row["email"] = normalize_email(row["email"][: LIMITS["email"] + 1])
-        except InvalidInput:
-            errs.append(FieldError(f"team-{i}-email", t.gettext("enter a valid e-mail address")))
-        team.append(row)
-    return team
-
-
-def parse_step(step: int, form: dict[str, str], chosen: list[str], t: Translator) -> dict[str, Any]:
-    """The service's fields of one step; InvalidInput (nothing saved) if any of them cannot be read."""
-    errs: list[FieldError] = []
-    out: dict[str, Any] = {}
-    if step == 1:
-        out["title"] = _text(form, "title", errs, t, LIMITS["title"])
-        out["abstract"] = _text(form, "abstract", errs, t, LIMITS["abstract"])
-        out["application_field"] = _choice(form, "application_field", {f.value for f in ApplicationField}, errs, t)
-    elif step == 2:
-        out["team"] = _team(form, errs, t)
-        ids = [as_int(v) for v in chosen]
-        if any(i is None or not 1 <= i <= MAX_ID for i in ids):
-            errs.append(FieldError("partner_organization_ids", t.gettext("choose organizations from the list")))
-        out["partner_organization_ids"] = ids
-    elif step == 3:
-        for name in ("requested_gpu_hours", "duration_months", "resource_id"):
-            out[name] = _number(form, name, errs, t)
-        if out["resource_id"] is not None and not 1 <= out["resource_id"] <= MAX_ID:
-            errs.append(FieldError("resource_id", t.gettext("choose one of the options")))
-    elif step == 4:
-        out["risk_category"] = _choice(form, "risk_category", {r.value for r in RiskCategory}, errs, t)
-        out.update({b: bool(form.get(b)) for b in BOOLS})
-        out["ethics_notes"] = _text(form, "ethics_notes", errs, t, LIMITS["ethics_notes"])
-    if errs:
-        raise InvalidInput(t.gettext("Please correct the marked fields."), errs)
-    return out
-
-
-def _check_references(uow: Any, p: Proposal, changes: dict[str, Any], t: Translator) -> None:
-    """The wizard's own checks before the edit, with translated messages: the resource must be one the call
-    offers (as the form's options; the service checks it only at submission), partners must exist."""
-    errs: list[FieldError] = []
-    if "resource_id" in changes and changes["resource_id"] not in uow.calls.get(p.call_id).resource_ids:
-        errs.append(FieldError("resource_id", t.gettext("choose one of the options")))
-    ids = changes.get("partner_organization_ids") or []
-    if set(ids) - uow.organizations.existing_ids(ids):
-        errs.append(FieldError("partner_organization_ids", t.gettext("choose organizations from the list")))
-    if errs:
-        raise InvalidInput(t.gettext("Please correct the marked fields."), errs)
 
 
 # -- the wizard's page ------------------------------------------------------------------------------------------
@@ -271,7 +122,7 @@ def _wizard(
 ) -> Response:
     with viewer.ctx.uow_factory(write=False) as uow:
         p = proposals.get_own(uow, viewer.actor, proposal_id)
-        if p.status is not ProposalStatus.DRAFT:
+        if not allowed(p.status, Action.EDIT):
             return redirect(
                 viewer,
                 f"/proposals/{proposal_id}",
@@ -319,7 +170,7 @@ def proposal_list(request: Request, viewer: SignedIn) -> Response:
                 "call": call_list[p.call_id].title,
                 "mode": call_list[p.call_id].access_mode.value,
                 "status": p.status.value,
-                "due": due[p.id].value,
+                "due": due[p.stored_id].value,
                 "deadline": p.decision_deadline,
                 "decided_at": p.decided_at,
                 "reason": p.decision_reason,
@@ -340,8 +191,8 @@ def _new_page(
             for c in items
         ]
     if call is not None and call not in {c["id"] for c in options} and "call" not in errors:
-        errors = {**errors, "call": viewer.t.gettext("This call does not exist or is not open: choose an open call.")}
-        status = 404
+        errors = {**errors, "call": viewer.t.gettext(NOT_OPEN)}
+        status = 404 if status == 200 else status  # a form sent with other errors stays a 422
     return render(
         request, viewer, "proposals/new.html", status=status, calls=options, chosen=call, title=title, errors=errors
     )
@@ -361,22 +212,16 @@ async def new_proposal(request: Request, viewer: SignedInChecked) -> Response:
     errors: dict[str, str] = {}
     if len(title) > LIMITS["title"]:
         errors["title"] = t.gettext("at most %(n)s characters", n=LIMITS["title"])
-    with ctx.uow_factory(write=True) as uow:
-        call = uow.calls.get(call_id) if 1 <= call_id <= MAX_ID else None
-        if call is None or not call.is_open(ctx.clock.now().date()):
-            errors["call"] = t.gettext("This call does not exist or is not open: choose an open call.")
-        if not errors:
-            p = proposals.create_draft(
-                uow,
-                ctx.clock,
-                viewer.actor,
-                call_id=call.id,
-                title=title,
-                resource_id=call.resource_ids[0],
-                duration_months=call.durations_months[0],
-                requested_gpu_hours=call.min_gpu_hours,
-            )
-            proposal_id = p.id
+    if not 1 <= call_id <= MAX_ID:
+        errors["call"] = t.gettext(NOT_OPEN)
+    if not errors:
+        try:
+            with ctx.uow_factory(write=True) as uow:  # the service checks the call and chooses the defaults
+                proposal_id = proposals.create_draft(uow, ctx.clock, viewer.actor, call_id=call_id, title=title).id
+        except (NotFound, InvalidInput) as exc:  # an unknown call, or one that is not open
+            if isinstance(exc, InvalidInput) and {e.field for e in exc.errors} != {"call_id"}:
+                raise
+            errors["call"] = t.gettext(NOT_OPEN)
     if errors:
         return _new_page(request, viewer, call_id or None, title, errors, status=422)
     return redirect(
@@ -388,12 +233,12 @@ async def new_proposal(request: Request, viewer: SignedInChecked) -> Response:
 
 @router.get("/proposals/{proposal_id:int}/edit", response_class=HTMLResponse)
 def edit_page(request: Request, viewer: SignedIn, proposal_id: int, step: str = "1") -> Response:
-    return _wizard(request, viewer, proposal_id, _step(step))
+    return _wizard(request, viewer, proposal_id, step_number(step))
 
 
 @router.post("/proposals/{proposal_id:int}/edit", response_class=HTMLResponse)
 async def save_step(request: Request, viewer: SignedInChecked, proposal_id: int, step: str = "1") -> Response:
-    n = _step(step)
+    n = step_number(step)
     if n not in STEP_FIELDS:
         return redirect(viewer, f"/proposals/{proposal_id}/edit?step={n}")
     form = await read_form(request)
@@ -401,7 +246,6 @@ async def save_step(request: Request, viewer: SignedInChecked, proposal_id: int,
     try:
         changes = parse_step(n, form, chosen, viewer.t)
         with viewer.ctx.uow_factory(write=True) as uow:
-            _check_references(uow, proposals.get_own(uow, viewer.actor, proposal_id), changes, viewer.t)
             proposals.edit(uow, viewer.ctx.clock, viewer.actor, proposal_id, changes)
     except InvalidInput as exc:
         errors, top = sort_errors(exc, n, viewer.t)
@@ -442,10 +286,8 @@ def proposal_detail(request: Request, viewer: SignedIn, proposal_id: int) -> Res
     with viewer.ctx.uow_factory(write=False) as uow:
         p = proposals.get(uow, viewer.actor, proposal_id)
         view = proposal_view(uow, p)
-        try:
-            can_change = proposals.get_own(uow, viewer.actor, proposal_id) is not None
-        except Forbidden:
-            can_change = False
+        can_edit = proposals.applicant_may(viewer.actor, p, Action.EDIT)
+        can_withdraw = proposals.applicant_may(viewer.actor, p, Action.WITHDRAW)
         found, anonymous = decisions.reviews_of(uow, viewer.actor, proposal_id)
         reviews = [review_view(r) for r in found]
         due = proposals.due(uow, viewer.ctx.clock, p).value
@@ -457,8 +299,8 @@ def proposal_detail(request: Request, viewer: SignedIn, proposal_id: int) -> Res
         due=due,
         reviews=reviews,
         anonymous=anonymous,
-        can_edit=can_change and p.status is ProposalStatus.DRAFT,
-        can_withdraw=can_change and p.status in OPEN,
+        can_edit=can_edit,
+        can_withdraw=can_withdraw,
     )
 
 

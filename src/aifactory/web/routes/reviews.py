@@ -8,8 +8,9 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from ...domain.enums import Criterion, ProposalStatus
+from ...domain.enums import Criterion
 from ...domain.errors import FieldError, InvalidInput, NotFound
+from ...domain.proposals import Action, allowed
 from ...domain.reviews import SCORE_MAX, SCORE_MIN, validate_scores
 from ...services import decisions, proposals
 from ..forms import field_errors, read_form
@@ -37,7 +38,7 @@ def review_queue(request: Request, viewer: SignedIn) -> Response:
                 "call": titles[p.call_id],
                 "status": p.status.value,
                 "deadline": p.decision_deadline,
-                "due": due[p.id].value,
+                "due": due[p.stored_id].value,
                 "flags": list(p.ethics_flags),
                 "reviewed": reviewed,
                 "assigned_at": a.assigned_at,
@@ -47,15 +48,17 @@ def review_queue(request: Request, viewer: SignedIn) -> Response:
     return render(request, viewer, "reviews/queue.html", rows=rows)
 
 
-def _load(viewer: Viewer, proposal_id: int) -> tuple[dict[str, Any], dict[str, Any] | None]:
-    """The assigned proposal (404 for any other) and the reviewer's own review if there is one."""
+def _load(viewer: Viewer, proposal_id: int) -> tuple[dict[str, Any], dict[str, Any] | None, bool]:
+    """The assigned proposal (404 for any other), the reviewer's own review if there is one, and whether the
+    proposal's state allows a review."""
     with viewer.ctx.uow_factory(write=False) as uow:
         if not any(p.id == proposal_id for _, p, _ in decisions.review_queue(uow, viewer.actor)):
             raise NotFound(f"proposal {proposal_id} not found")
-        view = proposal_view(uow, proposals.get(uow, viewer.actor, proposal_id))
+        p = proposals.get(uow, viewer.actor, proposal_id)
+        view = proposal_view(uow, p)
         mine, _ = decisions.reviews_of(uow, viewer.actor, proposal_id)
         own = review_view(mine[0]) if mine else None
-    return view, own
+    return view, own, allowed(p.status, Action.REVIEW)
 
 
 def _page(
@@ -66,7 +69,7 @@ def _page(
     errors: dict[str, str],
     status: int = 200,
 ) -> Response:
-    view, own = _load(viewer, proposal_id)
+    view, own, reviewable = _load(viewer, proposal_id)
     return render(
         request,
         viewer,
@@ -78,7 +81,7 @@ def _page(
         errors=errors,
         criteria=CRITERIA,
         score_range=(SCORE_MIN, SCORE_MAX),
-        open=view["status"] == ProposalStatus.UNDER_REVIEW.value and own is None,
+        open=reviewable and own is None,
     )
 
 
