@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
+from ..posix import RunAs
 from .spec import JobSpec
 from .states import JobState
 
@@ -29,6 +30,8 @@ class BackendJob:
     partition: str  # the resource's name
     job_dir: str  # absolute per-job folder (logs, scripts, outputs)
     comment: str  # marks the job as ours, so a restart can find it by comment
+    # who the job runs as (its owner, the project's group); None: the server's own identity (single-tenant setups)
+    run_as: RunAs | None = None
 
     @property
     def tasks(self) -> int:
