@@ -16,6 +16,12 @@ apt_install() {  # apt_install PKG...: install Debian packages once (apt-get upd
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "$@" >/dev/null
 }
 
+ensure_bubblewrap() {  # the local executor runs every job in a bubblewrap sandbox (docs/security.md)
+  command -v bwrap >/dev/null && return 0
+  say "installing bubblewrap (Debian package): the local executor's sandbox"
+  apt_install bubblewrap && command -v bwrap >/dev/null
+}
+
 ensure_venv() {  # a virtualenv with the project and its dev tools, reinstalled when pyproject.toml changes
   local py=${PYTHON:-python3}
   "$py" -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { say "Python >= 3.11 is required"; exit 1; }

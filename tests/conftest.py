@@ -13,10 +13,26 @@ from aifactory.services.ports import FixedClock
 from aifactory.store.engine import make_engine, make_session_factory
 from aifactory.store.migrate import upgrade
 from aifactory.store.uow import SqlUnitOfWorkFactory
-from tests.support import dbs
+from tests.support import dbs, slurm_outage
 from tests.support.clock import START
 
 pytest_plugins = ["tests.support.app_fixtures"]
+
+# POSIX identities are opt-in in the tests: AIFACTORY_IDENTITY_KIND=auto would create real accounts for every
+# test's users when the suite runs as root (as CI does). tests/identity, tests/slurm and the attackers' suite
+# turn them on with a prefix and id ranges of their own.
+os.environ.setdefault("AIFACTORY_IDENTITY_KIND", "none")
+
+
+@pytest.fixture(autouse=True)
+def _slurm_cluster_lock(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Tests on the real Slurm cluster share it; one that stops its controller holds it alone
+    (``tests.support.slurm_outage``), so that no other test sees the outage."""
+    if request.node.get_closest_marker("slurm") is None:
+        yield
+        return
+    with slurm_outage.cluster_lock(exclusive=slurm_outage.OUTAGE_FIXTURE in request.fixturenames):
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,19 @@ import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 PACKAGE = SRC / "aifactory"
-ABOVE_SERVICES = ("store", "backends", "api", "web", "cli", "client", "runtime", "demo", "federation", "notify")
+ABOVE_SERVICES = (
+    "store",
+    "backends",
+    "identity",
+    "api",
+    "web",
+    "cli",
+    "client",
+    "runtime",
+    "demo",
+    "federation",
+    "notify",
+)
 
 
 def modules() -> dict[str, Path]:

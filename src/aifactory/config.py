@@ -10,6 +10,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .backends.registry import BACKENDS
+from .domain.posix import IdentityPolicy, IdRange
 
 DEV_SECRET = "development-only-secret-do-not-use-in-production"
 
@@ -41,8 +42,35 @@ class Settings(BaseSettings):
     )
     backend: str = Field(default="local", description=f"the job backend: {', '.join(BACKENDS)}")
     gpu_slots: int = Field(default=4, ge=0, le=1024, description="GPU slots of the local executor")
+    # the local executor's sandbox and limits (backends.local_launch, backends.sandbox; docs/security.md)
+    cpu_slots: int | None = Field(default=None, ge=1, le=4096, description="CPU slots (default: this machine's CPUs)")
+    local_network: bool = Field(default=False, description="local jobs get the host's network (weakens isolation)")
+    local_ro_paths: str = Field(default="", description="extra read-only paths inside local jobs, ':'-separated")
+    local_single_tenant: bool = Field(
+        default=False, description="without a sandbox, run every organization's jobs anyway (one trusted tenant)"
+    )
+    local_max_processes: int = Field(default=4096, ge=16, le=4_194_304, description="RLIMIT_NPROC of local jobs")
+    local_max_open_files: int = Field(default=65536, ge=64, le=1_048_576, description="RLIMIT_NOFILE of local jobs")
     slurm_cluster: str | None = None
     slurm_submit_user: str | None = Field(default=None, description="Unix user that submits (default: this one)")
+    slurm_run_as: Literal["auto", "runuser", "sudo"] = Field(
+        default="auto",
+        description="how sbatch/scancel run as a job's owner: runuser (root), sudo -n (a service account); auto",
+    )
+    # POSIX identities of project members (domain.posix, services.identities, aifactory.identity)
+    identity_kind: Literal["auto", "local", "ldap", "none"] = Field(
+        default="auto", description="identity provisioner: local (useradd), ldap, none; auto: local as root"
+    )
+    identity_prefix: str = Field(default="aif", pattern=r"^[a-z][a-z0-9]{0,11}$", description="of POSIX names")
+    identity_uid_first: int = Field(default=200_000, ge=1000, lt=2**31 - 1)
+    identity_uid_last: int = Field(default=299_999, ge=1000, lt=2**31 - 1)
+    identity_gid_first: int = Field(default=300_000, ge=1000, lt=2**31 - 1)
+    identity_gid_last: int = Field(default=399_999, ge=1000, lt=2**31 - 1)
+    ldap_url: str | None = Field(default=None, pattern=r"^ldaps?://\S+$")
+    ldap_bind_dn: str | None = None
+    ldap_bind_password: SecretStr | None = None
+    ldap_users_dn: str | None = Field(default=None, description="where posixAccount entries go (ou=people,...)")
+    ldap_groups_dn: str | None = Field(default=None, description="where posixGroup entries go (ou=groups,...)")
     reconcile_seconds: float = Field(default=2.0, ge=0, description="reconciler interval; 0 turns it off")
     accounting_seconds: float = Field(
         default=120.0, ge=1, le=86400, description="scheduler limits, priorities and outside jobs: how often"
@@ -53,7 +81,8 @@ class Settings(BaseSettings):
         le=86400,
         description="a stored job the backend never confirmed is looked up or resubmitted after this long",
     )
-    max_log_streams: int = Field(default=64, ge=1, le=10000)
+    max_log_streams: int = Field(default=64, ge=1, le=10000, description="live log streams open at once (all users)")
+    max_log_streams_per_user: int = Field(default=8, ge=1, le=10000, description="live log streams one user may hold")
     templates_dir: Path | None = Field(
         default=None,
         description="this site's own job templates (one folder per template, with template.yaml and README.md)",
@@ -75,6 +104,25 @@ class Settings(BaseSettings):
         if name not in BACKENDS:
             raise ValueError(f"unknown backend {name!r} (valid: {', '.join(sorted(BACKENDS))})")
         return name
+
+    @model_validator(mode="after")
+    def _identities_consistent(self) -> Settings:
+        self.identity_policy  # noqa: B018 - raises on overlapping or reversed ranges
+        if self.identity_kind == "ldap":
+            needed = ("ldap_url", "ldap_bind_dn", "ldap_bind_password", "ldap_users_dn", "ldap_groups_dn")
+            missing = [f"AIFACTORY_{name.upper()}" for name in needed if not getattr(self, name)]
+            if missing:
+                raise ValueError(f"AIFACTORY_IDENTITY_KIND=ldap needs {', '.join(missing)}")
+        return self
+
+    @property
+    def identity_policy(self) -> IdentityPolicy:
+        """How POSIX identities are named and numbered (the ranges and prefix above)."""
+        return IdentityPolicy(
+            self.identity_prefix,
+            IdRange(self.identity_uid_first, self.identity_uid_last, "AIFACTORY_IDENTITY_UID_FIRST/_LAST"),
+            IdRange(self.identity_gid_first, self.identity_gid_last, "AIFACTORY_IDENTITY_GID_FIRST/_LAST"),
+        )
 
     @model_validator(mode="after")
     def _no_default_secrets_in_production(self) -> Settings:
@@ -113,5 +161,15 @@ class Settings(BaseSettings):
         return self.data_dir / "jobs"
 
     def ensure_dirs(self) -> None:
-        for sub in ("", "jobs", "logs"):
-            (self.data_dir / sub).mkdir(parents=True, exist_ok=True)
+        """The data folder and its parts, closed to job identities: the folder and the jobs root 0711 (a job
+        reaches its own folder by its path and can list nothing), the logs 0700, the SQLite files 0600."""
+        for sub, mode in (("", 0o711), ("jobs", 0o711), ("logs", 0o700)):
+            path = self.data_dir / sub
+            path.mkdir(parents=True, exist_ok=True)
+            path.chmod(mode)
+        url = self.resolved_database_url
+        if url.startswith("sqlite:///"):
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                db = Path(url.removeprefix("sqlite:///") + suffix)
+                if db.is_file():
+                    db.chmod(0o600)

@@ -14,7 +14,7 @@ from typing import Any
 
 from .domain.enums import AccessMode, Enforcement, OrgKind, RiskCategory
 from .domain.identity import User
-from .services import calls, catalog, decisions, identity, proposals, sites
+from .services import calls, catalog, catalog_review, decisions, identity, proposals, sites
 from .services.context import Actor, found
 from .services.ports import Clock, UnitOfWork, UnitOfWorkFactory
 
@@ -288,7 +288,7 @@ def seed_demo(uow_factory: UnitOfWorkFactory, clock: Clock) -> DemoInfo:
         _people(uow, clock, op, info)
         _proposals(uow, clock, info)
         _reviews(uow, clock, op, info)
-        _catalog(uow, clock, Actor(_by_email(uow, "anna@backhaus-kiel.example")))
+        _catalog(uow, clock, Actor(_by_email(uow, "anna@backhaus-kiel.example")), op)
         _passwords(uow, list(info.tokens))
     return info
 
@@ -303,9 +303,11 @@ def _passwords(uow: UnitOfWork, emails: list[str]) -> None:
     uow.commit()
 
 
-def _catalog(uow: UnitOfWork, clock: Clock, anna: Actor) -> None:
-    """The bakery showcase's dataset and its story (figures measured with the template's defaults)."""
+def _catalog(uow: UnitOfWork, clock: Clock, anna: Actor, op: Actor) -> None:
+    """The bakery showcase's dataset and its story (figures measured with the template's defaults), public
+    once the operator approved them."""
     from .showcase.bakery.story import STORY, dataset
 
-    catalog.publish(uow, clock, anna, **dataset())
-    catalog.publish(uow, clock, anna, **STORY)
+    for fields in (dataset(), STORY):
+        item = catalog.publish(uow, clock, anna, **fields)
+        catalog_review.review_item(uow, clock, op, item.stored_id, approve=True)

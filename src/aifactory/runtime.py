@@ -13,9 +13,11 @@ from typing import Any
 
 from .backends.registry import build_backend
 from .config import Settings
+from .identity.registry import build_provisioner
 from .services import jobs, notifications
 from .services.accounting import AccountingState, accounting_pass
-from .services.ports import Clock
+from .services.identities import IdentitySync
+from .services.ports import BackendUnavailable, Clock, StoreUnavailable
 
 log = logging.getLogger("aifactory.reconciler")
 
@@ -37,7 +39,16 @@ def build_gateway(settings: Settings) -> jobs.Gateway:
         submit_user=settings.slurm_submit_user or getpass.getuser(),
         orphan_after=timedelta(seconds=settings.orphan_after_seconds),
         after_backend_submit=fault,
+        identities=build_identities(settings),
+        single_tenant=settings.local_single_tenant,
     )
+
+
+def build_identities(settings: Settings) -> IdentitySync | None:
+    """The POSIX identities' synchroniser (``AIFACTORY_IDENTITY_KIND``), or None when jobs run as the server's
+    own user (kind ``none``, or ``auto`` without root). No I/O happens here."""
+    provisioner = build_provisioner(settings)
+    return None if provisioner is None else IdentitySync(provisioner, settings.identity_policy)
 
 
 class Reconciler:
@@ -83,21 +94,35 @@ class Reconciler:
             self._thread.join(timeout)
 
     def run_once(self) -> int:
+        self._step("identity sync", self._identities)
         moves = self._step("job reconcile", lambda: jobs.reconcile(self.uow_factory, self.clock, self.gateway)) or 0
         report = self._step(
             "accounting", lambda: accounting_pass(self.uow_factory, self.clock, self.gateway, self.accounting)
         )
-        if report is not None and (report.external_charged or report.external_skipped or report.limits_set):
+        if report is not None and (
+            report.external_charged or report.external_skipped or report.limits_set or report.failures
+        ):
             log.info(
-                "accounting: %d outside job(s) charged, skipped %s, limits set %s, priorities %s",
+                "accounting: %d outside job(s) charged, skipped %s, limits set %s, priorities %s, failed %s",
                 report.external_charged,
                 report.external_skipped or "none",
                 report.limits_set or "none",
                 report.priorities_changed or "unchanged",
+                sorted(report.failures) or "none",
             )
         self._step("notifications", self._notifications)
         self.passes += 1
         return moves
+
+    def _identities(self) -> None:
+        """POSIX identities: allocate what is missing, converge the directory and the scheduler's associations
+        (each identity's failure is logged inside and retried at the next pass)."""
+        sync = self.gateway.identities
+        if sync is None:
+            return
+        report = sync.sync(self.uow_factory, self.clock, self.gateway.backend)
+        if report.allocated or report.applied:
+            log.info("identities: %d allocated, applied %s", report.allocated, ", ".join(report.applied) or "none")
 
     def _notifications(self) -> None:
         now = self.clock.now()
@@ -110,6 +135,14 @@ class Reconciler:
     def _step(self, what: str, step: Callable[[], Any]) -> Any:
         try:
             return step()
+        except StoreUnavailable as exc:  # one line, not a traceback per pass while the database is away
+            self.failures += 1
+            log.warning("%s failed: database unavailable (%s); retrying in %.1fs", what, exc, self.interval)
+            return None
+        except BackendUnavailable as exc:  # an outage of the scheduler: one line too; the work waits for it
+            self.failures += 1
+            log.warning("%s failed: the job backend is unavailable (%s); retrying in %.1fs", what, exc, self.interval)
+            return None
         except Exception:  # noqa: BLE001 - the loop must survive a bad pass; the log says why
             self.failures += 1
             log.exception("%s failed; retrying in %.1fs", what, self.interval)

@@ -13,7 +13,7 @@ from aifactory.backends.slurm.backend import SlurmBackend
 from aifactory.domain.jobs.execution import BackendStatus
 from aifactory.domain.jobs.states import OUTCOME_PRECEDENCE, JobState, aggregate, aggregate_exit_code
 from aifactory.domain.ledger import settle
-from tests.support.local_jobs import make
+from tests.support.local_jobs import make, private
 from tests.support.slurm_runner import FakeRunner
 
 C, F, T, X = JobState.COMPLETED, JobState.FAILED, JobState.TIMEOUT, JobState.CANCELLED
@@ -24,12 +24,13 @@ LIMIT = 1800  # each task's time limit, in seconds
 
 def local_status(root: Path, tasks: list[JobState]) -> BackendStatus:
     """A finished local array, its tasks settled as given (written as the backend writes them)."""
-    job_dir = root / "jobs" / "5"
+    job_dir, state_dir = root / "jobs" / "5", private(root, 5)
     job_dir.mkdir(parents=True)
+    state_dir.mkdir(parents=True)
     meta = JobMeta("local-5", 5, "aif:test:5", str(job_dir), "sweep", tuple(range(len(tasks))), None, 0, 30, "p7", 0.0)
-    (job_dir / "job.json").write_text(meta.to_json())
+    (state_dir / "job.json").write_text(meta.to_json())
     for i, state in enumerate(tasks):
-        TaskFiles(job_dir, i).write_final(Final(state, CODES[state], ended_at=100.0))
+        TaskFiles(state_dir, job_dir, i).write_final(Final(state, CODES[state], ended_at=100.0))
     backend = make(root)
     (backend.root / "jobs").mkdir(parents=True)
     (backend.root / "jobs" / "local-5").write_text(str(job_dir))

@@ -17,13 +17,14 @@ import pytest
 from aifactory.backends import local_tasks
 from aifactory.backends.local import LocalBackend
 from aifactory.backends.local_proc import WRAPPER, is_ours
+from aifactory.backends.local_sandbox import SandboxConfig, python_paths
 from aifactory.backends.registry import backend_class
 from aifactory.config import Settings
 from aifactory.domain.errors import InvalidInput
 from aifactory.domain.jobs.execution import ProjectAccount
 from aifactory.domain.jobs.states import TERMINAL, JobState
 from aifactory.services.ports import BackendUnavailable, PriorityBackend
-from tests.support.local_jobs import final, gone, job, make, read, wait_for, wait_gate
+from tests.support.local_jobs import final, job, job_processes, make, open_gate, private, read, wait_for, wait_gate
 
 HOSTILE = "$(touch PWNED); `touch PWNED`; 'quote\" && rm -rf / ; echo ${HOME}\\ \n|| true"
 REPO = Path(__file__).parent.parent.parent
@@ -52,9 +53,11 @@ def test_completes_with_exit_zero_and_logs(tmp_path: Path) -> None:
     assert read(b, bid, bj, "stderr") == b"hello err\n"
     chunk = b.logs(bid, bj.job_dir, "stdout", 0)
     assert chunk.complete and chunk.offset == len(b"hello out\n")
-    d = Path(bj.job_dir)
-    assert {"launch.sh", "user-script.sh", "job.json", "state.json", "exit-0"} <= {p.name for p in d.iterdir()}
-    assert json.loads((d / "state.json").read_text())["state"] == "completed"
+    d, state = Path(bj.job_dir), private(tmp_path, 1)
+    assert {"user-script.sh", "stdout-0.log", "stderr-0.log"} <= {p.name for p in d.iterdir()}
+    assert {"launch.sh", "job.json", "state.json", "exit-0", "launched-0"} <= {p.name for p in state.iterdir()}
+    assert not {"launch.sh", "job.json", "exit-0", "started-0"} & {p.name for p in d.iterdir()}  # out of its reach
+    assert json.loads((state / "state.json").read_text())["state"] == "completed"
 
 
 def test_a_hundred_quick_tasks_all_complete(tmp_path: Path) -> None:
@@ -96,18 +99,20 @@ def test_time_limit_gives_timeout(tmp_path: Path) -> None:
 
 def test_sigkill_after_grace_when_sigterm_is_ignored(tmp_path: Path) -> None:
     b = make(tmp_path)
-    script = "trap '' TERM\necho $$ > stubborn\nfor n in $(seq 300); do sleep 0.1; done\n"  # bounded
-    bid = b.submit(job(tmp_path, 4, {"script": script, "resources": {"time": 1}}))
+    script = "trap '' TERM\necho stubborn\nfor n in $(seq 300); do sleep 0.1; done\n"  # bounded
+    bj = job(tmp_path, 4, {"script": script, "resources": {"time": 1}})
+    bid = b.submit(bj)
+    wait_for(lambda: read(b, bid, bj))
     assert final(b, bid).state is JobState.TIMEOUT
-    assert gone(int((tmp_path / "jobs" / "4" / "work" / "stubborn").read_text()))
+    assert job_processes(bj.job_dir) == []
 
 
 def test_what_a_finished_command_leaves_behind_is_killed(tmp_path: Path) -> None:
     b = make(tmp_path)
-    bid = b.submit(job(tmp_path, 7, {"script": "sleep 30 &\necho $! > background\n"}))
+    bj = job(tmp_path, 7, {"script": "sleep 30 &\necho $! > background\n"})
+    bid = b.submit(bj)
     assert final(b, bid).state is JobState.COMPLETED
-    pid = int((tmp_path / "jobs" / "7" / "work" / "background").read_text())
-    wait_for(lambda: gone(pid))
+    wait_for(lambda: not job_processes(bj.job_dir))
 
 
 def test_torchrun_on_one_node_uses_a_standalone_rendezvous(tmp_path: Path) -> None:
@@ -123,7 +128,7 @@ def test_torchrun_on_one_node_uses_a_standalone_rendezvous(tmp_path: Path) -> No
             },
         )
     )
-    launch = (tmp_path / "jobs" / "8" / "launch.sh").read_text()
+    launch = (private(tmp_path, 8) / "launch.sh").read_text()
     assert "torchrun --standalone --nproc-per-node=2 train.py --lr '0.1; rm -rf /'" in launch
     assert "srun" not in launch and "SLURM_ARRAY_TASK_ID" not in launch
 
@@ -137,14 +142,13 @@ def test_cancel_running_and_queued(tmp_path: Path) -> None:
     b.cancel([running, queued])
     assert final(b, running).state is JobState.CANCELLED
     assert final(b, queued).state is JobState.CANCELLED
-    assert not (tmp_path / "jobs" / "6" / "started-0").exists()  # never ran
+    assert not (private(tmp_path, 6) / "started-0").exists()  # never ran
     assert b.usage([queued])[queued].elapsed_seconds == 0
 
 
 def test_gpu_slots_queue_and_distinct_devices(tmp_path: Path) -> None:
     b = make(tmp_path, gpu_slots=2)
-    gate = tmp_path / "gate"
-    script = f'echo "$CUDA_VISIBLE_DEVICES"\n{wait_gate(gate)}\n'
+    script = f'echo "$CUDA_VISIBLE_DEVICES"\n{wait_gate()}\n'
     jobs = [job(tmp_path, 10 + n, {"script": script, "resources": {"gpus_per_node": 1}}) for n in range(3)]
     ids = [b.submit(j) for j in jobs]
     wait_for(lambda: all(read(b, i, j) for i, j in zip(ids[:2], jobs[:2], strict=True)))
@@ -152,7 +156,7 @@ def test_gpu_slots_queue_and_distinct_devices(tmp_path: Path) -> None:
     assert [states[i].state for i in ids] == [JobState.RUNNING, JobState.RUNNING, JobState.QUEUED]
     devices = {read(b, i, j).strip() for i, j in zip(ids[:2], jobs[:2], strict=True)}
     assert devices == {b"0", b"1"}
-    gate.touch()
+    open_gate(*jobs)
     for i in ids:
         assert final(b, i).state is JobState.COMPLETED
     assert read(b, ids[2], jobs[2]).strip() in devices
@@ -194,8 +198,7 @@ def test_array_and_grid_tasks_get_their_parameters(tmp_path: Path) -> None:
 
 
 def test_restart_readopts_running_and_finished_without_duplicates(tmp_path: Path) -> None:
-    gate = tmp_path / "gate"
-    script = f"echo started\n{wait_gate(gate)}\necho done\n"
+    script = f"echo started\n{wait_gate()}\necho done\n"
     docs = {
         40: {"script": script, "resources": {"gpus_per_node": 1}},
         41: {"script": "echo second", "resources": {"gpus_per_node": 1}},
@@ -207,7 +210,7 @@ def test_restart_readopts_running_and_finished_without_duplicates(tmp_path: Path
         "from tests.support.local_jobs import job, make\n"
         "root, docs = Path(sys.argv[2]), json.loads(sys.argv[3])\n"
         "b = make(root, gpu_slots=1)\nids = [b.submit(job(root, int(n), d)) for n, d in docs.items()]\n"
-        "for _ in range(600):\n    if (root / 'jobs/42/exit-0').exists(): break\n    time.sleep(0.05)\n"
+        "for _ in range(600):\n    if (root / 'state/tasks/local-42/exit-0').exists(): break\n    time.sleep(0.05)\n"
         "os.kill(os.getpid(), 9)\n"
     )
     proc = subprocess.run(
@@ -222,7 +225,7 @@ def test_restart_readopts_running_and_finished_without_duplicates(tmp_path: Path
     states = second.status(ids)
     assert [states[i].state for i in ids] == [JobState.RUNNING, JobState.QUEUED, JobState.COMPLETED]
     assert second.submit(running) == ids[0]  # a retried submit is not a second job
-    gate.touch()
+    open_gate(running)
     third = make(tmp_path, gpu_slots=1)
     assert final(third, ids[0]).state is JobState.COMPLETED
     assert final(third, ids[1]).state is JobState.COMPLETED
@@ -245,7 +248,7 @@ def test_a_start_interrupted_before_the_spawn_is_queued_again_and_runs_once(
     bj = job(tmp_path, 50, {"command": ["echo", "once"]})
     with pytest.raises(KeyboardInterrupt):
         b.submit(bj)
-    d = Path(bj.job_dir)
+    d = private(tmp_path, 50)
     stale = json.loads((d / "started-0").read_text())["token"]
     monkeypatch.undo()
     assert b.status(["local-50"])["local-50"].state is JobState.RUNNING  # within the grace: maybe starting
@@ -253,21 +256,22 @@ def test_a_start_interrupted_before_the_spawn_is_queued_again_and_runs_once(
     assert st.state is JobState.COMPLETED and read(b, "local-50", bj) == b"once\n"
     assert (d / "requeued-0").exists()
     late = subprocess.run(
-        ["bash", "-c", WRAPPER, "aif-task", str(d), "0", stale], timeout=10, check=False
+        ["bash", "-c", WRAPPER, "aif-task", str(d), "0", stale, bj.job_dir, "bash", "/dev/fd/4"],
+        timeout=10,
+        check=False,
     )  # the first start's wrapper, arriving late
     assert late.returncode == 0 and read(b, "local-50", bj) == b"once\n"  # ran nothing
 
 
 def test_logs_with_offsets(tmp_path: Path) -> None:
     b = make(tmp_path)
-    gate = tmp_path / "gate"
-    bj = job(tmp_path, 50, {"script": f"echo abcdef\n{wait_gate(gate)}\necho ghi\n"})
+    bj = job(tmp_path, 50, {"script": f"echo abcdef\n{wait_gate()}\necho ghi\n"})
     bid = b.submit(bj)
     first = wait_for(lambda: (c := b.logs(bid, bj.job_dir, "stdout", 0, limit=4)).data and c)
     assert first.data == b"abcd" and first.offset == 4 and not first.complete
     rest = b.logs(bid, bj.job_dir, "stdout", first.offset)
     assert rest.data == b"ef\n" and not rest.complete
-    gate.touch()
+    open_gate(bj)
     final(b, bid)
     tail = b.logs(bid, bj.job_dir, "stdout", rest.offset, limit=2)
     assert tail.data == b"gh" and not tail.complete  # over, but not everything read yet
@@ -289,10 +293,9 @@ def test_usage_measures_wall_time_and_gpus(tmp_path: Path) -> None:
 
 def test_hostile_strings_are_inert(tmp_path: Path) -> None:
     b = make(tmp_path)
-    work = tmp_path / "work dir $(touch PWNED)"
-    work.mkdir()
+    work = "work dir $(touch PWNED)"
     bj = job(
-        tmp_path, 70, {"command": ["printf", "%s|%s", HOSTILE, "$EVIL"], "env": {"EVIL": HOSTILE}, "workdir": str(work)}
+        tmp_path, 70, {"command": ["printf", "%s|%s", HOSTILE, "$EVIL"], "env": {"EVIL": HOSTILE}, "workdir": work}
     )
     bid = b.submit(bj)
     assert final(b, bid).state is JobState.COMPLETED
@@ -331,7 +334,8 @@ def test_container_runs_through_apptainer_when_installed(tmp_path: Path, monkeyp
     (fake / "apptainer").write_text('#!/bin/bash\necho "apptainer $*" >&2\nshift 2\nexec "$@"\n')
     (fake / "apptainer").chmod(0o755)
     monkeypatch.setenv("PATH", f"{fake}{os.pathsep}{os.environ['PATH']}")
-    b = make(tmp_path)
+    # where the operator installed it is bound read-only into the sandbox (AIFACTORY_LOCAL_RO_PATHS)
+    b = make(tmp_path, sandbox=SandboxConfig(readonly=(*python_paths(), str(fake))))
     bj = job(tmp_path, 81, {"command": ["echo", "inside"], "container": {"image": "/images/x.sif"}})
     bid = b.submit(bj)
     assert final(b, bid).state is JobState.COMPLETED
@@ -356,4 +360,4 @@ def test_an_executor_whose_files_cannot_be_used_is_unavailable(tmp_path: Path) -
         b.submit(job(tmp_path, 95, {"command": ["true"]}))
     with pytest.raises(BackendUnavailable):
         b.status(["local-95"])
-    assert not (tmp_path / "jobs" / "95" / "started-0").exists()
+    assert not (private(tmp_path, 95) / "started-0").exists()

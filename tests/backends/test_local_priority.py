@@ -8,7 +8,7 @@ from pathlib import Path
 
 from aifactory.domain.jobs.execution import BackendJob
 from aifactory.domain.jobs.states import JobState
-from tests.support.local_jobs import final, job, make, read, wait_for, wait_gate
+from tests.support.local_jobs import final, job, make, open_gate, read, started_at, wait_for, wait_gate
 
 
 def for_account(bj: BackendJob, account: str) -> BackendJob:
@@ -32,40 +32,37 @@ def test_low_priority_tasks_run_niced_and_normal_ones_do_not(tmp_path: Path) -> 
 
 def test_queued_gpu_tasks_of_a_low_account_start_after_later_normal_ones(tmp_path: Path) -> None:
     b = make(tmp_path, gpu_slots=1)
-    gate, order = tmp_path / "gate", tmp_path / "order"
     b.set_low_priority("slow", True)
 
     def gpu_job(job_id: int, account: str, wait: bool = False) -> BackendJob:
-        script = f"echo {job_id} >> {order}\n" + (f"{wait_gate(gate)}\n" if wait else "")
+        script = f"echo {job_id}\n" + (f"{wait_gate()}\n" if wait else "")
         return for_account(job(tmp_path, job_id, {"script": script, "resources": {"gpus_per_node": 1}}), account)
 
-    first = b.submit(gpu_job(1, "fast", wait=True))  # holds the only GPU slot
-    wait_for(lambda: order.exists())
+    holder = gpu_job(1, "fast", wait=True)
+    first = b.submit(holder)  # holds the only GPU slot
+    wait_for(lambda: read(b, first, holder))
     queued = [b.submit(gpu_job(2, "slow")), b.submit(gpu_job(3, "slow")), b.submit(gpu_job(4, "fast"))]
     states = b.status(queued)
     assert [states[i].state for i in queued] == [JobState.QUEUED] * 3
-    gate.touch()
+    open_gate(holder)
     for backend_id in [first, *queued]:
         assert final(b, backend_id).state is JobState.COMPLETED
-    assert order.read_text().split() == ["1", "4", "2", "3"]  # the normal job 4 overtook the earlier low ones
+    order = sorted((1, 2, 3, 4), key=lambda n: started_at(tmp_path, n))
+    assert order == [1, 4, 2, 3]  # the normal job 4 overtook the earlier low ones
 
 
 def test_switching_back_restores_first_come_first_served(tmp_path: Path) -> None:
     b = make(tmp_path, gpu_slots=1)
-    gate, order = tmp_path / "gate", tmp_path / "order"
     b.set_low_priority("slow", True)
     b.set_low_priority("slow", False)
-    script = f"echo $AIF_TASK_INDEX-$CUDA_VISIBLE_DEVICES >> {order}\n"
-    holder = job(tmp_path, 1, {"script": f"{script}{wait_gate(gate)}\n", "resources": {"gpus_per_node": 1}})
+    holder = job(tmp_path, 1, {"script": f"echo holding\n{wait_gate()}\n", "resources": {"gpus_per_node": 1}})
     b.submit(holder)
-    wait_for(lambda: order.exists())
+    wait_for(lambda: read(b, "local-1", holder))
     ids = [
-        b.submit(
-            for_account(job(tmp_path, n, {"script": f"echo {n} >> {order}\n", "resources": {"gpus_per_node": 1}}), acct)
-        )
+        b.submit(for_account(job(tmp_path, n, {"command": ["true"], "resources": {"gpus_per_node": 1}}), acct))
         for n, acct in ((2, "slow"), (3, "fast"))
     ]
-    gate.touch()
+    open_gate(holder)
     for backend_id in ["local-1", *ids]:
         assert final(b, backend_id).state is JobState.COMPLETED
-    assert order.read_text().split()[1:] == ["2", "3"]
+    assert started_at(tmp_path, 2) < started_at(tmp_path, 3)

@@ -140,7 +140,7 @@ def _slurm_ids(site: str) -> list[str]:
 def backend_jobs(f: Factory) -> Counter[str]:
     """How many backend jobs carry each comment (each must carry exactly one)."""
     if f.kind == "local":
-        metas = [json.loads(p.read_text()) for p in (f.root / "data" / "jobs").glob("*/job.json")]
+        metas = [json.loads(p.read_text()) for p in (f.root / "data").rglob("job.json")]  # wherever it keeps them
         return Counter(m["comment"] for m in metas)
     return Counter(_slurm_comments(f.site).values())
 

@@ -14,11 +14,11 @@ from sqlalchemy import func, select
 from aifactory.catalog import TemplateError, load_templates
 from aifactory.demo import OPERATOR_EMAIL, seed_demo
 from aifactory.domain.access import PageRequest
-from aifactory.domain.catalog import CatalogKind, Relation
+from aifactory.domain.catalog import Approval, CatalogKind, Relation
 from aifactory.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from aifactory.domain.jobs.execution import WORK_SUBDIR
 from aifactory.domain.jobs.states import JobState
-from aifactory.services import catalog, jobs
+from aifactory.services import catalog, catalog_review, jobs
 from aifactory.services.context import Actor
 from aifactory.store import tables
 
@@ -148,7 +148,8 @@ def test_run_is_an_ordinary_charged_job_with_params_in_env(env, uow_factory, clo
 
 def catalog_id(uow_factory, kind: str, slug: str) -> int:
     with uow_factory(write=False) as uow:
-        return uow.catalog.by_slug(CatalogKind(kind), slug).id
+        (item,) = uow.catalog.with_slug(CatalogKind(kind), slug)
+        return item.id
 
 
 def test_visibility_between_organizations(env, uow_factory, clock) -> None:
@@ -183,9 +184,25 @@ def test_visibility_between_organizations(env, uow_factory, clock) -> None:
         by_q = {i.slug for i in catalog.search(uow, people[ANNA], PageRequest(), q="TRIAGE").items}
         with pytest.raises(NotFound):
             catalog.show(uow, people[ANNA], "dataset", "scans")
-    assert mine == {"scans", "scan-story"} and theirs == {"scan-story"} and by_q == {"scan-story"}
+    # the public story waits for an operator: only its organization sees it (as pending) meanwhile
+    assert mine == {"scans", "scan-story"} and theirs == set() and by_q == set()
+    with uow_factory() as uow:
+        operator = Actor(uow.users.by_email(OPERATOR_EMAIL))
+        catalog_review.review_item(uow, clock, operator, catalog_id(uow_factory, "story", "scan-story"), approve=True)
+    with uow_factory(write=False) as uow:
+        theirs = {i.slug for i in catalog.search(uow, people[ANNA], PageRequest(), tags=["health"]).items}
+        by_q = {i.slug for i in catalog.search(uow, people[ANNA], PageRequest(), q="TRIAGE").items}
+    assert theirs == {"scan-story"} and by_q == {"scan-story"}
+    # slugs are per organization: another's private "scans" confirms nothing and takes nothing
+    with uow_factory() as uow:
+        mine_too = catalog.publish(uow, clock, people[ANNA], kind="dataset", slug="scans", title="Mine")
+    with uow_factory(write=False) as uow:
+        assert catalog.show(uow, people[ANNA], "dataset", "scans").item.id == mine_too.id
+        assert catalog.show(uow, people[CLAIRE], "dataset", "scans").item.title == "Scans"
+    with uow_factory() as uow, pytest.raises(Conflict):  # its own organization's slug, and a listed one
+        catalog.publish(uow, clock, people[ANNA], kind="dataset", slug="scans", title="Again")
     with uow_factory() as uow, pytest.raises(Conflict):
-        catalog.publish(uow, clock, people[ANNA], kind="dataset", slug="scans", title="Mine")
+        catalog.publish(uow, clock, people[ANNA], kind="story", slug="scan-story", title="Ours", visibility="public")
     with uow_factory() as uow, pytest.raises(InvalidInput) as exc:
         catalog.publish(
             uow,
@@ -226,6 +243,9 @@ def test_publish_job_output_verifies_checksum_and_links_provenance(env, uow_fact
             visibility="public",
             details={"licence": "CC-BY-4.0"},
         )
+    with uow_factory() as uow:  # listed, so that the project's other organization sees the provenance too
+        op = Actor(uow.users.by_email(OPERATOR_EMAIL))
+        catalog_review.review_item(uow, clock, op, catalog_id(uow_factory, "dataset", "bakery-sales"), approve=True)
     job = catalog.run_template(uow_factory, clock, people[ANNA], gw, "sweep", {"label": "x"}, 1)
     kw = dict(path="out.json", kind="model", slug="bakery-model", title="Bakery model")
     items = _count(uow_factory, tables.catalog_items)
@@ -262,9 +282,83 @@ def test_publish_job_output_verifies_checksum_and_links_provenance(env, uow_fact
         dataset = catalog.show(uow, people[ANNA], "dataset", "bakery-sales")
     assert links == {(Relation.PRODUCED_BY, None, job.id), (Relation.TRAINED_ON, dataset.item.id, None)}
     assert {(link.relation, link.job_id) for link in dataset.links} >= {(Relation.USED_IN, job.id)}
-    with uow_factory(write=False) as uow:
-        op = Actor(uow.users.by_email(OPERATOR_EMAIL))
     with pytest.raises(Forbidden):  # operators see the job, but publish only their own projects' outputs
         catalog.publish_job_output(uow_factory, clock, op, gw, job.id, **{**kw, "slug": "other"})
-    with pytest.raises(Conflict):
-        catalog.publish_job_output(uow_factory, clock, people[ANNA], gw, job.id, **kw)
+    with pytest.raises(Conflict):  # the slug is FZ Nord's already (Backhaus Kiel could still use it)
+        catalog.publish_job_output(uow_factory, clock, people[LARS], gw, job.id, **kw)
+
+
+def _story(uow_factory, clock, actor: Actor, slug: str, visibility: str = "public"):
+    with uow_factory() as uow:
+        return catalog.publish(uow, clock, actor, kind="story", slug=slug, title=slug.title(), visibility=visibility)
+
+
+def _listed(uow_factory, actor: Actor | None) -> set[str]:
+    with uow_factory(write=False) as uow:
+        return {i.slug for i in catalog.search(uow, actor, PageRequest(), kind=CatalogKind.STORY).items}
+
+
+def test_a_public_item_waits_for_an_operator_before_anyone_else_sees_it(env, uow_factory, clock) -> None:
+    _, people = env
+    item = _story(uow_factory, clock, people[CLAIRE], "triage")
+    assert item.approval is Approval.PENDING
+    with uow_factory(write=False) as uow:
+        operator = Actor(uow.users.by_email(OPERATOR_EMAIL))
+        assert [i.slug for i in catalog_review.pending(uow, operator, PageRequest()).items] == ["triage"]
+        with pytest.raises(Forbidden):
+            catalog_review.pending(uow, people[CLAIRE], PageRequest())
+        with pytest.raises(NotFound):  # anonymous visitors and other organizations: as if it did not exist
+            catalog.visible_item(uow, None, "story", "triage")
+        with pytest.raises(NotFound):
+            catalog.visible_item(uow, people[ANNA], "story", "triage")
+        assert catalog.visible_item(uow, people[CLAIRE], "story", "triage").approval is Approval.PENDING
+    assert "triage" not in _listed(uow_factory, None) | _listed(uow_factory, people[ANNA])
+    assert "triage" in _listed(uow_factory, people[CLAIRE])
+    with uow_factory() as uow, pytest.raises(Forbidden):
+        catalog_review.review_item(uow, clock, people[CLAIRE], item.stored_id, approve=True)
+    with uow_factory() as uow:
+        catalog_review.review_item(uow, clock, operator, item.stored_id, approve=True)
+    assert "triage" in _listed(uow_factory, None) and "triage" in _listed(uow_factory, people[ANNA])
+    with uow_factory() as uow, pytest.raises(Conflict):  # decided already
+        catalog_review.review_item(uow, clock, operator, item.stored_id, approve=False, reason="late")
+
+
+def test_a_rejection_needs_a_reason_and_shows_it_to_the_owner_only(env, uow_factory, clock) -> None:
+    _, people = env
+    item = _story(uow_factory, clock, people[CLAIRE], "claims")
+    with uow_factory(write=False) as uow:
+        operator = Actor(uow.users.by_email(OPERATOR_EMAIL))
+    with uow_factory() as uow, pytest.raises(InvalidInput) as exc:
+        catalog_review.review_item(uow, clock, operator, item.stored_id, approve=False, reason="  ")
+    assert exc.value.errors[0].field == "reason"
+    with uow_factory() as uow:
+        catalog_review.review_item(uow, clock, operator, item.stored_id, approve=False, reason="unproven claims")
+    with uow_factory(write=False) as uow:
+        own = catalog.visible_item(uow, people[CLAIRE], "story", "claims")
+        assert (own.approval, own.approval_reason) == (Approval.REJECTED, "unproven claims")
+    assert "claims" not in _listed(uow_factory, None) | _listed(uow_factory, people[ANNA])
+
+
+def test_operators_publish_at_once_and_one_slug_is_listed_once(env, uow_factory, clock) -> None:
+    _, people = env
+    first = _story(uow_factory, clock, people[CLAIRE], "same")
+    second = _story(uow_factory, clock, people[ANNA], "same")  # both wait: neither blocks nor reveals the other
+    with uow_factory(write=False) as uow:
+        operator = Actor(uow.users.by_email(OPERATOR_EMAIL))
+    with uow_factory() as uow:
+        catalog_review.review_item(uow, clock, operator, first.stored_id, approve=True)
+    with uow_factory() as uow, pytest.raises(Conflict) as exc:
+        catalog_review.review_item(uow, clock, operator, second.stored_id, approve=True)
+    assert exc.value.errors[0].field == "slug"
+    with uow_factory(write=False) as uow:  # anna sees her own (pending) item first, others the listed one
+        assert catalog.visible_item(uow, people[ANNA], "story", "same").id == second.id
+        assert catalog.visible_item(uow, None, "story", "same").id == first.id
+    assert first_approval_of_operator(uow_factory, clock) is Approval.APPROVED
+
+
+def first_approval_of_operator(uow_factory, clock) -> Approval:
+    with uow_factory() as uow:
+        lars = uow.users.by_email(LARS)
+    operator_in_org = Actor(lars)
+    operator_in_org.user.is_operator = True
+    return _story(uow_factory, clock, operator_in_org, "from-ops").approval

@@ -190,7 +190,7 @@ def test_assignment_needs_an_operator_and_a_submitted_proposal(world, bakery, re
 def test_review_rules(world, submitted, reviewer):
     other = world.reviewer("other@uni.example")
     assign(world, submitted, reviewer)
-    with pytest.raises(Forbidden, match="not assigned"):
+    with pytest.raises(NotFound, match=f"proposal {submitted} not found"):  # unassigned: not even confirmed
         review(world, other, submitted)
     with pytest.raises(InvalidInput) as exc:
         review(world, reviewer, submitted, scores={"excellence": 0, "impact": 6})

@@ -1,12 +1,14 @@
 """Job gateway use cases against the stateful fake backend (the seam; the real backends have their own
-tests): admission, idempotency, crash safety between the backend call and storing its id, and scheduler I/O
-outside transactions."""
+tests): admission, idempotency, crash safety between the backend call and storing its id, scheduler I/O
+outside transactions, hand-overs retried with backoff, and cancels stored first and carried out until the
+backend confirms them (the same faults on the real cluster: tests/crash/test_slurm_faults.py)."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,7 @@ import pytest
 from aifactory.domain.access import PageRequest
 from aifactory.domain.errors import Forbidden, InvalidInput, NotFound
 from aifactory.domain.jobs.execution import BackendJob, BackendStatus
+from aifactory.domain.jobs.model import Job
 from aifactory.domain.jobs.states import JobState
 from aifactory.services import jobs
 from aifactory.services.ports import BackendUnavailable, UnitOfWork
@@ -109,32 +112,79 @@ def test_cancel(env: JobsEnv) -> None:
         ) == 1
 
 
-def test_a_backend_that_does_not_answer_leaves_the_job_pending_for_the_reconciler(env: JobsEnv) -> None:
+def _job(env: JobsEnv, job_id: int) -> Job:
+    with env.uow_factory(write=False) as uow:
+        return uow.jobs.get(job_id)
+
+
+def test_a_hand_over_the_backend_did_not_answer_is_retried_with_backoff_not_after_the_orphan_window(
+    env: JobsEnv,
+) -> None:
     env.backend.down = True
     job = env.submit(env.spec())
     assert job.state is JobState.PENDING and job.backend_id is None and "fake scheduler is down" in job.reason
-    env.clock.advance(minutes=3)
-    assert env.reconcile() == 0  # still down: kept pending, retried next pass
+    assert (job.submit_attempts, job.next_attempt_at) == (1, env.clock.now() + timedelta(seconds=1))
     env.backend.down = False
+    assert env.reconcile() == 0 and env.backend.jobs == {}  # its backoff is not over: not yet
+    env.backend.down = True
+    env.clock.advance(seconds=1)
+    assert env.reconcile() == 0  # the reconciler's next cycle: still down, the next try waits twice as long
+    assert (_job(env, job.id).submit_attempts, _job(env, job.id).next_attempt_at) == (
+        2,
+        env.clock.now() + timedelta(seconds=2),
+    )
+    env.backend.down = False
+    env.clock.advance(seconds=2)  # the backend is back: submitted long before the 120 s orphan window
     assert env.reconcile() == 1
-    with env.uow_factory(write=False) as uow:
-        stored = uow.jobs.get(job.id)
-        assert stored.state is JobState.SUBMITTED and stored.backend_id == "100"
-        assert "resubmitted" in stored.events[-1].detail
+    stored = _job(env, job.id)
+    assert stored.state is JobState.SUBMITTED and stored.backend_id == "100" and len(env.backend.jobs) == 1
+    assert stored.reason == "" and stored.next_attempt_at is None  # the stale "did not answer" is gone
+    assert "resubmitted" in stored.events[-1].detail
 
 
-def test_a_cancel_the_backend_cannot_take_changes_nothing_and_says_so(env: JobsEnv) -> None:
+def test_a_round_of_retries_stops_at_the_first_the_backend_does_not_answer(env: JobsEnv) -> None:
+    env.backend.down = True
+    first, second = env.submit(env.spec()), env.submit(env.spec(name="second"))
+    env.clock.advance(seconds=1)
+    env.reconcile()
+    assert [_job(env, j.id).submit_attempts for j in (first, second)] == [2, 1]  # the second keeps its turn
+
+
+def test_a_retry_finds_the_job_a_timed_out_submission_did_give_the_backend(env: JobsEnv) -> None:
+    env.backend.crash_after_submit = True  # the backend took it, but its answer never came back
+
+    class _LostAnswer(FakeBackend):
+        def submit(self, job: BackendJob) -> str:
+            try:
+                return env.backend.submit(job)
+            except SystemExit:
+                raise BackendUnavailable("sbatch timed out") from None
+
+    job = env.submit(env.spec(), gw=env.gateway(_LostAnswer()))
+    assert job.submit_attempts == 1 and len(env.backend.jobs) == 1
+    env.backend.crash_after_submit = False
+    env.clock.advance(seconds=1)
+    assert env.reconcile() == 1 and len(env.backend.jobs) == 1  # adopted by its comment, not submitted twice
+    assert _job(env, job.id).backend_id == "100" and "adopted" in _job(env, job.id).events[-1].detail
+
+
+def test_a_cancel_the_backend_cannot_take_is_stored_and_carried_out_once_it_answers(env: JobsEnv) -> None:
     job = env.submit(env.spec())
     env.backend.down = True
+    pending = jobs.cancel_job(env.uow_factory, env.clock, env.anna, env.gw, job.id)
+    assert pending.state is JobState.SUBMITTED and pending.cancel_pending
+    assert (pending.cancel_requested_at, pending.cancel_requested_by) == (env.clock.now(), env.anna.id)
     with pytest.raises(BackendUnavailable):
-        jobs.cancel_job(env.uow_factory, env.clock, env.anna, env.gw, job.id)
-    with env.uow_factory(write=False) as uow:
-        assert uow.jobs.get(job.id).state is JobState.SUBMITTED
-        assert "job.cancelled" not in [
-            e.action for e in uow.audit.list(PageRequest(), entity_type="job", entity_id=job.id).items
-        ]
+        env.reconcile()  # still down: the cancel waits (the runtime logs one line)
+    assert _job(env, job.id).cancel_pending and _actions(env, job.id) == ["job.cancel_requested", "job.created"]
+    again = jobs.cancel_job(env.uow_factory, env.clock, env.actor("operator@jaif.example"), env.gw, job.id)
+    assert again.cancel_requested_by == env.anna.id  # the first request counts
     env.backend.down = False
-    assert jobs.cancel_job(env.uow_factory, env.clock, env.anna, env.gw, job.id).state is JobState.CANCELLED
+    env.reconcile()
+    stored = _job(env, job.id)
+    assert stored.state is JobState.CANCELLED and stored.reason == f"cancelled by user {env.anna.id}"
+    assert env.backend.states["100"] is JobState.CANCELLED
+    assert _actions(env, job.id).count("job.cancelled") == 1
 
 
 class _Watched:
@@ -203,13 +253,51 @@ def test_a_job_that_ends_while_being_cancelled_keeps_its_end(env: JobsEnv) -> No
     assert jobs.cancel_job(env.uow_factory, env.clock, env.anna, gw, job.id).state is JobState.COMPLETED
 
 
-def test_a_job_the_backend_never_had_is_cancelled_without_asking_it(env: JobsEnv) -> None:
+def test_a_job_whose_hand_over_failed_is_looked_up_before_it_counts_as_cancelled(env: JobsEnv) -> None:
     env.backend.down = True
     job = env.submit(env.spec())  # stays pending: no backend id
-    assert jobs.cancel_job(env.uow_factory, env.clock, env.anna, env.gw, job.id).state is JobState.CANCELLED
-    env.backend.down = False
+    assert jobs.cancel_job(env.uow_factory, env.clock, env.anna, env.gw, job.id).cancel_pending
     env.clock.advance(minutes=3)
-    assert env.reconcile() == 0 and env.backend.jobs == {}  # never resubmitted
+    assert env.reconcile() == 0 and _job(env, job.id).cancel_pending  # down: it may have the job; ask later
+    env.backend.down = False
+    assert env.reconcile() == 1 and env.backend.jobs == {}  # not there: cancelled, and never resubmitted
+    stored = _job(env, job.id)
+    assert stored.state is JobState.CANCELLED and stored.reason.endswith("before the backend had it")
+
+
+def test_a_cancel_after_an_interrupted_submission_adopts_the_job_cancels_it_and_charges_what_ran(
+    env: JobsEnv,
+) -> None:
+    env.backend.crash_after_submit = True
+    with pytest.raises(SystemExit):
+        env.submit(env.spec(gpus=2))  # the backend has the job; the server died before storing its id
+    env.backend.crash_after_submit = False
+    job = jobs.cancel_job(env.uow_factory, env.clock, env.anna, env.gw, 1)
+    assert job.cancel_pending and job.backend_id is None
+    assert env.reconcile() == 0 and _job(env, 1).cancel_pending  # its hand-over may still be under way
+    env.backend.used["100"] = 600  # it ran for 10 minutes meanwhile
+    env.clock.advance(minutes=3)
+    env.reconcile()
+    stored = _job(env, 1)
+    assert (stored.state, stored.backend_id) == (JobState.CANCELLED, "100")
+    assert env.backend.states["100"] is JobState.CANCELLED and len(env.backend.jobs) == 1
+    assert "to be cancelled" in stored.events[-2].detail and stored.settled_at is not None
+    assert env.allocation().charged_seconds == 2 * 600  # 2 GPUs for 10 minutes
+    assert env.allocation().reserved_seconds == 0
+
+
+def test_a_cancel_that_arrives_during_the_hand_over_is_carried_out_when_the_backend_answers(env: JobsEnv) -> None:
+    class _SlowSubmit(FakeBackend):
+        def submit(self, job: BackendJob) -> str:
+            got = super().submit(job)
+            asked = jobs.cancel_job(env.uow_factory, env.clock, env.anna, gw, job.job_id)  # while sbatch runs
+            assert asked.cancel_pending and asked.backend_id is None
+            return got
+
+    gw = env.gateway(_SlowSubmit())
+    job = env.submit(env.spec(), gw=gw)
+    assert (job.state, job.backend_id) == (JobState.CANCELLED, "100")
+    assert gw.backend.states["100"] is JobState.CANCELLED  # type: ignore[attr-defined]
 
 
 def test_projects_are_provisioned_once_with_the_submitting_user(env: JobsEnv) -> None:

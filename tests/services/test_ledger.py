@@ -66,6 +66,7 @@ def test_a_job_cancelled_before_the_backend_had_it_is_charged_nothing(env: JobsE
     job = env.submit(env.spec())
     assert job.state is JobState.PENDING and env.allocation().reserved_seconds == 1800
     jobs.cancel_job(uow_factory, clock, env.anna, env.gw, job.id)
+    env.backend.down = False  # the backend is asked whether it has the job after all: it has not
     env.reconcile()
     a = env.allocation()
     assert (a.charged_seconds, a.reserved_seconds) == (0, 0)

@@ -201,7 +201,8 @@ def test_scenario_usage_stays_out_of_real_reports_and_real_out_of_scenarios(worl
     assert real.total_gpu_hours == 13.5
     what_if = world.read(reports.gpu_hours_by, world.operator, "org_kind", scenario="what-if")
     assert (table_of(what_if), what_if.scenario) == ({"sme": (100.0, 1)}, "what-if")
-    assert world.read(reports.gpu_hours_by, world.operator, "month", scenario="other").rows == []
+    with pytest.raises(NotFound, match="no what-if scenario named 'other'"):
+        world.read(reports.gpu_hours_by, world.operator, "month", scenario="other")
     util = world.read(reports.utilization, world.operator, "2026-03", "2026-03")
     assert {r.resource: r.gpu_hours for r in util.rows} == {"booster": 13.5, "develop": 0.0}
     assert world.read(reports.burn_down, world.operator, factory.allocations["P1"]).charged_gpu_hours == 4.5

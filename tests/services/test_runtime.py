@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from pathlib import Path
@@ -16,7 +17,9 @@ from aifactory.backends.slurm.backend import SlurmBackend
 from aifactory.config import Settings
 from aifactory.runtime import Reconciler, build_gateway
 from aifactory.services import jobs
+from aifactory.services.ports import BackendUnavailable
 from tests.fakes import FakeBackend
+from tests.support.api import Api, settle
 
 
 def test_gateway_from_settings(tmp_path: Path) -> None:
@@ -113,3 +116,41 @@ def test_lifecycle_notifications_run_once_per_accounting_interval(
     clock.advance(minutes=2)
     loop._notifications()
     assert len(delivered) == 4 and len(lifecycle) == 2  # delivery every tick, expiry checks when due
+
+
+class Kicks(list[str]):
+    """Stands in for the reconciler thread: notes each kick."""
+
+    def kick(self) -> None:
+        self.append("kick")
+
+    def stop(self) -> None:
+        pass
+
+
+def test_an_acceptance_kicks_the_reconciler_to_set_up_the_project_s_account(api: Api) -> None:
+    kicks = api.client.app.state.ctx.reconciler = Kicks()
+    assert api.ok("POST", f"/proposals/{api.pid('juelich')}/submit", "eva")["status"] == "accepted"  # at once
+    assert kicks == ["kick"]
+    review = {"scores": {"excellence": 4, "impact": 4, "feasibility": 4}}
+    api.ok("POST", f"/proposals/{api.pid('medvision')}/reviews", "schulz", status=201, json=review)
+    decided = api.ok("POST", f"/proposals/{api.pid('medvision')}/decision", "operator", json={"decision": "accept"})
+    assert decided["status"] == "accepted" and kicks == ["kick", "kick"]
+
+
+def test_a_pending_cancel_answers_202_and_kicks_the_reconciler(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    ctx = api.client.app.state.ctx
+    kicks = ctx.reconciler = Kicks()
+    sleeper = {"name": "wait", "project": 1, "command": [sys.executable, "-c", "import time; time.sleep(30)"]}
+    job = api.ok("POST", "/jobs", "anna", status=201, json=sleeper)
+    kicks.clear()
+
+    def unreachable(ids: object) -> None:
+        raise BackendUnavailable("slurmctld: Unable to contact slurm controller")
+
+    monkeypatch.setattr(ctx.gateway.backend, "cancel", unreachable)
+    pending = api.ok("POST", f"/jobs/{job['id']}/cancel", "anna", status=202)
+    assert pending["state"] == "submitted" and pending["cancel_requested_at"] and kicks == ["kick"]
+    monkeypatch.undo()
+    assert settle(api, job["id"])["state"] == "cancelled"  # the reconciler carried it out
+    assert api.ok("POST", f"/jobs/{job['id']}/cancel", "anna")["state"] == "cancelled"  # 200: nothing pending

@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -89,3 +90,22 @@ class SlurmGateway:
             if job["state"] in FINAL_STATES or time.monotonic() > deadline:
                 return job
             time.sleep(0.5)
+
+
+@dataclass
+class OwnerGateway(SlurmGateway):
+    """The gateway on the cluster with POSIX identities (the local provisioner): every person's jobs run as
+    their own user. ``as_(who)`` signs the client in as that demo person; ``data_dir`` is reachable by jobs."""
+
+    tokens: dict[str, str]
+    data_dir: Path
+
+    def as_(self, email: str) -> TestClient:
+        self.client.headers["Authorization"] = f"Bearer {self.tokens[email]}"
+        return self.client
+
+
+def scontrol_job(backend_id: str) -> dict[str, str]:
+    """``scontrol -o show job``'s fields (UserId=name(uid), GroupId=name(gid), ...)."""
+    line = run("scontrol", "-o", "show", "job", backend_id).stdout
+    return dict(word.split("=", 1) for word in line.split() if "=" in word)

@@ -17,6 +17,27 @@ FIXTURES = Path(__file__).parent.parent / "backends" / "fixtures"
 DOWN = "error: Unable to contact slurm controller (connect failure)"
 
 
+def slurm_command(argv: Sequence[str]) -> tuple[str, ...]:
+    """The Slurm command of an argv that may run it as a job's owner (``runuser -u U -g G -- env -i K=V ... cmd``
+    or ``sudo -n -u U -g G -- cmd``): everything from the Slurm command on."""
+    argv = tuple(argv)
+    if argv and argv[0] in ("runuser", "sudo"):
+        argv = argv[argv.index("--") + 1 :]
+        if argv[:2] == ("env", "-i"):
+            argv = argv[2:]
+            while argv and "=" in argv[0]:
+                argv = argv[1:]
+    return argv
+
+
+def owner_of(argv: Sequence[str]) -> tuple[str, str] | None:
+    """The (user, group) an argv runs its Slurm command as; None when it runs as the server."""
+    if not argv or argv[0] not in ("runuser", "sudo"):
+        return None
+    head = list(argv[: list(argv).index("--")])
+    return head[head.index("-u") + 1], head[head.index("-g") + 1] if "-g" in head else ""
+
+
 def fixture(name: str) -> str:
     return (FIXTURES / name).read_text()
 
@@ -58,6 +79,7 @@ class _Job:
     comment: str
     account: str
     state: str = "PENDING"
+    owner: tuple[str, str] = ("root", "root")  # who submitted it (user, group)
 
 
 class FakeSlurm:
@@ -71,27 +93,32 @@ class FakeSlurm:
         self.calls: list[tuple[str, ...]] = []
         self.down = False
         self._next = 1000
+        self._owner: tuple[str, str] | None = None  # who runs the command being answered
+        self.associations: set[tuple[str, str]] = set()  # (account, user)
 
     def __call__(self, argv: Sequence[str], *, input: str | None = None, timeout: float = 60) -> CommandResult:
         argv = tuple(argv)
         self.calls.append(argv)
+        command = slurm_command(argv)
         if self.down:
-            return CommandResult(argv, 1, "", f"{argv[0]}: {DOWN}")
+            return CommandResult(argv, 1, "", f"{command[0]}: {DOWN}")
         handlers: dict[str, Callable[[tuple[str, ...]], str]] = {
             "sbatch": self._sbatch,
             "squeue": self._squeue,
             "sacct": self._sacct,
             "scancel": self._scancel,
-            "sacctmgr": lambda _: " Adding Account(s)\n",
+            "sacctmgr": self._sacctmgr,
             "scontrol": self._scontrol,
         }
-        return CommandResult(argv, 0, handlers[argv[0]](argv), "")
+        self._owner = owner_of(argv)
+        return CommandResult(argv, 0, handlers[command[0]](command), "")
 
     def _sbatch(self, argv: tuple[str, ...]) -> str:
         script = Path(argv[-1]).read_text()
         directive = dict(re.findall(r"^#SBATCH --([a-z-]+)=(.*)$", script, re.MULTILINE))
         self._next += 1
-        self.jobs[str(self._next)] = _Job(self._next, directive["comment"], directive["account"])
+        job = _Job(self._next, directive["comment"], directive["account"], owner=self._owner or ("root", "root"))
+        self.jobs[str(self._next)] = job
         return f"{self._next}\n"
 
     def _asked(self, argv: tuple[str, ...]) -> list[_Job]:
@@ -107,6 +134,17 @@ class FakeSlurm:
         if "-n" in argv:  # the parsable exit codes
             return "".join(f"{job.job_id}|0:0\n" for job in self._asked(argv))
         return json.dumps({"jobs": [_accounting_record(job) for job in self._asked(argv)]})
+
+    def _sacctmgr(self, argv: tuple[str, ...]) -> str:
+        words = dict(w.split("=", 1) for w in argv if "=" in w)
+        if argv[1:3] == ("-i", "add") and argv[3] == "user":
+            self.associations.add((words["account"], argv[4]))
+        elif argv[1:3] == ("-i", "delete"):
+            self.associations.discard((words["account"], words["name"]))
+        elif "show" in argv:
+            users = sorted(user for account, user in self.associations if account == words["account"])
+            return "\n" + "".join(f"{user}\n" for user in users)
+        return " Adding Account(s)\n"
 
     def _scancel(self, argv: tuple[str, ...]) -> str:
         for backend_id in argv[1:]:
@@ -132,6 +170,8 @@ def _queue_record(job: _Job) -> dict[str, Any]:
         "comment": job.comment,
         "exit_code": 0,
         "state_reason": "None",
+        "user_name": job.owner[0],
+        "group_name": job.owner[1],
     }
 
 

@@ -80,6 +80,25 @@ def test_a_job_submitted_from_a_spec_runs_its_log_is_followed_and_usage_is_charg
         assert used == gpu_hours_text(alloc.charged_seconds / 3600)  # the charge shows on the project page
 
 
+def test_the_job_page_keeps_following_until_the_job_end_is_stored(portal: Portal) -> None:
+    """The backend may report the log complete before the reconciler has stored the job's end: the page must
+    keep polling (else its state would stay 'submitted' for good)."""
+    web = portal.browser("anna")
+    job_id = submit(web, portal.api.project_of("bakery"))
+    gw = portal.api.client.app.state.ctx.gateway
+    with portal.api.uow_factory(write=False) as uow:
+        backend_id = uow.jobs.get(job_id).backend_id
+    deadline = time.monotonic() + 30
+    while not gw.backend.logs(backend_id, str(gw.job_dir(job_id)), "stdout").complete:
+        assert time.monotonic() < deadline, "the job did not end"
+        time.sleep(0.1)
+    page = web.get(f"/jobs/{job_id}")  # nothing reconciled yet: the database still says the job is open
+    assert "Following the log" in page.text and f'hx-get="/jobs/{job_id}/log' in page.text
+    assert settle(portal, job_id) == "completed"
+    after = web.get(f"/jobs/{job_id}")
+    assert "the log is complete" in after.text and "Following the log" not in after.text
+
+
 def test_a_running_job_polls_fast_and_can_be_cancelled(portal: Portal) -> None:
     web = portal.browser("anna")
     project = portal.api.project_of("bakery")

@@ -4,6 +4,8 @@ coercion, next-URL checks, language negotiation."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from aifactory.domain.errors import InvalidInput
 from aifactory.web.i18n import Translator, negotiate
@@ -92,3 +94,16 @@ def test_language_is_the_cookie_then_the_browser_then_english() -> None:
     assert negotiate("xx", "fr") == "en"
     assert Translator("de").gettext("Sign in") == "Anmelden"
     assert Translator("en").gettext("Sign in") == "Sign in"
+
+
+@pytest.mark.parametrize("text", ["|---|", "| --- | :-: |", "- ", "* ", "  |", "|\n|", "#", "- a\n|---|\n- b"])
+def test_markdown_renders_degenerate_blocks_without_error(text: str) -> None:
+    html = str(markdown(text))
+    assert "<table>" not in html or "<th>" in html  # a table without rows is no table
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("|-*#: `ab<>\n")), max_size=60))
+def test_markdown_renders_any_text_and_lets_no_tag_through(text: str) -> None:
+    html = str(markdown(text))  # terminates and never raises
+    assert "<a" not in html and "<b>" not in html

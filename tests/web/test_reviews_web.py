@@ -54,7 +54,7 @@ def test_unassigned_proposals_are_not_found(portal: Portal) -> None:
     assert schulz.get("/reviews/987654").status_code == 404
     assert claire.get(f"/reviews/{portal.api.pid('medvision')}").status_code == 404
     assert claire.post(f"/reviews/{portal.api.pid('medvision')}", VALID).status_code == 403
-    assert novak.post(f"/reviews/{portal.api.pid('medvision')}", VALID).status_code == 403
+    assert novak.post(f"/reviews/{portal.api.pid('medvision')}", VALID).status_code == 404  # not even confirmed
     assert portal.api.counts() == before
 
 

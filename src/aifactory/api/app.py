@@ -48,7 +48,7 @@ def create_app(
         uow_factory=uow_factory,
         clock=clock or SystemClock(),
         gateway=gateway or build_gateway(settings),
-        log_streams=StreamSlots(settings.max_log_streams),
+        log_streams=StreamSlots(settings.max_log_streams, per_user=settings.max_log_streams_per_user),
     )
 
     templates = load_templates(settings.templates_dir)  # a broken template stops the start, naming its file

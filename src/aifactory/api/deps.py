@@ -33,6 +33,11 @@ class AppContext:
     log_streams: StreamSlots
     reconciler: Reconciler | None = None  # running while the app is served (lifespan)
 
+    def kick_reconciler(self) -> None:
+        """Run the reconciler's next pass now (new work for it: an accepted proposal, a pending cancel)."""
+        if self.reconciler is not None:
+            self.reconciler.kick()
+
 
 def get_ctx(request: Request) -> AppContext:
     ctx: AppContext = request.app.state.ctx

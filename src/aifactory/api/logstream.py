@@ -1,10 +1,12 @@
 """Following a log as server-sent events.
 
 The stream holds no database connection and no worker thread while it waits: the job is looked up once,
-then each read of the log file runs briefly in the thread pool. Streams are exempt from the request
-admission limit (they last long) and bounded by their own limit (``AIFACTORY_MAX_LOG_STREAMS``; beyond it
-a 429). Each ``log`` event's id is the byte offset to resume from (``Last-Event-ID``); an ``end`` event
-says the job is over and everything was sent; comment lines keep idle connections alive."""
+then each read of the log file runs briefly in the thread pool. Whether the job is over comes from the
+database or the reconciler's shared status (``services.status_board``): a follower never polls the scheduler
+itself. Streams are exempt from the request admission limit (they last long) and bounded by their own
+limits, in all (``AIFACTORY_MAX_LOG_STREAMS``) and per user (``AIFACTORY_MAX_LOG_STREAMS_PER_USER``); beyond
+either, a 429. Each ``log`` event's id is the byte offset to resume from (``Last-Event-ID``); an ``end``
+event says the job is over and everything was sent; comment lines keep idle connections alive."""
 
 from __future__ import annotations
 
@@ -39,23 +41,35 @@ class TooManyStreams(DomainError):
 
 
 class StreamSlots:
-    """A counter of open streams (thread-safe); ``take`` refuses beyond the limit."""
+    """Counters of open streams, in all and per user (thread-safe); ``take`` refuses beyond either limit."""
 
-    def __init__(self, limit: int) -> None:
-        self.limit, self.open = limit, 0
+    def __init__(self, limit: int, per_user: int | None = None) -> None:
+        self.limit, self.per_user, self.open = limit, per_user or limit, 0
+        self.by_user: dict[int, int] = {}
         self._lock = threading.Lock()
 
-    def take(self) -> None:
+    def take(self, user_id: int) -> None:
         with self._lock:
+            if self.by_user.get(user_id, 0) >= self.per_user:
+                raise TooManyStreams(
+                    f"you have {self.per_user} log streams open already (the most one user may hold); close one, "
+                    "or read GET /jobs/{id}/logs by offset"
+                )
             if self.open >= self.limit:
                 raise TooManyStreams(
                     f"{self.limit} log streams are open already; retry later or read GET /jobs/{{id}}/logs by offset"
                 )
             self.open += 1
+            self.by_user[user_id] = self.by_user.get(user_id, 0) + 1
 
-    def give(self) -> None:
+    def give(self, user_id: int) -> None:
         with self._lock:
             self.open -= 1
+            left = self.by_user.get(user_id, 0) - 1
+            if left > 0:
+                self.by_user[user_id] = left
+            else:
+                self.by_user.pop(user_id, None)
 
 
 class StreamContext(Protocol):
@@ -94,9 +108,9 @@ async def follow(
 
     source = await run_in_threadpool(lookup)
     slots = ctx.log_streams
-    slots.take()
+    slots.take(actor.id)
     return StreamingResponse(
-        _events(request, lookup, source, _resume_offset(request, offset), slots),
+        _events(request, lookup, source, _resume_offset(request, offset), lambda: slots.give(actor.id)),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
@@ -107,7 +121,7 @@ async def _events(
     lookup: Callable[[], job_outputs.LogSource],
     source: job_outputs.LogSource,
     offset: int,
-    slots: StreamSlots,
+    release: Callable[[], None],
 ) -> AsyncIterator[bytes]:
     decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
     quiet_since = looked_at = time.monotonic()
@@ -131,4 +145,4 @@ async def _events(
                     quiet_since = time.monotonic()
                 await asyncio.sleep(POLL_SECONDS)
     finally:
-        slots.give()
+        release()

@@ -11,7 +11,8 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..domain.errors import DomainError
-from ..services.ports import BackendUnavailable
+from ..services.ports import BackendUnavailable, StoreUnavailable
+from ..store.uow import UNAVAILABLE, unavailable
 
 log = logging.getLogger("aifactory.api")
 PROBLEM = "application/problem+json"
@@ -23,10 +24,12 @@ def problem(
     detail: str,
     errors: list[dict[str, str]] | None = None,
     headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> JSONResponse:
     body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status, "detail": detail}
     if errors:
         body["errors"] = errors
+    body.update(extra or {})
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
@@ -81,6 +84,26 @@ async def _unavailable(request: Request, exc: BackendUnavailable) -> Any:
     )
 
 
+async def _store_unavailable(request: Request, exc: Exception) -> Any:
+    """The database cannot answer: 503 with Retry-After, and one log line (no traceback) per failed request.
+    A submission the database failed after its job was stored names the job (``job_id``, ``Location``)."""
+    found = exc if isinstance(exc, StoreUnavailable) else unavailable(exc)
+    log.warning("database unavailable on %s %s: %s", request.method, request.url.path, found)
+    if (web := _portal(request)) is not None:
+        return await web(request, found)
+    headers = {"Retry-After": str(found.retry_after_seconds)}
+    job_id = getattr(found, "job_id", None)
+    if job_id is None:
+        detail = "the database cannot be reached right now; nothing was changed, retry later"
+        return problem(503, "Service unavailable", detail, headers=headers)
+    headers["Location"] = f"{request.scope.get('root_path', '')}/api/v1/jobs/{job_id}"
+    detail = (
+        f"the database went away while job {job_id} was being submitted: the job may exist (GET /jobs/{job_id} "
+        "tells once the database is back; a stored job is handed to the scheduler by the reconciler)"
+    )
+    return problem(503, "Service unavailable", detail, headers=headers, extra={"job_id": job_id})
+
+
 async def _unexpected(request: Request, exc: Exception) -> Any:
     if (web := _portal(request)) is not None:
         return await web(request, exc)
@@ -94,6 +117,8 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http)  # type: ignore[arg-type]
     app.add_exception_handler(BackendUnavailable, _unavailable)  # type: ignore[arg-type]
+    for error in (StoreUnavailable, *UNAVAILABLE):  # handled here: never re-raised to the server's log
+        app.add_exception_handler(error, _store_unavailable)
     app.add_exception_handler(Exception, _unexpected)
 
 

@@ -1,17 +1,21 @@
 """The local backend's files as typed records: a job's ``job.json`` (:class:`JobMeta`), and per task the files
-that say where it stands (:class:`TaskFiles`: ``started-i``, ``pid-i``, ``exit-i``, ``kill-i``,
-``final-i.json``, the logs). The JSON layout is what earlier versions wrote, so a restarted server carries on
-with the jobs of the one before."""
+that say where it stands (:class:`TaskFiles`: ``started-i``, ``pid-i``, ``exit-i``, ``launched-i``, ``kill-i``,
+``final-i.json``). They live in the executor's private folder for the job (``<root>/tasks/<id>``), which no job
+can see or write: a job cannot forge its exit code, its start time (what it is charged) or its time limit. Only
+the logs (``stdout-i.log``, ``stderr-i.log``) are in the job's own folder."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ..domain.jobs.execution import Stream
 from ..domain.jobs.states import TERMINAL, JobState
+from ..domain.posix import PosixGroup, PosixUser, RunAs
 from .local_proc import read_json, write
 
 
@@ -30,9 +34,13 @@ class JobMeta:
     time_minutes: int
     account: str
     submitted_at: float
+    cpus: int = 1  # per task
+    memory_mb: int | None = None  # per task, when the spec asks
+    run_as: RunAs | None = None  # the job's owner (None: the server's own user)
 
     def to_json(self) -> str:
-        return json.dumps({**dataclasses.asdict(self), "indices": list(self.indices)}, indent=1)
+        data: dict[str, Any] = {**dataclasses.asdict(self), "indices": list(self.indices)}
+        return json.dumps(data, indent=1)
 
     @classmethod
     def read(cls, path: Path) -> JobMeta | None:
@@ -40,7 +48,11 @@ class JobMeta:
         if not data:
             return None
         fields = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{**{k: v for k, v in data.items() if k in fields}, "indices": tuple(data["indices"])})
+        known = {k: v for k, v in data.items() if k in fields}
+        owner = known.get("run_as")
+        if owner:
+            known["run_as"] = RunAs(PosixUser(**owner["user"]), PosixGroup(**owner["group"]))
+        return cls(**{**known, "indices": tuple(data["indices"])})
 
 
 @dataclass(frozen=True)
@@ -51,9 +63,10 @@ class Started:
     slots: tuple[int, ...] = ()
     token: str = ""  # the wrapper runs only while this token is in the file
     low_priority: bool = False
+    cpus: tuple[int, ...] = ()  # the CPU slots it holds
 
     def to_json(self) -> str:
-        return json.dumps({**dataclasses.asdict(self), "slots": list(self.slots)})
+        return json.dumps({**dataclasses.asdict(self), "slots": list(self.slots), "cpus": list(self.cpus)})
 
 
 @dataclass(frozen=True)
@@ -76,9 +89,11 @@ class Final:
 
 @dataclass(frozen=True)
 class TaskFiles:
-    """The files of one task (array index ``index``) in a job folder."""
+    """The files of one task (array index ``index``): its state in the private folder ``dir``, its logs in the
+    job's folder ``logs``."""
 
     dir: Path
+    logs: Path
     index: int
 
     def _path(self, prefix: str, suffix: str = "") -> Path:
@@ -92,8 +107,13 @@ class TaskFiles:
     def exit_file(self) -> Path:
         return self._path("exit")
 
+    @property
+    def launched_file(self) -> Path:
+        """Written (through a descriptor the wrapper opens) when the user's command starts."""
+        return self._path("launched")
+
     def log(self, stream: Stream) -> Path:
-        return self._path(stream, ".log")
+        return self.logs / f"{stream}-{self.index}.log"
 
     # ------------------------------------------------------------ reads
 
@@ -102,7 +122,11 @@ class TaskFiles:
         if not data:
             return None
         return Started(
-            data["started_at"], tuple(data.get("slots", ())), data.get("token", ""), data.get("low_priority", False)
+            data["started_at"],
+            tuple(data.get("slots", ())),
+            data.get("token", ""),
+            data.get("low_priority", False),
+            tuple(data.get("cpus", ())),
         )
 
     def kill(self) -> Kill | None:
@@ -120,6 +144,12 @@ class TaskFiles:
 
     def exit_code(self) -> int | None:
         return _int_in(self.exit_file)
+
+    def launched(self) -> bool:
+        try:
+            return self.launched_file.stat().st_size > 0
+        except FileNotFoundError:
+            return False
 
     def state(self) -> JobState:
         """What the files say, without side effects: final, running (started), or queued."""
@@ -157,20 +187,29 @@ class TaskFiles:
 
 @dataclass(frozen=True)
 class LocalJob:
-    """A submitted job: its id, its folder and what was asked."""
+    """A submitted job: its id, its folder (``dir``, the job's), its private folder (``state``) and what was
+    asked."""
 
     id: str
     dir: Path
+    state: Path
     meta: JobMeta
 
     @property
     def tasks(self) -> list[TaskFiles]:
-        return [TaskFiles(self.dir, i) for i in self.meta.indices]
+        return [TaskFiles(self.state, self.dir, i) for i in self.meta.indices]
+
+    def task(self, index: int) -> TaskFiles:
+        return TaskFiles(self.state, self.dir, index)
+
+    @property
+    def launch_script(self) -> Path:
+        return self.state / "launch.sh"
 
     @property
     def cancel_marker(self) -> Path:
         """A job-wide marker: queued tasks do not start any more."""
-        return self.dir / "cancel"
+        return self.state / "cancel"
 
     @property
     def cancelled(self) -> bool:
@@ -180,11 +219,25 @@ class LocalJob:
         write(self.cancel_marker, json.dumps({"at": at}), exclusive=True)
 
     def states(self) -> dict[int, JobState]:
-        return {task.index: task.state() for task in self.tasks}
+        """Every task's state from one listing of the private folder (a 10,000-task array is one read, plus the
+        final records of the settled tasks)."""
+        try:
+            names = set(os.listdir(self.state))
+        except FileNotFoundError:
+            names = set()
+        out: dict[int, JobState] = {}
+        for task in self.tasks:
+            i = task.index
+            final = task.final() if f"final-{i}.json" in names else None
+            if final is not None:
+                out[i] = final.state
+            else:
+                out[i] = JobState.RUNNING if f"started-{i}" in names else JobState.QUEUED
+        return out
 
     def write_state(self, state: JobState) -> None:
         """``state.json``: the aggregate, a convenience copy for people looking at the folder."""
-        write(self.dir / "state.json", json.dumps({"state": state.value}))
+        write(self.state / "state.json", json.dumps({"state": state.value}))
 
 
 def _int_in(path: Path) -> int | None:

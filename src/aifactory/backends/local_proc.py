@@ -6,37 +6,83 @@ import contextlib
 import json
 import os
 import signal
+import stat
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-# $1 job dir, $2 task index, $3 the start token. The trap lets bash outlive a SIGTERM long enough to record the
-# exit code (a trap handler, unlike an ignored signal, is not inherited by the command). A wrapper whose token is
-# no longer in ``started-i`` (its start was given up and the task queued again) runs nothing.
+# $1 the task's private folder, $2 its index, $3 the start token, $4 the job folder (it names the task in /proc);
+# the rest is the command (limits, sandbox, launch; see ``sandbox.task_argv``). The trap lets bash outlive a
+# SIGTERM long enough to record the exit code (a trap handler, unlike an ignored signal, is not inherited by the
+# command). A wrapper whose token is no longer in ``started-i`` (its start was given up and the task queued
+# again) runs nothing. The command gets the launch script as descriptor 4 and writes ``launched-i`` through
+# descriptor 3 when the user's command starts: an exit without it is a launch failure, never the job's result.
 WRAPPER = """trap 'true' TERM
-grep -qF -- "$3" "$1/started-$2" 2>/dev/null || exit 0
-printf '%s\\n' "$$" > "$1/pid-$2.w" && mv -f "$1/pid-$2.w" "$1/pid-$2"
-bash "$1/launch.sh"; code=$?
-printf '%s\\n' "$code" > "$1/exit-$2.w" && mv -f "$1/exit-$2.w" "$1/exit-$2"
+s=$1 i=$2 t=$3; shift 4
+grep -qF -- "$t" "$s/started-$i" 2>/dev/null || exit 0
+printf '%s\\n' "$$" > "$s/pid-$i.w" && mv -f "$s/pid-$i.w" "$s/pid-$i"
+"$@" 3>"$s/launched-$i" 4<"$s/launch.sh"; code=$?
+printf '%s\\n' "$code" > "$s/exit-$i.w" && mv -f "$s/exit-$i.w" "$s/exit-$i"
 """
 _CHILDREN: dict[int, subprocess.Popen[bytes]] = {}  # started by this process; polled only to reap zombies
 
 
-def spawn(job_dir: Path, index: int, token: str, env: dict[str, str], nice: int = 0) -> int:
-    """Start task ``index`` detached (own session and process group); its pid is the group id. ``nice`` > 0:
-    the wrapper (and so the task) runs under ``nice -n`` (nice execs bash: the pid stays the same)."""
-    prefix = ["nice", "-n", str(int(nice))] if nice else []
-    with open(job_dir / f"stdout-{index}.log", "ab") as out, open(job_dir / f"stderr-{index}.log", "ab") as err:
-        proc = subprocess.Popen(
-            [*prefix, "bash", "-c", WRAPPER, "aif-task", str(job_dir), str(index), token],
-            cwd=job_dir,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=err,
-            start_new_session=True,
-        )
+@dataclass(frozen=True)
+class Spawn:
+    """One task's start: its private folder, job folder, logs, the command and the environment it runs with."""
+
+    state_dir: Path
+    job_dir: Path
+    index: int
+    token: str
+    stdout: Path
+    stderr: Path
+    argv: tuple[str, ...]
+    env: Mapping[str, str]
+    nice: int = 0  # > 0: the wrapper (and so the task) runs under ``nice -n`` (nice execs: the pid stays)
+    owner: tuple[int, int] | None = None  # uid, gid the log files are given to (the job's owner)
+
+
+def open_log(path: Path, owner: tuple[int, int] | None) -> int:
+    """A log file in the job's folder, opened for appending by the server: never through a symlink, a FIFO or a
+    hard link the job planted there (the job owns that folder)."""
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+    fd = os.open(path, flags, 0o640)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_nlink != 1:
+            raise OSError(f"{path.name} is not a plain file")
+        if owner is not None and (info.st_uid, info.st_gid) != owner:
+            os.fchown(fd, *owner)
+        return fd
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def spawn(task: Spawn) -> int:
+    """Start the task detached (own session and process group); its pid is the group id."""
+    prefix = ["nice", "-n", str(int(task.nice))] if task.nice else []
+    words = [str(task.state_dir), str(task.index), task.token, str(task.job_dir), *task.argv]
+    out = open_log(task.stdout, task.owner)
+    try:
+        err = open_log(task.stderr, task.owner)
+        try:
+            proc = subprocess.Popen(
+                [*prefix, "bash", "-c", WRAPPER, "aif-task", *words],
+                cwd=task.state_dir,
+                env=dict(task.env),
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=err,
+                start_new_session=True,
+            )
+        finally:
+            os.close(err)
+    finally:
+        os.close(out)
     _CHILDREN[proc.pid] = proc
     return proc.pid
 
@@ -70,10 +116,10 @@ def read_json(path: Path) -> Any:
         return None
 
 
-def group_members(pgid: int, job_dir: str) -> list[int]:
+def group_members(pgid: int, job_dir: str, *, every: bool = False) -> list[int]:
     """Live (non-zombie) processes of the task's process group that are really this task's: the wrapper
     (its argv names the job dir) or a process with ``AIF_JOB_DIR=<job dir>`` in its environment, so a
-    reused pid is never mistaken for the task."""
+    reused pid is never mistaken for the task. Unless ``every``, a live wrapper is enough to know (no scan)."""
     reap()
     if not Path("/proc/self").exists():  # no procfs: best effort
         try:
@@ -93,9 +139,23 @@ def group_members(pgid: int, job_dir: str) -> list[int]:
             continue
         if ours:
             members.append(pid)
-            if pid == pgid:
-                return members  # the wrapper lives: enough to know, no full scan
+            if pid == pgid and not every:
+                return members
     return members
+
+
+def terminate(pgid: int, job_dir: str) -> None:
+    """SIGTERM to every process of the task except bubblewrap's own: bubblewrap dies of a SIGTERM, and its
+    ``--die-with-parent`` then SIGKILLs the whole sandbox at once, so the command would get no grace. The
+    SIGKILL after the grace (:func:`kill_group`) takes bubblewrap, and with it whatever the sandbox still holds."""
+    for pid in group_members(pgid, job_dir, every=True):
+        try:
+            argv0 = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0", 1)[0]
+        except OSError:
+            continue
+        if os.path.basename(argv0) != b"bwrap":
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGTERM)
 
 
 def is_ours(cmdline: bytes, environ: Callable[[], bytes], job_dir: str) -> bool:

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import secrets
 import signal
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..domain.jobs.states import JobState
 from .local_files import Final, Kill, LocalJob, Started, TaskFiles
-from .local_proc import group_members, kill_group, spawn
+from .local_proc import Spawn, group_members, kill_group, spawn, terminate
+
+LAUNCH_REASON_CHARS = 300
 
 
 @dataclass(frozen=True)
@@ -23,17 +26,25 @@ class Timing:
     start_grace_seconds: float = 10.0  # started-i without a live pid: still starting
 
 
-def start(job: LocalJob, task: TaskFiles, slots: list[int], now: float, env: dict[str, str], nice: int) -> bool:
-    """Mark the task started (exclusively: False if it was) and spawn it on ``slots``; a spawn that fails
-    settles the task as failed (it is not retried)."""
+@dataclass(frozen=True)
+class Grant:
+    """What a task is given to run on: CPU slots, GPU slots, and whether it runs at low priority."""
+
+    cpus: tuple[int, ...] = ()
+    gpus: tuple[int, ...] = ()
+    low_priority: bool = False
+
+
+def start(job: LocalJob, task: TaskFiles, grant: Grant, now: float, command: Callable[[str], Spawn]) -> bool:
+    """Mark the task started (exclusively: False if it was) and spawn ``command(token)``; a start that fails
+    settles the task as failed with the reason (it is not retried)."""
     token = secrets.token_hex(8)
-    if not task.mark_started(Started(now, tuple(slots), token, nice > 0)):
+    if not task.mark_started(Started(now, grant.gpus, token, grant.low_priority, grant.cpus)):
         return False
-    env = env | {"AIF_TASK_INDEX": str(task.index), "CUDA_VISIBLE_DEVICES": ",".join(map(str, slots))}
     try:
-        pid = spawn(job.dir, task.index, token, env, nice)
-    except OSError as exc:  # e.g. the job folder vanished
-        task.write_final(Final(JobState.FAILED, ended_at=now, reason=f"could not start: {exc}"))
+        pid = spawn(command(token))
+    except OSError as exc:  # e.g. the job folder vanished, a log file the job replaced by a link
+        task.write_final(Final(JobState.FAILED, ended_at=now, reason=f"the job could not be started: {exc}"))
         return False
     task.write_pid(pid)  # the wrapper writes it too (covers a crash right here)
     return True
@@ -98,16 +109,31 @@ def _finish(task: TaskFiles, seen: _Seen, now: float) -> JobState:
     """The command is over: what it left behind goes too (as in Slurm), and the outcome is written."""
     if seen.members and seen.pid is not None:
         kill_group(seen.pid, signal.SIGKILL)
+    reason = ""
     if seen.kill is not None:
         state = seen.kill.reason
     elif seen.code is None:
-        state = JobState.FAILED
+        state, reason = JobState.FAILED, "the task ended without an exit code"
+    elif not task.launched():
+        state, reason = JobState.FAILED, launch_failure(task, seen.code)
     else:
         state = JobState.COMPLETED if seen.code == 0 else JobState.FAILED
     ended = task.exit_file.stat().st_mtime if task.exit_file.exists() else now
-    reason = "" if seen.code is not None or seen.kill is not None else "the task ended without an exit code"
     task.write_final(Final(state, seen.code, ended, reason))
     return state
+
+
+def launch_failure(task: TaskFiles, code: int) -> str:
+    """Why the user's command never started (the sandbox, the working directory, an environment too large for
+    the OS): the last line its launch wrote to stderr."""
+    try:
+        with task.log("stderr").open("rb") as fh:
+            fh.seek(max(0, fh.seek(0, 2) - 4096))
+            lines = fh.read().decode(errors="replace").strip().splitlines()
+    except OSError:
+        lines = []
+    said = f": {lines[-1][:LAUNCH_REASON_CHARS]}" if lines else ""
+    return f"the job could not be launched (exit {code}){said}"
 
 
 def requeue(task: TaskFiles) -> JobState:
@@ -122,8 +148,8 @@ def requeue(task: TaskFiles) -> JobState:
 
 
 def signal_task(job: LocalJob, task: TaskFiles, reason: JobState, now: float) -> None:
-    """Record why (first reason wins), then SIGTERM the task's process group."""
+    """Record why (first reason wins), then SIGTERM the task's processes (bubblewrap's own excepted)."""
     task.mark_kill(Kill(reason, now))
     pid = task.pid()
-    if pid is not None and group_members(pid, str(job.dir)):
-        kill_group(pid, signal.SIGTERM)
+    if pid is not None:
+        terminate(pid, str(job.dir))

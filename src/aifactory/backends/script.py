@@ -34,11 +34,11 @@ class BatchContext:
 
 
 def cd_line(workdir: str | None, job_dir: str) -> str:
-    """The shell line that enters the job's working directory (the default one is created)."""
-    if workdir:
-        return f"cd {shlex.quote(workdir)}"
-    default = shlex.quote(f"{job_dir}/{WORK_SUBDIR}")
-    return f"mkdir -p {default} && cd {default}"
+    """The shell line that creates and enters the job's working directory: ``<job_dir>/work``, or the spec's
+    ``workdir`` inside it (a relative path without '..', checked by the spec)."""
+    inside = f"/{workdir}" if workdir and workdir != "." else ""
+    target = shlex.quote(f"{job_dir}/{WORK_SUBDIR}{inside}")
+    return f"mkdir -p {target} && cd {target}"
 
 
 def environment(spec: JobSpec, ctx: BatchContext, *, task_index: str) -> list[str]:

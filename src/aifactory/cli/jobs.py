@@ -17,7 +17,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, Trans
 from rich.text import Text
 
 from ..client import Json
-from ..domain.jobs.states import JobState
+from ..domain.jobs.states import TERMINAL, JobState
 from .follow import job_style
 from .jobref import JobRef, job_id_of
 from .output import Col, Row, done, emit, show_page, show_record, show_rows, stderr, table
@@ -116,6 +116,8 @@ def cancel(job: JobRef) -> None:
     cancelled = client.cancel_job(job_id_of(client, job))
     if cancelled["state"] == JobState.CANCELLED:
         done(cancelled, f"Job {cancelled['id']} {cancelled['name']} cancelled")
+    elif cancelled.get("cancel_requested_at") and cancelled["state"] not in TERMINAL:
+        done(cancelled, f"Job {cancelled['id']} {cancelled['name']}: cancel requested; done once the scheduler answers")
     else:
         done(cancelled, f"Job {cancelled['id']} {cancelled['name']} is {cancelled['state']}; nothing to cancel")
 

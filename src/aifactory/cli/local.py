@@ -65,9 +65,11 @@ def _store_errors(url: str) -> Iterator[None]:
     """Database and domain failures as one-line CLI errors."""
     from sqlalchemy.exc import SQLAlchemyError
 
+    from ..services.ports import StoreUnavailable
+
     try:
         yield
-    except SQLAlchemyError as exc:
+    except (SQLAlchemyError, StoreUnavailable) as exc:
         raise CliError(f"database {shown_url(url)}: {str(exc).splitlines()[0]}") from None
     except DomainError as exc:
         raise CliError(f"{exc.status} {exc.title}: {exc}") from None
@@ -103,11 +105,16 @@ def run_server(settings: Settings, host: str, port: int) -> None:
 
     from ..api.app import create_app
 
+    if settings.backend == "local":  # whether jobs run sandboxed, said loudly at every start
+        from ..backends.local import startup_notice
+
+        typer.echo(startup_notice(settings), err=True)
     uvicorn.run(create_app(settings), host=host, port=port)
 
 
 def serve(host: Host = "127.0.0.1", port: Port = 8000) -> None:
     """Run the API server: migrate the database to the newest schema, then serve."""
+    os.umask(0o077)  # what the server writes (database, logs, job folders) is its own unless it says otherwise
     settings = local_settings()
     migrate(settings)
     typer.echo(
@@ -209,6 +216,7 @@ def demo(
     fresh at every start unless --keep."""
     from ..demo import seed_demo
 
+    os.umask(0o077)  # as `serve`: the demo's database and folders are the server's own
     settings, db, kept = _demo_settings(data_dir, keep)
     with local_store(settings) as uow_factory:
         tokens = {} if kept else seed_demo(uow_factory, SystemClock()).tokens

@@ -13,7 +13,7 @@ from rich.table import Table
 
 from ..services.ports import SystemClock
 from .local import DataDir, local_settings, local_store, shown_url
-from .output import emit, stderr
+from .output import emit, error, stderr
 from .state import current
 
 if TYPE_CHECKING:
@@ -41,28 +41,42 @@ def _progress() -> Progress:
     )
 
 
+def _lines(lines: list[int] | None) -> str:
+    return f" (lines {', '.join(map(str, lines))}…)" if lines else ""
+
+
 def _summary_table(s: ImportSummary, database: str) -> Table:
     title = "Import already done: nothing changed" if s.already_done else "Usage import"
     t = Table(title=title, show_header=False)
     t.add_column(style="bold")
     t.add_column(justify="right")
     t.add_row("scenario", s.scenario)
+    t.add_row("trace", s.trace_id)
     t.add_row("database", database)
     t.add_row("records read", f"{s.position:,}" + (f" (resumed at {s.resumed_from:,})" if s.resumed_from else ""))
     t.add_row("imported", f"{s.imported:,}")
+    for reason, n in sorted(s.counted.items()):
+        t.add_row(reason.replace("-", " "), f"{n:,}")
     for reason, n in sorted(s.skipped.items()):
-        lines = s.skipped_lines.get(reason)
-        t.add_row(f"skipped: {reason}", f"{n:,}" + (f" (lines {', '.join(map(str, lines))}…)" if lines else ""))
+        t.add_row(f"skipped: {reason}", f"{n:,}{_lines(s.skipped_lines.get(reason))}")
+    if s.extra_field_lines:
+        t.add_row("extra fields ignored", f"{s.extra_field_lines:,} lines (up to {s.most_fields} fields)")
+    t.add_row("state", s.state)
+    rate = s.seconds > 0 and not s.already_done
     t.add_row(
         "time",
-        f"{s.seconds:.2f} s"
-        + (
-            f" ({(s.position - s.resumed_from) / s.seconds:,.0f} records/s)"
-            if s.seconds > 0 and not s.already_done
-            else ""
-        ),
+        f"{s.seconds:.2f} s" + (f" ({(s.position - s.resumed_from) / s.seconds:,.0f} records/s)" if rate else ""),
     )
     return t
+
+
+def _failure(s: ImportSummary) -> str:
+    """The one-line error of an import that is not done."""
+    first = max(s.skipped, key=lambda k: (s.skipped[k], k), default="")
+    lines = s.skipped_lines.get(first)
+    where = f" (first {first} at lines {', '.join(map(str, lines))})" if lines else ""
+    hint = "" if s.allow_skips or sum(s.skipped.values()) >= s.position else "; rerun with --allow-skips to accept them"
+    return f"import {s.state}: {s.problem}{where}{hint}"
 
 
 @app.command("import")
@@ -93,9 +107,21 @@ def import_(
             help="SWF: GPUs per processor, e.g. 0.25 or 1/8 (default: the resource's GPUs per CPU core)",
         ),
     ] = None,
+    trace_id: Annotated[
+        str | None,
+        typer.Option(
+            "--trace-id",
+            help="the trace's identity in the records' keys (default: a hash of its first record); give the same "
+            "one to the parts of a trace split into files",
+        ),
+    ] = None,
+    allow_skips: Annotated[
+        bool, typer.Option("--allow-skips", help="records that cannot be imported are counted, not an error")
+    ] = False,
     data_dir: DataDir = None,
 ) -> None:
-    """Import a trace (resumes an interrupted import; a finished one is left as it is)."""
+    """Import a trace (resumes an interrupted import; a finished one is left as it is). Exit 1 when records
+    were skipped (unless --allow-skips) or none could be imported."""
     from ..services.usage_import import import_trace
 
     settings = local_settings(data_dir=data_dir)
@@ -121,6 +147,11 @@ def import_(
             resource=resource,
             replay_until=replay_until,
             gpus_per_processor=gpus_per_processor,
+            trace_id=trace_id,
+            allow_skips=allow_skips,
             progress=show,
         )
     emit(asdict(summary), _summary_table(summary, shown_url(settings.resolved_database_url)))
+    if summary.state != "done":
+        error(_failure(summary))
+        raise typer.Exit(1)

@@ -33,6 +33,15 @@ class Visibility(StrEnum):
     ORGANIZATION = "organization"  # the owning organization's users (and operators)
 
 
+class Approval(StrEnum):
+    """Whether a public item may be listed: a non-operator's public item waits for an operator's approval
+    (until then only its organization and operators see it). Organization items never wait (``approved``)."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
 class Relation(StrEnum):
     USED_IN = "used-in"  # template or dataset -> job
     PRODUCED_BY = "produced-by"  # model or dataset -> job
@@ -54,14 +63,22 @@ class CatalogItem(Stored):
     created_by: int | None = None
     created_at: datetime
     updated_at: datetime
+    approval: Approval = Approval.APPROVED
+    approval_reason: str | None = None  # why it was rejected (shown to its organization)
+    decided_by: int | None = None
+    decided_at: datetime | None = None
     id: int | None = None
 
+    @property
+    def listed(self) -> bool:
+        """Public and approved: what everyone (anonymous visitors included) sees."""
+        return self.visibility is Visibility.PUBLIC and self.approval is Approval.APPROVED
+
+    def owned_by(self, organization_id: int | None) -> bool:
+        return self.owner_organization_id is not None and self.owner_organization_id == organization_id
+
     def visible_to(self, organization_id: int | None, operator: bool) -> bool:
-        return (
-            operator
-            or self.visibility is Visibility.PUBLIC
-            or (self.owner_organization_id is not None and self.owner_organization_id == organization_id)
-        )
+        return operator or self.listed or self.owned_by(organization_id)
 
 
 @dataclass(eq=False, kw_only=True)

@@ -60,6 +60,13 @@ class Conflict(DomainError):
     title = "Conflict"
 
 
+class TooLarge(DomainError):
+    """An input over a size or shape limit (bytes, nesting, elements): refused before any work is done."""
+
+    status = 413
+    title = "Payload too large"
+
+
 class Unavailable(DomainError):
     """A collaborator (scheduler, backend) does not answer right now; retrying later may work."""
 

@@ -34,6 +34,8 @@ class User(Stored):
     active: bool = True
     created_at: datetime
     password_hash: str | None = field(default=None, repr=False)
+    # a password set in a portal session opened with an API token lasts only as long as that token
+    password_token_id: int | None = None
     id: int | None = None
 
 
@@ -66,6 +68,7 @@ class WebSession:
     last_seen_at: datetime
     expires_at: datetime
     ended_at: datetime | None = None
+    api_token_id: int | None = None  # opened with this API token (or a password bound to it): ends with it
     id: int | None = None
 
     def live(self, now: datetime, idle: timedelta) -> bool:

@@ -13,5 +13,5 @@ class Dimension(StrEnum):
     COUNTRY = "country"  # the lead organization's country
     ACCESS_MODE = "access_mode"  # of the call the project's proposal answered
     RESOURCE = "resource"
-    MONTH = "month"  # the entry's period (YYYY-MM)
+    MONTH = "month"  # calendar month (YYYY-MM, UTC); a run spanning months counts in each by its seconds
     PROJECT = "project"

@@ -1,5 +1,9 @@
 """The ledger's side of the scheduler, run by the reconciler every few minutes:
 
+- **accounts** (every active allocation's project): the scheduler account exists with its limit from the
+  moment a proposal is accepted, not from the first job: each reconciler cycle looks for allocations it has
+  not seen yet (an acceptance kicks the reconciler), provisions their project's account and sets its limit;
+  the full pass does the same for every account;
 - **priorities** (soft enforcement): an allocation whose month's quota is overdrawn runs at the lowest
   priority (the project's Slurm association switched to QoS ``low``; queue order and ``nice`` locally) until
   the next month's quota; the flag is re-evaluated on every pass, so a new month lifts it;
@@ -11,18 +15,22 @@
   idempotent by the scheduler's job id); records of unknown accounts or partitions are counted, not charged.
 
 Scheduler I/O happens outside transactions; each step is idempotent, so a pass that fails half-way is simply
-repeated by the next one.
+repeated by the next one. One account's failure never stops the others: each is tried on its own, its failure
+logged and collected in the pass's report, and it is tried again with backoff (``domain.jobs.retry``).
 """
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from ..domain.enums import AllocationStatus, Enforcement
 from ..domain.jobs.execution import ExternalUsage
+from ..domain.jobs.retry import retry_delay
 from ..domain.jobs.states import JobState
 from ..domain.ledger import EntryKind, LedgerEntry, billed_seconds, billing_rate, month_key
 from ..domain.projects import Allocation
@@ -32,6 +40,14 @@ from .ledger import after_charge, enforcement_of, post, project_of, soft_quota
 from .ports import AccountingBackend, Clock, PriorityBackend, UnitOfWork, UnitOfWorkFactory
 
 EXTERNAL_SOURCE = "slurm-external"
+log = logging.getLogger("aifactory.accounting")
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class _Failure:
+    attempts: int
+    retry_at: datetime
 
 
 @dataclass
@@ -43,9 +59,23 @@ class AccountingState:
     priorities: dict[str, bool] = field(default_factory=dict)
     limits: dict[str, int | None] = field(default_factory=dict)
     external_since: float | None = None  # POSIX; None: the oldest active allocation's start
+    converged: set[int] = field(default_factory=set)  # allocations whose account has been set up in this process
+    failures: dict[str, _Failure] = field(default_factory=dict)  # accounts waiting to be tried again
 
     def due(self, now: datetime) -> bool:
         return self.last_run is None or now - self.last_run >= self.interval
+
+    def may_try(self, account: str, now: datetime) -> bool:
+        failure = self.failures.get(account)
+        return failure is None or failure.retry_at <= now
+
+    def failed(self, account: str, now: datetime, exc: Exception) -> str:
+        """Note one account's failure (tried again after a backoff); what it was, for the report."""
+        attempts = self.failures[account].attempts + 1 if account in self.failures else 1
+        self.failures[account] = _Failure(attempts, now + retry_delay(attempts))
+        what = f"{type(exc).__name__}: {exc}"
+        log.warning("account %s: %s (attempt %d; tried again in %s)", account, what, attempts, retry_delay(attempts))
+        return what
 
 
 @dataclass(frozen=True)
@@ -54,33 +84,59 @@ class PassReport:
     limits_set: dict[str, int | None]
     external_charged: int
     external_skipped: dict[str, int]
+    failures: dict[str, str] = field(default_factory=dict)  # account (or step) -> what went wrong
 
 
 def accounting_pass(
     uow_factory: UnitOfWorkFactory, clock: Clock, gw: Gateway, state: AccountingState, *, force: bool = False
 ) -> PassReport | None:
+    """The full pass when due (or forced); otherwise only the accounts of allocations not seen yet (None when
+    there are none). Each step runs even when another failed."""
     now = clock.now()
     if not (force or state.due(now)):
-        return None
+        new_limits, new_failures = converge_accounts(uow_factory, clock, gw, state, only_new=True)
+        return PassReport({}, new_limits, 0, {}, new_failures) if new_limits or new_failures else None
     state.last_run = now
-    charged, skipped = import_external(uow_factory, clock, gw, state)
-    changed = sync_priorities(uow_factory, clock, gw, state)
-    limits = sync_limits(uow_factory, clock, gw, state)
-    return PassReport(changed, limits, charged, skipped)
+    failures: dict[str, str] = {}
+    external = _guarded("outside jobs", failures, lambda: import_external(uow_factory, clock, gw, state))
+    charged, skipped = external if external is not None else (0, {})
+    changed = _guarded("priorities", failures, lambda: sync_priorities(uow_factory, clock, gw, state, failures))
+    limits = _guarded("limits", failures, lambda: sync_limits(uow_factory, clock, gw, state, failures))
+    return PassReport(changed or {}, limits or {}, charged, skipped, failures)
+
+
+def _guarded(step: str, failures: dict[str, str], run: Callable[[], T]) -> T | None:
+    """``run()``, or None when it failed (noted in ``failures`` under the step's name, and logged)."""
+    try:
+        return run()
+    except Exception as exc:  # noqa: BLE001 - one step's failure never stops the others; the log says why
+        failures[step] = f"{type(exc).__name__}: {exc}"
+        log.warning("accounting step %r failed: %s", step, failures[step])
+        return None
 
 
 def _active(uow: UnitOfWork, today: Any) -> list[tuple[Allocation, str]]:
     out = []
     for alloc in uow.allocations.all():
-        if alloc.effective_status(today) in (AllocationStatus.ACTIVE, AllocationStatus.SUSPENDED):
+        if _live(alloc, today):
             out.append((alloc, project_of(uow, alloc).slurm_account))
     return out
 
 
+def _live(alloc: Allocation, today: Any) -> bool:
+    return alloc.effective_status(today) in (AllocationStatus.ACTIVE, AllocationStatus.SUSPENDED)
+
+
 def sync_priorities(
-    uow_factory: UnitOfWorkFactory, clock: Clock, gw: Gateway, state: AccountingState
+    uow_factory: UnitOfWorkFactory,
+    clock: Clock,
+    gw: Gateway,
+    state: AccountingState,
+    failures: dict[str, str] | None = None,
 ) -> dict[str, bool]:
-    """Soft allocations: overdrawn this month → low priority; tell the backend about every change."""
+    """Soft allocations: overdrawn this month → low priority; tell the backend about every change (each account
+    on its own: a failure is noted in ``failures`` and told again next pass)."""
+    failures = {} if failures is None else failures
     wanted: dict[str, bool] = {}
     with uow_factory() as uow:
         for alloc, account in _active(uow, clock.now().date()):
@@ -91,35 +147,96 @@ def sync_priorities(
     changed = {a: low for a, low in wanted.items() if state.priorities.get(a, False) != low}
     if isinstance(gw.backend, PriorityBackend):
         for account, low in changed.items():
-            gw.backend.set_low_priority(account, low)
+            try:
+                gw.backend.set_low_priority(account, low)
+            except Exception as exc:  # noqa: BLE001 - the other accounts go on; this one is told next pass
+                failures[account] = state.failed(account, clock.now(), exc)
+                continue
             state.priorities[account] = low
     return changed
 
 
+@dataclass
+class _Target:
+    """What one account should look like in the scheduler."""
+
+    allowed: int | None = 0  # billing seconds the ledger still allows; None: no limit (soft enforcement)
+    allocations: list[int] = field(default_factory=list)
+
+
+def _targets(uow: UnitOfWork, now: datetime) -> dict[str, _Target]:
+    """Per account of a live allocation: hard and active → what is left (granted − charged − what the gateway's
+    running jobs used so far); soft and active → no limit (overdrawn projects run at low priority instead);
+    suspended or expired → nothing more."""
+    running = _running_use(uow, now)
+    targets: dict[str, _Target] = {}
+    for alloc, account in _active(uow, now.date()):
+        target = targets.setdefault(account, _Target())
+        target.allocations.append(alloc.stored_id)
+        if alloc.status is not AllocationStatus.ACTIVE or target.allowed is None:
+            continue
+        if enforcement_of(uow, alloc) is Enforcement.SOFT:
+            target.allowed = None
+        else:
+            left = alloc.granted_seconds - alloc.charged_seconds - running.get(alloc.stored_id, 0)
+            target.allowed += max(0, left)
+    return targets
+
+
 def sync_limits(
-    uow_factory: UnitOfWorkFactory, clock: Clock, gw: Gateway, state: AccountingState
+    uow_factory: UnitOfWorkFactory,
+    clock: Clock,
+    gw: Gateway,
+    state: AccountingState,
+    failures: dict[str, str] | None = None,
 ) -> dict[str, int | None]:
-    """Hard allocations on a backend that enforces limits: keep each account's GPU-minute limit in step."""
+    """Every live allocation's account: provisioned, and its GPU-minute limit in step with the ledger."""
+    limits, failed = converge_accounts(uow_factory, clock, gw, state, only_new=False)
+    if failures is not None:
+        failures.update(failed)
+    return limits
+
+
+def converge_accounts(
+    uow_factory: UnitOfWorkFactory, clock: Clock, gw: Gateway, state: AccountingState, *, only_new: bool
+) -> tuple[dict[str, int | None], dict[str, str]]:
+    """Provision each account and set its limit, each account on its own: the limits set, and the failures
+    (account -> what went wrong). ``only_new``: only accounts with an allocation not seen in this process."""
+    now = clock.now()
+    with uow_factory(write=False) as uow:
+        fresh = [a for a in uow.allocations.all() if _live(a, now.date()) and a.stored_id not in state.converged]
+        if only_new and not fresh:
+            return {}, {}
+        targets = _targets(uow, now)
+    limits: dict[str, int | None] = {}
+    failures: dict[str, str] = {}
+    for account, target in targets.items():
+        if (only_new and set(target.allocations) <= state.converged) or not state.may_try(account, now):
+            continue
+        try:
+            if _converge(gw, state, account, target.allowed):
+                limits[account] = state.limits[account]
+        except Exception as exc:  # noqa: BLE001 - one account's failure never stops the others
+            failures[account] = state.failed(account, now, exc)
+            continue
+        state.failures.pop(account, None)
+        state.converged.update(target.allocations)
+    return limits, failures
+
+
+def _converge(gw: Gateway, state: AccountingState, account: str, allowed: int | None) -> bool:
+    """One account: provisioned (once per process), its limit = the scheduler's usage counter + what the ledger
+    allows (None: no limit), told only when it changed (then True, and ``state.limits`` holds it)."""
+    gw.provision_account(account)
     backend = gw.backend
     if not isinstance(backend, AccountingBackend):
-        return {}
-    allowed: dict[str, int] = {}
-    with uow_factory(write=False) as uow:
-        now = clock.now()
-        running = _running_use(uow, now)
-        for alloc, account in _active(uow, now.date()):
-            if enforcement_of(uow, alloc) is Enforcement.HARD and alloc.status is AllocationStatus.ACTIVE:
-                left = alloc.granted_seconds - alloc.charged_seconds - running.get(alloc.stored_id, 0)
-                allowed[account] = allowed.get(account, 0) + max(0, left)
-            else:
-                allowed.setdefault(account, 0)  # suspended or expired: nothing more
-    done: dict[str, int | None] = {}
-    for account, seconds in allowed.items():
-        limit = backend.account_gpu_minutes_used(account) + seconds // 60
-        if state.limits.get(account) != limit:
-            backend.set_budget_limit(account, limit)
-            state.limits[account] = done[account] = limit
-    return done
+        return False
+    limit = None if allowed is None else backend.account_gpu_minutes_used(account) + allowed // 60
+    if account in state.limits and state.limits[account] == limit:
+        return False
+    backend.set_budget_limit(account, limit)
+    state.limits[account] = limit
+    return True
 
 
 def _running_use(uow: UnitOfWork, now: datetime) -> dict[int, int]:

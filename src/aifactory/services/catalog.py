@@ -9,8 +9,7 @@ import re
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from ..catalog.loader import Template
 from ..domain.access import Page, PageRequest
@@ -18,6 +17,7 @@ from ..domain.catalog import (
     SHA256_RE,
     SLUG_RE,
     TAG_RE,
+    Approval,
     CatalogItem,
     CatalogKind,
     CatalogLink,
@@ -32,6 +32,7 @@ from ..domain.jobs.states import JobState
 from ..domain.templates import check_params, job_document
 from . import job_outputs, jobs
 from .audit import record
+from .catalog_review import check_slug_free, first_approval
 from .context import Actor, found
 from .ports import Clock, UnitOfWork, UnitOfWorkFactory
 
@@ -54,10 +55,22 @@ def scope_of(actor: Actor | None) -> CatalogScope:
     return CatalogScope(everything=actor.is_operator, organization_id=actor.user.organization_id)
 
 
-def visible_item(uow: UnitOfWork, actor: Actor | None, kind: CatalogKind | str, slug: str) -> CatalogItem:
-    item = uow.catalog.by_slug(CatalogKind(kind), slug)
+def find_visible(uow: UnitOfWork, actor: Actor | None, kind: CatalogKind | str, slug: str) -> CatalogItem | None:
+    """The item a slug names for this viewer: their organization's own first, then the listed (public and
+    approved) one, then, for operators, any (the oldest). Other organizations' items never answer."""
     scope = scope_of(actor)
-    if item is None or not item.visible_to(scope.organization_id, scope.everything):
+    items = uow.catalog.with_slug(CatalogKind(kind), slug)
+    ranked = (
+        [i for i in items if i.owned_by(scope.organization_id)]
+        + [i for i in items if i.listed]
+        + (items if scope.everything else [])
+    )
+    return ranked[0] if ranked else None
+
+
+def visible_item(uow: UnitOfWork, actor: Actor | None, kind: CatalogKind | str, slug: str) -> CatalogItem:
+    item = find_visible(uow, actor, kind, slug)
+    if item is None:
         raise NotFound(f"{CatalogKind(kind).value} {slug!r} not found")  # not confirmed to other tenants
     return item
 
@@ -78,7 +91,10 @@ def sync_templates(uow_factory: UnitOfWorkFactory, clock: Clock, templates: Iter
                 "tags": list(t.doc.get("tags", [])),
                 "details": t.details(),
             }
-            item = uow.catalog.by_slug(CatalogKind.TEMPLATE, t.name)
+            item = next(
+                (i for i in uow.catalog.with_slug(CatalogKind.TEMPLATE, t.name) if i.owner_organization_id is None),
+                None,
+            )
             if item is None:
                 uow.catalog.add(
                     CatalogItem(
@@ -128,8 +144,10 @@ def search(
     q: str | None = None,
     kind: CatalogKind | None = None,
     tags: Sequence[str] = (),
+    approval: Approval | None = None,
 ) -> Page[CatalogItem]:
-    return uow.catalog.search(page, scope_of(actor), q=q or None, kind=kind, tags=tuple(tags))
+    """``approval``: e.g. the organization's items still waiting (others' unlisted items are never found)."""
+    return uow.catalog.search(page, scope_of(actor), q=q or None, kind=kind, tags=tuple(tags), approval=approval)
 
 
 def show(uow: UnitOfWork, actor: Actor, kind: CatalogKind | str, slug: str) -> Entry:
@@ -194,11 +212,7 @@ def _new_item(
     details = {} if details is None else details
     check_details(CatalogKind(kind), details)
     owner = _owner(actor)
-    if uow.catalog.by_slug(CatalogKind(kind), slug) is not None:
-        raise Conflict(
-            f"slug: a {kind} named {slug!r} is already in the catalog; choose another slug",
-            [FieldError("slug", "already taken")],
-        )
+    check_slug_free(uow, CatalogKind(kind), slug, owner, Visibility(visibility))
     now = clock.now()
     item = uow.catalog.add(
         CatalogItem(
@@ -215,6 +229,7 @@ def _new_item(
             created_by=actor.id,
             created_at=now,
             updated_at=now,
+            approval=first_approval(actor, Visibility(visibility)),
         )
     )
     record(
@@ -224,7 +239,7 @@ def _new_item(
         "catalog.published",
         item,
         None,
-        {"kind": item.kind.value, "slug": slug, "visibility": item.visibility.value, "job_id": job_id},
+        {"kind": item.kind.value, "slug": slug, "visibility": item.visibility.value, "approval": item.approval.value},
     )
     return item
 
@@ -261,13 +276,16 @@ def run_template(
         details, project=project, name=name_override or name, params=values, idempotency_key=idempotency_key
     )
     job = jobs.submit_job(uow_factory, clock, actor, gw, document)
-    _link_run(uow_factory, clock, template_id, details.get("datasets", []), job.stored_id)
+    _link_run(uow_factory, clock, actor, template_id, details.get("datasets", []), job.stored_id)
     return job
 
 
-def _link_run(uow_factory: UnitOfWorkFactory, clock: Clock, template_id: int, datasets: list[str], job_id: int) -> None:
+def _link_run(
+    uow_factory: UnitOfWorkFactory, clock: Clock, actor: Actor, template_id: int, datasets: list[str], job_id: int
+) -> None:
     with uow_factory() as uow:
-        ids = [template_id] + [d.stored_id for s in datasets if (d := uow.catalog.by_slug(CatalogKind.DATASET, s))]
+        used = [find_visible(uow, actor, CatalogKind.DATASET, slug) for slug in datasets]
+        ids = [template_id] + [d.stored_id for d in used if d is not None]
         for item_id in ids:
             if uow.catalog.find_link(item_id, Relation.USED_IN, job_id=job_id) is None:  # idempotent replays
                 uow.catalog.add_link(
@@ -279,16 +297,18 @@ def _link_run(uow_factory: UnitOfWorkFactory, clock: Clock, template_id: int, da
 # -- publishing a job's output ------------------------------------------------------------------------
 
 
-def _sha256(path: Path) -> tuple[str, int]:
+def _sha256(fh: BinaryIO) -> tuple[str, int]:
     digest, size = hashlib.sha256(), 0
-    with path.open("rb") as fh:
+    with fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
             size += len(block)
     return digest.hexdigest(), size
 
 
-def _finished_artifact(uow_factory: UnitOfWorkFactory, actor: Actor, gw: jobs.Gateway, job_id: int, path: str) -> Path:
+def _finished_artifact(
+    uow_factory: UnitOfWorkFactory, actor: Actor, gw: jobs.Gateway, job_id: int, path: str
+) -> BinaryIO:
     with uow_factory(write=False) as uow:
         job = jobs.get_job(uow, actor, job_id)
         project = found(uow.projects.get(job.project_id), "project", job.project_id)
@@ -296,7 +316,7 @@ def _finished_artifact(uow_factory: UnitOfWorkFactory, actor: Actor, gw: jobs.Ga
             raise Forbidden("only the project's members publish its jobs' outputs")
         if job.state is not JobState.COMPLETED:
             raise Conflict(f"job {job_id} is {job.state.value}; only a completed job's outputs are published")
-        return job_outputs.artifact_file(uow, actor, gw, job_id, path)
+        return job_outputs.open_artifact(uow, actor, gw, job_id, path).file
 
 
 def publish_job_output(

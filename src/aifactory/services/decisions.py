@@ -94,6 +94,7 @@ def submit_review(
 ) -> Review:
     p: Proposal = found(uow.proposals.get_for_update(proposal_id), "proposal", proposal_id)
     if uow.assignments.find(p.stored_id, actor.id) is None:
+        get_proposal(uow, actor, proposal_id)  # not found to whoever may not see it: the id is not confirmed
         raise Forbidden("you are not assigned to review this proposal")
     transition(p.status, Action.REVIEW)
     check_no_conflict(actor.user.organization_id, p.organization_ids)

@@ -1,21 +1,28 @@
 """What a job leaves behind: its logs (read by offset, for following) and its artifacts (the files its
-spec's ``outputs`` name, confined to the job's working directory)."""
+spec's ``outputs`` name, inside the job's working directory; found and opened without ever following a symlink,
+see ``services.confined``)."""
 
 from __future__ import annotations
 
 import hashlib
+import os
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any
+from pathlib import PurePosixPath
+from typing import Any, BinaryIO
 
 from ..domain.errors import NotFound
 from ..domain.jobs.execution import WORK_SUBDIR, LogChunk, Stream
 from ..domain.jobs.model import Job
 from ..domain.jobs.spec import parse_spec
+from . import confined
+from .confined import FileEntry
 from .context import Actor
 from .gateway import Gateway
 from .jobs import get_job
+
+MAX_WALK = 10_000  # entries of a working directory looked at for artifacts (a job cannot make us walk forever)
 
 
 @dataclass(frozen=True)
@@ -60,47 +67,117 @@ class Artifact:
     sha256: str | None = None
 
 
-def working_dir(gw: Gateway, job: Job) -> Path:
-    spec = parse_spec(job.spec)
-    return Path(spec.workdir) if spec.workdir else gw.job_dir(job.stored_id) / WORK_SUBDIR
+@dataclass(frozen=True)
+class OpenedArtifact:
+    """An artifact opened for reading (by descriptor, see ``services.confined``); the caller closes ``file``."""
+
+    path: str
+    size: int
+    file: BinaryIO
+
+    @property
+    def name(self) -> str:
+        return PurePosixPath(self.path).name
 
 
-def _matches(root: Path, patterns: tuple[str, ...]) -> dict[str, Path]:
-    """Files named by the patterns (a folder stands for the files under it), only inside ``root``."""
-    found: dict[str, Path] = {}
-    base = root.resolve()
-    for pattern in patterns:
-        for hit in sorted(root.glob(pattern)):
-            for path in sorted(hit.rglob("*")) if hit.is_dir() else [hit]:
-                real = path.resolve()
-                if real.is_file() and real.is_relative_to(base):  # no symlink leads out
-                    found.setdefault(path.relative_to(root).as_posix(), real)
+def working_folder(job: Job) -> PurePosixPath:
+    """The job's working directory, relative to its job folder: ``work``, or the spec's ``workdir`` inside it."""
+    workdir = parse_spec(job.spec).workdir
+    return PurePosixPath(WORK_SUBDIR, workdir or ".")
+
+
+def _segment(text: str) -> str:
+    """One path segment of a glob as a regular expression: ``*``, ``?`` and ``[...]`` never match a '/'."""
+    out, i = [], 0
+    while i < len(text):
+        c = text[i]
+        end = text.find("]", i + 2) if c == "[" else -1
+        if c == "*":
+            out.append("[^/]*")
+        elif c == "?":
+            out.append("[^/]")
+        elif end > 0:
+            body = text[i + 1 : end]
+            negated = body.startswith("!")
+            chars = re.escape(body[1:] if negated else body).replace("\\-", "-")
+            out.append(f"(?!/)[{'^' if negated else ''}{chars}]")
+            i = end
+        else:
+            out.append(re.escape(c))
+        i += 1
+    return "".join(out)
+
+
+def glob_regex(pattern: str) -> re.Pattern[str]:
+    """A glob (``**`` for any number of folders, none included) as one expression over a whole relative path.
+    It matches a folder too: a folder stands for the files under it (see ``_matches``)."""
+    segments = [p for p in PurePosixPath(pattern).parts if p != "."]
+    out, pending = "", False
+    for seg in segments:
+        if seg == "**":
+            pending = True
+            continue
+        lead = "" if not out else "/"
+        out += (lead + "(?:[^/]+/)*" if pending else lead) + _segment(seg)
+        pending = False
+    if pending:
+        out += "(?:/[^/]+)*" if out else "[^/]+(?:/[^/]+)*"
+    return re.compile(out or "(?!)")
+
+
+def _folders_and_self(path: str) -> list[str]:
+    parts = path.split("/")
+    return ["/".join(parts[: k + 1]) for k in range(len(parts))]
+
+
+def _matches(gw: Gateway, job: Job) -> dict[str, FileEntry]:
+    """The regular files the spec's outputs name, in the order of the patterns. Found by walking the working
+    directory by descriptor: symlinks are never followed, so nothing outside the job's folder is reached."""
+    files = confined.regular_files(gw.job_dir(job.stored_id), working_folder(job), limit=MAX_WALK)
+    files.sort(key=lambda f: f.path.split("/"))
+    found: dict[str, FileEntry] = {}
+    for pattern in parse_spec(job.spec).outputs:
+        regex = glob_regex(pattern)
+        for entry in files:
+            if entry.path not in found and any(regex.fullmatch(p) for p in _folders_and_self(entry.path)):
+                found[entry.path] = entry
     return found
 
 
-def _sha256(path: Path) -> str:
+def _open(gw: Gateway, job: Job, path: str) -> BinaryIO | None:
+    return confined.open_file(gw.job_dir(job.stored_id), working_folder(job) / path)
+
+
+def _sha256(fh: BinaryIO) -> str:
     digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
+    for block in iter(lambda: fh.read(1 << 20), b""):
+        digest.update(block)
     return digest.hexdigest()
+
+
+def _checksum(gw: Gateway, job: Job, path: str) -> str | None:
+    fh = _open(gw, job, path)
+    if fh is None:
+        return None  # swapped for a symlink (or removed) since the walk
+    with fh:
+        return _sha256(fh)
 
 
 def list_artifacts(uow: Any, actor: Actor, gw: Gateway, job_id: int, *, checksums: bool = False) -> list[Artifact]:
     job = get_job(uow, actor, job_id)
     out = []
-    for rel, real in _matches(working_dir(gw, job), parse_spec(job.spec).outputs).items():
-        st = real.stat()
-        out.append(
-            Artifact(rel, st.st_size, datetime.fromtimestamp(st.st_mtime, UTC), _sha256(real) if checksums else None)
-        )
+    for rel, entry in _matches(gw, job).items():
+        digest = _checksum(gw, job, rel) if checksums else None
+        if checksums and digest is None:
+            continue
+        out.append(Artifact(rel, entry.size, datetime.fromtimestamp(entry.mtime, UTC), digest))
     return out
 
 
-def artifact_file(uow: Any, actor: Actor, gw: Gateway, job_id: int, path: str) -> Path:
-    """The file to download: it must be one of the job's artifacts (anything else is not found)."""
+def open_artifact(uow: Any, actor: Actor, gw: Gateway, job_id: int, path: str) -> OpenedArtifact:
+    """The file to download, opened: it must be one of the job's artifacts (anything else is not found)."""
     job = get_job(uow, actor, job_id)
-    found = _matches(working_dir(gw, job), parse_spec(job.spec).outputs).get(path)
-    if found is None:
+    fh = _open(gw, job, path) if path in _matches(gw, job) else None
+    if fh is None:
         raise NotFound(f"job {job_id} has no artifact {path!r}")
-    return found
+    return OpenedArtifact(path, os.fstat(fh.fileno()).st_size, fh)

@@ -15,19 +15,20 @@ from typing import Any
 
 from ..domain.access import Page, PageRequest
 from ..domain.enums import Enforcement, ProjectRole
-from ..domain.errors import Forbidden, InvalidInput, NotFound
+from ..domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ..domain.jobs.admission import check_admission, worst_case_billing
 from ..domain.jobs.execution import BackendJob
 from ..domain.jobs.model import Job, JobRow, job_comment
-from ..domain.jobs.spec import JobSpec, parse_spec
+from ..domain.jobs.spec import JobSpec, check_spec, parse_spec
 from ..domain.jobs.states import JobState, can_move
+from ..domain.posix import RunAs
 from ..domain.projects import Allocation, Project
 from ..domain.sites import Resource
-from . import ledger, projects
+from . import identities, job_cancels, ledger, projects
 from .audit import record
 from .context import Actor, found
 from .gateway import Gateway as Gateway  # re-exported: jobs.Gateway is what callers know
-from .ports import BackendUnavailable, Clock, UnitOfWork, UnitOfWorkFactory
+from .ports import BackendUnavailable, Clock, StoreUnavailable, UnitOfWork, UnitOfWorkFactory
 from .settlement import settle_finished
 
 
@@ -38,6 +39,15 @@ class Submission:
 
     job: Job
     created: bool
+
+
+class SubmitInterrupted(StoreUnavailable):
+    """The database failed after the job was (or may have been) stored: the answer names the job, which the
+    reconciler hands to the backend (or adopts) once the database is back."""
+
+    def __init__(self, job_id: int, reason: str):
+        super().__init__(f"job {job_id}: {reason}")
+        self.job_id = job_id
 
 
 def _project(uow: UnitOfWork, actor: Actor, ref: int | str) -> Project:
@@ -94,36 +104,74 @@ def submit_job(
 def submit_job_or_existing(
     uow_factory: UnitOfWorkFactory, clock: Clock, actor: Actor, gw: Gateway, document: dict[str, Any]
 ) -> Submission:
-    """Submit a job, or return the one its idempotency key named before (``created`` False)."""
-    spec = parse_spec(document)
-    with uow_factory() as uow:
-        project = _project(uow, actor, spec.project)
-        if spec.idempotency_key and (same := uow.jobs.by_idempotency_key(project.stored_id, spec.idempotency_key)):
-            return Submission(same, created=False)
-        alloc, need = _admit(uow, clock, project, spec)
-        now = clock.now()
-        job = uow.jobs.add(
-            Job(
-                project_id=project.stored_id,
-                allocation_id=alloc.stored_id,
-                resource_id=alloc.resource_id,
-                submitted_by=actor.id,
-                name=spec.name,
-                spec=document,
-                backend=gw.backend_name,
-                tasks=spec.tasks,
-                reserved_gpu_seconds=need,
-                idempotency_key=spec.idempotency_key,
-                created_at=now,
-                updated_at=now,
+    """Submit a job, or return the one its idempotency key named before (``created`` False). When the database
+    fails once the job may be stored, ``SubmitInterrupted`` names it: no job is ever created silently."""
+    check_spec(document)  # the schema and the sweep's size first: nothing is expanded before membership
+    stored = _store(uow_factory, clock, actor, gw, document)
+    if isinstance(stored, Submission):
+        return stored
+    job_id, handoff = stored
+    try:
+        return Submission(_send(uow_factory, clock, gw, job_id, handoff), created=True)
+    except StoreUnavailable as exc:
+        raise SubmitInterrupted(job_id, str(exc)) from exc
+
+
+def _store(
+    uow_factory: UnitOfWorkFactory, clock: Clock, actor: Actor, gw: Gateway, document: dict[str, Any]
+) -> Submission | tuple[int, BackendJob]:
+    """The first transaction: membership, idempotency, tenancy, admission, the job stored as pending."""
+    job: Job | None = None
+    apart = gw.keeps_tenants_apart()  # may probe the host (once): never inside the transaction
+    try:
+        with uow_factory() as uow:
+            project = _project(uow, actor, document["project"])
+            key = document.get("idempotency_key")
+            if key and (same := uow.jobs.by_idempotency_key(project.stored_id, key)):
+                return Submission(same, created=False)
+            if not apart:
+                _one_organization_only(uow, gw, project)
+            spec = parse_spec(document)
+            alloc, need = _admit(uow, clock, project, spec)
+            now = clock.now()
+            job = uow.jobs.add(
+                Job(
+                    project_id=project.stored_id,
+                    allocation_id=alloc.stored_id,
+                    resource_id=alloc.resource_id,
+                    submitted_by=actor.id,
+                    name=spec.name,
+                    spec=document,
+                    backend=gw.backend_name,
+                    tasks=spec.tasks,
+                    reserved_gpu_seconds=need,
+                    idempotency_key=spec.idempotency_key,
+                    created_at=now,
+                    updated_at=now,
+                )
             )
+            job.comment = job_comment(gw.site, job.stored_id, secrets.token_hex(6))
+            ledger.reserve_job(uow, job, alloc, now)
+            record(uow, clock, actor, "job.created", job, None, {"name": job.name, "project_id": project.id})
+            if gw.identities is not None:  # the owner's and the project's POSIX identities, stored with the job
+                gw.identities.allocate(uow, clock, actor.id, project.stored_id)
+            uow.commit()
+            return job.stored_id, _handoff(uow, gw, job, project, spec)
+    except StoreUnavailable as exc:
+        if job is None:
+            raise  # nothing was stored
+        raise SubmitInterrupted(job.stored_id, str(exc)) from exc
+
+
+def _one_organization_only(uow: UnitOfWork, gw: Gateway, project: Project) -> None:
+    """A backend that cannot confine jobs (the local executor without its sandbox) runs the jobs of one
+    organization only: another's could read them. The operator may declare a single tenant instead."""
+    if uow.jobs.other_organization_ran(gw.backend_name, project.lead_organization_id):
+        raise Conflict(
+            f"this site's {gw.backend_name} executor cannot confine jobs (no sandbox), so it runs the jobs of one "
+            "organization only, and another organization's jobs run here; ask the operator to install bubblewrap "
+            "(or to declare a single-tenant site: AIFACTORY_LOCAL_SINGLE_TENANT=1)"
         )
-        job.comment = job_comment(gw.site, job.stored_id, secrets.token_hex(6))
-        ledger.reserve_job(uow, job, alloc, now)
-        record(uow, clock, actor, "job.created", job, None, {"name": job.name, "project_id": project.id})
-        uow.commit()
-        handoff = _handoff(uow, gw, job, project, spec)
-    return Submission(_send(uow_factory, clock, gw, job.stored_id, handoff), created=True)
 
 
 def _handoff(uow: UnitOfWork, gw: Gateway, job: Job, project: Project, spec: JobSpec) -> BackendJob:
@@ -136,7 +184,16 @@ def _handoff(uow: UnitOfWork, gw: Gateway, job: Job, project: Project, spec: Job
         partition=_resource(uow, job.resource_id).name,
         job_dir=str(job_dir),
         comment=job.comment,
+        run_as=_run_as(uow, gw, job, project),
     )
+
+
+def _run_as(uow: UnitOfWork, gw: Gateway, job: Job, project: Project) -> RunAs | None:
+    """The job's owner and the project's group (with identities on; the date of the job's last change decides
+    which projects are over), else None: the server's own user."""
+    if gw.identities is None:
+        return None
+    return identities.run_as(uow, job.submitted_by, project.stored_id, today=job.updated_at.date())
 
 
 @dataclass(frozen=True)
@@ -156,7 +213,7 @@ def _hand_over(gw: Gateway, handoff: BackendJob, *, adopt: bool = False) -> _Out
     try:
         if adopt and (backend_id := gw.backend.find_by_comment(handoff.comment)) is not None:
             return _Outcome(backend_id, f"adopted after an interrupted submission ({name} id {backend_id})")
-        gw.provision(handoff.account)
+        gw.provision(handoff.account, handoff.run_as)
         backend_id = gw.backend.submit(handoff)
     except InvalidInput as exc:
         return _Outcome(refused=exc)
@@ -168,12 +225,13 @@ def _hand_over(gw: Gateway, handoff: BackendJob, *, adopt: bool = False) -> _Out
 
 def _record_outcome(job: Job, outcome: _Outcome, clock: Clock, gw: Gateway) -> None:
     if outcome.backend_id is not None:
-        job.backend_id = outcome.backend_id
-        job.move(JobState.SUBMITTED, clock.now(), outcome.detail)
+        job.handed_over(outcome.backend_id, clock.now(), outcome.detail)
     elif outcome.refused is not None:
         job.move(JobState.FAILED, clock.now(), f"refused by the {gw.backend_name} backend: {outcome.refused}")
     else:
-        job.reason = f"the {gw.backend_name} backend did not answer ({outcome.trouble}); the reconciler retries"
+        job.handover_failed(
+            clock.now(), f"the {gw.backend_name} backend did not answer ({outcome.trouble}); retried with backoff"
+        )
 
 
 def _send(uow_factory: UnitOfWorkFactory, clock: Clock, gw: Gateway, job_id: int, handoff: BackendJob) -> Job:
@@ -188,6 +246,8 @@ def _send(uow_factory: UnitOfWorkFactory, clock: Clock, gw: Gateway, job_id: int
         uow.commit()
     if outcome.refused is not None:
         raise outcome.refused
+    if job.cancel_pending and job.backend_id is not None:  # cancelled while it was being handed over
+        return job_cancels.cancel_now(uow_factory, clock, gw, job.stored_id, job.backend_id)
     return job
 
 
@@ -197,33 +257,22 @@ def may_cancel(actor: Actor, job: Job, project: Project) -> bool:
 
 
 def cancel_job(uow_factory: UnitOfWorkFactory, clock: Clock, actor: Actor, gw: Gateway, job_id: int) -> Job:
-    """Cancel an open job. Who may is decided in a first transaction; a job the backend has is cancelled there
-    after that transaction, and the cancel recorded in a second one, so ``scancel`` never holds the database.
-    A backend that cannot be reached changes nothing: ``BackendUnavailable`` goes to the caller. A job the
-    backend does not have yet is cancelled at once (an interrupted submission is then never resumed)."""
+    """Cancel an open job. Who may is decided, and the intent stored, in a first transaction; a job the backend
+    has is cancelled there after it, and the cancel recorded in a second one, so ``scancel`` never holds the
+    database. When the backend cannot take the cancel now (it is down, or the job has no backend id yet: its
+    hand-over failed or was interrupted), the job comes back open with ``cancel_pending``: the reconciler
+    carries the cancel out until the backend confirms it (``services.job_cancels``); whatever ran is charged."""
     with uow_factory() as uow:
         job = get_job(uow, actor, job_id)
-        project = _job_project(uow, job)
-        if not may_cancel(actor, job, project):
+        if not may_cancel(actor, job, _job_project(uow, job)):
             raise Forbidden("only the job's submitter, the project's PI or an operator can cancel it")
-        if job.terminal:
+        if job.request_cancel(clock.now(), actor.id):
+            record(uow, clock, actor, "job.cancel_requested", job, None, {"state": job.state.value})
+            uow.commit()
+        if job.terminal or job.backend_id is None:
             return job
-        if job.backend_id is None:
-            return _record_cancel(uow, clock, actor, job)
         backend_id = job.backend_id
-    gw.backend.cancel([backend_id])
-    with uow_factory() as uow:
-        job = found(uow.jobs.get(job_id), "job", job_id)
-        if job.terminal:
-            return job  # it ended meanwhile (the reconciler recorded how)
-        return _record_cancel(uow, clock, actor, job)
-
-
-def _record_cancel(uow: UnitOfWork, clock: Clock, actor: Actor, job: Job) -> Job:
-    job.move(JobState.CANCELLED, clock.now(), f"cancelled by user {actor.id}")
-    record(uow, clock, actor, "job.cancelled", job, None, {"state": "cancelled"})
-    uow.commit()
-    return job
+    return job_cancels.cancel_now(uow_factory, clock, gw, job_id, backend_id)
 
 
 def get_job(uow: UnitOfWork, actor: Actor, job_id: int) -> Job:
@@ -264,19 +313,22 @@ def job_rows(uow: UnitOfWork, actor: Actor, project_id: int, page: PageRequest) 
 
 
 def reconcile(uow_factory: UnitOfWorkFactory, clock: Clock, gw: Gateway) -> int:
-    """One pass of the reconciler: adopt or resubmit interrupted submissions, sync every open job's
-    state with one batched status call, then charge the finished jobs in the ledger. Scheduler I/O happens
-    outside transactions (a slow ``squeue`` never holds the database's write lock). Returns the number of
-    transitions recorded."""
+    """One pass of the reconciler: hand over again what the backend did not answer (retries whose backoff
+    is over) and what a crash interrupted (adopted by its comment or resubmitted), sync every open job's state
+    with one batched status call (which the log followers share: ``services.status_board``), carry out pending
+    cancels, then charge the finished jobs in the ledger. Scheduler I/O happens outside transactions (a slow
+    ``squeue`` never holds the database's write lock). Returns the number of transitions recorded."""
+    now = clock.now()
     with uow_factory(write=False) as uow:
         open_jobs = uow.jobs.open_jobs(gw.backend_name)
         tracked = {j.backend_id: j.stored_id for j in open_jobs if j.backend_id is not None}
-        orphans = [
+        due = [
             (j.stored_id, _handoff(uow, gw, j, _job_project(uow, j), parse_spec(j.spec)))
             for j in open_jobs
-            if j.backend_id is None and clock.now() - j.created_at > gw.orphan_after
+            if j.handover_due(now, gw.orphan_after)
         ]
-    moves = sum(_adopt(uow_factory, clock, gw, job_id, handoff) for job_id, handoff in orphans)
+        cancels = job_cancels.PendingCancels.of(open_jobs, now, gw.orphan_after)
+    moves = _hand_over_due(uow_factory, clock, gw, due)
     reports = gw.backend.status(list(tracked)) if tracked else {}
     if reports:
         with uow_factory() as uow:
@@ -286,6 +338,7 @@ def reconcile(uow_factory: UnitOfWorkFactory, clock: Clock, gw: Gateway) -> int:
                     job.move(status.state, clock.now(), status.reason, exit_code=status.exit_code)
                     moves += 1
             uow.commit()
+    moves += job_cancels.carry_out(uow_factory, clock, gw, cancels)
     settle_finished(uow_factory, clock, gw)  # charge what finished (in this pass or before)
     return moves
 
@@ -294,13 +347,27 @@ def _job_project(uow: UnitOfWork, job: Job) -> Project:
     return found(uow.projects.get(job.project_id), "project", job.project_id)
 
 
-def _adopt(uow_factory: UnitOfWorkFactory, clock: Clock, gw: Gateway, job_id: int, handoff: BackendJob) -> int:
+def _hand_over_due(uow_factory: UnitOfWorkFactory, clock: Clock, gw: Gateway, due: list[tuple[int, BackendJob]]) -> int:
+    """Hand the due jobs over, oldest first. The first one the backend does not answer ends the round: the
+    others keep their turn (and their attempt count) for the next cycle."""
+    moves = 0
+    for job_id, handoff in due:
+        outcome = _adopt(uow_factory, clock, gw, job_id, handoff)
+        if outcome.trouble is not None:
+            break
+        moves += 1
+    return moves
+
+
+def _adopt(uow_factory: UnitOfWorkFactory, clock: Clock, gw: Gateway, job_id: int, handoff: BackendJob) -> _Outcome:
     """A job stored but never confirmed: the backend has it (found by comment) or it never got there."""
     outcome = _hand_over(gw, handoff, adopt=True)
     with uow_factory() as uow:
         job = found(uow.jobs.get(job_id), "job", job_id)
         if job.backend_id is not None or job.terminal:
-            return 0  # settled meanwhile (e.g. cancelled)
+            return outcome  # settled meanwhile
         _record_outcome(job, outcome, clock, gw)
         uow.commit()
-    return 0 if outcome.trouble is not None else 1
+    if job.cancel_pending and outcome.backend_id is not None:  # cancelled meanwhile: carry it out now
+        job_cancels.cancel_now(uow_factory, clock, gw, job.stored_id, outcome.backend_id)
+    return outcome

@@ -9,6 +9,7 @@ from types import TracebackType
 from typing import ClassVar, Protocol, runtime_checkable
 
 from ..domain.jobs.execution import BackendJob, BackendStatus, ExternalUsage, LogChunk, ProjectAccount, Stream, Usage
+from ..domain.posix import PosixGroup, PosixUser
 from . import repositories as r
 
 
@@ -77,6 +78,8 @@ class UnitOfWork(Protocol):
     def reports(self) -> r.ReportRepository: ...
     @property
     def usage_imports(self) -> r.UsageImportRepository: ...
+    @property
+    def posix(self) -> r.PosixRepository: ...
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(
@@ -92,6 +95,14 @@ class UnitOfWorkFactory(Protocol):
     (``write=False`` for read-only work)."""
 
     def __call__(self, *, write: bool = True) -> UnitOfWork: ...
+
+
+class StoreUnavailable(Exception):
+    """The database cannot be reached or cannot answer now (server down, connection lost, pool exhausted,
+    SQLite locked or failing): the unit of work raises it in place of the driver's error, and whatever the
+    transaction held was rolled back. The API answers 503 with Retry-After; the portal a 503 page."""
+
+    retry_after_seconds: ClassVar[int] = 5
 
 
 # ---------------------------------------------------------------- the backend port (a scheduler that runs jobs)
@@ -123,6 +134,7 @@ class Backend(Protocol):
     def logs(
         self, backend_id: str, job_dir: str, stream: Stream, offset: int = 0, *, task: int = 0, limit: int = 1 << 20
     ) -> LogChunk: ...
+
     def usage(self, ids: Sequence[str]) -> dict[str, Usage]: ...
     def find_by_comment(self, comment: str) -> str | None: ...
     def ensure_project(self, account: ProjectAccount) -> None: ...
@@ -152,4 +164,48 @@ class AccountingBackend(PriorityBackend, Protocol):
 
     def account_gpu_minutes_used(self, account: str) -> int:
         """The scheduler's own usage counter that limit is compared with (limit = used + what is still allowed)."""
+        ...
+
+
+@runtime_checkable
+class MembershipBackend(Backend, Protocol):
+    """A scheduler whose accounts list the users allowed to run jobs in them (Slurm's associations)."""
+
+    def set_account_users(self, account: str, users: Sequence[str]) -> None:
+        """The account's user associations are exactly ``users`` afterwards (missing ones added, others removed);
+        idempotent."""
+        ...
+
+
+@runtime_checkable
+class ConfiningBackend(Protocol):
+    """A backend that can tell whether it confines each job (the local executor: only inside its sandbox). One
+    that cannot tell is taken to confine them."""
+
+    def confines_tenants(self) -> bool:
+        """Whether jobs of different organizations may share it; may probe the host once (never in a transaction)."""
+        ...
+
+
+# ---------------------------------------------------------------- the identity port (a directory of POSIX accounts)
+
+
+class ProvisioningFailed(BackendUnavailable):
+    """The directory (this machine's accounts, LDAP) could not make an identity exist now, or holds a
+    conflicting one (a name or id taken by another entry). The job waits; the reconciler tries again."""
+
+
+class IdentityProvisioner(Protocol):
+    """Makes POSIX identities exist where jobs run (``aifactory.identity``: one class per kind). Every method is
+    idempotent and raises :class:`ProvisioningFailed`; no I/O happens in ``__init__``."""
+
+    kind: ClassVar[str]
+
+    def ensure_group(self, group: PosixGroup) -> None:
+        """The group exists with this name and gid (its members are set per user, by ``ensure_user``)."""
+        ...
+
+    def ensure_user(self, user: PosixUser, groups: Sequence[PosixGroup]) -> None:
+        """The user exists (primary group: a private group of its own name, gid = uid) and is a member of
+        exactly ``groups`` among the factory's groups (they exist already)."""
         ...

@@ -95,9 +95,9 @@ def list_allocations(
 
 def get_allocation(uow: UnitOfWork, actor: Actor, allocation_id: int) -> Allocation:
     alloc = uow.allocations.get(allocation_id)
-    if alloc is None:
-        raise NotFound(f"allocation {allocation_id} not found")
-    get(uow, actor, stored(alloc.project_id, "the allocation's project"))
+    project = uow.projects.get(stored(alloc.project_id, "the allocation's project")) if alloc is not None else None
+    if alloc is None or project is None or (not actor.is_operator and project.role_of(actor.id) is None):
+        raise NotFound(f"allocation {allocation_id} not found")  # its project is not named to outsiders
     return alloc
 
 

@@ -2,9 +2,10 @@
 startups served, time to decision and to first job, utilization, and an allocation's burn-down.
 
 *Delivered* usage is the ledger's ``charge`` entries (their amounts are billing GPU-seconds, reported as
-GPU-hours, ÷ 3600): the real ledger, or one what-if scenario when ``scenario`` names it — the two never mix.
-A month is the entry's ``period`` (YYYY-MM: for a charge, the month its usage ended); ``start`` and ``end``
-are inclusive months. An organization dimension is the project's **lead** organization.
+GPU-hours, ÷ 3600): the real ledger, or one what-if scenario when ``scenario`` names it — the two never mix;
+a scenario that no import or entry has is NotFound. Months are calendar months (UTC): a charge whose run
+spans months counts in each by the seconds of its run in it (``domain.months``); ``start`` and ``end`` are
+inclusive months. An organization dimension is the project's **lead** organization.
 
 All reports are for operators (others get Forbidden), except an allocation's burn-down, which the
 project's members may see too (anyone else: 404, like the allocation itself).
@@ -14,23 +15,22 @@ from __future__ import annotations
 
 import calendar
 import math
-import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from ..domain.enums import OrgKind
-from ..domain.errors import Forbidden, InvalidInput
+from ..domain.errors import FieldError, Forbidden, InvalidInput, NotFound
 from ..domain.ledger import Balance, EntryKind, entry_effect, gpu_hours
+from ..domain.months import is_month
 from ..domain.reports import Dimension
 from ..domain.stored import stored
 from .context import Actor
 from .ledger import allocation_for
 from .ports import UnitOfWork
-from .repositories import Delivered, OrganizationSums, Sums
+from .repositories import Delivered, OrganizationSums, Sums, UsageSums
 
-MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 SERVED_KINDS = (OrgKind.SME, OrgKind.STARTUP)
 NO_SECTOR = "unspecified"
 
@@ -46,10 +46,21 @@ def require_reports(actor: Actor) -> None:
 def check_period(start: str | None, end: str | None) -> None:
     """Months as YYYY-MM, the start not after the end; errors name the parameter."""
     for name, value in (("start", start), ("end", end)):
-        if value is not None and not MONTH.match(value):
-            raise InvalidInput.on(name, f"must be a month as YYYY-MM, not {value!r}")
+        if value is not None and not is_month(value):
+            raise InvalidInput.on(name, f"must be a month as YYYY-MM (0001-01 to 9998-12), not {value!r}")
     if start is not None and end is not None and start > end:
         raise InvalidInput.on("end", f"must not be before start ({start})")
+
+
+def check_scenario(uow: UnitOfWork, scenario: str | None) -> str | None:
+    """The scenario to report on (None: real usage); NotFound, naming it, if nothing has that name."""
+    if not scenario:
+        return None
+    if not uow.reports.scenario_exists(scenario):
+        known = ", ".join(uow.reports.scenarios()) or "none imported"
+        message = f"no what-if scenario named {scenario!r} (known: {known})"
+        raise NotFound(f"scenario: {message}", [FieldError("scenario", message)])
+    return scenario
 
 
 def _hours(seconds: int) -> float:
@@ -64,7 +75,7 @@ class UsageRow:
     key: str  # the group: a kind, sector, country, access mode, month, or a resource/project id
     label: str  # for people: the resource's or project's name, else the key
     gpu_hours: float
-    entries: int  # charge entries: one per settled job (or per imported trace record)
+    entries: int  # charge entries with usage in the group (a job's run spanning months: in each of them)
 
 
 @dataclass(frozen=True)
@@ -97,20 +108,18 @@ def gpu_hours_by(
     except ValueError:
         raise InvalidInput.on("by", f"must be one of {', '.join(d.value for d in Dimension)}") from None
     check_period(start, end)
-    delivered = Delivered(start, end, scenario or None)
-    whole: list[Sums] | None = None  # rows that count every entry once, when ``sums`` do not
+    scenario = check_scenario(uow, scenario)
+    delivered = Delivered(start, end, scenario)
     if dim is Dimension.SECTOR:
         per_org = uow.reports.usage_by_lead_organization(delivered)
-        sums, whole = _by_sector(per_org), [o.sums for o in per_org]
+        once = [o.sums for o in per_org]
+        usage = UsageSums(_by_sector(per_org), sum(s.seconds for s in once), sum(s.entries for s in once))
     else:
-        sums = uow.reports.usage(dim, delivered)
-    rows = [UsageRow(s.key or "none", s.label or s.key or "none", _hours(s.seconds), s.entries) for s in sums]
+        usage = uow.reports.usage(dim, delivered)
+    rows = [UsageRow(s.key or "none", s.label or s.key or "none", _hours(s.seconds), s.entries) for s in usage.rows]
     if dim is not Dimension.MONTH:
         rows.sort(key=lambda r: (-r.gpu_hours, r.key))
-    once = sums if whole is None else whole
-    return UsageReport(
-        dim, start, end, scenario or None, rows, _hours(sum(s.seconds for s in once)), sum(s.entries for s in once)
-    )
+    return UsageReport(dim, start, end, scenario, rows, _hours(usage.seconds), usage.entries)
 
 
 def _by_sector(per_org: list[OrganizationSums]) -> list[Sums]:
@@ -151,7 +160,7 @@ def smes_served(
     a project charged in it (each organization once, however many projects)."""
     require_reports(actor)
     check_period(start, end)
-    used = uow.reports.projects_with_usage(Delivered(start, end, scenario or None))
+    used = uow.reports.projects_with_usage(Delivered(start, end, check_scenario(uow, scenario)))
     ids = {org for p in used for org in (p.lead_organization_id, *p.organization_ids)}
     found = uow.reports.organizations_of_kinds(ids, SERVED_KINDS)
     orgs = [ServedOrganization(o.id, o.name, o.kind, o.country) for o in found]
@@ -266,8 +275,8 @@ def utilization(
         if not value:
             raise InvalidInput.on(name, "utilization needs a period: give start and end as YYYY-MM")
     check_period(start, end)
-    by_resource = uow.reports.usage(Dimension.RESOURCE, Delivered(start, end, scenario or None))
-    used = {s.key: s.seconds for s in by_resource}
+    by_resource = uow.reports.usage(Dimension.RESOURCE, Delivered(start, end, check_scenario(uow, scenario)))
+    used = {s.key: s.seconds for s in by_resource.rows}
     hours = hours_in(start, end)
     rows = []
     for c in uow.reports.capacities():

@@ -16,12 +16,13 @@ from typing import Protocol, TypeVar
 from ..domain.access import Page, PageRequest, ProjectScope, ProposalScope
 from ..domain.audit import AuditEvent
 from ..domain.calls import Call
-from ..domain.catalog import CatalogItem, CatalogKind, CatalogLink, CatalogScope, Relation
+from ..domain.catalog import Approval, CatalogItem, CatalogKind, CatalogLink, CatalogScope, Relation
 from ..domain.enums import ProjectRole
 from ..domain.identity import ApiToken, Organization, User, WebSession
 from ..domain.jobs.model import Job, JobRow
 from ..domain.ledger import Balance, LedgerEntry
 from ..domain.notifications import Notification
+from ..domain.posix import AllocationTerm, IdRange, PosixGroup, PosixUser
 from ..domain.projects import Allocation, Project
 from ..domain.proposals import Proposal
 from ..domain.reports import Dimension
@@ -144,6 +145,9 @@ class JobRepository(Repository[Job], Protocol):
         with_events: bool = True,
     ) -> Page[Job]: ...
     def rows(self, project_id: int, page: PageRequest) -> Page[JobRow]: ...
+    def other_organization_ran(self, backend: str, organization_id: int) -> bool:
+        """Whether a project led by another organization ever had a job on this backend."""
+        ...
 
 
 class LedgerRepository(Repository[LedgerEntry], Protocol):
@@ -170,7 +174,7 @@ class NotificationRepository(Repository[Notification], Protocol):
 
 
 class CatalogRepository(Repository[CatalogItem], Protocol):
-    def by_slug(self, kind: CatalogKind, slug: str) -> CatalogItem | None: ...
+    def with_slug(self, kind: CatalogKind, slug: str) -> list[CatalogItem]: ...
     def search(
         self,
         page: PageRequest,
@@ -179,6 +183,7 @@ class CatalogRepository(Repository[CatalogItem], Protocol):
         q: str | None = None,
         kind: CatalogKind | None = None,
         tags: tuple[str, ...] = (),
+        approval: Approval | None = None,
     ) -> Page[CatalogItem]: ...
     def add_link(self, link: CatalogLink) -> CatalogLink: ...
     def links_of(self, item_id: int) -> list[CatalogLink]: ...
@@ -207,6 +212,15 @@ class Sums:
 
     key: str | None
     label: str | None
+    seconds: int
+    entries: int
+
+
+@dataclass(frozen=True)
+class UsageSums:
+    """Usage grouped by one dimension, and the total (each entry once, however many rows it is in)."""
+
+    rows: list[Sums]
     seconds: int
     entries: int
 
@@ -275,8 +289,17 @@ class Movement:
 class ReportRepository(Protocol):
     """Read-only aggregates over the ledger and the tables around it (``services.reports``)."""
 
-    def usage(self, dimension: Dimension, delivered: Delivered) -> list[Sums]:
-        """Delivered usage by any dimension except ``SECTOR``; organization dimensions: the lead's."""
+    def usage(self, dimension: Dimension, delivered: Delivered) -> UsageSums:
+        """Delivered usage by any dimension except ``SECTOR``; organization dimensions: the lead's. Each
+        charge is apportioned across the calendar months its run spans (``store.report_usage``)."""
+        ...
+
+    def scenario_exists(self, name: str) -> bool:
+        """Whether a usage import or a what-if entry has this scenario name."""
+        ...
+
+    def scenarios(self) -> list[str]:
+        """The scenario names of the usage imports, in order."""
         ...
 
     def usage_by_lead_organization(self, delivered: Delivered) -> list[OrganizationSums]: ...
@@ -321,4 +344,36 @@ class UsageImportRepository(Protocol):
 
     def save(self, checkpoint: ImportCheckpoint, *, finished_at: datetime | None = None) -> None:
         """Store the checkpoint (and when the import finished, once it is ``done``)."""
+        ...
+
+
+# ------------------------------------------------------------------ POSIX identities (domain.posix)
+
+
+@dataclass(frozen=True)
+class PosixMembership:
+    """One member of one project (what the directory's group memberships are derived from)."""
+
+    user_id: int
+    project_id: int
+
+
+class PosixRepository(Protocol):
+    """The users' and projects' POSIX identities, and the facts their desired directory state follows from."""
+
+    def user(self, user_id: int) -> PosixUser | None: ...
+    def group(self, project_id: int) -> PosixGroup | None: ...
+    def users(self) -> dict[int, PosixUser]: ...
+    def groups(self) -> dict[int, PosixGroup]: ...
+    def add_user(self, user_id: int, user: PosixUser, at: datetime) -> None: ...
+    def add_group(self, project_id: int, group: PosixGroup, at: datetime) -> None: ...
+    def next_id(self, kind: str, ids: IdRange) -> int:
+        """The next uid (``kind`` "uid") or gid ("gid") of the range, the counter locked until the transaction
+        ends and moved on (ids only grow: none is handed out twice)."""
+        ...
+
+    def memberships(self, user_id: int | None = None) -> builtins.list[PosixMembership]: ...
+    def allocation_terms(self, project_ids: Collection[int] | None = None) -> builtins.list[AllocationTerm]: ...
+    def project_accounts(self) -> dict[int, str]:
+        """Every project's scheduler account, by project id."""
         ...

@@ -10,8 +10,8 @@ from datetime import timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from ..domain.errors import InvalidInput, Unauthorized
-from ..domain.identity import User, WebSession, check_password_rules, normalize_email
+from ..domain.errors import Forbidden, InvalidInput, Unauthorized
+from ..domain.identity import ApiToken, User, WebSession, check_password_rules, normalize_email
 from .audit import record
 from .context import Actor, found
 from .identity import TOKEN_PREFIX, IssuedToken, authenticate, create_token
@@ -43,13 +43,20 @@ def hash_password(password: str, email: str = "") -> str:
     return _hasher.hash(password)
 
 
-def set_password(uow: UnitOfWork, clock: Clock, actor: Actor, *, current: str | None, new: str) -> None:
+def set_password(
+    uow: UnitOfWork, clock: Clock, actor: Actor, *, current: str | None, new: str, via_token_id: int | None = None
+) -> None:
     """A user changes their own password; the current one is required when there is one. Ends their
-    other sessions."""
+    other sessions. ``via_token_id``: the API token the session doing this was opened with. A password that
+    replaces none (or one bound to a token) is bound to that token: it signs in only while the token is
+    valid, so a stolen token never turns into a lasting password. Replacing an unbound password (proven by
+    typing it) keeps it unbound."""
     user = found(uow.users.get(actor.id), "user", actor.id)
     if user.password_hash is not None and not _verifies(user.password_hash, current or ""):
         raise InvalidInput.on("current", "wrong password")
+    unbound = user.password_hash is not None and user.password_token_id is None
     user.password_hash = hash_password(new, user.email)
+    user.password_token_id = None if unbound else via_token_id
     uow.web_sessions.end_all(actor.id, clock.now())
     record(uow, clock, actor, "user.password_set", user, None, None)
     uow.commit()
@@ -62,7 +69,26 @@ def _verifies(stored: str, password: str) -> bool:
         return False
 
 
-def check_password(uow: UnitOfWork, email: str, password: str) -> User:
+@dataclass(frozen=True)
+class SignIn:
+    """Who signed in, and the API token their authority comes from (a token typed in, or the token a
+    password is bound to): the session ends when that token does."""
+
+    user: User
+    token: ApiToken | None = None
+
+
+def _bound_token(uow: UnitOfWork, clock: Clock, user: User) -> ApiToken | None:
+    """The token the user's password is bound to; Unauthorized when it is no longer valid."""
+    if user.password_token_id is None:
+        return None
+    tok = uow.tokens.get(user.password_token_id)
+    if tok is None or not tok.usable(clock.now()):
+        raise Unauthorized(BAD_LOGIN)
+    return tok
+
+
+def check_password(uow: UnitOfWork, clock: Clock, email: str, password: str) -> SignIn:
     """The user with that e-mail and password; one message for every failure. Reads only."""
     try:
         user = uow.users.by_email(normalize_email(email))
@@ -71,27 +97,37 @@ def check_password(uow: UnitOfWork, email: str, password: str) -> User:
     ok = _verifies(user.password_hash if user and user.password_hash else _DUMMY, password[:1024])
     if user is None or user.password_hash is None or not ok or not user.active:
         raise Unauthorized(BAD_LOGIN)
-    return user
+    return SignIn(user, _bound_token(uow, clock, user))
 
 
-def check_credentials(uow: UnitOfWork, clock: Clock, email: str, secret: str) -> User:
+def check_credentials(uow: UnitOfWork, clock: Clock, email: str, secret: str) -> SignIn:
     """A password, or an API token (``aif_…``) in the password field, signs in."""
     if secret.startswith(TOKEN_PREFIX) and not email.strip():
-        return authenticate(uow, clock, secret.strip())[0]
-    return check_password(uow, email, secret)
+        return SignIn(*authenticate(uow, clock, secret.strip()))
+    return check_password(uow, clock, email, secret)
 
 
 def token_for_password(
     uow: UnitOfWork, clock: Clock, *, email: str, password: str, name: str, ttl_days: int
 ) -> IssuedToken:
     """An API token for a person who proves their e-mail and password (``aifactory login --email``): the same
-    check, and the same single answer for every failure, as the portal's sign-in."""
-    user = check_password(uow, email, password)
-    return create_token(uow, clock, Actor(user), name=name, ttl_days=ttl_days)
+    check, and the same single answer for every failure, as the portal's sign-in. A password bound to a token
+    mints none (the new token would outlive the one it came from)."""
+    sign_in = check_password(uow, clock, email, password)
+    if sign_in.token is not None:
+        raise Forbidden(
+            "this password was set in a portal session opened with an API token and is valid only as long as "
+            "that token: use the token itself (aifactory login --token)"
+        )
+    return create_token(uow, clock, Actor(sign_in.user), name=name, ttl_days=ttl_days)
 
 
-def open_session(uow: UnitOfWork, clock: Clock, user: User, policy: SessionPolicy) -> str:
-    """A new session for the user; returns the cookie's secret (shown to the browser only)."""
+def open_session(uow: UnitOfWork, clock: Clock, sign_in: SignIn | User, policy: SessionPolicy) -> str:
+    """A new session for the user; returns the cookie's secret (shown to the browser only). A session opened
+    with a token ends no later than the token, and as soon as the token is revoked (see ``resolve``)."""
+    if isinstance(sign_in, User):
+        sign_in = SignIn(sign_in)
+    user, tok = sign_in.user, sign_in.token
     secret = secrets.token_urlsafe(32)
     now = clock.now()
     uow.web_sessions.add(
@@ -100,7 +136,8 @@ def open_session(uow: UnitOfWork, clock: Clock, user: User, policy: SessionPolic
             token_hash=hash_secret(secret),
             created_at=now,
             last_seen_at=now,
-            expires_at=now + policy.lifetime,
+            expires_at=min(now + policy.lifetime, tok.expires_at) if tok is not None else now + policy.lifetime,
+            api_token_id=tok.id if tok is not None else None,
         )
     )
     record(uow, clock, Actor(user), "user.signed_in", user, None, None)
@@ -117,6 +154,10 @@ def resolve(uow: UnitOfWork, clock: Clock, secret: str, policy: SessionPolicy) -
         raise Unauthorized("not signed in")
     if not session.live(clock.now(), policy.idle):
         raise SessionExpired("your session has expired: please sign in again")
+    if session.api_token_id is not None:
+        tok = uow.tokens.get(session.api_token_id)
+        if tok is None or not tok.usable(clock.now()):
+            raise SessionExpired("the API token this session was opened with is revoked or expired")
     user = uow.users.get(session.user_id)
     if user is None or not user.active:
         raise SessionExpired("your account is deactivated")

@@ -8,6 +8,7 @@ the ORM): on SQLite a UTC datetime is the text ``YYYY-MM-DD HH:MM:SS.ffffff``; o
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
@@ -37,8 +38,10 @@ UNMAPPED = "unmapped"
 
 Row = tuple[object, ...]  # one entry's values in COLUMNS order
 Head = tuple[int, int, str, int, int, str]  # project, resource, kind, amount, GPU-seconds, source
-# a record made ready for rows: the head, its ident, and its start and end as (day, second of the day)
-Prepared = tuple[Head, str, int, int, int, int]
+# a record made ready for rows: the head, its ident (external id), its key within the trace, and its start
+# and end as (day, second of the day)
+Prepared = tuple[Head, str, str, int, int, int, int]
+KEY_LENGTH = 200  # ledger_entries.key
 
 
 @dataclass(frozen=True)
@@ -79,7 +82,7 @@ class RowMaker:
         dialect: str,
         *,
         fmt: str,
-        sha: str,
+        trace_id: str,
         scenario: str,
         projects: ProjectMap,
         resource_id: int,
@@ -89,7 +92,7 @@ class RowMaker:
     ):
         self._sqlite = dialect == "sqlite"
         self._at: object = f"{at.astimezone(UTC):%Y-%m-%d %H:%M:%S.%f}" if self._sqlite else at.astimezone(UTC)
-        self._prefix = f"{fmt}:{sha[:12]}:{scenario}:"
+        self._prefix = f"{fmt}:{trace_id}:{scenario}:"
         self._fmt, self._scenario, self._projects = fmt, scenario, projects
         self._resource_id, self._rule, self.span_days = resource_id, rule, span_days
         self._kind = EntryKind.CHARGE.value
@@ -116,7 +119,14 @@ class RowMaker:
             return Skip(ZERO_USAGE, rec.line)
         head = (project, self._resource_id, self._kind, amount, _ceil(units, self._rule.gpu), self._fmt)
         (d0, t0), (d1, t1) = divmod(rec.start, DAY), divmod(rec.start + rec.runtime, DAY)
-        return head, rec.ident, d0, t0, d1, t1
+        return head, rec.ident[:120], self._record_key(rec.record_key), d0, t0, d1, t1
+
+    def _record_key(self, key: str) -> str:
+        """The record's part of the entry key; hashed where the key would be too long (``:replay`` at most
+        11 characters more)."""
+        if len(self._prefix) + len(key) + 11 <= KEY_LENGTH:
+            return key
+        return hashlib.sha256(key.encode()).hexdigest()[:32]
 
     def _day(self, day: int) -> tuple[str, str]:
         found = self._days.get(day)
@@ -139,7 +149,7 @@ class RowMaker:
         return midnight + offset
 
     def _sqlite_row(self, prepared: Prepared, replay: int) -> Row:
-        head, ident, d0, t0, d1, t1 = prepared
+        head, ident, key, d0, t0, d1, t1 = prepared
         shift = replay * self.span_days
         day = self._days.get(d0 + shift) or self._day(d0 + shift)
         end = self._days.get(d1 + shift) or self._day(d1 + shift)
@@ -153,11 +163,11 @@ class RowMaker:
             end[1],
             self._at,
             "",
-            f"{self._prefix}{ident}:{replay}",
+            f"{self._prefix}{key}:{replay}",
         )
 
     def _aware_row(self, prepared: Prepared, replay: int) -> Row:
-        head, ident, d0, t0, d1, t1 = prepared
+        head, ident, key, d0, t0, d1, t1 = prepared
         shift = replay * self.span_days
         start, end = self._aware(d0 + shift, t0), self._aware(d1 + shift, t1)
         return (
@@ -169,5 +179,5 @@ class RowMaker:
             f"{end.year:04d}-{end.month:02d}",
             self._at,
             "",
-            f"{self._prefix}{ident}:{replay}",
+            f"{self._prefix}{key}:{replay}",
         )

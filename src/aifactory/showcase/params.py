@@ -1,5 +1,6 @@
 """Options of a showcase job: from the command line, or from ``AIF_PARAM_<name>`` — how a catalog template hands
-its parameters to a job (never inside its command)."""
+its parameters to a job (never inside its command). A file option may also come as a staged job input,
+``AIF_INPUT_<NAME>`` (a path), which wins over ``AIF_PARAM_<name>``."""
 
 from __future__ import annotations
 
@@ -34,16 +35,20 @@ class Option:
     kind: type
     default: Any
     help: str
+    is_input: bool = False  # a file that may arrive as the job input AIF_INPUT_<NAME>
 
 
 def parse_options(prog: str, doc: str | None, options: list[Option], argv: list[str] | None) -> dict[str, Any]:
-    """Each option from ``--name`` (wins), else ``AIF_PARAM_<name>`` (or its upper-case spelling), else the
-    default. Values from the environment are parsed like the command line ('3' and '3.0' are both 3)."""
+    """Each option from ``--name`` (wins), else (for an input) ``AIF_INPUT_<NAME>``, else ``AIF_PARAM_<name>``
+    (or its upper-case spelling), else the default. Values from the environment are parsed like the command
+    line ('3' and '3.0' are both 3)."""
     parser = argparse.ArgumentParser(prog=prog, description=doc)
     for o in options:
         convert = KINDS[o.kind]
         default = o.default
         raw = os.environ.get(f"AIF_PARAM_{o.name}", os.environ.get(f"AIF_PARAM_{o.name.upper()}"))
+        if o.is_input and os.environ.get(f"AIF_INPUT_{o.name.upper()}"):
+            raw = os.environ[f"AIF_INPUT_{o.name.upper()}"]
         if raw not in (None, ""):
             try:
                 default = convert(raw)
@@ -54,6 +59,7 @@ def parse_options(prog: str, doc: str | None, options: list[Option], argv: list[
             dest=o.name,
             type=convert,
             default=default,
-            help=f"{o.help} (default: {default}; env AIF_PARAM_{o.name})",
+            help=f"{o.help} (default: {default}; env {'AIF_INPUT_' + o.name.upper() + ' or ' if o.is_input else ''}"
+            f"AIF_PARAM_{o.name})",
         )
     return vars(parser.parse_args(argv))

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import String, cast, false, func, or_, select
+from sqlalchemy import String, and_, cast, false, func, or_, select
 
 from ..domain.access import Page, PageRequest
-from ..domain.catalog import CatalogItem, CatalogKind, CatalogLink, CatalogScope, Relation, Visibility
+from ..domain.catalog import Approval, CatalogItem, CatalogKind, CatalogLink, CatalogScope, Relation, Visibility
 from . import tables as t
 from .repositories import Repository
 
@@ -13,10 +13,10 @@ from .repositories import Repository
 class CatalogRepository(Repository[CatalogItem]):
     entity = CatalogItem
 
-    def by_slug(self, kind: CatalogKind, slug: str) -> CatalogItem | None:
-        return self.session.scalar(
-            select(CatalogItem).where(t.catalog_items.c.kind == kind, t.catalog_items.c.slug == slug)
-        )
+    def with_slug(self, kind: CatalogKind, slug: str) -> list[CatalogItem]:
+        """Every item of that kind and slug (one per owner organization at most), oldest first."""
+        c = t.catalog_items.c
+        return list(self.session.scalars(select(CatalogItem).where(c.kind == kind, c.slug == slug).order_by(c.id)))
 
     def search(
         self,
@@ -26,18 +26,19 @@ class CatalogRepository(Repository[CatalogItem]):
         q: str | None = None,
         kind: CatalogKind | None = None,
         tags: tuple[str, ...] = (),
+        approval: Approval | None = None,
     ) -> Page[CatalogItem]:
-        """Visible items matching every filter; ``q`` in the title, summary or tags (case-insensitive)."""
-        stmt = select(CatalogItem).order_by(t.catalog_items.c.kind, t.catalog_items.c.slug)
+        """Visible items (listed ones: public and approved, and the scope's organization's) matching every
+        filter; ``q`` in the title, summary or tags (case-insensitive)."""
+        c = t.catalog_items.c
+        stmt = select(CatalogItem).order_by(c.kind, c.slug, c.id)
         if not scope.everything:
-            mine = (
-                t.catalog_items.c.owner_organization_id == scope.organization_id
-                if scope.organization_id is not None
-                else false()
-            )
-            stmt = stmt.where(or_(t.catalog_items.c.visibility == Visibility.PUBLIC, mine))
+            mine = c.owner_organization_id == scope.organization_id if scope.organization_id is not None else false()
+            stmt = stmt.where(or_(and_(c.visibility == Visibility.PUBLIC, c.approval == Approval.APPROVED), mine))
         if kind is not None:
-            stmt = stmt.where(t.catalog_items.c.kind == kind)
+            stmt = stmt.where(c.kind == kind)
+        if approval is not None:
+            stmt = stmt.where(c.approval == approval)
         tag_text = func.lower(cast(t.catalog_items.c.tags, String))
         for tag in tags:  # tags are stored as a JSON list of slugs: '"tag"' matches one whole tag
             stmt = stmt.where(tag_text.contains(f'"{tag.lower()}"', autoescape=True))

@@ -421,3 +421,9 @@ class JobRepository(Repository[Job]):
         total = self.session.scalar(select(func.count()).select_from(t.jobs).where(where)) or 0
         items = [JobRow(*r) for r in self.session.execute(stmt)]
         return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+
+    def other_organization_ran(self, backend: str, organization_id: int) -> bool:
+        """Whether a project led by another organization ever had a job on this backend."""
+        others = select(t.projects.c.id).where(t.projects.c.lead_organization_id != organization_id)
+        stmt = select(t.jobs.c.id).where(t.jobs.c.backend == backend, t.jobs.c.project_id.in_(others)).limit(1)
+        return self.session.scalar(stmt) is not None

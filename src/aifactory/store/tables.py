@@ -21,7 +21,7 @@ from sqlalchemy import (
     text,
 )
 
-from ..domain.catalog import CatalogKind, Relation, Visibility
+from ..domain.catalog import Approval, CatalogKind, Relation, Visibility
 from ..domain.enums import (
     AccessMode,
     AllocationStatus,
@@ -75,6 +75,8 @@ users = Table(
     Column("active", Boolean, nullable=False, default=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("password_hash", String(255), nullable=True),  # argon2id; NULL: signs in with a token only
+    # set from a portal session opened with this API token: the password works only while the token does
+    Column("password_token_id", ForeignKey("api_tokens.id", use_alter=True), nullable=True),
 )
 
 web_sessions = Table(
@@ -87,6 +89,8 @@ web_sessions = Table(
     Column("last_seen_at", UTCDateTime, nullable=False),
     Column("expires_at", UTCDateTime, nullable=False),
     Column("ended_at", UTCDateTime, nullable=True),
+    # opened with this API token (or with a password bound to it): the session ends when the token does
+    Column("api_token_id", ForeignKey("api_tokens.id"), nullable=True, index=True),
 )
 
 api_tokens = Table(
@@ -306,6 +310,11 @@ jobs = Table(
     Column("started_at", UTCDateTime, nullable=True),
     Column("finished_at", UTCDateTime, nullable=True),
     Column("settled_at", UTCDateTime, nullable=True),  # charged and released in the ledger
+    # intents the reconciler carries out (0009): a cancel asked for, hand-overs retried with backoff
+    Column("cancel_requested_at", UTCDateTime, nullable=True),
+    Column("cancel_requested_by", ForeignKey("users.id"), nullable=True),
+    Column("submit_attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", UTCDateTime, nullable=True),
     UniqueConstraint("project_id", "idempotency_key", name="uq_jobs_project_idempotency_key"),
     Index("ix_jobs_allocation_state", "allocation_id", "state"),
     Index("ix_jobs_project_started", "project_id", "started_at"),
@@ -371,7 +380,7 @@ usage_imports = Table(
     Column("path", Text, nullable=False),
     Column("sha256", String(64), nullable=False),
     Column("scenario", String(64), nullable=False),
-    Column("state", String(16), nullable=False),  # running | done
+    Column("state", String(16), nullable=False),  # running | done | incomplete (skips: a rerun starts over)
     Column("position", BigInteger, nullable=False),  # checkpoint: records consumed so far (resumable)
     Column("imported", BigInteger, nullable=False),
     Column("skipped", JSON, nullable=False),  # reason -> count
@@ -397,7 +406,22 @@ catalog_items = Table(
     Column("created_by", ForeignKey("users.id"), nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
-    UniqueConstraint("kind", "slug", name="uq_catalog_items_kind_slug"),
+    # a public item from a non-operator is listed once an operator approved it (domain.catalog.Approval)
+    Column("approval", StrEnumType(Approval), nullable=False, server_default="approved", index=True),
+    Column("approval_reason", Text, nullable=True),
+    Column("decided_by", ForeignKey("users.id"), nullable=True),
+    Column("decided_at", UTCDateTime, nullable=True),
+    # slugs are unique per owner organization (so a slug taken elsewhere confirms nothing), and among the
+    # listed (public, approved) items of a kind; site items (no owner) are public, so the second covers them
+    UniqueConstraint("kind", "owner_organization_id", "slug", name="uq_catalog_items_kind_owner_slug"),
+    Index(
+        "uq_catalog_items_listed_slug",
+        "kind",
+        "slug",
+        unique=True,
+        sqlite_where=text("visibility = 'public' AND approval = 'approved'"),
+        postgresql_where=text("visibility = 'public' AND approval = 'approved'"),
+    ),
 )
 
 catalog_links = Table(  # provenance: dataset -used-in-> job <-produced-by- model -trained-on-> dataset
@@ -409,4 +433,29 @@ catalog_links = Table(  # provenance: dataset -used-in-> job <-produced-by- mode
     Column("to_item_id", ForeignKey("catalog_items.id", ondelete="CASCADE"), nullable=True, index=True),
     Column("job_id", ForeignKey("jobs.id"), nullable=True, index=True),
     Column("created_at", UTCDateTime, nullable=False),
+)
+
+# POSIX identities (domain.posix): allocated once, never reused (ids come from counters that only grow)
+
+
+def _identity_table(name: str, owner: str, number: str) -> Table:
+    """One identity per owner row (``<table>_id``): a unique POSIX name and a unique number."""
+    return Table(
+        name,
+        metadata,
+        Column(f"{owner}_id", ForeignKey(f"{owner}s.id"), primary_key=True),
+        Column("name", String(32), nullable=False, unique=True),
+        Column(number, Integer, nullable=False, unique=True),
+        Column("created_at", UTCDateTime, nullable=False),
+    )
+
+
+posix_users = _identity_table("posix_users", "user", "uid")
+posix_groups = _identity_table("posix_groups", "project", "gid")
+
+posix_id_counters = Table(  # the last uid / gid handed out ("uid", "gid"); one row each, locked to allocate
+    "posix_id_counters",
+    metadata,
+    Column("kind", String(8), primary_key=True),
+    Column("last_id", Integer, nullable=False),
 )

@@ -6,10 +6,13 @@ from contextlib import AbstractContextManager
 from types import TracebackType
 from typing import TYPE_CHECKING
 
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, sessionmaker
 
+from ..services.ports import StoreUnavailable
 from . import catalog_repo as cr
 from . import ledger_repo as lr
+from . import posix_repo as pr
 from . import repositories as r
 from .engine import WRITE_OPTION
 from .report_repo import ReportRepository
@@ -17,6 +20,16 @@ from .usage_import_repo import UsageImportRepository
 
 if TYPE_CHECKING:
     from ..services.ports import UnitOfWorkFactory
+
+# the driver's errors that mean "the database cannot answer now", not "this statement is wrong"
+UNAVAILABLE = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError, sa_exc.DisconnectionError)
+
+
+def unavailable(exc: BaseException) -> StoreUnavailable:
+    """The port's error for a driver error of ``UNAVAILABLE`` (its first line kept, no statement or values)."""
+    cause = getattr(exc, "orig", None) or exc
+    first = (str(cause).strip().splitlines() or [type(cause).__name__])[0][:200]
+    return StoreUnavailable(f"{type(cause).__name__}: {first}")
 
 
 class SqlUnitOfWork:
@@ -42,6 +55,7 @@ class SqlUnitOfWork:
     catalog: cr.CatalogRepository
     reports: ReportRepository
     usage_imports: UsageImportRepository
+    posix: pr.PosixRepository
 
     def __init__(self, session_factory: sessionmaker[Session], *, write: bool = True):
         self._factory = session_factory
@@ -51,7 +65,12 @@ class SqlUnitOfWork:
     def __enter__(self) -> SqlUnitOfWork:
         s = self.session = self._factory()
         if self._write:  # SQLite: take the write lock at BEGIN (see store.engine)
-            s.connection(execution_options={WRITE_OPTION: True})
+            try:
+                s.connection(execution_options={WRITE_OPTION: True})
+            except UNAVAILABLE as exc:
+                s.close()
+                self.session = None
+                raise unavailable(exc) from exc
         self.organizations = r.OrganizationRepository(s)
         self.users = r.UserRepository(s)
         self.tokens = r.TokenRepository(s)
@@ -71,6 +90,7 @@ class SqlUnitOfWork:
         self.catalog = cr.CatalogRepository(s)
         self.reports = ReportRepository(s)
         self.usage_imports = UsageImportRepository(s)
+        self.posix = pr.PosixRepository(s)
         return self
 
     def __exit__(
@@ -79,8 +99,15 @@ class SqlUnitOfWork:
         assert self.session is not None
         # close() ends the transaction (rolling back anything uncommitted) without expiring loaded
         # objects, so results stay readable after the unit of work (e.g. while rendering a response).
-        self.session.close()
-        self.session = None
+        try:
+            self.session.close()
+        except UNAVAILABLE:
+            if exc is None:
+                raise
+        finally:
+            self.session = None
+        if isinstance(exc, UNAVAILABLE):  # the driver's error leaves as the port's (services know no SQL)
+            raise unavailable(exc) from exc
 
     def commit(self) -> None:
         assert self.session is not None

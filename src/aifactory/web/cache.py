@@ -73,10 +73,14 @@ class SessionCache:
             while len(self._items) > self.size:
                 self._items.popitem(last=False)
 
-    def evict(self, key: str | None = None, *, user_id: int | None = None) -> None:
+    def evict(self, key: str | None = None, *, user_id: int | None = None, token_id: int | None = None) -> None:
+        """One session (by its hash), a user's sessions, or the sessions opened with an API token."""
         with self._lock:
             if key is not None:
                 self._items.pop(key, None)
             if user_id is not None:
                 for k in [k for k, (_, v) in self._items.items() if v[0].id == user_id]:
+                    del self._items[k]
+            if token_id is not None:
+                for k in [k for k, (_, v) in self._items.items() if v[1].api_token_id == token_id]:
                     del self._items[k]

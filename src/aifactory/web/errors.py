@@ -12,8 +12,9 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..domain.errors import DomainError
+from ..services.ports import StoreUnavailable
 from .render import redirect, render
-from .viewer import CsrfFailed, LoginRequired, get_viewer
+from .viewer import CsrfFailed, LoginRequired, Viewer, anonymous_viewer, get_viewer
 
 log = logging.getLogger("aifactory.web")
 
@@ -37,6 +38,24 @@ TITLES = (
     N_("Error"),
     N_("Internal error"),
 )
+
+
+def _offline_viewer(request: Request) -> Viewer:
+    """The viewer of a page shown while the database is away: the one this request resolved already, else an
+    anonymous one."""
+    known: Viewer | None = getattr(request.state, "viewer", None)
+    return known if known is not None else anonymous_viewer(request, request.app.state.ctx)
+
+
+def _unavailable_page(request: Request, exc: StoreUnavailable) -> Response:
+    """503 with Retry-After, readable, rendered without the database (the API handler logged it once)."""
+    viewer = _offline_viewer(request)
+    message = viewer.t.gettext(
+        "The factory's database cannot be reached right now, so nothing was saved. Please try again in a minute."
+    )
+    response = render(request, viewer, "error.html", status=503, title=viewer.t.gettext(TITLES[6]), message=message)
+    response.headers["Retry-After"] = str(exc.retry_after_seconds)
+    return response
 
 
 def _page(request: Request, status: int, title: str, message: str) -> Response:
@@ -66,6 +85,8 @@ async def web_error(request: Request, exc: Exception) -> Response:
                 "try again."
             ),
         )
+    if isinstance(exc, StoreUnavailable):
+        return _unavailable_page(request, exc)
     if isinstance(exc, DomainError):
         return _page(request, exc.status, exc.title, str(exc))
     if isinstance(exc, RequestValidationError):

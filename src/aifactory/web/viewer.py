@@ -12,7 +12,7 @@ from fastapi import Depends, Request
 
 from ..api.deps import AppContext, get_ctx
 from ..domain.errors import Unauthorized
-from ..domain.identity import User
+from ..domain.identity import User, WebSession
 from ..services import sessions
 from ..services.context import Actor
 from . import security as sec
@@ -47,6 +47,7 @@ class Viewer:
     user: User | None = None
     expired: bool = False
     new_seed: bool = False
+    session: WebSession | None = None  # the signed-in user's session
 
     @property
     def actor(self) -> Actor:
@@ -67,41 +68,51 @@ def session_cache(request: Request) -> SessionCache:
     return per_app(request, "sessions", SessionCache)
 
 
-def _signed_in_user(ctx: AppContext, secret: str, cache: SessionCache) -> tuple[User | None, bool]:
+def _signed_in(ctx: AppContext, secret: str, cache: SessionCache) -> tuple[User, WebSession] | bool:
+    """The user and session of a session cookie, or whether it names a session that has ended."""
     key = sessions.hash_secret(secret)
     policy = session_policy(ctx)
     if (hit := cache.get(key)) is not None and hit[1].live(ctx.clock.now(), policy.idle):
-        return hit[0], False
+        return hit[0], hit[1]
     try:
         with ctx.uow_factory(write=False) as uow:
             user, session = sessions.resolve(uow, ctx.clock, secret, policy)
             stale = sessions.needs_touch(session, ctx.clock, policy)
     except sessions.SessionExpired:
-        return None, True
+        return True
     except Unauthorized:
-        return None, False
+        return False
     if stale and session.id is not None:  # a resolved session is a stored one: it has an id
         with ctx.uow_factory(write=True) as uow:
             sessions.touch(uow, ctx.clock, session.id)
     cache.put(key, (user, session))
-    return user, False
+    return user, session
 
 
 def get_viewer(request: Request, ctx: Annotated[AppContext, Depends(get_ctx)]) -> Viewer:
     cached: Viewer | None = getattr(request.state, "viewer", None)
     if cached is not None:
         return cached
-    lang = negotiate(request.cookies.get(sec.LANG_COOKIE), request.headers.get("accept-language"))
     secret = request.cookies.get(sec.SESSION_COOKIE)
-    user, expired = _signed_in_user(ctx, secret, session_cache(request)) if secret else (None, False)
-    if user is not None and secret:
-        viewer = Viewer(ctx, Translator(lang), seed=secret, user=user)
+    found = _signed_in(ctx, secret, session_cache(request)) if secret else False
+    if isinstance(found, tuple) and secret:
+        viewer = Viewer(ctx, _translator(request), seed=secret, user=found[0], session=found[1])
     else:
-        seed = request.cookies.get(sec.SEED_COOKIE)
-        kept = seed if seed and len(seed) <= 64 else None
-        viewer = Viewer(ctx, Translator(lang), seed=kept or sec.new_seed(), expired=expired, new_seed=kept is None)
+        viewer = anonymous_viewer(request, ctx, expired=found is True)
     request.state.viewer = viewer
     return viewer
+
+
+def _translator(request: Request) -> Translator:
+    return Translator(negotiate(request.cookies.get(sec.LANG_COOKIE), request.headers.get("accept-language")))
+
+
+def anonymous_viewer(request: Request, ctx: AppContext, *, expired: bool = False) -> Viewer:
+    """A visitor who is not signed in (language and CSRF seed from the cookies; nothing read from the
+    database, so it also serves the page shown while the database is away)."""
+    seed = request.cookies.get(sec.SEED_COOKIE)
+    kept = seed if seed and len(seed) <= 64 else None
+    return Viewer(ctx, _translator(request), seed=kept or sec.new_seed(), expired=expired, new_seed=kept is None)
 
 
 CurrentViewer = Annotated[Viewer, Depends(get_viewer)]

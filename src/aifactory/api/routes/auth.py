@@ -1,8 +1,9 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Request, status
 
 from ...services import identity, sessions
+from ...web.viewer import session_cache
 from ..deps import Ctx, CurrentActor, IdPath, Uow
 from ..schemas.identity import (
     IssuedTokenOut,
@@ -77,5 +78,8 @@ def token_for_password(body: PasswordTokenIn, uow: Uow, ctx: Ctx) -> IssuedToken
 
 
 @router.delete("/tokens/{token_id}", response_model=TokenOut)
-def revoke_token(token_id: IdPath, actor: CurrentActor, uow: Uow, ctx: Ctx) -> TokenOut:
-    return TokenOut.model_validate(identity.revoke_token(uow, ctx.clock, actor, token_id))
+def revoke_token(token_id: IdPath, request: Request, actor: CurrentActor, uow: Uow, ctx: Ctx) -> TokenOut:
+    """Portal sessions opened with the token end with it (this process forgets them at once)."""
+    tok = identity.revoke_token(uow, ctx.clock, actor, token_id)
+    session_cache(request).evict(token_id=token_id)
+    return TokenOut.model_validate(tok)

@@ -8,10 +8,18 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request, status
 from starlette.concurrency import run_in_threadpool
 
-from ...domain.catalog import SLUG_RE, TAG_RE, CatalogKind
-from ...services import catalog
+from ...domain.catalog import SLUG_RE, TAG_RE, Approval, CatalogKind
+from ...services import catalog, catalog_review
 from ..deps import Ctx, CurrentActor, IdPath, Paging, Uow
-from ..schemas.catalog import CatalogEntryOut, CatalogItemOut, JobPublishIn, PublishIn, TemplateRunIn, entry_out
+from ..schemas.catalog import (
+    ApprovalIn,
+    CatalogEntryOut,
+    CatalogItemOut,
+    JobPublishIn,
+    PublishIn,
+    TemplateRunIn,
+    entry_out,
+)
 from ..schemas.common import Page, page_of
 from ..schemas.jobs import JobOut
 
@@ -38,9 +46,33 @@ def search(
     tag: Annotated[
         list[Annotated[str, Query(pattern=TAG_RE)]], Query(max_length=16, description="every tag given")
     ] = [],  # noqa: B006 - FastAPI copies a list query parameter's default per request
+    approval: Annotated[
+        Approval | None, Query(description="e.g. pending: your organization's public items awaiting approval")
+    ] = None,
 ) -> dict[str, Any]:
-    found = catalog.search(uow, actor, page, q=q, kind=kind, tags=tag)
+    found = catalog.search(uow, actor, page, q=q, kind=kind, tags=tag, approval=approval)
     return page_of(found, CatalogItemOut.model_validate)
+
+
+@router.get(
+    "/catalog/pending",
+    response_model=Page[CatalogItemOut],
+    summary="Public items awaiting an operator's approval (operators)",
+)
+def pending(actor: CurrentActor, uow: Uow, page: Paging) -> dict[str, Any]:
+    return page_of(catalog_review.pending(uow, actor, page), CatalogItemOut.model_validate)
+
+
+@router.post(
+    "/catalog/items/{item_id}/decision",
+    response_model=CatalogItemOut,
+    summary="Approve a waiting public item (listed at once) or reject it with a reason (operators)",
+)
+def decide(item_id: IdPath, body: ApprovalIn, actor: CurrentActor, uow: Uow, ctx: Ctx) -> CatalogItemOut:
+    item = catalog_review.review_item(
+        uow, ctx.clock, actor, item_id, approve=body.decision == "approve", reason=body.reason
+    )
+    return CatalogItemOut.model_validate(item)
 
 
 @router.get("/catalog/{kind}/{slug}", response_model=CatalogEntryOut, summary="One item with its provenance")

@@ -3,25 +3,24 @@ server-sent events) and artifacts. The spec's JSON Schema is published at ``/job
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any, Literal
 
-import yaml
 from fastapi import APIRouter, Query, Request, Response, status
-from fastapi.responses import FileResponse, StreamingResponse
+from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from ...domain.errors import InvalidInput
+from ...domain.jobs.document import YAML_TYPES, load_document
 from ...domain.jobs.spec import JOB_SPEC_SCHEMA
 from ...domain.jobs.states import JobState
 from ...services import job_outputs, jobs
 from ..deps import Ctx, CurrentActor, IdPath, IdQuery, Paging, Uow
+from ..downloads import download
 from ..logstream import follow
 from ..schemas.common import Page, page_of
 from ..schemas.jobs import ArtifactOut, JobOut
 
 router = APIRouter(tags=["jobs"])
-YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml")
 _SPEC_BODY = {
     "requestBody": {
         "required": True,
@@ -37,18 +36,13 @@ OffsetQ = Annotated[int, Query(ge=0, le=1 << 50, description="byte offset to sta
 
 
 async def _spec_document(request: Request) -> Any:
-    raw = await request.body()
+    """The spec's data, parsed on a worker thread (bounded in size, depth and values: see
+    ``domain.jobs.document``), so a large or hostile text never holds up the event loop."""
     kind = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
-    try:
-        if kind in YAML_TYPES:
-            return yaml.safe_load(raw.decode("utf-8"))
-        if kind in ("application/json", ""):
-            return json.loads(raw)
-    except (UnicodeDecodeError, ValueError, yaml.YAMLError) as exc:
-        raise InvalidInput.on(
-            "spec", f"not valid {'YAML' if kind in YAML_TYPES else 'JSON'}: {str(exc).splitlines()[0]}"
-        ) from None
-    raise InvalidInput.on("content-type", f"{kind!r} is not accepted; send application/json or application/yaml")
+    if kind not in (*YAML_TYPES, "application/json", ""):
+        raise InvalidInput.on("content-type", f"{kind!r} is not accepted; send application/json or application/yaml")
+    raw = await request.body()
+    return await run_in_threadpool(load_document, raw, kind)
 
 
 @router.get("/jobs/schema", summary="The job spec's JSON Schema")
@@ -97,9 +91,14 @@ def get_job(job_id: IdPath, actor: CurrentActor, uow: Uow) -> JobOut:
     "/jobs/{job_id}/cancel",
     response_model=JobOut,
     summary="Cancel (the submitter, the project's PI or an operator); a finished job stays as it is",
+    responses={202: {"model": JobOut, "description": "the cancel is stored and carried out once the scheduler can"}},
 )
-def cancel(job_id: IdPath, actor: CurrentActor, ctx: Ctx) -> JobOut:
-    return JobOut.model_validate(jobs.cancel_job(ctx.uow_factory, ctx.clock, actor, ctx.gateway, job_id))
+def cancel(job_id: IdPath, actor: CurrentActor, ctx: Ctx, response: Response) -> JobOut:
+    job = jobs.cancel_job(ctx.uow_factory, ctx.clock, actor, ctx.gateway, job_id)
+    if job.cancel_pending:  # the scheduler could not take it now: the reconciler carries it out
+        response.status_code = status.HTTP_202_ACCEPTED
+        ctx.kick_reconciler()
+    return JobOut.model_validate(job)
 
 
 @router.get(
@@ -166,12 +165,11 @@ def artifacts(job_id: IdPath, actor: CurrentActor, uow: Uow, ctx: Ctx, checksums
 
 @router.get(
     "/jobs/{job_id}/artifacts/{path:path}",
-    response_class=FileResponse,
+    response_class=StreamingResponse,
     summary="Download an artifact",
     responses={200: {"content": {"application/octet-stream": {}}}},
 )
 def artifact(
     job_id: IdPath, path: Annotated[str, "relative path"], actor: CurrentActor, uow: Uow, ctx: Ctx
-) -> FileResponse:
-    found = job_outputs.artifact_file(uow, actor, ctx.gateway, job_id, path)
-    return FileResponse(found, filename=found.name, media_type="application/octet-stream")
+) -> StreamingResponse:
+    return download(job_outputs.open_artifact(uow, actor, ctx.gateway, job_id, path))

@@ -68,7 +68,9 @@ def edit_proposal(proposal_id: IdPath, body: ProposalFields, actor: CurrentActor
 
 @router.post("/proposals/{proposal_id}/submit", response_model=ProposalOut)
 def submit_proposal(proposal_id: IdPath, actor: CurrentActor, uow: Uow, ctx: Ctx) -> ProposalOut:
-    return out(uow, ctx, proposals.submit(uow, ctx.clock, actor, proposal_id))
+    submitted = proposals.submit(uow, ctx.clock, actor, proposal_id)
+    ctx.kick_reconciler()  # accepted at once: its project's scheduler account and limit are set up now
+    return out(uow, ctx, submitted)
 
 
 @router.post("/proposals/{proposal_id}/withdraw", response_model=ProposalOut)
@@ -125,6 +127,7 @@ def decide(proposal_id: IdPath, body: DecisionIn, actor: CurrentActor, uow: Uow,
         awarded_gpu_hours=body.awarded_gpu_hours,
         start_date=body.start_date,
     )
+    ctx.kick_reconciler()  # an accepted project's scheduler account and limit are set up now
     return out(uow, ctx, p)
 
 

@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
+from ...domain.months import MONTH_PATTERN
 from ...domain.reports import Dimension
 from ...services import reports
 from ..deps import CurrentActor, IdPath, Uow
@@ -13,7 +14,7 @@ from ..schemas.reports import BurnDownOut, DurationReportOut, ServedReportOut, U
 
 router = APIRouter(tags=["reports"])
 
-MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
+MONTH = MONTH_PATTERN
 Start = Annotated[str | None, Query(pattern=MONTH, description="first month, YYYY-MM (inclusive)")]
 End = Annotated[str | None, Query(pattern=MONTH, description="last month, YYYY-MM (inclusive)")]
 Scenario = Annotated[str | None, Query(max_length=64, description="a what-if scenario instead of real usage")]

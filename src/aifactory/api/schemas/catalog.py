@@ -5,10 +5,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from ...domain.catalog import SHA256_RE, SLUG_RE, TAG_RE, CatalogKind, Relation, Visibility
+from ...domain.catalog import SHA256_RE, SLUG_RE, TAG_RE, Approval, CatalogKind, Relation, Visibility
 from .common import Id, In, LongText, Out, Text200
 
-Slug = Annotated[str, Field(pattern=SLUG_RE, description="lowercase letters, digits and -; unique per kind")]
+Slug = Annotated[
+    str,
+    Field(pattern=SLUG_RE, description="lowercase letters, digits and -; unique per kind in your organization"),
+]
 Tag = Annotated[str, Field(pattern=TAG_RE)]
 Tags = Annotated[
     list[Tag],
@@ -29,6 +32,11 @@ class CatalogItemOut(Out):
     summary: str
     tags: list[str]
     visibility: Visibility
+    approval: Approval = Field(
+        description="public items of non-operators are listed once approved; pending and rejected ones are "
+        "seen by their organization and operators only"
+    )
+    approval_reason: str | None = Field(description="why it was rejected")
     owner_organization_id: int | None
     job_id: int | None
     created_at: datetime
@@ -98,3 +106,8 @@ def entry_out(entry: Any) -> CatalogEntryOut:
         created_by=entry.item.created_by,
         links=[CatalogLinkOut.model_validate(link) for link in entry.links],
     )
+
+
+class ApprovalIn(In):
+    decision: Literal["approve", "reject"]
+    reason: Annotated[str, Field(max_length=2000, description="required to reject; the publisher reads it")] = ""

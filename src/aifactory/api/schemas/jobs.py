@@ -33,6 +33,11 @@ class JobOut(Out):
     submitted_at: datetime | None
     started_at: datetime | None
     finished_at: datetime | None
+    cancel_requested_at: datetime | None = Field(
+        default=None, description="a cancel was asked for; while the job is open, it waits for the scheduler"
+    )
+    submit_attempts: int = Field(default=0, description="hand-overs the scheduler did not answer (retried)")
+    next_attempt_at: datetime | None = Field(default=None, description="when a pending job is handed over again")
     spec: dict[str, Any] = Field(description="the spec as submitted")
     events: list[JobEventOut] = Field(description="every transition, oldest first")
 

@@ -8,6 +8,7 @@ A command that fails is a ``CommandError``, a ``BackendUnavailable`` for the ser
 from __future__ import annotations
 
 import dataclasses
+import getpass
 import re
 import shutil
 import time
@@ -18,13 +19,17 @@ from typing import TYPE_CHECKING, ClassVar
 from ...domain.errors import InvalidInput
 from ...domain.jobs.execution import BackendJob, BackendStatus, ExternalUsage, LogChunk, ProjectAccount, Stream, Usage
 from ...domain.jobs.states import TERMINAL, JobState, aggregate, aggregate_exit_code
+from ...domain.posix import NAME_RE
+from ...identity.registry import resolved_kind
 from ...services.ports import BackendUnavailable
+from ...services.status_board import StatusBoard
 from ..base import CommandError, CommandRunner, run_command
 from ..launchers import APPTAINER
 from ..logfiles import check_stream, read_chunk
 from ..script import USER_SCRIPT
 from .accounting import SlurmAccounting
 from .client import AccountingRecord, QueueRecord, SlurmClient
+from .owner import OwnerCommands, prepare_folder
 from .script import BatchContext, render_sbatch
 from .states import translate
 
@@ -69,14 +74,27 @@ class SlurmBackend:
 
     provision_wait_seconds: ClassVar[float] = 15.0
 
-    def __init__(self, runner: CommandRunner = run_command, *, cluster: str | None = None):
+    def __init__(
+        self,
+        runner: CommandRunner = run_command,
+        *,
+        cluster: str | None = None,
+        run_as: str = "auto",
+        cancel_as_owner: bool = False,
+    ):
+        """``run_as``: how sbatch/scancel run as a job's owner (``owner.OwnerCommands``: runuser, sudo, auto);
+        ``cancel_as_owner``: scancel runs as each job's owner too (on with identities)."""
         self.client = SlurmClient(runner, cluster=cluster)
         self.accounting = SlurmAccounting(runner, cluster=cluster)
         self.cluster = cluster
+        self.owner = OwnerCommands.for_setting(run_as)
+        self.cancel_as_owner = cancel_as_owner
+        self.statuses = StatusBoard()  # what the last status calls said, for the log followers
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SlurmBackend:
-        return cls(cluster=settings.slurm_cluster)
+        identities = resolved_kind(settings.identity_kind) != "none"
+        return cls(cluster=settings.slurm_cluster, run_as=settings.slurm_run_as, cancel_as_owner=identities)
 
     @staticmethod
     def containers_available() -> bool:
@@ -97,21 +115,34 @@ class SlurmBackend:
             text = render_sbatch(spec, ctx)
         except ValueError as exc:
             raise InvalidInput.on("job", str(exc)) from exc
-        script = Path(job.job_dir) / "job.sbatch"
+        script = self._write(job, text)
+        prefix: list[str] = []
+        if job.run_as is not None:
+            prefix = self.owner.prefix(job.run_as.user.name, job.run_as.group.name, home=job.job_dir)
         try:
-            script.parent.mkdir(parents=True, exist_ok=True)
-            if spec.script is not None:
-                (script.parent / USER_SCRIPT).write_text(spec.script)
-            script.write_text(text)
-        except OSError as exc:
-            raise BackendUnavailable(f"the job folder cannot be written: {exc}") from exc
-        try:
-            return self.client.sbatch(str(script))
+            return self.client.sbatch(str(script), prefix=prefix, chdir=job.job_dir if prefix else None)
         except CommandError as exc:
             said = exc.result.stderr + exc.result.stdout
             if any(refusal in said for refusal in _REFUSALS):
                 raise InvalidInput.on("resources", f"Slurm refused the job: {str(exc).split(': ', 1)[-1]}") from exc
             raise
+
+    @staticmethod
+    def _write(job: BackendJob, text: str) -> Path:
+        """The batch script (and a script job's text) in the job folder; with an owner, all of it theirs."""
+        script = Path(job.job_dir) / "job.sbatch"
+        try:
+            script.parent.mkdir(parents=True, exist_ok=True)
+            written = [script]
+            if job.spec.script is not None:
+                written.append(script.parent / USER_SCRIPT)
+                written[-1].write_text(job.spec.script)
+            script.write_text(text)
+        except OSError as exc:
+            raise BackendUnavailable(f"the job folder cannot be written: {exc}") from exc
+        if job.run_as is not None:
+            prepare_folder(script.parent, job.run_as, written)
+        return script
 
     # ------------------------------------------------------------ status
 
@@ -121,7 +152,9 @@ class SlurmBackend:
             return {}
         tasks = self._task_records(ids)
         self._fix_exit_codes(tasks)
-        return {job_id: _status_of(tasks[job_id]) for job_id in ids if job_id in tasks}
+        found = {job_id: _status_of(tasks[job_id]) for job_id in ids if job_id in tasks}
+        self.statuses.publish(found, asked=tuple(ids))
+        return found
 
     def _task_records(self, ids: list[str]) -> dict[str, dict[TaskKey, TaskRecord]]:
         """Per gateway id, its records: squeue's for the live ones, sacct's where it says they are over."""
@@ -156,7 +189,18 @@ class SlurmBackend:
     # ------------------------------------------------------------ cancel, logs
 
     def cancel(self, ids: Sequence[str]) -> None:
-        self.client.scancel([str(i) for i in ids])
+        """``scancel``; with ``cancel_as_owner``, as each job's owner (squeue says who that is; jobs of the
+        server's own user, or no longer queued, are cancelled as the server)."""
+        ids = [str(i) for i in ids]
+        if not self.cancel_as_owner:
+            self.client.scancel(ids)
+            return
+        owners = {rec.parent_id: (rec.user, rec.group) for rec in self.client.squeue(ids)}
+        groups: dict[tuple[str, str] | None, list[str]] = {}
+        for job_id in ids:
+            groups.setdefault(_foreign(owners.get(job_id)), []).append(job_id)
+        for owner, mine in groups.items():
+            self.client.scancel(mine, prefix=self.owner.prefix(*owner) if owner else ())
 
     def logs(
         self, backend_id: str, job_dir: str, stream: Stream, offset: int = 0, *, task: int = 0, limit: int = 1 << 20
@@ -168,13 +212,9 @@ class SlurmBackend:
         path = base / f"{stream}-{backend_id}_{int(task)}.log"  # arrays: %A_%a
         if not path.exists():
             path = base / f"{stream}-{backend_id}.log"  # single jobs: %j
-        return read_chunk(path, offset, limit, lambda: self._task_over(str(backend_id), task))
-
-    def _task_over(self, backend_id: str, task: int) -> bool:
-        status = self.status([backend_id]).get(backend_id)
-        if status is None:
-            return False
-        return (status.tasks.get(task, status.state) if status.tasks else status.state) in TERMINAL
+        # whether the task is over comes from the latest status call (the reconciler's, every cycle), or from one
+        # poll shared by every follower when it is stale: a follower never runs squeue + sacct of its own
+        return read_chunk(path, offset, limit, lambda: self.statuses.over(self, str(backend_id), task))
 
     # ------------------------------------------------------------ usage, reconciliation, accounts
 
@@ -210,14 +250,21 @@ class SlurmBackend:
         return max((r.parent_id for r in matches), key=int)
 
     def ensure_project(self, account: ProjectAccount) -> None:
-        if not ACCOUNT_RE.match(account.account):
-            raise InvalidInput.on("account", "letters, digits, . _ -; at most 64, starting with a letter or digit")
-        for user in account.users:
-            if not USER_RE.match(user):
-                raise InvalidInput.on("users", f"not a valid user name: {user!r}")
+        _check_names(account.account, account.users)
         self.client.add_account(account.account)
         added = [user for user in account.users if self.client.add_user(user, account.account)]
         self._await_associations(account.account, added)
+
+    def set_account_users(self, account: str, users: Sequence[str]) -> None:
+        """The account's user associations become exactly ``users`` (the project's members' POSIX names)."""
+        _check_names(account, users)
+        current = self.client.account_users(account)
+        if users:
+            self.client.add_account(account)
+        added = [user for user in users if user not in current and self.client.add_user(user, account)]
+        for user in sorted(current - set(users)):
+            self.client.remove_user(user, account)
+        self._await_associations(account, added)
 
     def _await_associations(self, account: str, users: Sequence[str]) -> None:
         """Waits (bounded) until the controller knows new associations, so a submission right after
@@ -243,6 +290,21 @@ class SlurmBackend:
 
     def set_low_priority(self, account: str, low: bool) -> None:
         self.accounting.set_low_priority(account, low)
+
+
+def _check_names(account: str, users: Sequence[str]) -> None:
+    if not ACCOUNT_RE.match(account):
+        raise InvalidInput.on("account", "letters, digits, . _ -; at most 64, starting with a letter or digit")
+    for user in users:
+        if not USER_RE.match(user):
+            raise InvalidInput.on("users", f"not a valid user name: {user!r}")
+
+
+def _foreign(owner: tuple[str, str] | None) -> tuple[str, str] | None:
+    """A job's owner to run scancel as: None for the server's own jobs (or root's, or unknown ones)."""
+    if owner is None or owner[0] in ("", "root", getpass.getuser()):
+        return None
+    return owner if NAME_RE.match(owner[0]) and NAME_RE.match(owner[1]) else None
 
 
 def _merge_accounted(mine: dict[TaskKey, TaskRecord], acc: AccountingRecord) -> None:

@@ -9,7 +9,8 @@ Quirks of Slurm 22.05 handled here (measured on the dev cluster):
 * ``sacct --json`` reports ``exit_code`` ``SUCCESS/0`` for a job whose batch script exited non-zero
   (plain ``sacct -o ExitCode`` shows ``3:0``): :meth:`SlurmClient.exit_codes` reads the parsable form.
 * ``sacct --json`` has ``comment.job = null`` unless ``AccountingStoreFlags=job_comment``; squeue has it.
-* ``sacctmgr -i add`` exits 1 with "Nothing new added." on stdout when the entry exists.
+* ``sacctmgr -i add`` exits 1 with "Nothing new added." on stdout when the entry exists (``delete``: "Nothing
+  deleted" when it is gone).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any
 from ..base import CommandError, CommandRunner, checked, run_command
 
 NOTHING_NEW = "Nothing new added"
+NOTHING_DELETED = "Nothing deleted"
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,8 @@ class QueueRecord:
     comment: str = ""
     exit_code: int | None = None  # decoded from the wait status
     reason: str = ""
+    user: str = ""  # who the job runs as
+    group: str = ""
 
     @property
     def parent_id(self) -> str:
@@ -124,6 +128,8 @@ def parse_squeue(text: str, ids: Iterable[str] | None = None) -> list[QueueRecor
             comment=job.get("comment") or "",
             exit_code=_wait_status(job.get("exit_code")),
             reason="" if job.get("state_reason") in (None, "None") else str(job["state_reason"]),
+            user=str(job.get("user_name") or ""),
+            group=str(job.get("group_name") or ""),
         )
         if wanted is None or rec.job_id in wanted or rec.parent_id in wanted:
             records.append(rec)
@@ -181,8 +187,10 @@ class SlurmClient:
     def _clusters(self) -> list[str]:
         return [f"--clusters={self.cluster}"] if self.cluster else []
 
-    def sbatch(self, script_path: str) -> str:
-        return parse_sbatch(checked(self.runner, ["sbatch", "--parsable", script_path]).stdout)
+    def sbatch(self, script_path: str, *, prefix: Sequence[str] = (), chdir: str | None = None) -> str:
+        """``prefix``: the argv that runs it as the job's owner (``owner.OwnerCommands``)."""
+        where = [f"--chdir={chdir}"] if chdir else []
+        return parse_sbatch(checked(self.runner, [*prefix, "sbatch", "--parsable", *where, script_path]).stdout)
 
     def squeue(self, ids: Sequence[str] | None = None) -> list[QueueRecord]:
         """One ``squeue --json`` (it ignores filters in 22.05), filtered here."""
@@ -207,9 +215,9 @@ class SlurmClient:
         argv = ["sacct", "-n", "-P", "-X", *self._clusters(), "-o", "JobIDRaw,ExitCode", "-j", ",".join(raw_ids)]
         return parse_exit_codes(checked(self.runner, argv).stdout)
 
-    def scancel(self, ids: Sequence[str]) -> None:
+    def scancel(self, ids: Sequence[str], *, prefix: Sequence[str] = ()) -> None:
         if ids:
-            checked(self.runner, ["scancel", *map(str, ids)])
+            checked(self.runner, [*prefix, "scancel", *map(str, ids)])
 
     def _sacctmgr_add(self, argv: list[str]) -> bool:
         """True when sacctmgr added something, False when it all existed already."""
@@ -227,6 +235,20 @@ class SlurmClient:
     def add_user(self, user: str, account: str) -> bool:
         cluster = [f"cluster={self.cluster}"] if self.cluster else []
         return self._sacctmgr_add(["user", user, f"account={account}", *cluster])
+
+    def account_users(self, account: str) -> set[str]:
+        """The users associated with the account (its own association, without a user, left out)."""
+        cluster = [f"cluster={self.cluster}"] if self.cluster else []
+        argv = ["sacctmgr", "-nP", "show", "assoc", "where", f"account={account}", *cluster, "format=user"]
+        return {line.strip() for line in checked(self.runner, argv).stdout.splitlines() if line.strip()}
+
+    def remove_user(self, user: str, account: str) -> None:
+        """The user's association with the account goes (Slurm refuses while the user has jobs running)."""
+        cluster = [f"cluster={self.cluster}"] if self.cluster else []
+        where = ["where", f"name={user}", f"account={account}", *cluster]
+        result = self.runner(["sacctmgr", "-i", "delete", "user", *where])
+        if result.returncode != 0 and NOTHING_DELETED not in result.stdout + result.stderr:
+            raise CommandError(result)  # "Nothing deleted": it was gone already
 
     def association_loaded(self, account: str, user: str) -> bool:
         """Whether slurmctld already holds the user's association (slurmdbd pushes new ones a moment

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from ..stored import Stored
+from .retry import retry_delay
 from .states import TERMINAL, JobState, check_move
 
 
@@ -44,12 +45,54 @@ class Job(Stored):
     started_at: datetime | None = None
     finished_at: datetime | None = None
     settled_at: datetime | None = None  # charged and released in the ledger
+    # intents the reconciler carries out until the backend confirms them
+    cancel_requested_at: datetime | None = None  # asked for; the job stays open until the backend has it
+    cancel_requested_by: int | None = None
+    submit_attempts: int = 0  # hand-overs the backend did not answer; retried with backoff
+    next_attempt_at: datetime | None = None
     events: list[JobEvent] = field(default_factory=list)
     id: int | None = None
 
     @property
     def terminal(self) -> bool:
         return self.state in TERMINAL
+
+    @property
+    def cancel_pending(self) -> bool:
+        """A cancel was asked for and the backend has not confirmed it yet."""
+        return self.cancel_requested_at is not None and not self.terminal
+
+    def request_cancel(self, at: datetime, by: int) -> bool:
+        """Note the intent (the first one counts); False when there is nothing to cancel or it was asked already."""
+        if self.terminal or self.cancel_requested_at is not None:
+            return False
+        self.cancel_requested_at, self.cancel_requested_by = at, by
+        return True
+
+    def in_flight(self, now: datetime, orphan_after: timedelta) -> bool:
+        """Its first hand-over may still be under way (no outcome recorded, younger than ``orphan_after``):
+        nobody else may hand it over, nor conclude that the backend never got it."""
+        return self.backend_id is None and self.submit_attempts == 0 and now - self.created_at <= orphan_after
+
+    def handover_due(self, now: datetime, orphan_after: timedelta) -> bool:
+        """The reconciler hands it (again) to the backend now: a retry whose backoff is over, or an interrupted
+        first hand-over; never a job whose cancel was asked for."""
+        if self.backend_id is not None or self.terminal or self.cancel_requested_at is not None:
+            return False
+        if self.submit_attempts:
+            return self.next_attempt_at is None or self.next_attempt_at <= now
+        return not self.in_flight(now, orphan_after)
+
+    def handover_failed(self, at: datetime, reason: str) -> None:
+        """The backend did not answer: try again after a backoff that grows with each attempt."""
+        self.submit_attempts += 1
+        self.next_attempt_at = at + retry_delay(self.submit_attempts)
+        self.reason, self.updated_at = reason, at
+
+    def handed_over(self, backend_id: str, at: datetime, detail: str) -> None:
+        """The backend has it: its id is stored, and what an earlier failed attempt said is cleared."""
+        self.backend_id, self.next_attempt_at, self.reason = backend_id, None, ""
+        self.move(JobState.SUBMITTED, at, detail)
 
     def move(self, new: JobState, at: datetime, detail: str = "", *, exit_code: int | None = None) -> bool:
         """Record a transition (forward only). Returns False, changing nothing, when already there."""

@@ -7,8 +7,10 @@ still quote every value, so validation is a first line of defence, not the only 
 from __future__ import annotations
 
 import itertools
+import math
 import re
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 from typing import Any
 
 from jsonschema import Draft202012Validator
@@ -22,7 +24,7 @@ TIME_RE = r"^(?:[0-9]+-)?[0-9]{1,3}(?::[0-5][0-9]){0,2}$|^[0-9]+[mh]$"
 RESERVED_ENV = ("SLURM_", "AIF_", "CUDA_VISIBLE_DEVICES", "MASTER_ADDR", "MASTER_PORT")
 
 _path = {"type": "string", "minLength": 1, "maxLength": 1024, "pattern": r"^[^\x00\n\r]+$"}
-_scalar = {"type": ["string", "number", "integer", "boolean"]}
+_scalar = {"type": ["string", "number", "integer", "boolean"], "maxLength": 4096}  # grid values become env values
 
 JOB_SPEC_SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -79,9 +81,12 @@ JOB_SPEC_SCHEMA: dict[str, Any] = {
             "type": "object",
             "maxProperties": 256,
             "propertyNames": {"pattern": ENV_KEY_RE},
-            "additionalProperties": {"type": ["string", "number", "integer", "boolean"]},
+            "additionalProperties": {"type": ["string", "number", "integer", "boolean"], "maxLength": 32768},
         },
-        "workdir": _path,
+        "workdir": {
+            **_path,
+            "description": "working directory, relative to the job's working folder (default: that folder)",
+        },
         "outputs": {
             "type": "array",
             "maxItems": 256,
@@ -116,6 +121,7 @@ JOB_SPEC_SCHEMA: dict[str, Any] = {
 
 _VALIDATOR = Draft202012Validator(JOB_SPEC_SCHEMA)
 MAX_ARRAY_TASKS = 10000
+MAX_EXEC_BYTES = 256 * 1024  # the command's argv and the env's values together
 
 
 @dataclass(frozen=True)
@@ -227,6 +233,30 @@ def parse_time_minutes(value: str | int) -> int:
     return minutes
 
 
+def grid_size(grid: dict[str, list[Any]]) -> int:
+    """How many tasks a grid expands into: the product of its value lists' lengths (nothing is expanded)."""
+    return math.prod(len(values) for values in grid.values())
+
+
+def _check_tasks(count: int) -> None:
+    if count > MAX_ARRAY_TASKS:
+        raise InvalidInput.on("array", f"{count} tasks; at most {MAX_ARRAY_TASKS} per sweep")
+
+
+def check_bounds(data: dict[str, Any]) -> None:
+    """The sweep's size from the lengths of its values (a grid: their product; a range: its length), checked
+    against the task limit before anything is expanded. ``data`` has passed ``validate_document``."""
+    raw = data.get("array")
+    if raw is None:
+        return
+    if "grid" in raw:
+        _check_tasks(grid_size(raw["grid"]))
+        return
+    span, _, step = raw["range"].partition(":")
+    start, end = (int(x) for x in span.split("-"))
+    _check_tasks(len(range(start, end + 1, int(step or 1))))
+
+
 def _array(raw: dict[str, Any]) -> ArraySpec:
     if "range" in raw:
         span, _, step = raw["range"].partition(":")
@@ -241,8 +271,6 @@ def _array(raw: dict[str, Any]) -> ArraySpec:
             dict(zip(keys, combo, strict=True)) for combo in itertools.product(*(raw["grid"][k] for k in keys))
         )
         indices = tuple(range(len(grid)))
-    if len(indices) > MAX_ARRAY_TASKS:
-        raise InvalidInput.on("array", f"{len(indices)} tasks; at most {MAX_ARRAY_TASKS} per sweep")
     return ArraySpec(indices=indices, max_parallel=raw.get("max_parallel"), grid=grid)
 
 
@@ -251,6 +279,18 @@ def _env(raw: dict[str, Any]) -> dict[str, str]:
         if key.startswith(RESERVED_ENV) and not key.startswith("AIF_PARAM_"):  # parameters may be given
             raise InvalidInput.on(f"env.{key}", "is set by the gateway and cannot be overridden")
     return {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in raw.items()}
+
+
+def _workdir(raw: str | None) -> str | None:
+    """The working directory: a relative path inside the job's own working folder (``<job folder>/work``)."""
+    if raw is None:
+        return None
+    path = PurePosixPath(raw.replace("\\", "/"))
+    if path.is_absolute() or raw.startswith("~") or ".." in path.parts:
+        raise InvalidInput.on(
+            "workdir", f"{raw!r} must be a relative path inside the job's folder (no leading '/', '~' or '..')"
+        )
+    return path.as_posix()
 
 
 def _outputs(raw: list[str]) -> tuple[str, ...]:
@@ -264,9 +304,37 @@ def _outputs(raw: list[str]) -> tuple[str, ...]:
     return tuple(raw)
 
 
-def parse_spec(data: Any) -> JobSpec:
-    """Validate a spec document and build the JobSpec (defaults filled in)."""
+def _check_exec_size(data: dict[str, Any]) -> None:
+    """The command and the environment together fit what the OS passes to a new process (``execve``: 128 KiB
+    per string, a few MiB in all), with room for the gateway's own variables: a launch never fails on it."""
+    env = sum(len(str(k)) + len(str(v)) + 2 for k, v in data.get("env", {}).items())
+    argv = sum(len(str(a)) + 1 for a in data.get("command", ()))
+    if env + argv > MAX_EXEC_BYTES:
+        where = "env" if env >= argv else "command"
+        raise InvalidInput.on(where, f"command and environment take {env + argv} bytes; at most {MAX_EXEC_BYTES}")
+
+
+def _grid_too_large(data: Any) -> None:
+    """A grid's size from the lengths of its value lists, before even the schema is checked (checking 16,000
+    values against it takes a quarter of a second; multiplying 16 lengths nothing)."""
+    raw = data.get("array") if isinstance(data, dict) else None
+    grid = raw.get("grid") if isinstance(raw, dict) else None
+    if isinstance(grid, dict) and grid and all(isinstance(v, list) for v in grid.values()):
+        _check_tasks(grid_size(grid))
+
+
+def check_spec(data: Any) -> None:
+    """The checks that cost nothing (the sweep's size, the schema, the command's and environment's size): run
+    before the project is looked up and before anything is expanded."""
+    _grid_too_large(data)
     validate_document(data)
+    check_bounds(data)
+    _check_exec_size(data)
+
+
+def parse_spec(data: Any) -> JobSpec:
+    """Validate a spec document and build the JobSpec (defaults filled in; a grid expanded)."""
+    check_spec(data)
     res = data.get("resources", {})
     resources = Resources(
         nodes=res.get("nodes", 1),
@@ -288,7 +356,7 @@ def parse_spec(data: Any) -> JobSpec:
         container_image=container.get("image"),
         container_binds=tuple(container.get("binds", ())),
         env=_env(data.get("env", {})),
-        workdir=data.get("workdir"),
+        workdir=_workdir(data.get("workdir")),
         outputs=_outputs(data.get("outputs", [])),
         array=_array(data["array"]) if "array" in data else None,
         launcher=data.get("launcher", "none"),

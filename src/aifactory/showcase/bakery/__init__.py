@@ -1,4 +1,5 @@
-"""Bakery showcase: forecast daily demand per product group and bake the newsvendor quantity.
+"""Bakery showcase: forecast daily demand per product and bake the newsvendor quantity, on the shipped Kiel data
+or on any bakery's daily sales.
 
 Run it with ``python -m aifactory.showcase.bakery --out DIR`` (see ``__main__`` for the options).
 """

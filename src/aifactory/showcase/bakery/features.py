@@ -1,32 +1,49 @@
-"""Leakage-free features for forecasting day d made on day d - horizon.
+"""Leakage-free features for forecasting day d made on day d - horizon, and which of them the data supports.
 
 Demand-derived features (lags, same-weekday lags, rolling means) use only values dated d - horizon or
 earlier. Calendar, holidays and the event calendar are known in advance. The weather of day d is used as
 a stand-in for the weather forecast available on the planning day (a proxy: real forecasts are noisier).
+
+A candidate feature is used only where the data supports it: it must vary on the first training period (so a
+year-ago lag needs more than a year of history, a holiday flag needs a holiday in it), the seasonal calendar
+(month, day of year, week) needs a year of training history, and a weather or event column must cover most
+sales days. Each decision is kept as a :class:`FeatureNote` for the report.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
-import holidays
 import numpy as np
 import pandas as pd
 
-from .data import EVENT_COLUMN, WEATHER_COLUMNS
+from .data import DailyTable
+from .region import HolidayRegion, holiday_flags
 
-CALENDAR = ["weekday", "month", "dayofyear", "weekofyear"]
+WEEK = ["weekday"]
+SEASON = ["month", "dayofyear", "weekofyear"]
 HOLIDAY = ["holiday", "holiday_tomorrow", "holiday_yesterday"]
-WEATHER = ["temperature", "cloud_cover", "wind_speed"]
-EVENTS = ["kieler_woche"]
+LAGS = ["lag_h", "lag_h1", "wk1", "wk2", "wk3", "wk4", "wk_mean4", "roll7", "roll28", "lag_year"]
+MIN_COVERAGE = 0.8  # share of sales days a weather or event column must cover
+SEASON_DAYS = 365  # training history the seasonal calendar needs
 
 
-def demand_lag_names(horizon: int) -> list[str]:
-    return ["lag_h", "lag_h1", "wk1", "wk2", "wk3", "wk4", "wk_mean4", "roll7", "roll28", "lag_year"]
+@dataclass(frozen=True)
+class FeatureNote:
+    """One feature (or family) for the report: used or not, and why (a code the report words)."""
+
+    kind: str  # product | week | season | holidays | weather | events | history
+    name: str
+    used: bool
+    reason: str = ""  # for an unused one: constant | short_history | coverage | no_region | none_in_range
+    detail: float | None = None  # coverage share, number of holidays, ...
 
 
-def feature_names(horizon: int) -> list[str]:
-    return ["group_code", *CALENDAR, *HOLIDAY, *WEATHER, *EVENTS, *demand_lag_names(horizon)]
+@dataclass(frozen=True)
+class FeatureSet:
+    columns: list[str]  # the model's inputs, in order
+    notes: list[FeatureNote]
 
 
 def weekly_step(horizon: int) -> int:
@@ -64,64 +81,97 @@ def _lag_block(wide: pd.DataFrame, horizon: int) -> dict[str, pd.DataFrame]:
     }
 
 
-def holiday_flags(dates: pd.DatetimeIndex, subdiv: str = "SH") -> pd.DataFrame:
-    years = range(dates.min().year - 1, dates.max().year + 2)
-    cal = holidays.country_holidays("DE", subdiv=subdiv, years=years)
-    days = set(pd.to_datetime(list(cal.keys())))
-    is_hol = np.array([d in days for d in dates])
-    tomorrow = np.array([(d + pd.Timedelta(days=1)) in days for d in dates])
-    yesterday = np.array([(d - pd.Timedelta(days=1)) in days for d in dates])
-    return pd.DataFrame(
-        {"holiday": is_hol, "holiday_tomorrow": tomorrow, "holiday_yesterday": yesterday},
-        index=dates,
-    ).astype(float)
-
-
-def exogenous(dates: pd.DatetimeIndex, weather: pd.DataFrame | None, events: pd.DataFrame | None) -> pd.DataFrame:
-    """Per-day features known (or forecastable) in advance."""
+def exogenous(
+    dates: pd.DatetimeIndex, region: HolidayRegion, weather: DailyTable | None, events: DailyTable | None
+) -> pd.DataFrame:
+    """Per-day candidate features known (or forecastable) in advance; weather and events prefixed."""
     out = pd.DataFrame(index=dates)
     out["weekday"] = dates.day_of_week
     out["month"] = dates.month
     out["dayofyear"] = dates.day_of_year
     out["weekofyear"] = dates.isocalendar().week.to_numpy().astype(int)
-    out = out.join(holiday_flags(dates))
-    renamed = dict(zip(WEATHER_COLUMNS, ["temperature", "cloud_cover", "wind_speed"], strict=True))
+    out = out.join(holiday_flags(region, dates))
     if weather is not None:
-        w = weather.rename(columns=renamed).reindex(dates)
-        for col in WEATHER:
-            out[col] = w[col].to_numpy()
-    else:
-        for col in WEATHER:
-            out[col] = np.nan
-    ev = events.reindex(dates)[EVENT_COLUMN].fillna(0.0) if events is not None else 0.0
-    out["kieler_woche"] = ev
+        w = weather.frame.reindex(dates)
+        for col in weather.frame.columns:
+            out[f"weather:{col}"] = w[col].to_numpy()
+    if events is not None:
+        e = events.frame.reindex(dates).fillna(0.0)
+        for col in events.frame.columns:
+            out[f"event:{col}"] = e[col].to_numpy()
     return out
 
 
-def build_features(
+def build_frame(
     sales: pd.DataFrame,
     horizon: int,
-    weather: pd.DataFrame | None = None,
-    events: pd.DataFrame | None = None,
+    region: HolidayRegion,
+    weather: DailyTable | None = None,
+    events: DailyTable | None = None,
 ) -> pd.DataFrame:
-    """One row per observed (date, group): features, ``demand`` (the target) and ``group``."""
+    """One row per observed (date, group): ``date``, ``group``, ``demand``, ``group_code`` and every candidate."""
     if horizon < 1:
         raise ValueError(f"horizon must be >= 1 day, got {horizon}")
     wide = wide_demand(sales)
-    groups = list(wide.columns)
     blocks = _lag_block(wide, horizon)
     dates = wide.index
     assert isinstance(dates, pd.DatetimeIndex)  # wide_demand reindexes on a date range
-    exo = exogenous(dates, weather, events)
+    exo = exogenous(dates, region, weather, events)
     parts = []
-    for code, group in enumerate(groups):
+    for code, group in enumerate(wide.columns):
         part = exo.copy()
         part["group_code"] = code
         for name, block in blocks.items():
             part[name] = block[group].to_numpy()
         part["demand"] = wide[group].to_numpy()
-        part["group"] = group
+        part["group"] = str(group)
         parts.append(part)
     frame = pd.concat(parts).rename_axis("date").reset_index()
     frame = frame[frame["demand"].notna()].reset_index(drop=True)
-    return frame[["date", "group", "demand", *feature_names(horizon)]]
+    rest = [c for c in frame.columns if c not in ("date", "group", "demand", "group_code")]
+    return frame[["date", "group", "demand", "group_code", *rest]]
+
+
+def _varies(values: pd.Series) -> bool:
+    return int(values.dropna().nunique()) >= 2
+
+
+def _family(train: pd.DataFrame, kind: str, cols: list[str]) -> list[FeatureNote]:
+    return [FeatureNote(kind, c, _varies(train[c]), "" if _varies(train[c]) else "constant") for c in cols]
+
+
+def _table_notes(frame: pd.DataFrame, train: pd.DataFrame, kind: str, prefix: str) -> list[FeatureNote]:
+    notes = []
+    days = frame.drop_duplicates("date")
+    for col in [c for c in frame.columns if c.startswith(prefix)]:
+        coverage = float(days[col].notna().mean())
+        if coverage < MIN_COVERAGE:
+            notes.append(FeatureNote(kind, col, False, "coverage", coverage))
+        elif not _varies(train[col]):
+            notes.append(FeatureNote(kind, col, False, "constant", coverage))
+        else:
+            notes.append(FeatureNote(kind, col, True, "", coverage))
+    return notes
+
+
+def select_features(frame: pd.DataFrame, train_end: pd.Timestamp, region: HolidayRegion) -> FeatureSet:
+    """The candidates the data supports, judged on the first training period (rows dated <= ``train_end``)."""
+    train = frame[frame["date"] <= train_end]
+    history = (train_end - frame["date"].min()).days + 1
+    several = frame["group"].nunique() > 1
+    notes = [FeatureNote("product", "group_code", several, "" if several else "constant")]
+    notes += _family(train, "week", WEEK)
+    if history >= SEASON_DAYS:
+        notes += _family(train, "season", SEASON)
+    else:
+        notes += [FeatureNote("season", c, False, "short_history", float(history)) for c in SEASON]
+    if not region.country:
+        notes += [FeatureNote("holidays", c, False, "no_region") for c in HOLIDAY]
+    elif not frame[HOLIDAY].to_numpy().any():
+        notes += [FeatureNote("holidays", c, False, "none_in_range") for c in HOLIDAY]
+    else:
+        notes += _family(train, "holidays", HOLIDAY)
+    notes += _table_notes(frame, train, "weather", "weather:")
+    notes += _table_notes(frame, train, "events", "event:")
+    notes += _family(train, "history", LAGS)
+    return FeatureSet([n.name for n in notes if n.used], notes)

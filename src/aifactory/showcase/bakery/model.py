@@ -14,8 +14,6 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from .features import feature_names
-
 
 def critical_ratio(waste_cost: float, margin: float) -> float:
     """cu / (cu + co); both costs must be positive."""
@@ -28,6 +26,7 @@ class Outcomes(TypedDict):
     """What a plan did on a set of (day, group) rows (a JSON object in metrics.json)."""
 
     n: int
+    covered: int  # rows where the plan met demand (no stock-out)
     demand: float
     planned: float
     waste: float
@@ -52,6 +51,7 @@ def plan_outcomes(plan: npt.ArrayLike, demand: npt.ArrayLike, waste_cost: float,
     n = int(demand.size)
     return {
         "n": n,
+        "covered": int(np.sum(plan >= demand)),
         "demand": float(demand.sum()),
         "planned": float(plan.sum()),
         "waste": float(waste.sum()),
@@ -59,6 +59,26 @@ def plan_outcomes(plan: npt.ArrayLike, demand: npt.ArrayLike, waste_cost: float,
         "service_level": float(np.mean(plan >= demand)) if n else float("nan"),
         "cost": float(waste_cost * waste.sum() + margin * lost.sum()),
         "waste_share_of_demand": float(waste.sum() / demand.sum()) if demand.sum() > 0 else float("nan"),
+    }
+
+
+def add_outcomes(parts: list[Outcomes], waste_cost: float, margin: float) -> Outcomes:
+    """The outcomes of several row sets taken together (service level and shares recomputed)."""
+    n = sum(p["n"] for p in parts)
+    covered = sum(p["covered"] for p in parts)
+    demand = sum(p["demand"] for p in parts)
+    waste = sum(p["waste"] for p in parts)
+    lost = sum(p["lost_sales"] for p in parts)
+    return {
+        "n": n,
+        "covered": covered,
+        "demand": demand,
+        "planned": sum(p["planned"] for p in parts),
+        "waste": waste,
+        "lost_sales": lost,
+        "service_level": covered / n if n else float("nan"),
+        "cost": waste_cost * waste + margin * lost,
+        "waste_share_of_demand": waste / demand if demand > 0 else float("nan"),
     }
 
 
@@ -81,11 +101,11 @@ class LgbmParams(TypedDict):
     verbose: int
 
 
-def lgbm_params(alpha: float, seed: int) -> LgbmParams:
+def lgbm_params(alpha: float, seed: int, rounds: int = 300) -> LgbmParams:
     return {
         "objective": "quantile",
         "alpha": alpha,
-        "n_estimators": 300,
+        "n_estimators": rounds,
         "learning_rate": 0.05,
         "num_leaves": 15,
         "min_child_samples": 20,
@@ -108,13 +128,13 @@ class QuantileModel:
     groups of very different size.
     """
 
-    def __init__(self, alpha: float, horizon: int, seed: int = 0, relative: bool = True):
+    def __init__(self, alpha: float, features: list[str], seed: int = 0, rounds: int = 300, relative: bool = True):
         self.alpha = alpha
         self.relative = relative
         self._group_median: dict[str, float] = {}
-        self.horizon = horizon
         self.seed = seed
-        self.features = feature_names(horizon)
+        self.rounds = rounds
+        self.features = list(features)
         self._model: lgb.LGBMRegressor | None = None
 
     def _level(self, frame: pd.DataFrame) -> np.ndarray:
@@ -132,8 +152,9 @@ class QuantileModel:
         level = self._level(train) if self.relative else np.ones(len(train))
         x = train[self.features].to_numpy(dtype=float)
         y = train["demand"].to_numpy(dtype=float) / level
-        self._model = lgb.LGBMRegressor(**lgbm_params(self.alpha, self.seed))
-        self._model.fit(x, y, categorical_feature=[0])
+        self._model = lgb.LGBMRegressor(**lgbm_params(self.alpha, self.seed, self.rounds))
+        categorical = [self.features.index("group_code")] if "group_code" in self.features else []
+        self._model.fit(x, y, categorical_feature=categorical or "auto")
         return self
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:

@@ -1,34 +1,25 @@
-"""The showcase end to end: data -> features -> validation + held-out backtests -> comparison figures."""
+"""The showcase end to end: data -> features -> rolling-origin backtest -> windows at matched service level."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import NamedTuple
 
-import numpy as np
-import numpy.typing as npt
 import pandas as pd
+import pycountry
 
-from .data import BakeryDataError, DataConfig, load_inputs
-from .evaluate import (
-    BASELINES,
-    Figures,
-    alpha_column,
-    backtest,
-    baseline_plans,
-    choose_margin,
-    pick_matched_alpha,
-    reduction,
-    service_level,
-    summarize,
-)
-from .features import build_features
-from .metrics import Comparison, Metrics
+from .data import DUPLICATES, BakeryDataError, BakeryInputs, DataConfig, load_inputs
+from .design import MIN_WINDOW_DAYS, Design, plan_design
+from .evaluate import Costs, ModelSpec, WindowResult, backtest, compare_window, with_baselines
+from .features import FeatureSet, build_frame, select_features
+from .metrics import DataSummary, Evaluation, Features, Metrics, Note, Product
 from .model import critical_ratio
+from .region import HolidayRegion, holiday_names, parse_region
+from .summary import OVERALL, headlines, window_summary
+from .texts import LANGUAGES, title
 
-MIN_HISTORY_DAYS = 56
+CURRENCY_SIGNS = ("€", "$", "£", "¥", "CHF", "kr", "zł")
 
 
 @dataclass
@@ -39,194 +30,174 @@ class Params:
     date_col: str = "Datum"
     product_col: str = "Warengruppe"
     value_col: str = "Umsatz"
+    count_rows: bool = False  # every row is one item sold (a list of sales): rows are counted, value_col unused
+    unit: str = ""
+    date_format: str = ""
+    duplicates: str = "sum"
+    holidays: str = "DE-SH"
+    language: str = "en"
     horizon_days: int = 1
     waste_cost: float = 0.4
     margin: float = 0.6
-    holdout_days: int = 365
-    seed: int = 0
+    holdout_days: int = 0
+    windows: int = 0
     refit_days: int = 28
-    groups: str | None = None  # comma-separated subset of product groups (e.g. for a quick run)
+    boosting_rounds: int = 300
+    seed: int = 0
+    groups: str | None = None  # comma-separated subset of products (e.g. for a quick run)
     out: str = "."
 
     def check(self) -> None:
         if not 1 <= self.horizon_days <= 28:
             raise ValueError(f"horizon_days must be in 1..28, got {self.horizon_days}")
-        if self.holdout_days < 14:
-            raise ValueError(f"holdout_days must be >= 14, got {self.holdout_days}")
+        if self.holdout_days != 0 and not MIN_WINDOW_DAYS <= self.holdout_days <= 3650:
+            raise ValueError(f"holdout_days must be 0 (chosen from the data) or 14..3650, got {self.holdout_days}")
+        if not 0 <= self.windows <= 12:
+            raise ValueError(f"windows must be 0 (chosen from the data) or 1..12, got {self.windows}")
         if not 1 <= self.refit_days <= 365:
             raise ValueError(f"refit_days must be in 1..365, got {self.refit_days}")
+        if not 10 <= self.boosting_rounds <= 5000:
+            raise ValueError(f"boosting_rounds must be in 10..5000, got {self.boosting_rounds}")
+        if self.language not in LANGUAGES:
+            raise ValueError(f"language must be one of {', '.join(LANGUAGES)}, got {self.language!r}")
+        if self.duplicates not in DUPLICATES:
+            raise ValueError(f"duplicates must be one of {', '.join(DUPLICATES)}, got {self.duplicates!r}")
         critical_ratio(self.waste_cost, self.margin)
 
 
-def alpha_grid(ratio: float) -> list[float]:
-    """The newsvendor quantile plus higher ones (used only to match a baseline's service level)."""
-    return sorted({round(min(ratio + 0.05 * k, 0.97), 4) for k in range(6)} | {round(ratio, 4)})
+def resolve_unit(p: Params, shipped: bool) -> tuple[str, bool, str]:
+    """(unit, whether it was given, 'revenue' or 'quantity'): a currency makes the values revenue."""
+    unit = p.unit.strip() or ("EUR" if shipped else "pieces" if p.count_rows else "units")
+    given = bool(p.unit.strip()) or shipped
+    currency = unit in CURRENCY_SIGNS or (len(unit) == 3 and pycountry.currencies.get(alpha_3=unit.upper()))
+    return unit, given, "revenue" if currency else "quantity"
 
 
-class Periods(NamedTuple):
-    first: pd.Timestamp
-    validation_start: pd.Timestamp
-    holdout_start: pd.Timestamp
-    last: pd.Timestamp
-
-
-@dataclass
-class Compared:
-    """The hold-out figures of every plan, the comparison per group and the matched quantiles."""
-
-    figures: Figures
-    comparison: dict[str, Comparison]
-    matched_alpha: dict[str, float]
-
-
-def _periods(frame: pd.DataFrame, holdout_days: int) -> Periods:
-    first, last = frame["date"].min(), frame["date"].max()
-    hold_start = last - pd.Timedelta(days=holdout_days - 1)
-    val_start = max(hold_start - pd.Timedelta(days=holdout_days), first + pd.Timedelta(days=MIN_HISTORY_DAYS))
-    if val_start >= hold_start - pd.Timedelta(days=13):
-        raise BakeryDataError(
-            f"sales: {frame['date'].nunique()} days from {first.date()} to {last.date()} are too few for a "
-            f"{holdout_days}-day hold-out plus a validation period and {MIN_HISTORY_DAYS} days of history"
-        )
-    return Periods(first, val_start, hold_start, last)
-
-
-def _margins(
-    frame: pd.DataFrame, hold_start: pd.Timestamp, targets: dict[str, float], default: float
-) -> dict[str, dict[str, float]]:
-    """Per baseline and group: the safety margin chosen on the training period (before the hold-out) to
-    reach the group's target service level (``default``, the critical ratio, for a group without one)."""
-    train = frame[frame["date"] < hold_start]
-    base = baseline_plans(train)
-    out: dict[str, dict[str, float]] = {}
-    for name in BASELINES:
-        out[name] = {}
-        for group, idx in train.groupby("group").groups.items():
-            b = base.loc[idx, name].to_numpy(dtype=float)
-            d = train.loc[idx, "demand"].to_numpy(dtype=float)
-            out[name][str(group)] = choose_margin(b, d, targets.get(str(group), default))
-    return out
-
-
-def _targets(validation: pd.DataFrame, col: str) -> dict[str, float]:
-    """The model's service level on the validation period, per group: what baselines must reach."""
-    return {str(g): service_level(p[col], p["demand"]) for g, p in validation.groupby("group")}
-
-
-def _holdout_rows(holdout: pd.DataFrame, margins: dict[str, dict[str, float]], main_col: str) -> pd.DataFrame:
-    rows = holdout.copy()
-    base = baseline_plans(rows)
-    rows["plan_model"] = rows[main_col]
-    for name in BASELINES:
-        factor = rows["group"].map(margins[name]).to_numpy(dtype=float)
-        rows[f"plan_{name}"] = base[name].to_numpy(dtype=float) * factor
-    # a baseline has no plan where its group has no recent history (e.g. a seasonal group's first days):
-    # those rows are left out for every plan, so all plans are compared on the same (day, group) rows
-    known: npt.NDArray[np.bool_] = np.isfinite(rows[[f"plan_{b}" for b in BASELINES]].to_numpy(dtype=float)).all(axis=1)
-    return rows[known].reset_index(drop=True)
-
-
-def _compare(rows: pd.DataFrame, validation: pd.DataFrame, alphas: list[float], p: Params) -> Compared:
-    """Hold-out figures, best baseline per group and, where the model's service level is lower, a
-    matched-service variant whose quantile is re-chosen on the validation period."""
-    plans = {"model": "plan_model", **{b: f"plan_{b}" for b in BASELINES}}
-    figures = summarize(rows, plans, p.waste_cost, p.margin)
-    rows["plan_model_matched"] = rows["plan_model"]
-    best_of: dict[str, str] = {}
-    matched_alpha: dict[str, float] = {}
-    for key in [*sorted(rows["group"].unique()), "overall"]:
-        best = best_of[key] = min(BASELINES, key=lambda b: figures[b][key]["waste"])
-        model, base = figures["model"][key], figures[best][key]
-        ok = model["service_level"] >= base["service_level"]
-        if key != "overall" and not ok:
-            alpha = pick_matched_alpha(validation, key, alphas, base["service_level"])
-            matched_alpha[key] = alpha
-            sel = rows["group"] == key
-            rows.loc[sel, "plan_model_matched"] = rows.loc[sel, alpha_column(alpha)]
-    figures.update(summarize(rows, {"model_matched": "plan_model_matched"}, p.waste_cost, p.margin))
-    comparison = {key: _comparison(figures, key, best) for key, best in best_of.items()}
-    return Compared(figures, comparison, matched_alpha)
-
-
-def _comparison(figures: Figures, key: str, best: str) -> Comparison:
-    model, matched, base = figures["model"][key], figures["model_matched"][key], figures[best][key]
+def _data_summary(p: Params, inputs: BakeryInputs, sales: pd.DataFrame) -> DataSummary:
+    unit, given, measure = resolve_unit(p, inputs.shipped)
+    products: dict[str, Product] = {
+        str(g): {
+            "name": inputs.group_names[str(g)],
+            "rows": len(part),
+            "first": str(part["date"].min().date()),
+            "last": str(part["date"].max().date()),
+            "total": float(part["demand"].sum()),
+        }
+        for g, part in sales.groupby("group", sort=True)
+    }
+    first, last = sales["date"].min(), sales["date"].max()
     return {
-        "best_baseline": best,
-        "waste_reduction": reduction(model["waste"], base["waste"]),
-        "cost_reduction": reduction(model["cost"], base["cost"]),
-        "model_service_level_ge_baseline": bool(model["service_level"] >= base["service_level"]),
-        "matched_waste_reduction": reduction(matched["waste"], base["waste"]),
-        "matched_service_level_ge_baseline": bool(matched["service_level"] >= base["service_level"]),
+        "files": inputs.files,
+        "sha256": inputs.sha256,
+        "unit": unit,
+        "unit_given": given,
+        "measure": measure,
+        "whole_numbers": inputs.facts.whole_numbers,
+        "input_rows": inputs.facts.input_rows,
+        "rows": len(sales),
+        "summed_rows": inputs.facts.summed_rows,
+        "missing_days": inputs.facts.missing_days,
+        "first_date": str(first.date()),
+        "last_date": str(last.date()),
+        "days": (last - first).days + 1,
+        "products": products,
+        "shipped": inputs.shipped,
+    }
+
+
+def _features(fs: FeatureSet, region: HolidayRegion, inputs: BakeryInputs, language: str) -> Features:
+    span = pd.date_range(inputs.sales["date"].min(), inputs.sales["date"].max())
+    names = holiday_names(region, span, language)
+    left_out: list[Note] = [
+        {"kind": kind, "name": f"{prefix}:{col}", "used": False, "reason": why, "detail": None}
+        for kind, prefix, table in (("weather", "weather", inputs.weather), ("events", "event", inputs.events))
+        if table is not None
+        for col, why in table.ignored.items()
+    ]
+    notes: list[Note] = [
+        {"kind": n.kind, "name": n.name, "used": n.used, "reason": n.reason, "detail": n.detail} for n in fs.notes
+    ]
+    return {
+        "used": fs.columns,
+        "notes": notes + left_out,
+        "holiday_region": region.code,
+        "holiday_region_name": region.name(language),
+        "holidays_in_range": {str(d.date()): n for d, n in sorted(names.items()) if span[0] <= d <= span[-1]},
+    }
+
+
+def _evaluation(design: Design, p: Params, results: list[WindowResult], forecast_rows: int) -> Evaluation:
+    compared = sum(len(r.rows) for r in results)
+    return {
+        "holdout_days": design.holdout_days,
+        "holdout_chosen": design.chosen,
+        "holdout_start": str(design.windows[0].start.date()),
+        "holdout_end": str(design.last.date()),
+        "windows": len(design.windows),
+        "window_days": [w.days for w in design.windows],
+        "validation_days": design.validation_days,
+        "training_days": design.training_days,
+        "horizon_days": p.horizon_days,
+        "refit_days": p.refit_days,
+        "rows_compared": compared,
+        "rows_without_baseline": forecast_rows - compared,
     }
 
 
 def run_showcase(p: Params, log: Callable[[str], None] = print) -> tuple[Metrics, pd.DataFrame]:
-    """Run everything; returns (metrics, held-out rows with all plans)."""
+    """Run everything; returns (metrics, the hold-out's compared rows with every plan)."""
     p.check()
     started = time.perf_counter()
-    cfg = DataConfig(date_col=p.date_col, product_col=p.product_col, value_col=p.value_col)
+    region = parse_region(p.holidays)
+    cfg = DataConfig(p.date_col, p.product_col, "" if p.count_rows else p.value_col, p.date_format, p.duplicates)
     inputs = load_inputs(p.sales, p.weather, p.events, cfg)
     sales = _select_groups(inputs.sales, p.groups)
+    first, last = sales["date"].min(), sales["date"].max()
     log(
-        f"data: {len(sales)} rows, {sales['group'].nunique()} groups, {sales['date'].min().date()} .. "
-        f"{sales['date'].max().date()}; warning: {inputs.missing_days} missing day(s) treated as closed/unknown"
+        f"data: {len(sales)} (day, product) rows, {sales['group'].nunique()} products, {first.date()} .. "
+        f"{last.date()}; {inputs.facts.missing_days} day(s) without sales (closed/unknown); "
+        f"{inputs.facts.summed_rows} repeated row(s) added up"
     )
-    frame = build_features(sales, p.horizon_days, inputs.weather, inputs.events)
-    first, val_start, hold_start, last = _periods(frame, p.holdout_days)
+    design = plan_design(first, last, p.horizon_days, p.holdout_days, p.windows)
+    frame = with_baselines(build_frame(sales, p.horizon_days, region, inputs.weather, inputs.events))
+    fs = select_features(frame, design.train_end, region)
     ratio = critical_ratio(p.waste_cost, p.margin)
-    alphas = alpha_grid(ratio)
-    main_col = alpha_column(round(ratio, 4))
     log(
-        f"newsvendor critical ratio cu/(cu+co) = {ratio:.3f}; validation {val_start.date()} .. "
-        f"{(hold_start - pd.Timedelta(days=1)).date()}; hold-out {hold_start.date()} .. {last.date()}"
+        f"newsvendor critical ratio cu/(cu+co) = {ratio:.3f}; hold-out {design.windows[0].start.date()} .. "
+        f"{last.date()} ({design.holdout_days} days, {len(design.windows)} window(s)); validation "
+        f"{design.validation_days} days before each; features: {', '.join(fs.columns)}"
     )
-
-    def forecast(start: pd.Timestamp, end: pd.Timestamp, label: str) -> pd.DataFrame:
-        return backtest(frame, start, end, p.horizon_days, alphas, p.refit_days, p.seed, label=label, log=log)
-
-    validation = forecast(val_start, hold_start - pd.Timedelta(days=1), "validation")
-    holdout = forecast(hold_start, last, "hold-out")
-    targets = _targets(validation, main_col)
-    margins = _margins(frame, hold_start, targets, ratio)
-    rows = _holdout_rows(holdout, margins, main_col)
-    result = _compare(rows, validation, alphas, p)
+    spec = ModelSpec(ratio, fs.columns, p.horizon_days, p.refit_days, p.seed, p.boosting_rounds)
+    forecast = backtest(frame, spec, design.windows[0].validation_start, last, log)
+    costs = Costs(p.waste_cost, p.margin)
+    results = [compare_window(frame, forecast, w, costs) for w in design.windows]
+    in_windows = int((forecast["date"] >= design.windows[0].start).sum())
+    heads = headlines(results, costs)
+    if heads[OVERALL]["model"]["n"] == 0:
+        raise BakeryDataError("sales: no hold-out row has the history the bakery's rules of thumb need")
     metrics: Metrics = {
         "showcase": "bakery demand forecast (newsvendor)",
-        "demand_signal": "revenue (EUR) used as revenue-equivalent units",
+        "title": title(p.language, heads[OVERALL]),
+        "language": p.language,
         "parameters": {k: v for k, v in asdict(p).items() if k != "out"},
         "critical_ratio": ratio,
-        "alphas_fitted": alphas,
-        "periods": {
-            "data_start": str(first.date()),
-            "validation_start": str(val_start.date()),
-            "holdout_start": str(hold_start.date()),
-            "holdout_end": str(last.date()),
-        },
-        "data": {
-            "rows": int(len(sales)),
-            "missing_days": inputs.missing_days,
-            "sha256": inputs.sha256,
-            "group_names": {g: inputs.group_names[g] for g in sorted(sales["group"].unique())},
-        },
-        "validation_service_level_model": targets,
-        "baseline_margins": margins,
-        "baselines": BASELINES,
-        "figures": result.figures,
-        "comparison": result.comparison,
-        "matched_alpha": result.matched_alpha,
-        "holdout_rows_compared": int(len(rows)),
-        "holdout_rows_without_baseline": int(len(holdout) - len(rows)),
+        "data": _data_summary(p, inputs, sales),
+        "features": _features(fs, region, inputs, p.language),
+        "evaluation": _evaluation(design, p, results, in_windows),
+        "headline": heads,
+        "windows": [window_summary(r, costs) for r in results],
         "runtime_seconds": round(time.perf_counter() - started, 2),
     }
+    rows = pd.concat([r.rows for r in results if not r.rows.empty], ignore_index=True)
     return metrics, rows
 
 
 def _select_groups(sales: pd.DataFrame, groups: str | None) -> pd.DataFrame:
-    """The rows of the comma-separated product groups (all rows without a selection)."""
+    """The rows of the comma-separated products (all rows without a selection)."""
     if not groups:
         return sales
     wanted = [g.strip() for g in groups.split(",") if g.strip()]
     unknown = sorted(set(wanted) - set(sales["group"]))
     if unknown:
-        raise BakeryDataError(f"groups: unknown product group(s) {unknown}; have {sorted(sales['group'].unique())}")
+        raise BakeryDataError(f"groups: unknown product(s) {unknown}; have {sorted(sales['group'].unique())}")
     return sales[sales["group"].isin(wanted)].reset_index(drop=True)

@@ -8,6 +8,7 @@ from . import (
     operator,
     operator_admin,
     operator_audit,
+    operator_catalog,
     operator_kpis,
     projects,
     proposals,
@@ -28,4 +29,5 @@ ROUTERS = [
     operator_admin.router,
     operator_kpis.router,
     operator_audit.router,
+    operator_catalog.router,
 ]

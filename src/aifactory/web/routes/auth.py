@@ -8,6 +8,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from ...domain.enums import ApplicationField, OrgKind
 from ...domain.errors import DomainError, InvalidInput, Unauthorized
+from ...domain.identity import User
 from ...services import identity, sessions
 from .. import security as sec
 from ..forms import field_errors, read_form, read_multi
@@ -19,10 +20,10 @@ router = APIRouter()
 SIGNUP_FIELDS = {"organization", "kind", "country", "sectors", "name", "email", "password", "password2"}
 
 
-def _start_session(viewer: Viewer, user, target: str, flash: str) -> Response:  # type: ignore[no-untyped-def]
+def _start_session(viewer: Viewer, sign_in: sessions.SignIn | User, target: str, flash: str) -> Response:
     ctx = viewer.ctx
     with ctx.uow_factory(write=True) as uow:
-        secret = sessions.open_session(uow, ctx.clock, user, session_policy(ctx))
+        secret = sessions.open_session(uow, ctx.clock, sign_in, session_policy(ctx))
     response = redirect(viewer, target, flash)
     response.set_cookie(
         sec.SESSION_COOKIE,
@@ -52,13 +53,14 @@ async def login(request: Request, viewer: CsrfChecked) -> Response:
     target = sec.safe_next(form.get("next"))
     try:
         with viewer.ctx.uow_factory(write=False) as uow:
-            user = sessions.check_credentials(uow, viewer.ctx.clock, email, secret)
+            sign_in = sessions.check_credentials(uow, viewer.ctx.clock, email, secret)
     except Unauthorized:
         message = viewer.t.gettext("Wrong e-mail address or password (or an invalid API token).")
         return render(
             request, viewer, "login.html", status=401, next=target, note=None, errors={"password": message}, email=email
         )
-    return _start_session(viewer, user, target, viewer.t.gettext("Welcome, %(name)s.", name=user.name))
+    welcome = viewer.t.gettext("Welcome, %(name)s.", name=sign_in.user.name)
+    return _start_session(viewer, sign_in, target, welcome)
 
 
 @router.post("/logout")
@@ -136,7 +138,12 @@ async def change_password(request: Request, viewer: SignedInChecked) -> Response
             raise InvalidInput.on("new2", viewer.t.gettext("the two passwords differ"))
         with viewer.ctx.uow_factory(write=True) as uow:
             sessions.set_password(
-                uow, viewer.ctx.clock, viewer.actor, current=form.get("current"), new=form.get("new", "")
+                uow,
+                viewer.ctx.clock,
+                viewer.actor,
+                current=form.get("current"),
+                new=form.get("new", ""),
+                via_token_id=viewer.session.api_token_id if viewer.session is not None else None,
             )
         session_cache(request).evict(user_id=viewer.actor.id)
     except DomainError as exc:

@@ -6,10 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, HTMLResponse, Response
+from fastapi.responses import HTMLResponse, Response
+from starlette.concurrency import run_in_threadpool
 
+from ...api.downloads import download
 from ...domain.errors import InvalidInput
 from ...domain.jobs.spec import parse_spec
+from ...domain.jobs.states import JobState
 from ...services import job_outputs, jobs
 from ..render import redirect, render
 from ..viewer import SignedIn, SignedInChecked, Viewer
@@ -58,6 +61,8 @@ def _tail(viewer: Viewer, job_id: int, stream: str) -> tuple[str, int, bool]:
 def job_page(request: Request, viewer: SignedIn, job_id: int, stream: str = "stdout") -> HTMLResponse:
     view = _job_view(viewer, job_id)
     text, offset, complete = _tail(viewer, job_id, stream)
+    # the log may be over before the reconciler has stored the job's end: keep following until both are
+    complete = complete and view["job"].terminal
     return render(
         request, viewer, "jobs/page.html", **view, stream=stream, log_text=text, offset=offset, complete=complete
     )
@@ -91,22 +96,19 @@ def log_fragment(
 
 @router.post("/jobs/{job_id:int}/cancel")
 async def cancel(request: Request, viewer: SignedInChecked, job_id: int) -> Response:
-    ctx = viewer.ctx
-    job = jobs.cancel_job(ctx.uow_factory, ctx.clock, viewer.actor, ctx.gateway, job_id)
-    return redirect(
-        viewer,
-        f"/jobs/{job.id}",
-        viewer.t.gettext("Job %(id)s cancelled.", id=job.id),
-        htmx=bool(request.headers.get("hx-request")),
-    )
+    ctx = viewer.ctx  # scancel and the database on a worker thread, never on the event loop
+    job = await run_in_threadpool(jobs.cancel_job, ctx.uow_factory, ctx.clock, viewer.actor, ctx.gateway, job_id)
+    if job.state is JobState.CANCELLED or job.terminal:
+        message = viewer.t.gettext("Job %(id)s cancelled.", id=job.id)
+    else:  # the scheduler did not confirm yet (e.g. it is down): the factory keeps trying
+        message = viewer.t.gettext(
+            "Cancel of job %(id)s requested; it stops as soon as the scheduler confirms.", id=job.id
+        )
+    return redirect(viewer, f"/jobs/{job.id}", message, htmx=bool(request.headers.get("hx-request")))
 
 
 @router.get("/jobs/{job_id:int}/artifacts/{path:path}")
 def artifact(viewer: SignedIn, job_id: int, path: str) -> Response:
     with viewer.ctx.uow_factory(write=False) as uow:
-        real = job_outputs.artifact_file(uow, viewer.actor, viewer.ctx.gateway, job_id, path[:1000])
-    # always a download: a job's own HTML must never run on the portal's origin
-    name = "".join(c for c in real.name if c.isalnum() or c in "._-") or "artifact"
-    return FileResponse(
-        real, media_type="application/octet-stream", headers={"content-disposition": f'attachment; filename="{name}"'}
-    )
+        opened = job_outputs.open_artifact(uow, viewer.actor, viewer.ctx.gateway, job_id, path[:1000])
+    return download(opened)  # always a download: a job's own HTML must never run on the portal's origin

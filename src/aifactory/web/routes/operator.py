@@ -282,6 +282,7 @@ async def accept(request: Request, viewer: OperatorChecked, proposal_id: int) ->
             form=form,
             accept=field_errors(exc, known, {"reason": "accept_reason"}),
         )
+    viewer.ctx.kick_reconciler()  # the project's scheduler account and limit are set up now
     return redirect(
         viewer,
         f"/operator/proposals/{proposal_id}",

@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-import yaml
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from ...domain.access import PageRequest
 from ...domain.catalog import CatalogKind
 from ...domain.errors import DomainError, InvalidInput
+from ...domain.jobs.document import load_yaml_or_json
 from ...domain.projects import Allocation, Project
 from ...services import catalog, jobs, projects, reports
 from ..cache import app_cache
@@ -173,12 +174,7 @@ def submit_page(request: Request, viewer: SignedIn, project_id: int) -> HTMLResp
 
 
 def _spec_document(text: str, project_id: int) -> dict[str, Any]:
-    try:
-        doc = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        raise InvalidInput.on("spec", f"not valid YAML or JSON{where}") from None
+    doc = load_yaml_or_json(text)  # bounded like the API's (size, depth, no YAML aliases)
     if not isinstance(doc, dict):
         raise InvalidInput.on("spec", "a job spec is a mapping (name, command, resources, …)")
     if "project" in doc and str(doc["project"]) != str(project_id):
@@ -186,19 +182,25 @@ def _spec_document(text: str, project_id: int) -> dict[str, Any]:
     return {**doc, "project": project_id}
 
 
+def _submit(viewer: Viewer, project_id: int, text: str) -> Any:
+    """Parse and submit on a worker thread (the caller awaits it): the event loop never parses or waits."""
+    ctx = viewer.ctx
+    with ctx.uow_factory(write=False) as uow:
+        projects.get(uow, viewer.actor, project_id)  # 404 for outsiders before anything is parsed
+    return jobs.submit_job(ctx.uow_factory, ctx.clock, viewer.actor, ctx.gateway, _spec_document(text, project_id))
+
+
 @router.post("/projects/{project_id:int}/submit", response_class=HTMLResponse)
 async def submit_spec(request: Request, viewer: SignedInChecked, project_id: int) -> Response:
     form = await read_form(request)
     ctx = viewer.ctx
     try:
-        with ctx.uow_factory(write=False) as uow:
-            project = projects.get(uow, viewer.actor, project_id)
-        job = jobs.submit_job(
-            ctx.uow_factory, ctx.clock, viewer.actor, ctx.gateway, _spec_document(form.get("spec", ""), project_id)
-        )
+        job = await run_in_threadpool(_submit, viewer, project_id, form.get("spec", ""))
     except DomainError as exc:
         if exc.status == 404:
             raise
+        with ctx.uow_factory(write=False) as uow:
+            project = projects.get(uow, viewer.actor, project_id)
         return render(
             request,
             viewer,
@@ -210,4 +212,6 @@ async def submit_spec(request: Request, viewer: SignedInChecked, project_id: int
             errors=field_errors(exc),
             problem=str(exc),
         )
+    if ctx.reconciler is not None:
+        ctx.reconciler.kick()
     return redirect(viewer, f"/jobs/{job.id}", viewer.t.gettext("Job %(id)s submitted.", id=job.id))

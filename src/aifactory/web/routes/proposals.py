@@ -266,6 +266,7 @@ async def submit(request: Request, viewer: SignedInChecked, proposal_id: int) ->
         first = min([s for s in (step_of(e.field) for e in exc.errors) if s is not None] or [5])
         errors, top = sort_errors(exc, first, t)
         return _wizard(request, viewer, proposal_id, first, errors=errors, top=top, status=422)
+    viewer.ctx.kick_reconciler()  # accepted at once: its project's scheduler account and limit are set up now
     flash = (
         t.gettext("Your proposal was accepted at once: your project is ready.")
         if accepted

@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from ...domain.catalog import CatalogKind
 from ...domain.errors import DomainError
@@ -18,12 +19,16 @@ from ..viewer import SignedIn, SignedInChecked, Viewer
 router = APIRouter()
 
 
-def _load(request: Request, viewer: Viewer, project_id: int, name: str) -> tuple[Any, Any]:
-    request.app.state.templates.ensure(viewer.ctx.uow_factory, viewer.ctx.clock)
+def _load_synced(viewer: Viewer, project_id: int, name: str) -> tuple[Any, Any]:
     with viewer.ctx.uow_factory(write=False) as uow:
         project = projects.get(uow, viewer.actor, project_id)
         item = catalog.show(uow, viewer.actor, CatalogKind.TEMPLATE, name[:64]).item
     return project, item
+
+
+def _load(request: Request, viewer: Viewer, project_id: int, name: str) -> tuple[Any, Any]:
+    request.app.state.templates.ensure(viewer.ctx.uow_factory, viewer.ctx.clock)
+    return _load_synced(viewer, project_id, name)
 
 
 def _page(
@@ -56,19 +61,31 @@ def template_form(request: Request, viewer: SignedIn, project_id: int, name: str
     return _page(request, viewer, project, item, {}, {})
 
 
+def _run(viewer: Viewer, project_id: int, name: str, form: dict[str, str]) -> tuple[Any, Any, Any]:
+    """On a worker thread: the template, its parameters from the form, and the job submitted."""
+    project, item = _load_synced(viewer, project_id, name)
+    params = coerce(param_fields(item.details.get("parameters", {})), form)
+    ctx = viewer.ctx
+    return (
+        project,
+        item,
+        catalog.run_template(ctx.uow_factory, ctx.clock, viewer.actor, ctx.gateway, item.slug, params, project_id),
+    )
+
+
 @router.post("/projects/{project_id:int}/templates/{name}", response_class=HTMLResponse)
 async def run_template(request: Request, viewer: SignedInChecked, project_id: int, name: str) -> Response:
-    project, item = _load(request, viewer, project_id, name)
     form = await read_form(request)
-    ctx = viewer.ctx
     try:
-        params = coerce(param_fields(item.details.get("parameters", {})), form)
-        job = catalog.run_template(ctx.uow_factory, ctx.clock, viewer.actor, ctx.gateway, item.slug, params, project_id)
+        _, item, job = await run_in_threadpool(_run, viewer, project_id, name, form)
     except DomainError as exc:
         if exc.status == 404:
             raise
+        project, item = await run_in_threadpool(_load, request, viewer, project_id, name)
         values = {k: v for k, v in form.items() if k.startswith("params.")}
         return _page(request, viewer, project, item, values, field_errors(exc), status=exc.status)
+    if viewer.ctx.reconciler is not None:
+        viewer.ctx.reconciler.kick()
     return redirect(
         viewer,
         f"/jobs/{job.id}",
