@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .backends.registry import BACKENDS
 from .domain.posix import IdentityPolicy, IdRange
+from .oidc.settings import OidcProviderSettings, check_providers
 
 DEV_SECRET = "development-only-secret-do-not-use-in-production"
 
@@ -34,6 +35,15 @@ class Settings(BaseSettings):
     session_idle_minutes: int = Field(default=120, ge=1, le=7 * 24 * 60, description="portal sign-out after idle")
     session_hours: int = Field(default=12, ge=1, le=24 * 30, description="portal sign-in lasts at most this long")
     cookie_secure: bool | None = Field(default=None, description="Secure cookies (HTTPS only); default: in production")
+    # single sign-on through OpenID Connect providers (aifactory.oidc, services.sso; docs/sso.md)
+    public_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$",
+        description="the factory's address as browsers reach it (redirect URIs are built on it); default: the request",
+    )
+    oidc_providers: list[OidcProviderSettings] = Field(
+        default_factory=list, description="the sign-in services people may use, a JSON list (docs/sso.md)"
+    )
     # the job gateway
     site: str = Field(
         default="local",
@@ -83,6 +93,19 @@ class Settings(BaseSettings):
     )
     max_log_streams: int = Field(default=64, ge=1, le=10000, description="live log streams open at once (all users)")
     max_log_streams_per_user: int = Field(default=8, ge=1, le=10000, description="live log streams one user may hold")
+    # project storage (services.storage, docs/storage.md)
+    storage_quota_bytes: int = Field(
+        default=10 << 30, ge=0, le=1 << 60, description="a project's storage quota in bytes (operators set others)"
+    )
+    storage_quota_files: int = Field(
+        default=10_000, ge=0, le=100_000_000, description="a project's storage quota in files (operators set others)"
+    )
+    storage_chunk_bytes: int = Field(
+        default=8 << 20, ge=64 << 10, le=256 << 20, description="the largest chunk one upload request may carry"
+    )
+    storage_upload_hours: float = Field(
+        default=24.0, gt=0, le=24 * 90, description="an upload nothing was added to for this long is removed"
+    )
     templates_dir: Path | None = Field(
         default=None,
         description="this site's own job templates (one folder per template, with template.yaml and README.md)",
@@ -97,6 +120,17 @@ class Settings(BaseSettings):
     smtp_starttls: bool = False
     smtp_username: str | None = None
     smtp_password: SecretStr | None = None
+    smtp_html: bool = Field(default=True, description="e-mails carry an HTML part beside the plain text")
+    notify_max_attempts: int = Field(default=8, ge=1, le=100, description="deliveries tried before giving up")
+    # sign-in throttling (services.throttle, the `limits` library; docs/security.md): failures per account and
+    # per client address, several windows each, so that the wait grows; the counters live in this storage
+    throttle_storage: str = Field(
+        default="memory://", description="the limits library's storage URI (memory://, redis://host:6379, ...)"
+    )
+    throttle_signin_account: str = "5/minute;10/15 minutes;20/hour;50/day"
+    throttle_signin_address: str = "20/minute;100/hour;500/day"
+    throttle_mail_account: str = "3/15 minutes;10/day"  # password-reset and verification e-mails asked for
+    throttle_mail_address: str = "10/hour;50/day"
 
     @field_validator("backend")
     @classmethod
@@ -123,6 +157,11 @@ class Settings(BaseSettings):
             IdRange(self.identity_uid_first, self.identity_uid_last, "AIFACTORY_IDENTITY_UID_FIRST/_LAST"),
             IdRange(self.identity_gid_first, self.identity_gid_last, "AIFACTORY_IDENTITY_GID_FIRST/_LAST"),
         )
+
+    @model_validator(mode="after")
+    def _providers_consistent(self) -> Settings:
+        check_providers(self.oidc_providers, production=self.env == "production", public_url=self.public_url)
+        return self
 
     @model_validator(mode="after")
     def _no_default_secrets_in_production(self) -> Settings:

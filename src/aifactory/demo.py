@@ -14,6 +14,7 @@ from typing import Any
 
 from .domain.enums import AccessMode, Enforcement, OrgKind, RiskCategory
 from .domain.identity import User
+from .domain.teams import ConsentState, PartnerConsent
 from .services import calls, catalog, catalog_review, decisions, identity, proposals, sites
 from .services.context import Actor, found
 from .services.ports import Clock, UnitOfWork, UnitOfWorkFactory
@@ -29,6 +30,8 @@ class DemoInfo:
     resource_ids: dict[str, int] = field(default_factory=dict)
     org_ids: dict[str, int] = field(default_factory=dict)
     proposal_ids: dict[str, int] = field(default_factory=dict)
+    history_rows: dict[str, int] = field(default_factory=dict)  # table -> rows of the year of history (if seeded)
+    history_seconds: float = 0.0  # how long seeding the history took
 
 
 ORGS = [  # name, kind, country, sectors, applicant e-mail, applicant name
@@ -161,7 +164,15 @@ def _calls(uow: UnitOfWork, clock: Clock, op: Actor, site_id: int, info: DemoInf
 def _people(uow: UnitOfWork, clock: Clock, op: Actor, info: DemoInfo) -> None:
     for name, kind, country, sectors, email, person in ORGS:
         org, _user, tok = identity.register(
-            uow, clock, organization_name=name, kind=kind, country=country, sectors=sectors, email=email, name=person
+            uow,
+            clock,
+            organization_name=name,
+            kind=kind,
+            country=country,
+            sectors=sectors,
+            email=email,
+            name=person,
+            verified=True,  # the demo's people are verified (their addresses are made up)
         )
         info.org_ids[name] = _stored(org.id)
         info.tokens[email] = tok.secret
@@ -198,6 +209,17 @@ def _proposals(uow: UnitOfWork, clock: Clock, info: DemoInfo) -> None:
         duration_months=3,
         partner_organization_ids=[info.org_ids["Forschungszentrum Nord"]],
         team=[{"name": "Lars Jensen", "email": "lars@fz-nord.example", "role": "ML advisor"}],
+    )
+    lars = actor("lars@fz-nord.example")  # FZ Nord's admin has confirmed the partnership
+    uow.teams.add_consent(
+        PartnerConsent(
+            proposal_id=bakery,
+            organization_id=info.org_ids["Forschungszentrum Nord"],
+            state=ConsentState.CONFIRMED,
+            requested_at=clock.now(),
+            answered_at=clock.now(),
+            answered_by=lars.id,
+        )
     )
     proposals.submit(uow, clock, actor("anna@backhaus-kiel.example"), bakery)  # auto-approved
     med = draft(
@@ -276,8 +298,9 @@ def _reviews(uow: UnitOfWork, clock: Clock, op: Actor, info: DemoInfo) -> None:
     )
 
 
-def seed_demo(uow_factory: UnitOfWorkFactory, clock: Clock) -> DemoInfo:
-    """Seed an empty database. Each step is one or more ordinary use cases."""
+def seed_demo(uow_factory: UnitOfWorkFactory, clock: Clock, *, history: bool = False) -> DemoInfo:
+    """Seed an empty database. Each step is one or more ordinary use cases. ``history``: then add a year of
+    past proposals, projects, jobs and ledger entries in bulk (demo_history; ``aifactory demo`` asks for it)."""
     info = DemoInfo()
     with uow_factory() as uow:
         op_user, tok = identity.bootstrap_operator(uow, clock, email=OPERATOR_EMAIL, name="Factory Operator")
@@ -290,6 +313,14 @@ def seed_demo(uow_factory: UnitOfWorkFactory, clock: Clock) -> DemoInfo:
         _reviews(uow, clock, op, info)
         _catalog(uow, clock, Actor(_by_email(uow, "anna@backhaus-kiel.example")), op)
         _passwords(uow, list(info.tokens))
+    if history:
+        import time
+
+        from .demo_history import seed_history
+
+        started = time.perf_counter()
+        info.history_rows = seed_history(uow_factory, clock, info)
+        info.history_seconds = time.perf_counter() - started
     return info
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from aifactory.services import catalog, jobs
+from aifactory.services import catalog, jobs, notifications
 from aifactory.services.context import Actor
 from tests.fakes import FakeBackend
 from tests.support.api import Api
@@ -28,10 +28,19 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/proposals/{proposal_id}/reviews"): {"scores": {"excellence": 1, "impact": 1, "feasibility": 1}},
     ("POST", "/proposals/{proposal_id}/decision"): {"decision": "reject", "reason": "no"},
     ("POST", "/projects/{project_id}/members"): {"email": PEOPLE["lars"]},
+    ("POST", "/projects/{project_id}/invitations"): {"email": PEOPLE["lars"]},
+    ("PATCH", "/organizations/{org_id}/members/{user_id}"): {"admin": True},
+    ("POST", "/consents/{consent_id}"): {"confirm": True},
     ("POST", "/allocations/{allocation_id}/adjust"): {"gpu_hours": 1, "reason": "x"},
     ("POST", "/allocations/{allocation_id}/suspend"): {"reason": "x"},
     ("POST", "/catalog/items/{item_id}/decision"): {"decision": "approve"},
     ("POST", "/jobs/{job_id}/publish"): {"path": "x", "kind": "model", "slug": "leak", "title": "Leak"},
+    ("POST", "/jobs/{job_id}/artifacts/save"): {"path": "x", "to": "leak.csv"},
+    ("POST", "/projects/{project_id}/storage/uploads"): {"name": "leak.csv", "size": 1},
+    ("PUT", "/projects/{project_id}/storage/uploads/{upload_id}"): {},
+    ("POST", "/projects/{project_id}/storage/uploads/{upload_id}/complete"): {},
+    ("PUT", "/projects/{project_id}/storage/quota"): {"max_bytes": 1},
+    ("POST", "/projects/{project_id}/storage/datasets"): {"path": "x", "slug": "leak", "title": "Leak"},
 }
 
 
@@ -50,10 +59,39 @@ def _private_item(api: Api, who: str, slug: str) -> int:
         return item.stored_id
 
 
+def _upload(api: Api, who: str, project_id: int) -> int:
+    body = {"name": f"{who}.csv", "size": 3}
+    return int(api.ok("POST", f"/projects/{project_id}/storage/uploads", who, status=201, json=body)["id"])
+
+
+def _notification_of(api: Api, who: str, project_id: int) -> int:
+    """A notification in the person's inbox: one about their project's allocation."""
+    with api.uow_factory() as uow:
+        alloc = uow.projects.get(project_id).allocations[0]
+        notifications.note(uow, api.clock, alloc, "threshold-50", "used 50% of its GPU-hours")
+        uow.commit()
+    return int(api.ok("GET", "/notifications", who)["items"][0]["id"])
+
+
 def _token_of(api: Api, who: str) -> int:
     with api.uow_factory(write=False) as uow:
         user = uow.users.by_email(PEOPLE[who])
         return next(t.id for t in uow.tokens.for_user(user.id))
+
+
+def _invitation(api: Api, who: str, project_id: int) -> int:
+    body = {"email": f"colleague.of.{who}@example.org"}
+    return int(api.ok("POST", f"/projects/{project_id}/invitations", who, json=body, status=202)["id"])
+
+
+def _consent_asked_of_backhaus(api: Api) -> int:
+    """Eva's draft names Backhaus Kiel as a partner; her submission asks its admin (anna)."""
+    pid = api.pid("juelich")
+    api.ok(
+        "PATCH", f"/proposals/{pid}", "eva", json={"partner_organization_ids": [api.info.org_ids["Backhaus Kiel GmbH"]]}
+    )
+    assert api.post(f"/proposals/{pid}/submit", "eva").status_code == 409
+    return int(api.ok("GET", "/consents", "anna")[0]["id"])
 
 
 def ids(api: Api, tmp: Path) -> tuple[dict[str, int], dict[str, int]]:
@@ -68,6 +106,10 @@ def ids(api: Api, tmp: Path) -> tuple[dict[str, int], dict[str, int]]:
         "user_id": api.user_id("anna"),
         "token_id": _token_of(api, "anna"),
         "item_id": _private_item(api, "anna", "own-data"),
+        "upload_id": _upload(api, "anna", bakery),
+        "invitation_id": _invitation(api, "anna", bakery),
+        "consent_id": _consent_asked_of_backhaus(api),
+        "notification_id": _notification_of(api, "anna", bakery),
     }
     foreign = {
         "proposal_id": api.pid("medvision"),
@@ -77,6 +119,10 @@ def ids(api: Api, tmp: Path) -> tuple[dict[str, int], dict[str, int]]:
         "user_id": api.user_id("claire"),
         "token_id": _token_of(api, "claire"),
         "item_id": _private_item(api, "claire", "their-data"),
+        "upload_id": _upload(api, "daan", gridwise),
+        "invitation_id": _invitation(api, "daan", gridwise),
+        "consent_id": api.ok("GET", "/consents", "lars")[0]["id"],  # the demo's: FZ Nord's for the bakery
+        "notification_id": _notification_of(api, "daan", gridwise),
     }
     return own, foreign
 

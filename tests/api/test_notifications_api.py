@@ -23,7 +23,7 @@ def raised(api: Api) -> dict[str, int]:
 
 
 def events(api: Api, who: str, **params: object) -> list[tuple[int, str]]:
-    body = api.ok("GET", "/notifications", who, params=params)
+    body = api.ok("GET", "/notifications/outbox", who, params=params)
     return [(n["project_id"], n["event"]) for n in body["items"]]
 
 
@@ -33,7 +33,7 @@ def test_members_see_their_projects_notifications_newest_first(api: Api, raised:
     assert events(api, "daan") == [(grid, "expiring-7d")]
     assert events(api, "operator") == [(bakery, "threshold-80"), (grid, "expiring-7d"), (bakery, "threshold-50")]
     assert events(api, "operator", project_id=grid) == [(grid, "expiring-7d")]
-    body = api.ok("GET", "/notifications", "anna", params={"project_id": bakery})
+    body = api.ok("GET", "/notifications/outbox", "anna", params={"project_id": bakery})
     first = body["items"][0]
     assert set(first) == {
         "id",
@@ -57,21 +57,21 @@ def test_members_see_their_projects_notifications_newest_first(api: Api, raised:
 
 
 def test_other_tenants_see_nothing(api: Api, raised: dict[str, int]) -> None:
-    assert api.ok("GET", "/notifications", "claire") == {"items": [], "total": 0, "limit": 50, "offset": 0}
+    assert api.ok("GET", "/notifications/outbox", "claire") == {"items": [], "total": 0, "limit": 50, "offset": 0}
     assert events(api, "schulz") == []  # a reviewer of another proposal
     for who, project in (("claire", raised["bakery"]), ("daan", raised["bakery"]), ("anna", raised["gridwise"])):
-        assert_problem(api.get("/notifications", who, params={"project_id": project}), 404, detail="not found")
-    assert_problem(api.get("/notifications", "anna", params={"project_id": 999_999}), 404)
+        assert_problem(api.get("/notifications/outbox", who, params={"project_id": project}), 404, detail="not found")
+    assert_problem(api.get("/notifications/outbox", "anna", params={"project_id": 999_999}), 404)
 
 
 def test_paging(api: Api, raised: dict[str, int]) -> None:
-    page = api.ok("GET", "/notifications", "operator", params={"limit": 2, "offset": 1})
+    page = api.ok("GET", "/notifications/outbox", "operator", params={"limit": 2, "offset": 1})
     assert (page["total"], page["limit"], page["offset"], len(page["items"])) == (3, 2, 1, 2)
     assert [n["event"] for n in page["items"]] == ["expiring-7d", "threshold-50"]
 
 
 def test_bad_requests(api: Api, raised: dict[str, int]) -> None:
-    assert_problem(api.get("/notifications"), 401)
-    assert_problem(api.get("/notifications", "anna", params={"limit": 0}), 422, "limit")
-    assert_problem(api.get("/notifications", "anna", params={"project_id": "x"}), 422, "project_id")
-    assert_problem(api.get("/notifications", "anna", params={"project_id": 2**40}), 422, "project_id")
+    assert_problem(api.get("/notifications/outbox"), 401)
+    assert_problem(api.get("/notifications/outbox", "anna", params={"limit": 0}), 422, "limit")
+    assert_problem(api.get("/notifications/outbox", "anna", params={"project_id": "x"}), 422, "project_id")
+    assert_problem(api.get("/notifications/outbox", "anna", params={"project_id": 2**40}), 422, "project_id")

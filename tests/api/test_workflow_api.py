@@ -142,10 +142,12 @@ def test_pi_manages_members(api):
         api.post(f"/projects/{project}/members", json={"email": "eva@juelich.example"}, headers=ben_auth), 403
     )
     assert_problem(
-        api.post(f"/projects/{project}/members", "anna", json={"email": "eva@juelich.example"}),
+        api.post(f"/projects/{project}/members", "anna", json={"user_id": api.user_id("eva")}),
         403,
         detail="organizations",
     )
+    invited = api.ok("POST", f"/projects/{project}/members", "anna", json={"email": "eva@juelich.example"}, status=202)
+    assert invited["email"] == "eva@juelich.example"  # by e-mail: an invitation, whoever the address belongs to
     assert api.delete(f"/projects/{project}/members/{ben}", "anna").status_code == 204
     assert_problem(api.get(f"/projects/{project}", headers=ben_auth), 404)
     assert_problem(api.delete(f"/projects/{project}/members/{api.user_id('anna')}", "anna"), 409, detail="PI")

@@ -338,6 +338,15 @@ def test_sbatch_refusal_is_invalid_input(tmp_path: Path) -> None:
         SlurmBackend(runner).submit(_job(tmp_path))
 
 
+def test_an_array_beyond_the_clusters_max_array_size_is_refused_not_retried(tmp_path: Path) -> None:
+    # a 10,000-task array on a cluster with MaxArraySize=1001 (tests/security): once left pending and retried
+    refusal = "sbatch: error: Batch job submission failed: Invalid job array specification\n"
+    runner = FakeRunner(sbatch=ok("", rc=1, stderr=refusal))
+    with pytest.raises(InvalidInput, match="Slurm refused the array") as refused:
+        SlurmBackend(runner).submit(_job(tmp_path))
+    assert [e.field for e in refused.value.errors] == ["array"]
+
+
 def test_a_command_that_fails_or_cannot_run_is_the_scheduler_unavailable(monkeypatch: pytest.MonkeyPatch) -> None:
     assert issubclass(CommandError, BackendUnavailable)  # a failing command: the services retry later
     with pytest.raises(BackendUnavailable, match="could not be run"):

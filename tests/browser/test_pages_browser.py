@@ -6,12 +6,10 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
-from tests.support.browser import AXE, no_horizontal_overflow, run_hello_gpu, shot, sign_in
+from tests.support.browser import axe_violations, fits_a_phone, run_hello_gpu, shot, sign_in
 from tests.support.live import LiveServer
-
-PHONE = {"width": 390, "height": 844}
 
 
 def test_the_home_page_shows_open_calls_and_the_bakery_story(page: Page, live: LiveServer) -> None:
@@ -24,7 +22,7 @@ def test_language_switch_translates_and_is_remembered(page: Page, live: LiveServ
     page.goto(live.url + "/calls")
     page.get_by_role("button", name="DE").click()
     expect(page.locator("html")).to_have_attribute("lang", "de")
-    expect(page.get_by_role("heading", name="Aufrufe")).to_be_visible()
+    expect(page.get_by_role("heading", name="Ausschreibungen")).to_be_visible()
     page.goto(live.url + "/")
     expect(page.get_by_role("link", name="Anmelden").first).to_be_visible()
     page.get_by_role("button", name="EN").click()
@@ -77,6 +75,7 @@ def test_another_organization_cannot_open_the_project_or_its_jobs(page: Page, li
 PAGES = {  # who: the main pages they see (PROPOSAL_x is a demo proposal's id)
     None: ["/", "/calls", "/calls/1", "/login", "/signup", "/stories", "/stories/bakery-bakes-less-waste"],
     "anna": [
+        "/",  # her overview: proposals, projects, jobs
         "/projects",
         "/projects/1",
         "/projects/1/submit",
@@ -102,25 +101,6 @@ def pages_of(live: LiveServer, who: str | None) -> list[str]:
     return [p.format(**live.info.proposal_ids) for p in PAGES[who]]
 
 
-@pytest.fixture
-def axe_page(browser: Browser, live: LiveServer):  # type: ignore[no-untyped-def]
-    """A context that lets the vendored axe-core be injected despite the portal's CSP."""
-    context = browser.new_context(bypass_csp=True, viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    yield page
-    context.close()
-
-
-def axe_violations(page: Page) -> list[dict]:
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate("""() => axe.run(document, {runOnly: {type: 'tag',
-        values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}, resultTypes: ['violations']})""")
-    return [
-        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:3]}
-        for v in result["violations"]
-    ]
-
-
 def _slug(path: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", path.lower()).strip("-") or "home"
 
@@ -140,10 +120,7 @@ def test_main_pages_pass_axe_fit_laptop_and_phone_and_are_screenshot(
         if found := axe_violations(axe_page):
             violations[path] = found
         shot(axe_page, f"{who or 'public'}-{_slug(path)}")
-        axe_page.set_viewport_size(PHONE)
-        axe_page.reload()
-        if not no_horizontal_overflow(axe_page):
+        if not fits_a_phone(axe_page, f"{who or 'public'}-{_slug(path)}"):
             overflow.append(path)
-        shot(axe_page, f"{who or 'public'}-{_slug(path)}-phone")
     assert violations == {}
     assert overflow == []

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from aifactory.demo import DemoInfo
+from tests.support.accounts import mark_verified
 from tests.support.cli import BAKERY, OPERATOR, REVIEWER, Cli
 from tests.support.live import LiveServer
 
@@ -46,7 +48,7 @@ def _draft(cli: Cli, mode: str, gpu_hours: int, *extra: str, as_: str = BAKERY) 
 
 
 def test_applicant_flow_register_draft_edit_submit_autoaccept_project_allocation(
-    live_cli: Cli, live: LiveServer, tmp_path: Path
+    live_cli: Cli, live: LiveServer, tmp_path: Path, seeded_url: tuple[str, DemoInfo]
 ) -> None:
     cli = live_cli
     cli(
@@ -64,8 +66,9 @@ def test_applicant_flow_register_draft_edit_submit_autoaccept_project_allocation
         "--name",
         "Berta Brot",
     )
+    mark_verified(seeded_url[0], "berta@brotzeit.example")  # Berta opened the link e-mailed at sign-up
     call, resource = _open_call(cli, "playground"), _booster(cli)
-    partner = cli.json("orgs", "list", "--q", "Forschungszentrum")["items"][0]["id"]
+    partner = cli.json("orgs", "list", "--q", "Forschungszentrum Nord")["items"][0]["id"]  # its exact name
 
     draft = cli.json(
         "proposals",
@@ -97,6 +100,11 @@ def test_applicant_flow_register_draft_edit_submit_autoaccept_project_allocation
     edited = cli.json("proposals", "edit", draft["id"], "--file", body, "--gpu-hours", "600")
     assert edited["requested_gpu_hours"] == 600 and edited["abstract"].startswith("Daily demand")
 
+    waiting = cli.fails("proposals", "submit", draft["id"])  # the partner's admin is asked first
+    assert waiting.startswith("error: 409") and "Forschungszentrum Nord (requested)" in waiting
+    lars = {"as_": "lars@fz-nord.example"}
+    (asked,) = [c for c in cli.json("orgs", "consents", **lars) if c["proposal_id"] == draft["id"]]
+    assert "partnership confirmed" in cli("orgs", "consent", asked["id"], "--confirm", **lars).stdout
     out = cli("proposals", "submit", draft["id"]).stdout
     assert f"Proposal {draft['id']} accepted: 600 GPU-hours" in out
     assert cli.json("proposals", "show", draft["id"])["status"] == "accepted"
@@ -368,7 +376,9 @@ def test_operator_manages_sites_calls_users_and_members(live_cli: Cli, live: Liv
 
     project = live.info.proposal_ids["bakery"]
     (proj,) = [p for p in cli.json("projects", "list", as_=BAKERY)["items"] if p["proposal_id"] == project]
-    member = cli.json("projects", "add-member", proj["id"], "--email", "max@backhaus-kiel.example", as_=BAKERY)
+    invited = cli.json("projects", "add-member", proj["id"], "--email", "max@backhaus-kiel.example", as_=BAKERY)
+    assert invited["email"] == "max@backhaus-kiel.example" and invited["accepted_at"] is None  # by e-mail: invited
+    member = cli.json("projects", "add-member", proj["id"], "--user", user_id, as_=BAKERY)
     assert member["user_id"] == user_id and member["role"] == "member"
     assert "removed" in cli("projects", "remove-member", proj["id"], user_id, as_=BAKERY).stdout
     err = cli.fails("projects", "remove-member", proj["id"], user_id, as_=BAKERY)
@@ -380,14 +390,12 @@ def test_applicants_cannot_use_operator_commands(live_cli: Cli) -> None:
     assert err.startswith("error: 403 Forbidden:")
 
 
-def test_adding_a_colleague_without_an_account_says_what_to_do(live_cli: Cli) -> None:
+def test_adding_a_colleague_by_email_invites_them(live_cli: Cli) -> None:
     (project,) = live_cli.json("projects", "list", as_=BAKERY)["items"]
-    err = live_cli.fails(
-        "projects", "add-member", project["id"], "--email", "new.baker@backhaus-kiel.example", as_=BAKERY
-    )
-    assert err.startswith("error: 422 Invalid input: email: no account with this e-mail yet: your colleague must")
-    assert "`aifactory users create`" in err and "signs up on the portal" in err and "then be added" in err
-    assert "no such user" in live_cli.fails("projects", "add-member", project["id"], "--user", "999", as_=BAKERY)
+    out = live_cli("projects", "add-member", project["id"], "--email", "new.baker@backhaus-kiel.example", as_=BAKERY)
+    assert "Invitation" in out.stdout and "sent to new.baker@backhaus-kiel.example" in out.stdout
+    err = live_cli.fails("projects", "add-member", project["id"], "--user", "999", as_=BAKERY)
+    assert err.startswith("error: 403") and "no such user" not in err
 
 
 def test_create_with_submit_submits_at_once_and_keeps_a_refused_draft(live_cli: Cli) -> None:

@@ -36,29 +36,29 @@ def raised(seeded_url: tuple[str, DemoInfo], live: LiveServer) -> dict[str, int]
 
 
 def test_list_shows_a_table_of_your_projects_notifications(live_cli: Cli, raised: dict[str, int]) -> None:
-    out = live_cli("notifications", "list", as_=BAKERY).stdout
+    out = live_cli("notifications", "outbox", as_=BAKERY).stdout
     header = next(line for line in out.splitlines() if "Event" in line).split()
     assert header == ["ID", "Project", "Allocation", "Event", "Message", "Raised", "Webhook", "E-mail"]
     assert "threshold-50" in out and "Project 'bakery' has used 50% of its GPU-hours" in out
     assert "expiring-7d" not in out  # GridWise's, not the bakery's
-    assert "expiring-7d" in live_cli("notifications", "list", as_=GRIDWISE).stdout
+    assert "expiring-7d" in live_cli("notifications", "outbox", as_=GRIDWISE).stdout
 
 
 def test_list_json_and_project_filter(live_cli: Cli, raised: dict[str, int]) -> None:
-    page = live_cli.json("notifications", "list", "--project", raised["gridwise"], as_=OPERATOR)
+    page = live_cli.json("notifications", "outbox", "--project", raised["gridwise"], as_=OPERATOR)
     assert [(n["project_id"], n["event"]) for n in page["items"]] == [(raised["gridwise"], "expiring-7d")]
     assert page["total"] == 1
-    everything = live_cli.json("notifications", "list", "--limit", 1, as_=OPERATOR)
+    everything = live_cli.json("notifications", "outbox", "--limit", 1, as_=OPERATOR)
     assert (everything["total"], len(everything["items"]), everything["items"][0]["event"]) == (2, 1, "expiring-7d")
-    assert live_cli.json("notifications", "list", as_=OUTSIDER)["items"] == []
+    assert live_cli.json("notifications", "outbox", as_=OUTSIDER)["items"] == []
 
 
 def test_another_tenants_project_is_one_line_error(live_cli: Cli, raised: dict[str, int]) -> None:
-    line = live_cli.fails("notifications", "list", "--project", raised["bakery"], as_=GRIDWISE)
+    line = live_cli.fails("notifications", "outbox", "--project", raised["bakery"], as_=GRIDWISE)
     assert line == f"error: 404 Not found: project {raised['bakery']} not found"
 
 
 def test_client_lists_and_iterates(live: LiveServer, raised: dict[str, int]) -> None:
     with AifactoryClient(live.url, live.token(OPERATOR), retries=0) as client:
-        assert client.list_notifications(project_id=raised["bakery"])["total"] == 1
-        assert [n["event"] for n in client.iter_notifications(page_size=1)] == ["expiring-7d", "threshold-50"]
+        assert client.list_outbox(project_id=raised["bakery"])["total"] == 1
+        assert [n["event"] for n in client.iter_outbox(page_size=1)] == ["expiring-7d", "threshold-50"]

@@ -19,6 +19,7 @@ from sqlalchemy import func, select, text
 from aifactory.demo import seed_demo
 from aifactory.domain.enums import AccessMode, OrgKind
 from aifactory.domain.proposals import Proposal
+from aifactory.domain.teams import ConsentState, PartnerConsent
 from aifactory.services import calls, identity, jobs, proposals, sites
 from aifactory.services.context import Actor
 from aifactory.services.ports import FixedClock
@@ -128,6 +129,7 @@ class World:
             sectors=[],
             email=f"admin@{slug}.example",
             name=f"{name} Admin",
+            verified=True,  # a verified address (verification itself: tests/api/test_accounts_api.py)
         )
         return Actor(user)
 
@@ -157,7 +159,22 @@ class World:
         return self.run(proposals.create_draft, actor, call_id=call_id, **{**base, **fields}).id
 
     def submit(self, actor: Actor, proposal_id: int) -> Proposal:
+        self.confirm_partners(proposal_id)
         return self.run(proposals.submit, actor, proposal_id)
+
+    def confirm_partners(self, proposal_id: int) -> None:
+        """Every partner organization named confirms (as its admin would: services.consent), no e-mails."""
+        with self.uow_factory() as uow:
+            p = uow.proposals.get(proposal_id)
+            asked = {c.organization_id for c in uow.teams.consents(proposal_id)}
+            for org_id in set(p.partner_organization_ids) - asked:
+                now = self.clock.now()
+                uow.teams.add_consent(
+                    PartnerConsent(
+                        proposal_id=proposal_id, organization_id=org_id, state=ConsentState.CONFIRMED, requested_at=now
+                    )
+                )
+            uow.commit()
 
     # -- inspecting --------------------------------------------------------------------------
     def proposal(self, proposal_id: int) -> Proposal:

@@ -1,34 +1,35 @@
 """Allocation notifications on the demo factory: use thresholds raised once each as charges accumulate,
 expiry raised once, who sees which, and delivery to a real SMTP server (aiosmtpd) and a real HTTP receiver
-on 127.0.0.1 — signed payloads, failures retried until max_attempts, channels without settings ``off``."""
+on 127.0.0.1 — signed payloads, one e-mail per member with a stable Message-ID, failures retried with backoff
+until max_attempts, an outage that costs one attempt per pass, a crash between sending and recording that a
+receiver deduplicates, channels without settings ``off``."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 import json
-import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
-from email import message_from_bytes
-from email.policy import default as default_policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from aifactory.config import Settings
 from aifactory.demo import OPERATOR_EMAIL, seed_demo
 from aifactory.domain.access import PageRequest, ProjectScope
 from aifactory.domain.errors import NotFound
 from aifactory.domain.ledger import EntryKind, LedgerEntry, hours_to_seconds, month_key
-from aifactory.notify import SIGNATURE_HEADER, SmtpSender, WebhookSender, build_senders
-from aifactory.services import ledger
+from aifactory.notify import SIGNATURE_HEADER, ChannelUnreachable, SmtpSender, WebhookSender, build_senders
+from aifactory.services import delivery, ledger
 from aifactory.services.context import Actor
-from aifactory.services.notifications import deliver_pending, list_notifications, note, note_lifecycle
+from aifactory.services.delivery import deliver_pending
+from aifactory.services.notifications import list_notifications, note, note_lifecycle
+from aifactory.web.mail import MailTemplates
+from tests.support.mail import MailSink, free_port, smtp_sink
 
 SECRET = "s3cret-for-the-tests-0123456789abcdef"
 ANNA, LARS = "anna@backhaus-kiel.example", "lars@fz-nord.example"  # bakery PI and member
@@ -37,7 +38,9 @@ DAAN, CLAIRE = "daan@gridwise.example", "claire@medvision.example"  # gridwise; 
 
 @pytest.fixture
 def demo(uow_factory, clock):
-    return seed_demo(uow_factory, clock)
+    info = seed_demo(uow_factory, clock)
+    deliver_pending(uow_factory, clock, {})  # what seeding raised (decisions, assignments) is settled: "off"
+    return info
 
 
 def allocation_of(uow_factory, demo, key: str) -> tuple[int, int, Any]:
@@ -88,6 +91,15 @@ def stored(uow_factory, notification_id: int):
         return uow.notifications.get(notification_id)
 
 
+def recipients(uow_factory, notification_id: int) -> dict[str, tuple[str, int]]:
+    """e-mail address -> (e-mail state, attempts) of each recipient."""
+    with uow_factory(write=False) as uow:
+        return {
+            uow.users.get(r.user_id).email: (r.email_state, r.attempts)
+            for r in uow.notifications.recipients(notification_id)
+        }
+
+
 # ------------------------------------------------------------------ raising
 
 
@@ -106,11 +118,15 @@ def test_thresholds_are_raised_once_each_as_charges_accumulate(uow_factory, cloc
         assert events(uow_factory, alloc_id) == raised, f"after charge {i} ({hours} h)"
     charge(uow_factory, clock, alloc_id, 1, key="test:charge:0")  # the same key again: nothing changes
     with uow_factory(write=False) as uow:
-        (n50, _n80, n95) = reversed(uow.notifications.visible(PageRequest(), ProjectScope(everything=True)).items)
+        page = uow.notifications.visible(PageRequest(), ProjectScope(everything=True))
+        n50, _n80, n95 = reversed([n for n in page.items if n.allocation_id == alloc_id])
         name = uow.projects.get(n50.project_id).name
     assert n50.message == f"Project {name!r} has used 52% of its 500 GPU-hours"
     assert n95.message == f"Project {name!r} has used 98% of its 500 GPU-hours"
     assert (n50.webhook_state, n50.email_state, n50.attempts) == ("pending", "pending", 0)
+    assert (n50.data["percent"], n50.data["gpu_hours"], n50.data["project"]) == (52, "500", name)
+    assert n50.dedup_key == f"allocation:{alloc_id}:threshold-50"
+    assert set(recipients(uow_factory, n50.id)) == {ANNA, LARS}  # the project's members
 
 
 def test_note_refuses_a_second_notification_for_the_same_event(uow_factory, clock, demo) -> None:
@@ -147,7 +163,7 @@ def actor(uow_factory, email: str) -> Actor:
 def visible(uow_factory, email: str, project_id: int | None = None) -> list[tuple[int, str]]:
     with uow_factory(write=False) as uow:
         page = list_notifications(uow, actor(uow_factory, email), PageRequest(), project_id=project_id)
-        return [(n.project_id, n.event) for n in page.items]
+        return [(n.project_id, n.event) for n in page.items if n.allocation_id is not None]
 
 
 def test_members_see_their_projects_notifications_and_nobody_else_does(uow_factory, clock, demo) -> None:
@@ -202,57 +218,40 @@ def receiver() -> Iterator[Receiver]:
     server.server_close()
 
 
-class Sink:
-    def __init__(self) -> None:
-        self.messages: list[tuple[str, list[str], Any]] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's hook
-        self.messages.append(
-            (envelope.mail_from, list(envelope.rcpt_tos), message_from_bytes(envelope.content, policy=default_policy))
-        )
-        return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
-def smtp() -> Iterator[tuple[Sink, int]]:
-    sink = Sink()
-    controller = Controller(sink, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield sink, controller.port
-    controller.stop()
+def smtp() -> Iterator[MailSink]:
+    with smtp_sink() as sink:
+        yield sink
 
 
 def closed_port_url() -> str:
     return f"http://127.0.0.1:{free_port()}/nobody-listens"
 
 
+def later(clock, minutes: float = 90) -> None:
+    """Past any backoff so far (the first waits are 30 s, 1 min, 2 min, …)."""
+    clock.advance(minutes=minutes)
+
+
 # ------------------------------------------------------------------ delivering
 
 
-def test_delivery_signs_the_webhook_and_mails_the_members_once(uow_factory, clock, demo, receiver, smtp) -> None:
-    sink, port = smtp
+def test_delivery_signs_the_webhook_and_mails_each_member_once(uow_factory, clock, demo, receiver, smtp) -> None:
     alloc_id, project_id, _ = allocation_of(uow_factory, demo, "bakery")
     nid = raise_one(uow_factory, clock, alloc_id, "threshold-80")
     clock.advance(minutes=5)
     senders = {
         "webhook": WebhookSender(receiver.url, SECRET),
-        "email": SmtpSender("127.0.0.1", port, sender="factory@jaif.example"),
+        "email": SmtpSender("127.0.0.1", smtp.port, sender="factory@jaif.example"),
     }
     report = deliver_pending(uow_factory, clock, senders)
-    assert (report.delivered, report.retrying, report.failed, report.off) == (2, 0, 0, 0)
+    assert (report.delivered, report.retrying, report.failed, report.off) == (3, 0, 0, 0)  # 1 webhook, 2 e-mails
 
     ((headers, body),) = receiver.requests
     expected_sig = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
     assert hmac.compare_digest(headers[SIGNATURE_HEADER], expected_sig)
     assert headers["Content-Type"] == "application/json"
-    payload = json.loads(body)
-    assert payload == {
+    assert json.loads(body) == {
         "id": nid,
         "event": "threshold-80",
         "message": "threshold-80 reached",
@@ -261,18 +260,22 @@ def test_delivery_signs_the_webhook_and_mails_the_members_once(uow_factory, cloc
         "created_at": (clock.now() - timedelta(minutes=5)).isoformat(),
     }
 
-    ((mail_from, rcpts, msg),) = sink.messages
-    with uow_factory(write=False) as uow:
-        project_name = uow.projects.get(project_id).name
-    assert mail_from == "factory@jaif.example" and sorted(rcpts) == sorted([ANNA, LARS])
-    assert msg["Subject"] == f"[aifactory] threshold-80: {project_name}"
-    assert "threshold-80 reached" in msg.get_content()
+    assert sorted(m.to for m in smtp.messages) == sorted([ANNA, LARS])  # one e-mail each: no one sees the other
+    for mail in smtp.messages:
+        assert mail.sender == "factory@jaif.example"
+        assert mail.message["Subject"] == "[aifactory] threshold-80"
+        assert "threshold-80 reached" in mail.text()
+        assert mail.message["Message-ID"].startswith(f"<aifactory.n{nid}.r") and "@jaif.example>" in str(
+            mail.message["Message-ID"]
+        )
+    assert len(smtp.unique_ids()) == 2
 
     n = stored(uow_factory, nid)
     assert (n.webhook_state, n.email_state, n.attempts, n.last_error) == ("delivered", "delivered", 1, "")
     assert n.delivered_at == clock.now()
+    assert recipients(uow_factory, nid) == {ANNA: ("delivered", 1), LARS: ("delivered", 1)}
     again = deliver_pending(uow_factory, clock, senders)
-    assert (again.delivered, len(receiver.requests), len(sink.messages)) == (0, 1, 1)
+    assert (again.delivered, len(receiver.requests), len(smtp.messages)) == (0, 1, 2)
 
 
 def test_a_wrong_secret_does_not_verify(uow_factory, clock, demo, receiver) -> None:
@@ -282,25 +285,32 @@ def test_a_wrong_secret_does_not_verify(uow_factory, clock, demo, receiver) -> N
     assert headers[SIGNATURE_HEADER] != "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
 
 
-def test_a_failing_webhook_is_retried_then_failed_while_email_is_not_resent(
+def test_a_failing_webhook_backs_off_then_fails_while_email_is_not_resent(
     uow_factory, clock, demo, receiver, smtp
 ) -> None:
-    sink, port = smtp
     receiver.statuses = [500]
     nid = raise_one(uow_factory, clock, allocation_of(uow_factory, demo, "bakery")[0])
-    senders = {"webhook": WebhookSender(receiver.url, SECRET), "email": SmtpSender("127.0.0.1", port)}
+    senders = {"webhook": WebhookSender(receiver.url, SECRET), "email": SmtpSender("127.0.0.1", smtp.port)}
     first = deliver_pending(uow_factory, clock, senders, max_attempts=3)
-    assert (first.delivered, first.retrying, first.failed) == (1, 1, 0)
+    assert (first.delivered, first.retrying, first.failed) == (2, 1, 0)
     n = stored(uow_factory, nid)
     assert (n.webhook_state, n.email_state, n.attempts) == ("pending", "delivered", 1)
     assert n.last_error == "webhook: webhook answered HTTP 500"
-    deliver_pending(uow_factory, clock, senders, max_attempts=3)
+    assert n.next_attempt_at == clock.now() + timedelta(seconds=30)
+    clock.advance(seconds=29)
+    assert deliver_pending(uow_factory, clock, senders, max_attempts=3).retrying == 0  # still waiting
+    assert len(receiver.requests) == 1
+    clock.advance(seconds=1)
+    second = deliver_pending(uow_factory, clock, senders, max_attempts=3)
+    assert second.retrying == 1 and stored(uow_factory, nid).next_attempt_at == clock.now() + timedelta(minutes=1)
+    later(clock)
     third = deliver_pending(uow_factory, clock, senders, max_attempts=3)
     assert (third.retrying, third.failed) == (0, 1)
     n = stored(uow_factory, nid)
     assert (n.webhook_state, n.email_state, n.attempts) == ("failed", "delivered", 3)
+    later(clock)
     deliver_pending(uow_factory, clock, senders, max_attempts=3)
-    assert len(receiver.requests) == 3 and len(sink.messages) == 1  # given up; the e-mail went once
+    assert len(receiver.requests) == 3 and len(smtp.messages) == 2  # given up; each e-mail went once
 
 
 def test_a_refused_connection_is_retried_and_then_failed(uow_factory, clock, demo) -> None:
@@ -310,12 +320,13 @@ def test_a_refused_connection_is_retried_and_then_failed(uow_factory, clock, dem
     n = stored(uow_factory, nid)
     assert (n.webhook_state, n.email_state, n.attempts) == ("pending", "off", 1)
     assert n.last_error == "webhook: webhook unreachable (ConnectError)"
+    later(clock)
     deliver_pending(uow_factory, clock, senders, max_attempts=2)
     n = stored(uow_factory, nid)
     assert (n.webhook_state, n.attempts, n.delivered_at) == ("failed", 2, None)
 
 
-def test_a_webhook_that_recovers_is_delivered_on_the_next_pass(uow_factory, clock, demo, receiver) -> None:
+def test_a_webhook_that_recovers_is_delivered_on_a_later_pass(uow_factory, clock, demo, receiver) -> None:
     receiver.statuses = [503, 200]
     nid = raise_one(uow_factory, clock, allocation_of(uow_factory, demo, "bakery")[0])
     senders = {"webhook": WebhookSender(receiver.url, SECRET), "email": None}
@@ -333,8 +344,60 @@ def test_an_unreachable_smtp_server_is_recorded(uow_factory, clock, demo) -> Non
         uow_factory, clock, {"webhook": None, "email": SmtpSender("127.0.0.1", free_port())}, max_attempts=1
     )
     n = stored(uow_factory, nid)
-    assert (n.webhook_state, n.email_state, n.attempts) == ("off", "failed", 1)
+    assert (n.webhook_state, n.email_state) == ("off", "pending")  # Lars's e-mail waits: the server was down
     assert n.last_error.startswith("email: SMTP server unreachable")
+    assert recipients(uow_factory, nid) == {ANNA: ("failed", 1), LARS: ("pending", 0)}
+
+
+def test_an_smtp_outage_costs_one_connection_per_pass_and_blocks_nothing_else(
+    uow_factory, clock, demo, receiver
+) -> None:
+    """Down: the first e-mail fails, the others wait as long without a try of their own; the webhook goes on."""
+    tries: list[str] = []
+
+    class Down:
+        def send_mail(self, mail: Any) -> None:
+            tries.append(mail.to)
+            raise ChannelUnreachable("SMTP server unreachable (ConnectionRefusedError)")
+
+    ids = [raise_one(uow_factory, clock, allocation_of(uow_factory, demo, k)[0], "threshold-50") for k in ("bakery",)]
+    ids.append(raise_one(uow_factory, clock, allocation_of(uow_factory, demo, "gridwise")[0], "threshold-80"))
+    senders = {"webhook": WebhookSender(receiver.url, SECRET), "email": Down()}
+    report = deliver_pending(uow_factory, clock, senders)
+    assert (len(tries), report.retrying, report.deferred, report.delivered) == (1, 1, 2, 2)  # 3 e-mails, 2 hooks
+    assert deliver_pending(uow_factory, clock, senders).deferred == 0 and len(tries) == 1  # all wait 30 s
+    clock.advance(seconds=30)
+    deliver_pending(uow_factory, clock, senders)
+    assert len(tries) == 2  # one try per pass while it is down
+    with smtp_sink() as sink:
+        later(clock)
+        senders["email"] = SmtpSender("127.0.0.1", sink.port)
+        deliver_pending(uow_factory, clock, senders)
+        assert sorted(m.to for m in sink.messages) == sorted([ANNA, LARS, DAAN])
+    assert [stored(uow_factory, i).email_state for i in ids] == ["delivered", "delivered"]
+
+
+def test_a_crash_between_sending_and_recording_sends_again_with_the_same_message_id(
+    uow_factory, clock, demo, smtp, monkeypatch
+) -> None:
+    """At least once: the e-mails went, the pass died before it wrote so; the next pass sends them again, and a
+    receiver that drops duplicates by Message-ID keeps one of each."""
+    nid = raise_one(uow_factory, clock, allocation_of(uow_factory, demo, "bakery")[0])
+    senders = {"webhook": None, "email": SmtpSender("127.0.0.1", smtp.port)}
+
+    def crash(*args: Any, **kw: Any) -> None:
+        raise SystemExit("killed between sending and recording")
+
+    with monkeypatch.context() as m:
+        m.setattr(delivery, "_record_mail", crash)
+        with pytest.raises(SystemExit):
+            deliver_pending(uow_factory, clock, senders)
+    assert len(smtp.messages) == 2 and stored(uow_factory, nid).email_state == "pending"
+    deliver_pending(uow_factory, clock, senders)
+    assert len(smtp.messages) == 4 and len(smtp.unique_ids()) == 2
+    assert stored(uow_factory, nid).email_state == "delivered"
+    deliver_pending(uow_factory, clock, senders)
+    assert len(smtp.messages) == 4
 
 
 def test_channels_without_settings_are_off_and_never_picked_up_again(uow_factory, clock, demo) -> None:
@@ -342,7 +405,7 @@ def test_channels_without_settings_are_off_and_never_picked_up_again(uow_factory
     senders = build_senders(Settings(env="test"))
     assert senders == {"webhook": None, "email": None}
     report = deliver_pending(uow_factory, clock, senders)
-    assert (report.off, report.delivered) == (2, 0)
+    assert (report.off, report.delivered) == (3, 0)  # the webhook, two e-mails
     n = stored(uow_factory, nid)
     assert (n.webhook_state, n.email_state, n.attempts, n.delivered_at) == ("off", "off", 0, None)
     with uow_factory(write=False) as uow:
@@ -382,6 +445,9 @@ def test_build_senders_from_settings() -> None:
         smtp_username="u",
         smtp_password="p",
         smtp_from="f@x.example",
+        site_name="JAIF",
+        public_url="https://jaif.example",
+        smtp_html=False,
     )
     senders = build_senders(settings)
     webhook, email = senders["webhook"], senders["email"]
@@ -395,6 +461,9 @@ def test_build_senders_from_settings() -> None:
         "u",
         "p",
     )
+    templates = email.render.__self__
+    assert isinstance(templates, MailTemplates)
+    assert (templates.site_name, templates.public_url, templates.html) == ("JAIF", "https://jaif.example", False)
 
 
 def test_production_refuses_a_webhook_without_a_secret() -> None:

@@ -6,7 +6,7 @@ import pytest
 
 from aifactory.domain.access import PageRequest
 from aifactory.domain.enums import ProjectRole
-from aifactory.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
+from aifactory.domain.errors import Conflict, Forbidden, NotFound
 from aifactory.services import projects, proposals
 
 
@@ -31,7 +31,7 @@ def test_the_pi_adds_members_from_lead_and_partner_organizations(world, bakery, 
     ben = world.user("ben@backhaus.example", bakery.user.organization_id)
     lars = world.user("lars@fz-nord.example", institute.user.organization_id)
     add(world, bakery, project_id, user_id=ben.id)
-    m = add(world, bakery, project_id, email=" LARS@fz-nord.example ", role=ProjectRole.PI)
+    m = add(world, bakery, project_id, user_id=lars.id, role=ProjectRole.PI)
     assert (m.user_id, m.role) == (lars.id, ProjectRole.PI)
     assert members(world, project_id) == {
         (bakery.id, ProjectRole.PI),
@@ -66,12 +66,8 @@ def test_only_the_pi_or_an_operator_manages_members(world, bakery, institute, ou
 
 
 def test_member_input_errors(world, bakery, project_id):
-    with pytest.raises(InvalidInput) as exc:
-        add(world, bakery, project_id, email="nobody@nowhere.example")
-    assert exc.value.errors[0].field == "email"
-    with pytest.raises(InvalidInput) as exc:
+    with pytest.raises(Forbidden, match="organizations"):  # unknown ids read as outsiders: ids tell nothing
         add(world, bakery, project_id, user_id=999)
-    assert exc.value.errors[0].field == "user_id"
     with pytest.raises(Conflict, match="already a member"):
         add(world, bakery, project_id, user_id=bakery.id)
     with pytest.raises(NotFound):

@@ -46,6 +46,7 @@ def org(world, name: str, kind: OrgKind, country: str, sectors: list[str]) -> Ac
         sectors=sectors,
         email=f"admin@{slug}.example",
         name=f"{name} Admin",
+        verified=True,
     )
     return Actor(user)
 

@@ -87,7 +87,7 @@ def test_lifecycle_notifications_run_once_per_accounting_interval(
 ) -> None:
     from datetime import UTC, datetime, timedelta
 
-    from aifactory.services import notifications
+    from aifactory.services import delivery, notifications
     from aifactory.services.accounting import AccountingState
     from aifactory.services.ports import FixedClock
 
@@ -102,7 +102,8 @@ def test_lifecycle_notifications_run_once_per_accounting_interval(
     delivered: list[datetime] = []
     clock = FixedClock(datetime(2026, 3, 2, tzinfo=UTC))
     monkeypatch.setattr(notifications, "note_lifecycle", lambda uow, c: lifecycle.append(c.now()))
-    monkeypatch.setattr(notifications, "deliver_pending", lambda f, c, s: delivered.append(c.now()))
+    monkeypatch.setattr(notifications, "note_reviews", lambda uow, c: None)
+    monkeypatch.setattr(delivery, "deliver_pending", lambda f, c, s, **kw: delivered.append(c.now()))
     loop = Reconciler(
         lambda **kw: Uow(),
         clock,
@@ -112,9 +113,11 @@ def test_lifecycle_notifications_run_once_per_accounting_interval(
     )
     for _ in range(3):
         loop._notifications()
+        loop.wait_for_delivery()  # delivery runs on a thread of its own
         clock.advance(seconds=30)
     clock.advance(minutes=2)
     loop._notifications()
+    loop.wait_for_delivery()
     assert len(delivered) == 4 and len(lifecycle) == 2  # delivery every tick, expiry checks when due
 
 

@@ -25,7 +25,7 @@ def while_parsing(
     def gate(real: Callable[..., Any]) -> Callable[..., Any]:
         def gated(*args: Any) -> Any:
             entered.set()
-            assert answered.wait(10), "the event loop was held while a spec was parsed"
+            assert answered.wait(60), "the event loop was held while a spec was parsed"
             return real(*args)
 
         return gated
@@ -34,8 +34,10 @@ def while_parsing(
     result: dict[str, Any] = {}
     sender = threading.Thread(target=lambda: result.setdefault("r", send()))
     sender.start()
-    assert entered.wait(10)
-    probed = probe()
-    answered.set()
-    sender.join(20)
+    try:  # whatever happens, the sender ends before the app does (a request in flight would hold its shutdown)
+        assert entered.wait(60), "the spec was never parsed"
+        probed = probe()
+    finally:
+        answered.set()
+        sender.join(90)
     return probed, result["r"]

@@ -8,6 +8,8 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import uvicorn
 
@@ -55,3 +57,23 @@ def live_server(settings: Settings, info: DemoInfo, start_timeout: float = 10) -
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+@contextmanager
+def demo_with_mail(template: Path, folder: Path, smtp_port: int, **extra: Any) -> Iterator[LiveServer]:
+    """The app on a fresh copy of the demo (seeded from the migrated ``template``), its reconciler every 0.3 s
+    delivering e-mails to the SMTP server on ``smtp_port`` of this machine (the tests' aiosmtpd sink)."""
+    from .demo import seed_demo_sqlite  # here: the demo's module imports the store, not needed by plain servers
+
+    seeded = seed_demo_sqlite(template, folder / "portal.db")
+    settings = Settings(
+        database_url=seeded.url,
+        data_dir=folder / "data",
+        reconcile_seconds=0.3,
+        env="test",
+        smtp_host=HOST,
+        smtp_port=smtp_port,
+        **extra,
+    )
+    with live_server(settings, seeded.info) as server:
+        yield server

@@ -169,7 +169,7 @@ def test_language_switch_is_remembered(portal: Portal) -> None:
     r = web.post("/lang", {"lang": "de", "next": "/calls"})
     assert r.status_code == 303 and r.headers["location"] == "/calls"
     page = web.get("/calls")
-    assert 'html lang="de"' in page.text and "Aufrufe" in page.text
+    assert 'html lang="de"' in page.text and "Ausschreibungen" in page.text
     assert 'html lang="de"' in portal.browser().get("/", headers={"accept-language": "de-DE,de;q=0.9"}).text
 
 

@@ -287,7 +287,7 @@ def test_kpi_dashboard_matches_the_reports(portal: Portal, charged: None) -> Non
         decision = reports.time_to_decision(uow, op)[-1].median_days
     assert total == 6.5 and served == 2
     headline = re.findall(r'<span class="value">([^<]*)</span>', page)
-    assert headline[0] == f"{total:,.1f}" and headline[1] == str(served)
+    assert headline[0] == "6.5 GPU-hours" and headline[1] == str(served)
     assert headline[2] == f"{decision:,.1f}"
     assert "GPU-hours by sector" in page and "energy-climate" in page and "Utilization per resource" in page
 

@@ -9,7 +9,8 @@ import time
 from xml.etree import ElementTree
 
 from aifactory.services import jobs
-from aifactory.web.render import gpu_hours_text
+from aifactory.web.charts_units import amount_text
+from aifactory.web.i18n import Translator
 from tests.support.portal import Portal, WebClient
 
 PY = sys.executable
@@ -33,6 +34,10 @@ def settle(portal: Portal, job_id: int, timeout: float = 30) -> str:
         time.sleep(0.1)
 
 
+def english_amount(hours: float) -> str:
+    return amount_text(hours, Translator("en").gettext, "en")
+
+
 def submit(web: WebClient, project: int, spec: str = SPEC) -> int:
     r = web.post(f"/projects/{project}/submit", {"spec": spec})
     assert r.status_code == 303, r.text
@@ -51,7 +56,7 @@ def test_project_page_shows_members_allocation_figures_and_a_burn_down_chart(por
     granted = re.search(r'data-kpi="granted">([^<]+)<', page.text).group(1)
     with portal.api.uow_factory(write=False) as uow:
         alloc = uow.projects.get(project).allocations[0]
-        assert granted == f"{alloc.granted_seconds / 3600:,.2f}"
+        assert granted == english_amount(alloc.granted_seconds / 3600) == "500 GPU-hours"
 
 
 def test_a_job_submitted_from_a_spec_runs_its_log_is_followed_and_usage_is_charged(portal: Portal) -> None:
@@ -77,7 +82,8 @@ def test_a_job_submitted_from_a_spec_runs_its_log_is_followed_and_usage_is_charg
         job = uow.jobs.get(job_id)
         alloc = uow.allocations.get(job.allocation_id)
         assert job.settled_at is not None and alloc.charged_seconds > 0
-        assert used == gpu_hours_text(alloc.charged_seconds / 3600)  # the charge shows on the project page
+        assert used == english_amount(alloc.charged_seconds / 3600)  # the charge shows on the project page
+        assert "GPU-second" in used or "GPU-minute" in used  # a short job's charge in a unit that suits it
 
 
 def test_the_job_page_keeps_following_until_the_job_end_is_stored(portal: Portal) -> None:

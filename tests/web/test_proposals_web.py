@@ -55,17 +55,19 @@ def test_full_wizard_from_new_draft_to_submitted(portal: Portal) -> None:
     )
     assert r.status_code == 303 and r.headers["location"] == f"/proposals/{pid}/edit?step=2"
     partner = api.info.org_ids["Forschungszentrum Nord"]
-    assert f'value="{partner}"' in web.get(f"/proposals/{pid}/edit?step=2").text
+    step2 = web.get(f"/proposals/{pid}/edit?step=2").text
+    assert f'value="{partner}"' not in step2 and "MedVision" not in step2  # no list of every organization
     r = web.post(
         f"/proposals/{pid}/edit?step=2",
         {
             "team-0-name": "Eva Schmitz",
             "team-0-email": "Eva@Juelich.example",
             "team-0-role": "PI",
-            "partner_organization_ids": str(partner),
+            "partner_add": "forschungszentrum nord",  # its exact name (case aside), or its id
         },
     )
     assert r.status_code == 303 and r.headers["location"].endswith("step=3")
+    assert f'value="{partner}" checked' in web.get(f"/proposals/{pid}/edit?step=2").text
     r = web.post(
         f"/proposals/{pid}/edit?step=3",
         {"resource_id": str(api.info.resource_ids["develop"]), "requested_gpu_hours": "12,000", "duration_months": "2"},
@@ -79,6 +81,17 @@ def test_full_wizard_from_new_draft_to_submitted(portal: Portal) -> None:
     review = web.get(f"/proposals/{pid}/edit?step=5")
     assert "Citizen-service assistant" in review.text and "12,000" in review.text
     assert "Forschungszentrum Nord" in review.text and "eva@juelich.example" in review.text
+    r = web.post(f"/proposals/{pid}/submit")  # the partner has not confirmed: its admin is asked now
+    assert r.status_code == 303 and r.headers["location"] == f"/proposals/{pid}"
+    waiting = web.get(f"/proposals/{pid}")
+    assert "must confirm first" in waiting.text and 'data-consent-state="requested"' in waiting.text
+    assert _proposal(portal, pid)[0].status is ProposalStatus.DRAFT
+    lars = portal.browser("lars")  # Forschungszentrum Nord's admin
+    (asked,) = [c for c in api.ok("GET", "/consents", "lars") if c["proposal_id"] == pid]
+    page = lars.get("/organization")
+    assert "Citizen-service assistant" in page.text and f'data-consent="{asked["id"]}"' in page.text
+    assert lars.post(f"/organization/consents/{asked['id']}", {"answer": "confirm"}).status_code == 303
+    assert 'data-consent-state="confirmed"' in web.get(f"/proposals/{pid}").text
     r = web.post(f"/proposals/{pid}/submit")
     assert r.status_code == 303 and r.headers["location"] == f"/proposals/{pid}"
     p, partners, team = _proposal(portal, pid)

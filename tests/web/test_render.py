@@ -29,7 +29,7 @@ def test_markdown_escapes_everything_and_keeps_the_structure() -> None:
     )
     assert "<h2>Title &lt;b&gt;</h2>" in html and "<strong>bold</strong>" in html and "<code>code</code>" in html
     assert "<script>" not in html and "&lt;script&gt;" in html and "<i>" not in html
-    assert "<ul><li>one</li><li>two</li></ul>" in html and "<td>&lt;i&gt;2&lt;/i&gt;</td>" in html
+    assert "<ul>\n<li>one</li>\n<li>two</li>\n</ul>" in html and "<td>&lt;i&gt;2&lt;/i&gt;</td>" in html
 
 
 def test_template_parameters_become_typed_values_named_like_the_schema_checks() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
@@ -12,11 +13,12 @@ from .. import __version__
 from ..catalog import load_templates
 from ..config import Settings
 from ..notify import build_senders
-from ..runtime import Reconciler, build_gateway
+from ..runtime import Reconciler, build_gateway, build_storage
 from ..services import catalog
 from ..services.accounting import AccountingState
 from ..services.jobs import Gateway
 from ..services.ports import Clock, SystemClock
+from ..services.throttle import Rules, Throttle
 from ..store.engine import make_engine, make_session_factory
 from ..store.uow import SqlUnitOfWorkFactory
 from ..web import install_portal
@@ -25,6 +27,7 @@ from .deps import AppContext
 from .logstream import STREAM_PATH, StreamSlots
 from .middleware import ConcurrencyLimit, pool_size_for
 from .routes import ROUTERS
+from .routes.storage import CHUNK_PATH
 
 API_PREFIX = "/api/v1"
 
@@ -43,12 +46,25 @@ def create_app(
     if uow_factory is None:
         engine = make_engine(settings.resolved_database_url, pool_size=pool_size_for(settings.max_concurrent_requests))
         uow_factory = SqlUnitOfWorkFactory(make_session_factory(engine))
+    gateway = gateway or build_gateway(settings)
+    if gateway.storage is None:  # jobs take their inputs from the app's own storage
+        gateway = dataclasses.replace(gateway, storage=build_storage(settings, gateway.identities))
     ctx = AppContext(
         settings=settings,
         uow_factory=uow_factory,
         clock=clock or SystemClock(),
-        gateway=gateway or build_gateway(settings),
+        gateway=gateway,
         log_streams=StreamSlots(settings.max_log_streams, per_user=settings.max_log_streams_per_user),
+        storage=gateway.storage or build_storage(settings, gateway.identities),
+        throttle=Throttle(
+            settings.throttle_storage,
+            Rules(
+                settings.throttle_signin_account,
+                settings.throttle_signin_address,
+                settings.throttle_mail_account,
+                settings.throttle_mail_address,
+            ),
+        ),
     )
 
     templates = load_templates(settings.templates_dir)  # a broken template stops the start, naming its file
@@ -62,7 +78,9 @@ def create_app(
                 ctx.gateway,
                 settings.reconcile_seconds,
                 senders=build_senders(settings),
+                max_attempts=settings.notify_max_attempts,
                 accounting=AccountingState(interval=timedelta(seconds=settings.accounting_seconds)),
+                storage=ctx.storage,
             )
             ctx.reconciler.start()
         yield
@@ -87,6 +105,8 @@ def create_app(
     for router in ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
     install_portal(app)
-    app.add_middleware(problems.BodySizeLimit, limit=settings.max_body_bytes)
+    app.add_middleware(
+        problems.BodySizeLimit, limit=settings.max_body_bytes, larger=(CHUNK_PATH, settings.storage_chunk_bytes)
+    )
     app.add_middleware(ConcurrencyLimit, limit=settings.max_concurrent_requests, exempt=STREAM_PATH)
     return app

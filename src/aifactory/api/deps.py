@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import Depends, Path, Query, Request
@@ -13,11 +13,14 @@ from ..config import Settings
 from ..domain.access import PageRequest
 from ..domain.errors import Unauthorized
 from ..domain.stored import stored
+from ..domain.teams import ScopedRequest
 from ..runtime import Reconciler
-from ..services import identity
+from ..services import identity, scopes
 from ..services.context import Actor
 from ..services.jobs import Gateway
 from ..services.ports import Clock
+from ..services.storage_disk import StorageArea
+from ..services.throttle import Throttle
 from .logstream import StreamSlots
 from .schemas.common import MAX_ID
 
@@ -31,7 +34,9 @@ class AppContext:
     clock: Clock
     gateway: Gateway
     log_streams: StreamSlots
+    storage: StorageArea
     reconciler: Reconciler | None = None  # running while the app is served (lifespan)
+    throttle: Throttle = field(default_factory=Throttle)  # sign-in and e-mailed links (services.throttle)
 
     def kick_reconciler(self) -> None:
         """Run the reconciler's next pass now (new work for it: an accepted proposal, a pending cancel)."""
@@ -58,16 +63,32 @@ Uow = Annotated[Any, Depends(_uow)]
 _bearer = HTTPBearer(auto_error=False, description="API token (aif_…), from `aifactory login` or POST /register")
 
 
-def _actor(ctx: Ctx, creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Actor:
+def _scoped_request(request: Request) -> ScopedRequest:
+    """The request as a token's scope sees it: its method, its route's template and the ids it names."""
+    route = getattr(request.scope.get("route"), "path", request.url.path)
+    route = route.removeprefix("/api/v1")
+    params = {**request.query_params, **request.path_params}
+
+    def number(name: str) -> int | None:
+        value = str(params.get(name, ""))
+        return int(value) if value.isdigit() and len(value) < 12 else None
+
+    return ScopedRequest(request.method, route, project_id=number("project_id"), job_id=number("job_id"))
+
+
+def _actor(
+    request: Request, ctx: Ctx, creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Actor:
     if creds is None or creds.scheme.lower() != "bearer":
         raise Unauthorized("missing bearer token: send 'Authorization: Bearer <token>'")
     with ctx.uow_factory(write=False) as uow:
         user, tok = identity.authenticate(uow, ctx.clock, creds.credentials)
+        scopes.check_request(uow, tok, _scoped_request(request))  # the token's scope (services.scopes)
         stale = identity.token_needs_touch(tok, ctx.clock)
     if stale:
         with ctx.uow_factory(write=True) as uow:
             identity.touch_token(uow, ctx.clock, stored(tok.id, "token"))
-    return Actor(user)
+    return scopes.actor_for(Actor(user), tok)
 
 
 CurrentActor = Annotated[Actor, Depends(_actor)]
@@ -85,3 +106,9 @@ Paging = Annotated[PageRequest, Depends(_page)]
 
 IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
 IdQuery = Annotated[int | None, Query(ge=1, le=MAX_ID)]
+
+
+def client_address(request: Request) -> str:
+    """The client's IP address as the server sees it (behind a proxy: run uvicorn with --proxy-headers and
+    --forwarded-allow-ips so that it is the client's, not the proxy's); what sign-in throttling counts by."""
+    return request.client.host if request.client is not None else ""

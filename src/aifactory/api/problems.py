@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -49,6 +50,8 @@ async def _domain(request: Request, exc: DomainError) -> Any:
     if (web := _portal(request)) is not None:
         return await web(request, exc)
     headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+    if (retry_after := getattr(exc, "retry_after", None)) is not None:  # 429: services.throttle
+        headers = {"Retry-After": str(retry_after)}
     return problem(
         exc.status, exc.title, str(exc), [{"field": e.field, "message": e.message} for e in exc.errors], headers
     )
@@ -123,15 +126,29 @@ def install(app: FastAPI) -> None:
 
 
 class BodySizeLimit:
-    """Refuse request bodies over ``limit`` bytes with 413, declared or streamed (pure ASGI, no buffering)."""
+    """Refuse request bodies over ``limit`` bytes with 413, declared or streamed (pure ASGI, no buffering).
+    ``larger``: (a pattern of PUT paths, their own limit), e.g. the chunks of a storage upload."""
 
-    def __init__(self, app: Any, limit: int):
-        self.app, self.limit = app, limit
+    def __init__(self, app: Any, limit: int, larger: tuple[re.Pattern[str], int] | None = None):
+        self.app, self.base, self.larger = app, limit, larger
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.base
+        if self.larger is not None and scope["method"] == "PUT" and self.larger[0].fullmatch(scope["path"]):
+            limit = self.larger[1]
+        await _Limited(self.app, limit)(scope, receive, send)
+
+
+class _Limited:
+    """One request's body limit."""
+
+    def __init__(self, app: Any, limit: int):
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
             await self._too_large(scope, receive, send)

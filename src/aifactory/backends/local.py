@@ -60,6 +60,7 @@ from .local_tasks import Grant
 from .local_usage import job_usage
 from .logfiles import check_stream, read_chunk
 from .script import USER_SCRIPT
+from .staging import stage_inputs
 
 if TYPE_CHECKING:
     from ..config import Settings
@@ -202,8 +203,9 @@ class LocalBackend:
             write(d / USER_SCRIPT, spec.script)
         write(state / "launch.sh", launch_script(job))
         (state / "launch.sh").chmod(0o644)  # read through the descriptor the wrapper opens, by the job's user
+        staged = stage_inputs(job, confined=self.launcher.sandbox().works)  # read-only (backends.staging)
         self.launcher.prepare(job, state)
-        meta = _meta(backend_id, job, self.clock())
+        meta = dataclasses.replace(_meta(backend_id, job, self.clock()), inputs=tuple(staged))
         write(state / "job.json", meta.to_json())
         new = LocalJob(backend_id, d, state, meta)
         new.write_state(JobState.QUEUED)

@@ -37,9 +37,10 @@ class JobMeta:
     cpus: int = 1  # per task
     memory_mb: int | None = None  # per task, when the spec asks
     run_as: RunAs | None = None  # the job's owner (None: the server's own user)
+    inputs: tuple[str, ...] = ()  # the staged inputs' paths (bound read-only in the sandbox)
 
     def to_json(self) -> str:
-        data: dict[str, Any] = {**dataclasses.asdict(self), "indices": list(self.indices)}
+        data: dict[str, Any] = {**dataclasses.asdict(self), "indices": list(self.indices), "inputs": list(self.inputs)}
         return json.dumps(data, indent=1)
 
     @classmethod
@@ -52,7 +53,7 @@ class JobMeta:
         owner = known.get("run_as")
         if owner:
             known["run_as"] = RunAs(PosixUser(**owner["user"]), PosixGroup(**owner["group"]))
-        return cls(**{**known, "indices": tuple(data["indices"])})
+        return cls(**{**known, "indices": tuple(data["indices"]), "inputs": tuple(data.get("inputs", ()))})
 
 
 @dataclass(frozen=True)

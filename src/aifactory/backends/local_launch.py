@@ -35,7 +35,8 @@ def launch_script(job: BackendJob) -> str:
     it before the user's command, and so does anything else before that line: only after it does the script
     report (descriptor 3) that the command was launched."""
     spec = job.spec
-    ctx = BatchContext(job.job_id, job.account, job.partition, job.job_dir, job.comment)
+    inputs = tuple((i.env_key, i.path(job.job_dir)) for i in job.inputs)
+    ctx = BatchContext(job.job_id, job.account, job.partition, job.job_dir, job.comment, inputs)
     if spec.launcher == "torchrun":  # one node: torchrun's standalone rendezvous
         prefix = launchers.container_prefix(
             spec.container_image, spec.container_binds, spec.resources.gpus_per_node > 0
@@ -150,8 +151,9 @@ class Launcher:
         if state.works:
             folder = Mount(os.path.realpath(job.dir), str(job.dir))
             hosts = None if state.policy.network else str(job.state / "hosts")
+            inputs = tuple(Mount(os.path.realpath(p), p) for p in job.meta.inputs)  # read-only over the folder
             spec = TaskSandbox(
-                folder, str(job.state / "passwd"), str(job.state / "group"), (), grant.gpus, switch, hosts
+                folder, str(job.state / "passwd"), str(job.state / "group"), inputs, grant.gpus, switch, hosts
             )
             sandbox = bwrap_argv(state.policy, spec, state.bwrap or "bwrap")
         who = identity(job.meta.run_as if switch else None)

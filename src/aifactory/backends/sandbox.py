@@ -155,6 +155,12 @@ def _bind(option: str, mounts: Iterable[Mount], made: set[str]) -> list[str]:
     return args
 
 
+def _between(folder: str, dest: str) -> list[str]:
+    """The folders below ``folder`` that ``dest`` lies in."""
+    parts = posixpath.relpath(dest, folder).split("/")[:-1]
+    return [posixpath.join(folder, *parts[: n + 1]) for n in range(len(parts))]
+
+
 def _namespaces(policy: SandboxPolicy, task: TaskSandbox | None) -> list[str]:
     args = ["--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
     if not policy.network:  # a hostname of its own, which its /etc/hosts resolves to its loopback
@@ -191,8 +197,12 @@ def _task(task: TaskSandbox, made: set[str]) -> list[str]:
         args += ["--ro-bind-try", "/sys", "/sys"]  # the NVIDIA libraries look up their devices there
     else:
         args += ["--ro-bind-try", "/sys/devices/system/cpu", "/sys/devices/system/cpu"]
-    args += _bind("--ro-bind", task.inputs, made)
-    return args + _bind("--bind", (task.job_dir,), made)
+    staged = [m for m in task.inputs if inside(m.dest, task.job_dir.dest)]  # <job folder>/inputs/<name>
+    args += _bind("--ro-bind", [m for m in task.inputs if m not in staged], made)
+    args += _bind("--bind", (task.job_dir,), made)
+    for m in staged:  # the folders between: the job's own, there already
+        made.update(p for p in _between(task.job_dir.dest, m.dest))
+    return args + _bind("--ro-bind", staged, made)  # read-only on top of the read-write folder
 
 
 def bwrap_argv(policy: SandboxPolicy, task: TaskSandbox | None, bwrap: str = "bwrap") -> list[str]:

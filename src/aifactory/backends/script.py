@@ -27,6 +27,7 @@ class BatchContext:
     partition: str
     job_dir: str  # absolute; logs and the user's script live here
     comment: str  # marks the job as ours, for reconciliation after a crash
+    inputs: tuple[tuple[str, str], ...] = ()  # (AIF_INPUT_<NAME>, the staged path), see backends.staging
 
     @property
     def job_name(self) -> str:
@@ -46,6 +47,7 @@ def environment(spec: JobSpec, ctx: BatchContext, *, task_index: str) -> list[st
     expression ``task_index`` (trusted text, never user input), and the grid's AIF_PARAM_* per index."""
     lines = [f"export AIF_JOB_ID={ctx.job_id}", f"export AIF_JOB_DIR={shlex.quote(ctx.job_dir)}"]
     lines += [f"export {key}={shlex.quote(value)}" for key, value in sorted(spec.env.items())]
+    lines += [f"export {key}={shlex.quote(path)}" for key, path in ctx.inputs]
     lines.append(f"export AIF_TASK_INDEX={task_index}")  # 0 for a job that is no sweep
     if spec.array and spec.array.grid:
         lines.append('case "$AIF_TASK_INDEX" in')

@@ -41,7 +41,20 @@ class Template:
             "job": d["job"],
             "datasets": d.get("datasets", []),
             "source": self.source,
+            "texts": self.texts(),
         }
+
+    def texts(self) -> dict[str, dict[str, str]]:
+        """Per language, the words the portal shows: ``title``, ``summary`` and ``how_it_works`` (Markdown,
+        folded), from ``title_de``, ``summary_de``, ``how_it_works``, ``how_it_works_de``, …"""
+        out: dict[str, dict[str, str]] = {}
+        for key, value in self.doc.items():
+            for field in ("title", "summary", "how_it_works"):
+                if key == field == "how_it_works":
+                    out.setdefault("en", {})[field] = str(value)
+                elif key.startswith(field + "_") and len(key) == len(field) + 3:
+                    out.setdefault(key[-2:], {})[field] = str(value)
+        return out
 
 
 def _read_yaml(file: Path) -> Any:

@@ -13,6 +13,7 @@ from ..domain.enums import ApplicationField, OrgKind
 from . import credentials
 from .orgs import ORG_COLS
 from .output import Col, Row, done, note, show_record, under
+from .sso import token_by_sso
 from .state import api, connect
 from .users import TOKEN_FIELDS, USER_FIELDS, roles
 
@@ -56,13 +57,22 @@ def login(
         ),
     ] = None,
     url: UrlOption = None,
+    sso: Annotated[
+        bool, typer.Option("--sso", help="sign in through your institution's provider in the browser (single sign-on)")
+    ] = False,
+    provider: Annotated[
+        str | None, typer.Option(help="with --sso: the sign-in service, when the factory offers several")
+    ] = None,
 ) -> None:
-    """Check a token against the server (or get one with your e-mail and password) and remember both for the
-    next commands.
+    """Check a token against the server (or get one with your e-mail and password, or through your
+    institution's sign-in service with --sso) and remember both for the next commands.
 
     --url defaults to the stored one, so a new token for the same server needs only --token.
     """
-    if token is None:
+    if sso:
+        with connect(url, need_token=False) as client:
+            token = token_by_sso(client, provider)
+    elif token is None:
         token = _token_for_password(url, email) if email else typer.prompt("Token", hide_input=True)
     with connect(url, token) as client:
         user = client.me()
@@ -92,10 +102,23 @@ def register(
         list[ApplicationField] | None, typer.Option("--sector", help="application field; repeat for several")
     ] = None,
     url: UrlOption = None,
+    password: Annotated[
+        bool,
+        typer.Option(
+            "--password",
+            help=f"also set a password for the portal and `login --email` (asked for, or ${ENV_PASSWORD})",
+        ),
+    ] = False,
 ) -> None:
     """Register an organization and yourself as its admin; the new token is stored like `login`."""
+    secret = (
+        (os.environ.get(ENV_PASSWORD) or typer.prompt("Password", hide_input=True, confirmation_prompt=True))
+        if password
+        else None
+    )
     with connect(url, need_token=False) as client:
         out = client.register(
+            password=secret,
             organization_name=org_name,
             kind=kind.value,
             country=country,

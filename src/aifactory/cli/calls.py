@@ -32,7 +32,11 @@ SETTINGS = {
     "max_wall_hours": "max_wall_hours",
     "enforcement": "enforcement",
     "resources": "resource_ids",
+    "self_service_proposals": "self_service_max_proposals",
+    "self_service_gpu_hours": "self_service_max_gpu_hours",
+    "self_service_months": "self_service_period_months",
 }
+NO_CAP = "none"
 
 Description = Annotated[str | None, typer.Option(help="what the call offers")]
 OPENS_ON = typer.Option(help="first day of the call (YYYY-MM-DD)")
@@ -61,9 +65,56 @@ EnforcementOpt = Annotated[Enforcement | None, typer.Option(help="hard: stop at 
 RESOURCES = typer.Option(parser=int_list, metavar="ID,…", help="resource ids offered")
 
 
+def cap(value: str) -> str | int:
+    """A self-service cap: a whole number, or ``none`` (no cap)."""
+    if value.strip().lower() == NO_CAP:
+        return NO_CAP
+    try:
+        number = int(value)
+    except ValueError:
+        raise typer.BadParameter(f"expected a whole number or 'none', got {value!r}") from None
+    if number < 0:
+        raise typer.BadParameter("must not be negative")
+    return number
+
+
+SelfServiceProposals = Annotated[
+    str | None,
+    typer.Option(
+        parser=cap,
+        metavar="N|none",
+        help="auto-approval only while the organization has fewer open or accepted proposals here (none: no cap)",
+    ),
+]
+SelfServiceHours = Annotated[
+    str | None,
+    typer.Option(
+        parser=cap,
+        metavar="N|none",
+        help="GPU-hours auto-approved to one organization per period, at most (none: no cap)",
+    ),
+]
+SelfServiceMonths = Annotated[int | None, typer.Option(min=1, max=60, help="the GPU-hours cap's rolling period")]
+
+
 def settings_body(options: dict[str, Any]) -> dict[str, Any]:
-    """The API body from a command's options (its ``locals()``): only the options that were given."""
-    return {field: options[name] for name, field in SETTINGS.items() if options.get(name) is not None}
+    """The API body from a command's options (its ``locals()``): only the options that were given (``none``
+    for a self-service cap: null, no cap)."""
+    given = {field: options[name] for name, field in SETTINGS.items() if options.get(name) is not None}
+    return {field: None if value == NO_CAP else value for field, value in given.items()}
+
+
+def cleared(body: dict[str, Any]) -> list[str]:
+    """The settings the body sets to null (a self-service cap given as ``none``)."""
+    return [field for field, value in body.items() if value is None]
+
+
+def _caps(c: Row) -> str:
+    proposals = c.get("self_service_max_proposals")
+    hours = c.get("self_service_max_gpu_hours")
+    left = "no cap" if proposals is None else f"{proposals} open or accepted"
+    right = "no cap" if hours is None else f"{hours:,} GPU-hours per {c.get('self_service_period_months')} months"
+    return f"{left}; {right} (per organization)"
 
 
 def _hours(c: Row) -> str:
@@ -97,6 +148,7 @@ CALL_FIELDS = [
     Col("Max wall time", lambda c: f"{c['max_wall_hours']} h"),
     Col("Enforcement", "enforcement"),
     Col("Resources", "resource_ids", names="resource"),
+    Col("Self-service limits", _caps),
     Col("Description", "description"),
 ]
 
@@ -140,10 +192,13 @@ def create_call(
     cutoffs: Cutoffs = None,
     max_wall_hours: MaxWall = None,
     enforcement: EnforcementOpt = None,
+    self_service_proposals: SelfServiceProposals = None,
+    self_service_gpu_hours: SelfServiceHours = None,
+    self_service_months: SelfServiceMonths = None,
 ) -> None:
     """Create a call (operators)."""
     body = settings_body(locals()) | {"slug": slug, "access_mode": mode.value, "site_id": site}
-    show_record(api().create_call(**body), CALL_FIELDS, title="Call created")
+    show_record(api().create_call(**body, clear=cleared(body)), CALL_FIELDS, title="Call created")
 
 
 @app.command("update")
@@ -166,9 +221,12 @@ def update_call(
     max_wall_hours: MaxWall = None,
     enforcement: EnforcementOpt = None,
     resources: Annotated[IntList | None, RESOURCES] = None,
+    self_service_proposals: SelfServiceProposals = None,
+    self_service_gpu_hours: SelfServiceHours = None,
+    self_service_months: SelfServiceMonths = None,
 ) -> None:
     """Change some settings of a call (operators); options left out stay as they are."""
     body = settings_body(locals())
     if not body:
         raise typer.BadParameter("name at least one setting to change (see --help)")
-    show_record(api().update_call(call_id, **body), CALL_FIELDS, title="Call updated")
+    show_record(api().update_call(call_id, **body, clear=cleared(body)), CALL_FIELDS, title="Call updated")

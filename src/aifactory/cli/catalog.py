@@ -2,12 +2,14 @@
 
 aifactory catalog search bread --kind model --tag food
 aifactory templates run hello-gpu --project 1 --param greeting=moin --param repeat=2 --follow
+aifactory templates run bakery-forecast --param sales=@my-sales      # a dataset (or ./sales.csv: uploaded first)
 aifactory catalog publish --job 7 --path out.json --kind model --slug bakery-model --title "Bakery model"
 """
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -17,10 +19,10 @@ from rich.rule import Rule
 from rich.text import Text
 
 from ..client import AifactoryClient
+from .data import one_line, project_id, transfer
 from .follow import report_or_follow
-from .output import Col, Row, dig, done, emit, record, show_page, table
+from .output import Col, Row, dig, done, emit, note, record, show_page, table
 from .state import CliError, api, current
-from .submit import only_project
 
 app = typer.Typer(help="The catalog: templates, models, datasets and stories.", no_args_is_help=True)
 templates_app = typer.Typer(help="Job templates: list them, run one as a job.", no_args_is_help=True)
@@ -95,6 +97,8 @@ def item_fields(item: Row, owner: str) -> list[Col]:
         (Col("Resources", "details.resources"), False),
         (Col("Datasets", "details.datasets"), False),
         (Col("Produced by job", "job_id"), False),
+        (Col("Files", "details.files"), False),
+        (Col("From storage", _from_storage), False),
         (Col("Updated", "updated_at"), True),
     ]
     return [col for col, always in fields if always or col.value(item) not in (None, "", [], {})]
@@ -112,10 +116,40 @@ def _parameters(item: Row) -> list[dict[str, Any]]:
     """A template's parameters: name, type, default and description."""
     properties = (dig(item, "details.parameters") or {}).get("properties") or {}
     return [
-        {"name": name, "type": p.get("type"), "default": p.get("default"), "description": p.get("description")}
+        {
+            "name": name,
+            "type": "dataset (@slug, storage path or local file)" if p.get("format") == "dataset" else p.get("type"),
+            "default": p.get("default"),
+            "description": p.get("description"),
+        }
         for name, p in properties.items()
         if isinstance(p, dict)
     ]
+
+
+def _from_storage(item: Row) -> str | None:
+    """A dataset registered from project storage: where from, and who uploaded it."""
+    source = dig(item, "details.provenance") or {}
+    if source.get("source") != "project-storage":
+        return None
+    people = ", ".join(str(p.get("name")) for p in source.get("uploaded_by") or [])
+    return f"project {source.get('project_id')}: {source.get('storage_path')} (uploaded by {people or 'unknown'})"
+
+
+def preview_table(item: Row) -> RenderableType | None:
+    """A dataset's schema preview: its columns (with their types) over its first rows, and the row count."""
+    preview = dig(item, "details.preview") or {}
+    columns = preview.get("columns") or []
+    if not columns:
+        notes = "; ".join(preview.get("notes") or [])
+        return Text(f"Preview: {notes}", style="dim") if notes else None
+    rows = [{str(i): v for i, v in enumerate(r)} for r in preview.get("rows") or []]
+    cols = [Col(f"{c['name']} ({c['type']})", str(i), wrap=True) for i, c in enumerate(columns)]
+    count = preview.get("row_count")
+    caption = (f"{len(rows)} of {count:,} rows" if isinstance(count, int) else f"the first {len(rows)} rows") + (
+        f" of {preview['file']}" if preview.get("file") else ""
+    )
+    return table(rows, cols, title="Preview", caption=caption)
 
 
 def _item_view(item: Row) -> list[RenderableType | None]:
@@ -125,6 +159,7 @@ def _item_view(item: Row) -> list[RenderableType | None]:
     return [
         record(item, item_fields(item, _owner(item)), title=f"{item['kind']} {item['slug']}"),
         table(parameters, PARAMETER_COLS, title="Parameters") if parameters else None,
+        preview_table(item),
         Text("Results", style="bold") if results else None,
         Markdown(str(results)) if results else None,
         Rule(style="dim") if item.get("body") else None,
@@ -170,8 +205,14 @@ def publish(
     public: Annotated[
         bool, typer.Option("--public", help="visible to every user (default: your organization only)")
     ] = False,
+    save_to: Annotated[
+        str | None,
+        typer.Option("--save-to", help="also save it under this name in the project's storage (one step)"),
+    ] = None,
 ) -> None:
-    """Publish a job's artifact as a model or dataset (sha256 verified, provenance linked)."""
+    """Publish a job's artifact as a model or dataset (sha256 verified, provenance linked); --save-to stores it
+    in the project's storage first (a dataset is then registered from there, usable as a job input)."""
+    fields: dict[str, Any] = {"save_to": save_to} if save_to else {}
     item = api().publish_job_output(
         job,
         path=path,
@@ -181,11 +222,13 @@ def publish(
         summary=summary,
         tags=tag or [],
         visibility="public" if public else "organization",
+        **fields,
     )
+    saved = f"; saved as {save_to}" if save_to else ""
     done(
         item,
         f"Published {item['kind']} {item['slug']} (sha256 {item['details']['sha256']}, "
-        f"{item['details']['size']:,} bytes) from job {job}",
+        f"{item['details']['size']:,} bytes) from job {job}{saved}",
     )
 
 
@@ -195,8 +238,9 @@ def list_templates() -> None:
     show_page(api().search_catalog(kind="template", limit=200), ITEM_COLS[1:], title="Templates")
 
 
-def _params(client: AifactoryClient, name: str, given: list[str]) -> dict[str, Any]:
-    """``k=v`` pairs; a value is JSON (2, true, [1,2]) unless the template declares the parameter a string."""
+def _params(client: AifactoryClient, name: str, given: list[str]) -> tuple[dict[str, Any], list[str]]:
+    """``k=v`` pairs; a value is JSON (2, true, [1,2]) unless the template declares the parameter a string.
+    Also the data parameters given (``"format": "dataset"``)."""
     schema = client.get_catalog_item("template", name)["details"]["parameters"].get("properties", {})
     out: dict[str, Any] = {}
     for pair in given:
@@ -210,7 +254,22 @@ def _params(client: AifactoryClient, name: str, given: list[str]) -> dict[str, A
             out[key] = json.loads(raw)
         except ValueError:
             out[key] = raw
-    return out
+    return out, [k for k in out if schema.get(k, {}).get("format") == "dataset"]
+
+
+def _upload_local(client: AifactoryClient, pid: int, template: str, params: dict[str, Any], data: list[str]) -> None:
+    """A data parameter whose value is a local file (not ``@slug``): uploaded first to the project's storage
+    (``runs/<template>/<file name>``, with a progress bar); the run gets its storage path."""
+    for key in data:
+        value = params[key]
+        local = Path(value).expanduser() if isinstance(value, str) and value and not value.startswith("@") else None
+        if local is None or not local.is_file():
+            continue  # a dataset, or a path already in the project's storage
+        target = f"runs/{template}/{local.name}"
+        with one_line(), transfer() as track:
+            stored = client.upload_file(pid, local, name=target, progress=track(f"uploading {local.name}"))
+        note(f"uploaded {local} to the storage of project {pid} as {stored['name']}", style="dim")
+        params[key] = stored["name"]
 
 
 @templates_app.command("run")
@@ -230,12 +289,8 @@ def run(
 ) -> None:
     """Run a template as a job of your project (admitted and charged like any job)."""
     client = api()
-    if project is None:
-        project = str(only_project(client, "no --project given"))
-    job = client.run_template(
-        name,
-        project=int(project) if project.isdigit() else project,
-        params=_params(client, name, param or []),
-        job_name=job_name,
-    )
+    params, data = _params(client, name, param or [])
+    pid = project_id(client, project)
+    _upload_local(client, pid, name, params, data)
+    job = client.run_template(name, project=pid, params=params, job_name=job_name)
     report_or_follow(client, job, follow)

@@ -122,6 +122,22 @@ def cancel(job: JobRef) -> None:
         done(cancelled, f"Job {cancelled['id']} {cancelled['name']} is {cancelled['state']}; nothing to cancel")
 
 
+@app.command("save")
+def save(
+    job: JobRef,
+    path: Annotated[str, typer.Argument(help="the artifact (see `aifactory jobs artifacts`)")],
+    to: Annotated[str, typer.Option("--to", help="its name in the project's storage, e.g. results/report.html")],
+) -> None:
+    """Save a completed job's artifact into its project's storage (no download; the quota applies)."""
+    client = api()
+    job_id = job_id_of(client, job)
+    stored = client.save_artifact(job_id, path, to=to)
+    done(
+        stored,
+        f"Saved {path} of job {job_id} as {stored['name']} ({stored['size']:,} bytes, sha256 {stored['sha256']})",
+    )
+
+
 def _schema_rows(schema: Row, prefix: str = "") -> list[dict[str, str]]:
     rows: list[dict[str, str]] = []
     required = set(schema.get("required", []))

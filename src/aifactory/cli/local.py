@@ -211,15 +211,26 @@ def demo(
     keep: Annotated[
         bool, typer.Option("--keep", help="keep the database of the last demo run (its logins stay valid)")
     ] = False,
+    no_history: Annotated[
+        bool, typer.Option("--no-history", help="seed today's demo only, without its year of past usage")
+    ] = False,
 ) -> None:
-    """A demo factory (site, calls, organizations, proposals in every state) on its own SQLite file,
-    fresh at every start unless --keep."""
+    """A demo factory (site, calls, organizations, proposals in every state, and a year of history) on its own
+    SQLite file, fresh at every start unless --keep."""
+    import time
+
     from ..demo import seed_demo
 
     os.umask(0o077)  # as `serve`: the demo's database and folders are the server's own
+    started = time.perf_counter()
     settings, db, kept = _demo_settings(data_dir, keep)
     with local_store(settings) as uow_factory:
-        tokens = {} if kept else seed_demo(uow_factory, SystemClock()).tokens
+        info = None if kept else seed_demo(uow_factory, SystemClock(), history=not no_history)
+    tokens = info.tokens if info else {}
+    if info is not None:
+        rows = sum(info.history_rows.values())
+        past = f"; its year of history, {rows:,} rows, took {info.history_seconds:.1f} s" if rows else ""
+        typer.echo(f"demo database ready in {time.perf_counter() - started:.1f} s{past}", err=True)
     accounts = _demo_accounts(tokens)
     _print_demo(f"http://{host}:{port}/api/v1", db, accounts)
     if not no_serve:

@@ -16,6 +16,7 @@ from . import (
     auth,
     calls,
     catalog,
+    data,
     jobs,
     ledger,  # noqa: F401 - adds its commands to `allocations` and `admin`
     local,
@@ -132,6 +133,7 @@ for name, sub in [
     ("admin", local.admin_app),
     ("usage", usage.app),
     ("catalog", catalog.app),
+    ("data", data.app),
     ("templates", catalog.templates_app),
 ]:
     app.add_typer(sub, name=name)

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from ..domain.enums import ProjectRole
-from .output import Col, Row, done, show_page, show_record, status_style, table
+from .output import Col, Row, done, show_page, show_record, show_rows, status_style, table
 from .state import api
 
 app = typer.Typer(help="Projects (what work is charged to) and their members.", no_args_is_help=True)
@@ -76,11 +76,64 @@ def add_member(
     email: Annotated[str | None, typer.Option(help="or the user's e-mail")] = None,
     role: Annotated[ProjectRole, typer.Option(help="pi or member")] = ProjectRole.MEMBER,
 ) -> None:
-    """Add a user of one of the project's organizations (the PI or operators)."""
+    """Add a user of one of the project's organizations by id, or invite by e-mail (the PI or operators)."""
     if (user is None) == (email is None):
         raise typer.BadParameter("name the user with exactly one of --user and --email")
-    member = api().add_member(project_id, user_id=user, email=email, role=role.value)
+    if email is not None:
+        _invited(api().invite_to_project(project_id, email, role.value))
+        return
+    member = api().add_member(project_id, user_id=user, role=role.value)
     done(member, f"User {member['user_id']} added to project {project_id} as {member['role']}")
+
+
+def _invited(invitation: Row) -> None:
+    done(
+        invitation,
+        f"Invitation {invitation['id']} sent to {invitation['email']} as {invitation['role']} "
+        f"(the link works once, until {invitation['expires_at'][:10]})",
+    )
+
+
+@app.command("invite")
+def invite(
+    project_id: ProjectId,
+    email: Annotated[str, typer.Argument(help="the colleague's e-mail address")],
+    role: Annotated[ProjectRole, typer.Option(help="pi or member")] = ProjectRole.MEMBER,
+) -> None:
+    """Invite a colleague by e-mail (the PI): they get a link to sign up or sign in and join."""
+    _invited(api().invite_to_project(project_id, email, role.value))
+
+
+INVITATION_COLS = [
+    Col("ID", "id", justify="right"),
+    Col("E-mail", "email", wrap=True),
+    Col("Role", "role"),
+    Col("Sent", "created_at", optional=True),
+    Col("Expires", "expires_at"),
+]
+
+
+@app.command("invitations")
+def invitations(project_id: ProjectId) -> None:
+    """Pending invitations of a project (the PI)."""
+    show_rows(api().project_invitations(project_id), INVITATION_COLS, title=f"Invitations to project {project_id}")
+
+
+@app.command("revoke-invitation")
+def revoke_invitation(invitation_id: Annotated[int, typer.Argument(help="invitation id")]) -> None:
+    """Revoke a pending invitation: its link stops working."""
+    revoked = api().revoke_invitation(invitation_id)
+    done(revoked, f"Invitation {revoked['id']} to {revoked['email']} revoked")
+
+
+@app.command("accept")
+def accept(token: Annotated[str, typer.Argument(help="the token at the end of the invitation's link (inv_…)")]) -> None:
+    """Accept an invitation sent to your address."""
+    accepted = api().accept_invitation(token.rsplit("/", 1)[-1])
+    done(
+        accepted,
+        f"Invitation accepted: you joined {accepted['kind']} {accepted['project_id'] or accepted['organization_id']}",
+    )
 
 
 @app.command("remove-member")

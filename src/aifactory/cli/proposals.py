@@ -105,6 +105,7 @@ PROPOSAL_FIELDS = [
     PROPOSAL_COLS[6],
     Col("Decided", "decided_at"),
     Col("Decision reason", "decision_reason"),
+    Col("Waits for an operator", lambda p: p.get("held_reason") or None),
     Col("Abstract", "abstract"),
 ]
 TEAM_COLS = [Col("Name", "name", wrap=True), Col("E-mail", "email"), Col("Role", "role", wrap=True)]
@@ -218,6 +219,11 @@ def _report_submitted(p: Json) -> None:
         message = (
             f"Proposal {p['id']} accepted: {p['awarded_gpu_hours']:,} GPU-hours ({p['decision_reason']}); "
             "see `aifactory projects list`"
+        )
+    elif p.get("held_reason"):
+        message = (
+            f"Proposal {p['id']} submitted; an operator decides on it by {p['decision_deadline']} "
+            f"instead of the automatic approval ({p['held_reason']})"
         )
     else:
         message = f"Proposal {p['id']} submitted; decision due by {p['decision_deadline']}"

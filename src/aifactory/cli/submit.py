@@ -52,13 +52,13 @@ def read_spec(path: Path) -> Json:
     return spec
 
 
-def only_project(client: AifactoryClient, what: str) -> int:
-    """The caller's one project, for work that names none (``what``: e.g. "train.yaml names no project");
-    else a one-line error that says what to do."""
+def only_project(client: AifactoryClient, what: str, doing: str = "charging") -> int:
+    """The caller's one project, for work that names none (``what``: e.g. "train.yaml names no project";
+    ``doing``: what is done with it, e.g. "using"); else a one-line error that says what to do."""
     page = client.list_projects(limit=6)
     mine = page["items"]
     if len(mine) == 1:
-        note(f"{what}: charging your project {mine[0]['id']} ({mine[0]['name']})", style="dim")
+        note(f"{what}: {doing} your project {mine[0]['id']} ({mine[0]['name']})", style="dim")
         return int(mine[0]["id"])
     if not mine:
         raise CliError(

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from ..domain.teams import TokenScope
 from .output import Col, done, show_record, show_rows
 from .state import api
 from .users import TOKEN_FIELDS
@@ -20,6 +21,7 @@ TOKEN_COLS = [
     Col("Expires", "expires_at"),
     Col("Last used", "last_used_at", optional=True),
     Col("Revoked", "revoked_at", style=lambda v: "red" if v else None),
+    Col("Scope", "scope", optional=True),
 ]
 
 
@@ -33,9 +35,18 @@ def list_tokens() -> None:
 def create_token(
     name: Annotated[str, typer.Option(help="a label, e.g. the machine it is for")] = "cli",
     ttl_days: Annotated[int, typer.Option(min=1, max=366, help="days until it expires")] = 90,
+    scope: Annotated[
+        TokenScope, typer.Option(help="full; read (GET only); jobs (jobs, templates, storage); project")
+    ] = (TokenScope.FULL),
+    project: Annotated[int | None, typer.Option("--project", help="the project of a 'project' token")] = None,
 ) -> None:
     """Create a token; its secret is printed this once."""
-    show_record(api().create_token(name, ttl_days), TOKEN_FIELDS, title="Token created")
+    made = api().create_token(name, ttl_days, scope=scope.value, project_id=project)
+    show_record(
+        made,
+        [*TOKEN_FIELDS, Col("Scope", "scope"), Col("Project", "scope_project_id", optional=True)],
+        title="Token created",
+    )
 
 
 @app.command("revoke")

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 import typer
 
 from .output import Col, Row, done, show_page, show_record, under
-from .state import api
+from .state import CliError, api
 
 app = typer.Typer(
     help="Users: operators see everyone, organization admins their own organization.", no_args_is_help=True
@@ -72,12 +72,28 @@ def create_user(
 
 @app.command("roles")
 def set_roles(
-    user_id: Annotated[int, typer.Argument(help="user id")],
+    user_ref: Annotated[str, typer.Argument(metavar="USER", help="user id or e-mail address")],
     reviewer: Annotated[bool | None, typer.Option("--reviewer/--no-reviewer")] = None,
     operator: Annotated[bool | None, typer.Option("--operator/--no-operator")] = None,
     active: Annotated[bool | None, typer.Option("--active/--inactive")] = None,
+    verified: Annotated[
+        bool | None, typer.Option("--verified/--unverified", help="vouch for the user's e-mail address (or not)")
+    ] = None,
 ) -> None:
-    """Grant or take away the reviewer and operator roles; (de)activate a user (operators)."""
-    user = api().set_roles(user_id, is_reviewer=reviewer, is_operator=operator, active=active)
+    """Grant or take away the reviewer and operator roles; (de)activate a user; vouch for their e-mail
+    address (operators)."""
+    user = api().set_roles(
+        _user_id(user_ref), is_reviewer=reviewer, is_operator=operator, active=active, email_verified=verified
+    )
     state = "active" if user["active"] else "inactive"
     done(user, f"User {user['id']} ({user['email']}): {roles(user)}, {state}")
+
+
+def _user_id(ref: str) -> int:
+    """A user id as given, or the id of the user with that e-mail address."""
+    if ref.strip().isdigit():
+        return int(ref)
+    found = api().find_user(ref) if "@" in ref else None
+    if found is None:
+        raise CliError(f"no user {ref!r} among those you may list (give a user id or an e-mail address)")
+    return int(found["id"])

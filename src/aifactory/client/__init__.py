@@ -7,7 +7,7 @@ Transient failures are retried with exponential backoff: 429, 502, 503 and 504 a
 or :class:`TransportError` when the server cannot be reached.
 
 The methods come in groups, one module each (identity, calls, proposals, projects, jobs, logs, artifacts,
-catalog, notifications, reports), all built on :class:`~aifactory.client.base.ClientBase`, which owns the
+catalog, notifications, reports, storage), all built on :class:`~aifactory.client.base.ClientBase`, which owns the
 connection and the one retry loop; :class:`AifactoryClient` is all of them together.
 """
 
@@ -39,6 +39,9 @@ from .notifications import NotificationsMixin
 from .projects import ProjectsMixin
 from .proposals import ProposalsMixin
 from .reports import ReportsMixin
+from .sso import SsoMixin
+from .storage import StorageMixin
+from .teams import TeamsMixin
 
 
 class AifactoryClient(
@@ -52,6 +55,9 @@ class AifactoryClient(
     CatalogMixin,
     NotificationsMixin,
     ReportsMixin,
+    SsoMixin,
+    StorageMixin,
+    TeamsMixin,
 ):
     """``AifactoryClient("http://127.0.0.1:8000", token)``; use as a context manager or call ``close()``.
 

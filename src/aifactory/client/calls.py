@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from .base import ClientBase, Json, Page, without_none
@@ -38,11 +39,13 @@ class CallsMixin(ClientBase):
     def get_call(self, call_id: int) -> Json:
         return self._get(f"/calls/{call_id}")
 
-    def create_call(self, **settings: Any) -> Json:
+    def create_call(self, *, clear: Sequence[str] = (), **settings: Any) -> Json:
         """``slug``, ``title``, ``access_mode``, ``site_id``, ``opens_on``, ``max_gpu_hours``, ``resource_ids``
-        and any other call setting (see the API's ``CallCreate``)."""
-        return self._call("POST", "/calls", without_none(**settings))
+        and any other call setting (see the API's ``CallCreate``); ``clear`` names settings sent as null (e.g.
+        ``self_service_max_proposals``: no cap)."""
+        return self._call("POST", "/calls", without_none(**settings) | dict.fromkeys(clear))
 
-    def update_call(self, call_id: int, **changes: Any) -> Json:
-        """Only the given settings change (None means "leave as is")."""
-        return self._call("PATCH", f"/calls/{call_id}", without_none(**changes))
+    def update_call(self, call_id: int, *, clear: Sequence[str] = (), **changes: Any) -> Json:
+        """Only the given settings change (None means "leave as is"); ``clear`` names settings set to null
+        (``closes_on``: rolling, ``auto_approve_gpu_hours``: none, a self-service cap: no cap)."""
+        return self._call("PATCH", f"/calls/{call_id}", without_none(**changes) | dict.fromkeys(clear))

@@ -14,12 +14,22 @@ class IdentityMixin(ClientBase):
         return self._get("/health")
 
     def register(
-        self, *, organization_name: str, kind: str, country: str, email: str, name: str, sectors: Sequence[str] = ()
+        self,
+        *,
+        organization_name: str,
+        kind: str,
+        country: str,
+        email: str,
+        name: str,
+        sectors: Sequence[str] = (),
+        password: str | None = None,
     ) -> Json:
-        """A new organization and its first user; the answer holds ``organization``, ``user`` and ``token``."""
+        """A new organization and its first user (with a password to sign in with later, if given); the answer
+        holds ``organization``, ``user`` and ``token``."""
+        user: dict[str, str] = {"email": email, "name": name} | ({"password": password} if password else {})
         payload = {
             "organization": {"name": organization_name, "kind": kind, "country": country, "sectors": list(sectors)},
-            "user": {"email": email, "name": name},
+            "user": user,
         }
         return self._call("POST", "/register", payload)
 
@@ -34,9 +44,13 @@ class IdentityMixin(ClientBase):
     def list_tokens(self) -> list[Json]:
         return self._get_list("/tokens")
 
-    def create_token(self, name: str = "cli", ttl_days: int = 90) -> Json:
-        """A new token of the current user; the secret is in ``token`` and shown this once."""
-        return self._call("POST", "/tokens", {"name": name, "ttl_days": ttl_days})
+    def create_token(
+        self, name: str = "cli", ttl_days: int = 90, *, scope: str = "full", project_id: int | None = None
+    ) -> Json:
+        """A new token of the current user; the secret is in ``token`` and shown this once. ``scope``: full,
+        read, jobs or project (with ``project_id``)."""
+        body = {"name": name, "ttl_days": ttl_days, "scope": scope, "project_id": project_id}
+        return self._call("POST", "/tokens", body)
 
     def revoke_token(self, token_id: int) -> Json:
         return self._call("DELETE", f"/tokens/{token_id}")
@@ -59,6 +73,11 @@ class IdentityMixin(ClientBase):
         self, *, organization_id: int | None = None, role: str | None = None, limit: int = 50, offset: int = 0
     ) -> Page:
         return self._get_page("/users", organization_id=organization_id, role=role, limit=limit, offset=offset)
+
+    def find_user(self, email: str) -> Json | None:
+        """The user with this e-mail address (case ignored) among those the caller may list, or None."""
+        wanted = email.strip().lower()
+        return next((u for u in self._walk("/users", 200) if str(u["email"]).lower() == wanted), None)
 
     def create_user(
         self,
@@ -88,6 +107,9 @@ class IdentityMixin(ClientBase):
         is_reviewer: bool | None = None,
         is_operator: bool | None = None,
         active: bool | None = None,
+        email_verified: bool | None = None,
     ) -> Json:
-        changes = without_none(is_reviewer=is_reviewer, is_operator=is_operator, active=active)
+        changes = without_none(
+            is_reviewer=is_reviewer, is_operator=is_operator, active=active, email_verified=email_verified
+        )
         return self._call("PATCH", f"/users/{user_id}/roles", changes)

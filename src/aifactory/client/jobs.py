@@ -27,6 +27,10 @@ SpecLike = Mapping[str, Any] | str | os.PathLike[str]
 class JobsMixin(ClientBase):
     """Jobs of your projects (operators: all)."""
 
+    def save_artifact(self, job_id: int, path: str, *, to: str) -> Json:
+        """Save an artifact of a completed job into its project's storage as ``to``; the stored file."""
+        return self._call("POST", f"/jobs/{job_id}/artifacts/save", {"path": path, "to": to})
+
     def submit(self, spec: SpecLike) -> Json:
         """Submit a job: ``spec`` is a dict or the path of a YAML or JSON file (a YAML file is sent as
         ``application/yaml`` and parsed by the server, which names any bad field). Answers the job; a spec whose

@@ -5,8 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from . import reasons
 from .enums import AccessMode, Enforcement, OrgKind
 from .errors import FieldError, InvalidInput
+
+DEFAULT_MAX_PROPOSALS = 2  # open (submitted, under review) or accepted with a running allocation
+DEFAULT_MAX_GPU_HOURS = 2_000  # auto-approved within the period
+DEFAULT_PERIOD_MONTHS = 12  # a rolling window ending today
 
 
 @dataclass(eq=False, kw_only=True)
@@ -33,6 +38,10 @@ class Call:
     max_wall_hours: int = 24
     enforcement: Enforcement = Enforcement.HARD
     resource_ids: list[int] = field(default_factory=list)
+    # self-service limits of auto-approval, per lead organization (None: no cap); see self_service_excess
+    self_service_max_proposals: int | None = DEFAULT_MAX_PROPOSALS
+    self_service_max_gpu_hours: int | None = DEFAULT_MAX_GPU_HOURS
+    self_service_period_months: int = DEFAULT_PERIOD_MONTHS
     created_at: datetime
     id: int | None = None
 
@@ -63,6 +72,12 @@ def validate_call_settings(call: Call) -> None:
         errs.append(FieldError("decision_working_days", "must be between 0 and 120"))
     if not call.resource_ids:
         errs.append(FieldError("resource_ids", "a call must offer at least one resource"))
+    if call.self_service_max_proposals is not None and not 0 <= call.self_service_max_proposals <= 1000:
+        errs.append(FieldError("self_service_max_proposals", "must be between 0 and 1000 (or none: no cap)"))
+    if call.self_service_max_gpu_hours is not None and not 0 <= call.self_service_max_gpu_hours <= 100_000_000:
+        errs.append(FieldError("self_service_max_gpu_hours", "must be between 0 and 100,000,000 (or none: no cap)"))
+    if not 1 <= call.self_service_period_months <= 60:
+        errs.append(FieldError("self_service_period_months", "must be between 1 and 60"))
     if errs:
         raise InvalidInput("invalid call settings", errs)
 
@@ -113,3 +128,26 @@ def check_eligibility(
         errs.append(FieldError("resource_id", f"resource {resource_id} is not offered by this call"))
     if errs:
         raise InvalidInput("the proposal does not meet the call's conditions", errs)
+
+
+@dataclass(frozen=True)
+class SelfServiceUse:
+    """What an organization holds in a call when it submits: its proposals there that are open (submitted,
+    under review) or accepted with an allocation not yet ended, and the GPU-hours auto-approved to it there within
+    the call's period (the rolling ``self_service_period_months`` up to now)."""
+
+    live_proposals: int
+    auto_approved_gpu_hours: int
+
+
+def self_service_excess(call: Call, use: SelfServiceUse, requested_gpu_hours: int) -> str | None:
+    """Why a proposal that could be auto-approved goes to an operator instead (None: within the limits). Over a
+    cap a proposal is never refused: it waits for a decision like any other."""
+    cap = call.self_service_max_proposals
+    if cap is not None and use.live_proposals >= cap:
+        return reasons.held_max_proposals(use.live_proposals, cap).text
+    hours = call.self_service_max_gpu_hours
+    if hours is not None and use.auto_approved_gpu_hours + requested_gpu_hours > hours:
+        used, months = use.auto_approved_gpu_hours, call.self_service_period_months
+        return reasons.held_max_gpu_hours(used, months, requested_gpu_hours, hours).text
+    return None

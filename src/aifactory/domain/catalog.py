@@ -103,6 +103,16 @@ _text = {"type": "string", "maxLength": 200}
 _size = {"type": "integer", "minimum": 0}
 _sha = {"type": "string", "pattern": SHA256_RE, "description": "64 lowercase hex digits"}
 _metrics = {"type": "object", "maxProperties": 64, "additionalProperties": {"type": ["number", "string"]}}
+_texts = {  # per language ("de"), the words shown instead of title, summary and body: {"de": {"title": …}}
+    "type": "object",
+    "maxProperties": 8,
+    "propertyNames": {"pattern": "^[a-z]{2}$"},
+    "additionalProperties": {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {k: {"type": "string", "maxLength": 20000} for k in ("title", "summary", "body")},
+    },
+}
 DETAILS_SCHEMAS: dict[CatalogKind, dict[str, Any]] = {
     CatalogKind.MODEL: {
         "type": "object",
@@ -127,12 +137,18 @@ DETAILS_SCHEMAS: dict[CatalogKind, dict[str, Any]] = {
             "size": _size,
             "sha256": _sha,
             "url": {"type": "string", "maxLength": 2000},
+            "texts": _texts,
         },
     },
     CatalogKind.STORY: {
         "type": "object",
         "additionalProperties": False,
-        "properties": {"results": {"type": "string", "maxLength": 20000}, "organization": _text, "metrics": _metrics},
+        "properties": {
+            "results": {"type": "string", "maxLength": 20000},
+            "organization": _text,
+            "metrics": _metrics,
+            "texts": _texts,
+        },
     },
 }
 

@@ -10,6 +10,7 @@ import pycountry
 
 from .enums import ApplicationField, OrgKind
 from .errors import InvalidInput
+from .passwords import Person, check_password
 from .stored import Stored
 
 
@@ -36,7 +37,15 @@ class User(Stored):
     password_hash: str | None = field(default=None, repr=False)
     # a password set in a portal session opened with an API token lasts only as long as that token
     password_token_id: int | None = None
+    language: str = "en"  # e-mails and notifications: en | de (the portal's language at sign-up)
+    # when the person proved they read this address (a link, a password reset, single sign-on, or an
+    # operator's or admin's vouching); None: an unverified sign-up, who cannot submit proposals
+    email_verified_at: datetime | None = None
     id: int | None = None
+
+    @property
+    def email_verified(self) -> bool:
+        return self.email_verified_at is not None
 
 
 @dataclass(eq=False, kw_only=True)
@@ -51,6 +60,8 @@ class ApiToken:
     expires_at: datetime
     revoked_at: datetime | None = None
     last_used_at: datetime | None = None
+    scope: str = "full"  # domain.teams.TokenScope: full | read | jobs | project (0014)
+    scope_project_id: int | None = None  # the one project of a ``project`` token
     id: int | None = None
 
     def usable(self, now: datetime) -> bool:
@@ -75,18 +86,9 @@ class WebSession:
         return self.ended_at is None and now < self.expires_at and now - self.last_seen_at < idle
 
 
-MIN_PASSWORD = 10
-MAX_PASSWORD = 1024
-
-
-def check_password_rules(password: str, email: str = "") -> None:
-    """Length limits, and not the e-mail address itself; errors name the field ``password``."""
-    if len(password) < MIN_PASSWORD:
-        raise InvalidInput.on("password", f"must be at least {MIN_PASSWORD} characters long")
-    if len(password) > MAX_PASSWORD:
-        raise InvalidInput.on("password", f"must be at most {MAX_PASSWORD} characters long")
-    if email and password.strip().lower() == email.strip().lower():
-        raise InvalidInput.on("password", "must not be your e-mail address")
+def check_password_rules(password: str, email: str = "", name: str = "") -> None:
+    """The password policy (``domain.passwords``); errors name the field ``password``."""
+    check_password(password, Person(email, name))
 
 
 def normalize_country(code: str, field_name: str = "country") -> str:

@@ -140,6 +140,30 @@ def settle(
     )
 
 
+@dataclass(frozen=True)
+class JobCharge:
+    """What the ledger holds for one job: its reservation (the worst case) while it is open, the charge for
+    what it used once it is settled. Amounts in billing GPU-seconds."""
+
+    reservation: int  # what the submission reserved
+    reserved: int  # held now: the reservation until the settlement releases it
+    charged: int
+    gpu_seconds: int  # raw GPU-seconds of the charge (GPUs x nodes x seconds, before the billing weights)
+    settled: bool
+
+
+def job_charge(entries: list[LedgerEntry], *, settled: bool) -> JobCharge:
+    """A job's charge from its own ledger entries (summed with the same rule as every balance)."""
+    balance = sum((entry_effect(e.kind, e.amount) for e in entries), Balance(0, 0, 0))
+    return JobCharge(
+        reservation=sum(e.amount for e in entries if e.kind is EntryKind.RESERVE),
+        reserved=balance.reserved,
+        charged=balance.charged,
+        gpu_seconds=sum(e.gpu_seconds for e in entries if e.kind is EntryKind.CHARGE),
+        settled=settled,
+    )
+
+
 def check_amount(field: str, amount: int, *, allow_negative: bool = False) -> None:
     if amount == 0 or (amount < 0 and not allow_negative):
         raise InvalidInput.on(field, "must be a non-zero amount" if allow_negative else "must be positive")

@@ -128,6 +128,7 @@ class Proposal:
     decided_by: int | None = None
     decision_reason: str = ""
     awarded_gpu_hours: int | None = None
+    held_reason: str = ""  # why it waits for an operator instead of being auto-approved (self-service limits)
     created_at: datetime
     updated_at: datetime
     version: int = 1

@@ -35,6 +35,9 @@ EDITABLE = frozenset(
         "max_wall_hours",
         "enforcement",
         "resource_ids",
+        "self_service_max_proposals",
+        "self_service_max_gpu_hours",
+        "self_service_period_months",
     }
 )
 

@@ -29,7 +29,7 @@ from ..domain.catalog import (
 from ..domain.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
 from ..domain.jobs.model import Job
 from ..domain.jobs.states import JobState
-from ..domain.templates import check_params, job_document
+from ..domain.templates import check_params, data_params, inputs_as_params, job_document, run_datasets
 from . import job_outputs, jobs
 from .audit import record
 from .catalog_review import check_slug_free, first_approval
@@ -275,8 +275,11 @@ def run_template(
     document = job_document(
         details, project=project, name=name_override or name, params=values, idempotency_key=idempotency_key
     )
-    job = jobs.submit_job(uow_factory, clock, actor, gw, document)
-    _link_run(uow_factory, clock, actor, template_id, details.get("datasets", []), job.stored_id)
+    try:
+        job = jobs.submit_job(uow_factory, clock, actor, gw, document)
+    except InvalidInput as exc:  # a data parameter's dataset or file: named as the parameter given
+        raise inputs_as_params(exc, data_params(details["parameters"])) from exc
+    _link_run(uow_factory, clock, actor, template_id, run_datasets(details, document), job.stored_id)
     return job
 
 
@@ -306,7 +309,7 @@ def _sha256(fh: BinaryIO) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
-def _finished_artifact(
+def finished_artifact(
     uow_factory: UnitOfWorkFactory, actor: Actor, gw: jobs.Gateway, job_id: int, path: str
 ) -> BinaryIO:
     with uow_factory(write=False) as uow:
@@ -336,6 +339,7 @@ def publish_job_output(
     visibility: str = "organization",
     sha256: str | None = None,
     details: dict[str, Any] | None = None,
+    saved_to: dict[str, Any] | None = None,
 ) -> Entry:
     """One artifact of a completed job of the actor's project as a model or dataset: its sha256 and size,
     computed now (and compared with ``sha256`` when given), go into the details; the item is linked
@@ -344,7 +348,7 @@ def publish_job_output(
         raise InvalidInput.on("kind", f"{kind!r}: a job's output is published as a model or a dataset")
     if sha256 is not None and not re.fullmatch(SHA256_RE, sha256):
         raise InvalidInput.on("sha256", "64 lowercase hex digits")
-    file = _finished_artifact(uow_factory, actor, gw, job_id, path)
+    file = finished_artifact(uow_factory, actor, gw, job_id, path)
     digest, size = _sha256(file)
     if sha256 is not None and sha256 != digest:
         raise InvalidInput.on("sha256", f"the artifact's sha256 is {digest}, not {sha256}")
@@ -364,7 +368,9 @@ def publish_job_output(
             details=facts,
             job_id=job_id,
         )
-        item.details = {**facts, "artifact": {"job_id": job_id, "path": path}}
+        item.details = {**facts, "artifact": {"job_id": job_id, "path": path}} | (
+            {"saved_to": saved_to} if saved_to else {}
+        )
         links = [
             uow.catalog.add_link(
                 CatalogLink(

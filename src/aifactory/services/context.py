@@ -8,6 +8,7 @@ from typing import TypeVar
 from ..domain.access import ProjectScope, ProposalScope
 from ..domain.errors import Forbidden, NotFound
 from ..domain.identity import User
+from ..domain.teams import TokenScope
 
 T = TypeVar("T")
 
@@ -15,6 +16,13 @@ T = TypeVar("T")
 @dataclass(frozen=True)
 class Actor:
     user: User
+    scope: TokenScope = TokenScope.FULL  # the API token's scope (domain.teams; services.scopes)
+    scope_project_id: int | None = None
+
+    def check_project(self, project_id: int) -> None:
+        """A project token acts on its project only."""
+        if self.scope is TokenScope.PROJECT and project_id != self.scope_project_id:
+            raise Forbidden(f"this token is for project {self.scope_project_id} only")
 
     @property
     def id(self) -> int:

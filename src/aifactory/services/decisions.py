@@ -23,7 +23,7 @@ from ..domain.proposals import (
     transition,
 )
 from ..domain.reviews import Review, ReviewAssignment, check_no_conflict, validate_scores
-from . import ledger
+from . import ledger, notifications
 from .audit import record, snapshot
 from .context import Actor, found
 from .ports import Clock, UnitOfWork
@@ -75,6 +75,7 @@ def assign_reviewers(
                 )
             )
             record(uow, clock, actor, "review.assigned", a, None, snapshot(a))
+            notifications.reviewer_assigned(uow, clock, a, p)
     p.updated_at = clock.now()
     record(uow, clock, actor, "proposal.reviewers_assigned", p, before, snapshot(p))
     uow.commit()
@@ -163,6 +164,7 @@ def decide(
         p.decided_at = p.updated_at = clock.now()
         p.decided_by, p.decision_reason = actor.id, reason.strip()
         record(uow, clock, actor, "proposal.rejected", p, before, snapshot(p))
+        notifications.proposal_decided(uow, clock, p)
     uow.commit()
     return p
 
@@ -212,6 +214,7 @@ def accept(
     assert project.id is not None  # stored by _create_project
     ledger.grant(uow, clock, alloc, project.id, actor.id if actor else None)
     record(uow, clock, actor, "allocation.created", alloc, None, snapshot(alloc))
+    notifications.proposal_decided(uow, clock, p)
     return project
 
 

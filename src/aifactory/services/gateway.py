@@ -12,6 +12,7 @@ from ..domain.jobs.execution import ProjectAccount
 from ..domain.posix import RunAs
 from .identities import IdentitySync
 from .ports import Backend, BackendUnavailable, ConfiningBackend
+from .storage_disk import StorageArea
 
 ORPHAN_AFTER = timedelta(seconds=120)  # a job without backend id this old was interrupted (> a submit's timeout)
 
@@ -33,6 +34,8 @@ class Gateway:
     identities: IdentitySync | None = None
     # the operator declared one tenant (AIFACTORY_LOCAL_SINGLE_TENANT): unconfined jobs of every organization run
     single_tenant: bool = False
+    # project storage and datasets (job inputs are resolved there); None: jobs take no inputs
+    storage: StorageArea | None = None
 
     def job_dir(self, job_id: int) -> Path:
         return self.jobs_root / str(job_id)

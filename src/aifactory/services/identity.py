@@ -9,9 +9,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from ..domain.access import Page, PageRequest
+from ..domain.accounts import Purpose
 from ..domain.enums import OrgKind
 from ..domain.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
 from ..domain.identity import ApiToken, Organization, User, normalize_country, normalize_email, normalize_sectors
+from ..domain.notifications import check_language
+from ..domain.teams import TokenScope
+from . import scopes
+from .account_links import send_link
 from .audit import record, snapshot
 from .context import Actor, found
 from .ports import Clock, UnitOfWork
@@ -114,9 +119,48 @@ def register(
     name: str,
     ttl_days: int = 90,
     password_hash: str | None = None,
+    language: str = "en",
+    verified: bool = False,
 ) -> tuple[Organization, User, IssuedToken]:
     """Self-service sign-up: a new organization and its first user (the organization's admin); the portal
-    passes an argon2 ``password_hash`` (``services.sessions.hash_password``)."""
+    passes an argon2 ``password_hash`` (``services.sessions.hash_password``). The address is unverified until
+    the person opens the link e-mailed now (``verified``: the demo's people, whose addresses are made up)."""
+    org, user = enroll(
+        uow,
+        clock,
+        organization_name=organization_name,
+        kind=kind,
+        country=country,
+        sectors=sectors,
+        email=email,
+        name=name,
+        password_hash=password_hash,
+        language=language,
+    )
+    issued = _issue(uow, clock, user, "registration", ttl_days)
+    if verified:
+        user.email_verified_at = clock.now()
+    else:
+        send_link(uow, clock, user, Purpose.VERIFY)
+    uow.commit()
+    return org, user, issued
+
+
+def enroll(
+    uow: UnitOfWork,
+    clock: Clock,
+    *,
+    organization_name: str,
+    kind: OrgKind,
+    country: str,
+    sectors: list[str],
+    email: str,
+    name: str,
+    password_hash: str | None = None,
+    language: str = "en",
+) -> tuple[Organization, User]:
+    """A new organization and its first user, its admin, both audited, in the caller's transaction (not
+    committed): what ``register`` and a first single sign-on (``services.sso``) share."""
     org_name = organization_name.strip()
     if not org_name:
         raise InvalidInput.on("organization.name", "must not be empty")
@@ -133,12 +177,21 @@ def register(
     )
     user = _new_user(uow, clock, email=email, name=name, organization_id=org.id, is_org_admin=True)
     user.password_hash = password_hash
-    issued = _issue(uow, clock, user, "registration", ttl_days)
+    user.language = check_language(language)  # of e-mails and notifications: the portal's at sign-up
     actor = Actor(user)
     record(uow, clock, actor, "organization.registered", org, None, snapshot(org))
     record(uow, clock, actor, "user.created", user, None, snapshot(user))
-    uow.commit()
-    return org, user, issued
+    return org, user
+
+
+def new_member(
+    uow: UnitOfWork, clock: Clock, *, email: str, name: str, organization_id: int, language: str = "en"
+) -> User:
+    """A plain user of an existing organization (who accepted an invitation), audited, not committed."""
+    user = _new_user(uow, clock, email=email, name=name, organization_id=organization_id)
+    user.language = check_language(language)
+    record(uow, clock, Actor(user), "user.created", user, None, snapshot(user))
+    return user
 
 
 def create_user(
@@ -172,6 +225,7 @@ def create_user(
         is_operator=is_operator,
         is_org_admin=is_org_admin,
     )
+    user.email_verified_at = clock.now()  # an operator or the organization's admin vouches for the address
     issued = _issue(uow, clock, user, "initial", ttl_days)
     record(uow, clock, actor, "user.created", user, None, snapshot(user))
     uow.commit()
@@ -183,6 +237,7 @@ def bootstrap_operator(
 ) -> tuple[User, IssuedToken]:
     """The first operator, created from the CLI on the server's machine (database access is the credential)."""
     user = _new_user(uow, clock, email=email, name=name, organization_id=None, is_operator=True)
+    user.email_verified_at = clock.now()  # the server's administrator vouches for the address
     issued = _issue(uow, clock, user, "bootstrap", ttl_days)
     record(uow, clock, None, "user.bootstrap_operator", user, None, snapshot(user))
     uow.commit()
@@ -198,7 +253,10 @@ def set_roles(
     is_reviewer: bool | None = None,
     is_operator: bool | None = None,
     active: bool | None = None,
+    email_verified: bool | None = None,
 ) -> User:
+    """``email_verified``: an operator vouches for the address (a site without e-mail, a support case), or
+    takes that back (the person verifies again from a new link)."""
     actor.require_operator()
     user = found(uow.users.get(user_id), "user", user_id)
     before = snapshot(user)
@@ -207,15 +265,35 @@ def set_roles(
     for attr, value in (("is_reviewer", is_reviewer), ("is_operator", is_operator), ("active", active)):
         if value is not None:
             setattr(user, attr, value)
+    if email_verified is not None:
+        user.email_verified_at = (user.email_verified_at or clock.now()) if email_verified else None
     record(uow, clock, actor, "user.roles_changed", user, before, snapshot(user))
     uow.commit()
     return user
 
 
-def create_token(uow: UnitOfWork, clock: Clock, actor: Actor, *, name: str, ttl_days: int = 90) -> IssuedToken:
+def create_token(
+    uow: UnitOfWork,
+    clock: Clock,
+    actor: Actor,
+    *,
+    name: str,
+    ttl_days: int = 90,
+    scope: TokenScope = TokenScope.FULL,
+    project_id: int | None = None,
+) -> IssuedToken:
+    """``scope``: what the token may do (services.scopes); a ``project`` token names one of the user's projects."""
+    project_id = scopes.check_new_scope(uow, actor, scope, project_id)
     issued = _issue(uow, clock, actor.user, name, ttl_days)
+    issued.token.scope, issued.token.scope_project_id = scope.value, project_id
     record(
-        uow, clock, actor, "token.created", issued.token, None, snapshot(issued.token, ("name", "prefix", "expires_at"))
+        uow,
+        clock,
+        actor,
+        "token.created",
+        issued.token,
+        None,
+        snapshot(issued.token, ("name", "prefix", "expires_at", "scope", "scope_project_id")),
     )
     uow.commit()
     return issued

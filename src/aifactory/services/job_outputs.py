@@ -163,6 +163,16 @@ def _checksum(gw: Gateway, job: Job, path: str) -> str | None:
         return _sha256(fh)
 
 
+def read_head(gw: Gateway, job: Job, path: str, nbytes: int) -> bytes | None:
+    """The first ``nbytes`` of an artifact that ``list_artifacts`` found (opened again, never through a
+    symlink); None when it is gone or was swapped for something that is not a regular file."""
+    fh = _open(gw, job, path)
+    if fh is None:
+        return None
+    with fh:
+        return fh.read(nbytes)
+
+
 def list_artifacts(uow: Any, actor: Actor, gw: Gateway, job_id: int, *, checksums: bool = False) -> list[Artifact]:
     job = get_job(uow, actor, job_id)
     out = []

@@ -17,14 +17,14 @@ from ..domain.access import Page, PageRequest
 from ..domain.enums import Enforcement, ProjectRole
 from ..domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ..domain.jobs.admission import check_admission, worst_case_billing
-from ..domain.jobs.execution import BackendJob
+from ..domain.jobs.execution import BackendJob, StagedInput
 from ..domain.jobs.model import Job, JobRow, job_comment
 from ..domain.jobs.spec import JobSpec, check_spec, parse_spec
 from ..domain.jobs.states import JobState, can_move
 from ..domain.posix import RunAs
 from ..domain.projects import Allocation, Project
 from ..domain.sites import Resource
-from . import identities, job_cancels, ledger, projects
+from . import identities, job_cancels, job_inputs, ledger, projects
 from .audit import record
 from .context import Actor, found
 from .gateway import Gateway as Gateway  # re-exported: jobs.Gateway is what callers know
@@ -56,6 +56,7 @@ def _project(uow: UnitOfWork, actor: Actor, ref: int | str) -> Project:
         raise NotFound(f"project {ref} not found")
     if project.role_of(actor.id) is None:
         raise Forbidden("only the project's members can submit jobs to it")
+    actor.check_project(project.stored_id)  # a project token's scope (services.scopes)
     return project
 
 
@@ -132,6 +133,7 @@ def _store(
             if not apart:
                 _one_organization_only(uow, gw, project)
             spec = parse_spec(document)
+            inputs = job_inputs.resolve(uow, actor, gw.storage, project, spec)  # before anything is stored
             alloc, need = _admit(uow, clock, project, spec)
             now = clock.now()
             job = uow.jobs.add(
@@ -156,7 +158,7 @@ def _store(
             if gw.identities is not None:  # the owner's and the project's POSIX identities, stored with the job
                 gw.identities.allocate(uow, clock, actor.id, project.stored_id)
             uow.commit()
-            return job.stored_id, _handoff(uow, gw, job, project, spec)
+            return job.stored_id, _handoff(uow, gw, job, project, spec, inputs)
     except StoreUnavailable as exc:
         if job is None:
             raise  # nothing was stored
@@ -174,7 +176,17 @@ def _one_organization_only(uow: UnitOfWork, gw: Gateway, project: Project) -> No
         )
 
 
-def _handoff(uow: UnitOfWork, gw: Gateway, job: Job, project: Project, spec: JobSpec) -> BackendJob:
+def _handoff(
+    uow: UnitOfWork,
+    gw: Gateway,
+    job: Job,
+    project: Project,
+    spec: JobSpec,
+    inputs: tuple[StagedInput, ...] | None = None,
+) -> BackendJob:
+    """What the backend gets. ``inputs`` None (the reconciler's handover): resolved again for the submitter."""
+    if inputs is None:
+        inputs = _inputs_again(uow, gw, job, project, spec)
     job_dir = gw.job_dir(job.stored_id)
     job_dir.mkdir(parents=True, exist_ok=True)
     return BackendJob(
@@ -185,7 +197,20 @@ def _handoff(uow: UnitOfWork, gw: Gateway, job: Job, project: Project, spec: Job
         job_dir=str(job_dir),
         comment=job.comment,
         run_as=_run_as(uow, gw, job, project),
+        inputs=inputs,
     )
+
+
+def _inputs_again(uow: UnitOfWork, gw: Gateway, job: Job, project: Project, spec: JobSpec) -> tuple[StagedInput, ...]:
+    """A job's inputs resolved again for its submitter (after an interrupted submission); none that still
+    resolves is staged (the backend then fails the job, with the reason, rather than run it without)."""
+    if not spec.inputs:
+        return ()
+    submitter = found(uow.users.get(job.submitted_by), "user", job.submitted_by)
+    try:
+        return job_inputs.resolve(uow, Actor(submitter), gw.storage, project, spec)
+    except InvalidInput:
+        return tuple(StagedInput(ref.name, "") for ref in spec.inputs)
 
 
 def _run_as(uow: UnitOfWork, gw: Gateway, job: Job, project: Project) -> RunAs | None:

@@ -20,6 +20,7 @@ from ..domain.jobs.states import JobState
 from ..domain.ledger import (
     Balance,
     EntryKind,
+    JobCharge,
     LedgerEntry,
     QuotaState,
     billing_rate,
@@ -27,6 +28,7 @@ from ..domain.ledger import (
     entry_effect,
     gpu_hours,
     hours_to_seconds,
+    job_charge,
     month_key,
     monthly_quotas,
     months_between,
@@ -344,6 +346,11 @@ def allocation_for(uow: UnitOfWork, actor: Actor, allocation_id: int) -> Allocat
     if alloc is None or (not actor.is_operator and project_of(uow, alloc).role_of(actor.id) is None):
         raise NotFound(f"allocation {allocation_id} not found")
     return alloc
+
+
+def charge_of_job(uow: UnitOfWork, job: Job) -> JobCharge:
+    """A job's reservation and charge from its ledger entries (the caller has checked the job is visible)."""
+    return job_charge(uow.ledger.for_job(job.stored_id), settled=job.settled_at is not None)
 
 
 def entries(

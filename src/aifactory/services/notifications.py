@@ -1,46 +1,326 @@
-"""Notifications about allocations: raised once per event in the ledger's transaction, delivered later.
+"""Raising notifications: each event stored once (by its dedup key) in the transaction of the change it reports,
+with its recipients as they chose (``domain.notifications``); delivered later (``services.delivery``).
 
-Raising is :func:`note` (use thresholds and suspension, from the ledger) and :func:`note_lifecycle`
-(expiry, from a periodic pass). Delivery is :func:`deliver_pending`: it reads what is pending, calls each
-channel's sender with no transaction open, then records the outcome — delivered, ``off`` (no sender
-configured, or no one to write to), or a failure retried on later passes until ``max_attempts``.
-Delivery is at least once: a receiver deduplicates by the payload's ``id``.
+The one entry point for other services is :func:`notify_users` (people with accounts, by their preferences);
+:func:`notify_org_admins` (e.g. a partner's consent requested) and :func:`notify_address` (the mandatory
+e-mails: verification, password reset, invitation — also to an address without an account) build on it. The
+events the factory raises itself: decisions, reviewer assignments, review reminders (:func:`note_reviews`, from
+the reconciler), jobs that ended (opt-in), and the allocations' thresholds, exhaustion, suspension and expiry
+(:func:`note`, :func:`note_lifecycle`). Reading, the inbox and preferences: ``services.inbox``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from datetime import date, datetime
-from typing import Any, Protocol
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
 
 from ..domain.access import Page, PageRequest
-from ..domain.enums import AllocationStatus
-from ..domain.notifications import Notification
+from ..domain.enums import AllocationStatus, ProposalStatus
+from ..domain.identity import User, normalize_email
+from ..domain.jobs.model import Job
+from ..domain.jobs.states import JobState
+from ..domain.ledger import gpu_hours
+from ..domain.notifications import (
+    MANDATORY,
+    Channel,
+    Notification,
+    Recipient,
+    check_language,
+    routes,
+    summary,
+    topic_of,
+)
 from ..domain.projects import Allocation
+from ..domain.proposals import Proposal
+from ..domain.reviews import ReviewAssignment
 from ..domain.stored import stored
 from . import projects
-from .context import Actor, found
+from .context import Actor
 from .ports import Clock, UnitOfWork
 
-CHANNELS = ("webhook", "email")  # each has a ``<channel>_state`` column
+CHANNEL_NAMES = frozenset(c.value for c in Channel)
+
+
+@dataclass(frozen=True)
+class About:
+    """What a notification concerns (each optional): the outbox, the webhook and the API name them."""
+
+    allocation_id: int | None = None
+    project_id: int | None = None
+    proposal_id: int | None = None
+    job_id: int | None = None
+
+
 EXPIRING_DAYS = 7
-MAX_ERROR = 500
+REVIEW_DUE_DAYS = 2  # a review is "due" this many days before the decision deadline
 
 
-def note(uow: UnitOfWork, clock: Clock, alloc: Allocation, event: str, message: str) -> Notification | None:
-    """Store a notification for ``event`` on ``alloc`` unless one exists (each event is raised once)."""
-    if uow.notifications.find(alloc.stored_id, event) is not None:
+def notify_users(
+    uow: UnitOfWork,
+    clock: Clock,
+    user_ids: Iterable[int | None],
+    event: str,
+    data: Mapping[str, Any],
+    *,
+    dedup_key: str,
+    message: str | None = None,
+    secret: Mapping[str, Any] | None = None,
+    always: bool = False,
+    about: About | None = None,
+) -> Notification | None:
+    """Store ``event`` for these users (inactive ones and repeats left out), each by the channel they chose for
+    its topic; None when the key was raised before, or when nobody wants it (``always``: stored anyway, for the
+    webhook and the projects' outbox). ``about``: what it concerns. Runs in the caller's transaction (the
+    caller commits)."""
+    if uow.notifications.by_key(dedup_key) is not None:
         return None
-    project_id = stored(alloc.project_id, "the allocation's project")
+    users = _active_users(uow, user_ids)
+    topic = topic_of(event)
+    chosen = uow.notifications.channels([u.stored_id for u in users], topic.value) if topic is not None else {}
+    wanted = [(u, *routes(event, _channel(chosen.get(u.stored_id)))) for u in users]
+    wanted = [(u, inbox, email) for u, inbox, email in wanted if inbox or email]
+    if not wanted and not always:
+        return None
+    n = _store(uow, clock, event, data, dedup_key, message, secret, any(e for _, _, e in wanted), about or About())
+    for user, inbox, email in wanted:
+        uow.notifications.add_recipient(
+            Recipient(
+                notification_id=n.stored_id,
+                user_id=user.stored_id,
+                language=user.language,
+                in_inbox=inbox,
+                email_state="pending" if email else "off",
+            )
+        )
+    return n
+
+
+def notify_org_admins(
+    uow: UnitOfWork,
+    clock: Clock,
+    organization_id: int,
+    event: str,
+    data: Mapping[str, Any],
+    *,
+    dedup_key: str,
+    about: About | None = None,
+) -> Notification | None:
+    """:func:`notify_users` for the organization's admins (e.g. ``consent-requested`` to a partner)."""
+    admins = [u.id for u in _members(uow, organization_id) if u.is_org_admin]
+    return notify_users(uow, clock, admins, event, data, dedup_key=dedup_key, about=about)
+
+
+def notify_address(
+    uow: UnitOfWork,
+    clock: Clock,
+    email: str,
+    event: str,
+    data: Mapping[str, Any],
+    *,
+    dedup_key: str,
+    language: str = "en",
+    secret: Mapping[str, Any] | None = None,
+) -> Notification | None:
+    """A mandatory e-mail (``verify-email``, ``password-reset``, ``invitation``) to an address, whether or not it
+    has an account (a user's own language wins over ``language``); preferences do not apply and it never shows
+    in an inbox. ``secret`` (a link with a single-use token) is kept only until the e-mail is settled."""
+    if event not in MANDATORY:
+        raise ValueError(f"{event!r} is not a mandatory e-mail ({', '.join(sorted(MANDATORY))})")
+    if uow.notifications.by_key(dedup_key) is not None:
+        return None
+    address = normalize_email(email)
+    user = uow.users.by_email(address)
+    n = _store(uow, clock, event, data, dedup_key, None, secret, True, About())
+    known = user is not None and user.active
+    uow.notifications.add_recipient(
+        Recipient(
+            notification_id=n.stored_id,
+            user_id=user.stored_id if known and user is not None else None,
+            email=None if known else address,
+            language=user.language if known and user is not None else check_language(language),
+            in_inbox=False,
+        )
+    )
+    return n
+
+
+def _store(
+    uow: UnitOfWork,
+    clock: Clock,
+    event: str,
+    data: Mapping[str, Any],
+    dedup_key: str,
+    message: str | None,
+    secret: Mapping[str, Any] | None,
+    by_email: bool,
+    about: About,
+) -> Notification:
+    plain = {k: v for k, v in data.items() if v is not None}
     return uow.notifications.add(
         Notification(
-            allocation_id=alloc.stored_id, project_id=project_id, event=event, message=message, created_at=clock.now()
+            event=event,
+            message=(message or summary(event, plain))[:2000],
+            data=plain,
+            secret=dict(secret) if secret else None,
+            created_at=clock.now(),
+            dedup_key=dedup_key[:200],
+            webhook_state="off" if event in MANDATORY else "pending",
+            email_state="pending" if by_email else "off",
+            allocation_id=about.allocation_id,
+            project_id=about.project_id,
+            proposal_id=about.proposal_id,
+            job_id=about.job_id,
         )
     )
 
 
-# ------------------------------------------------------------------ raising
+def _channel(value: str | None) -> Channel | None:
+    return Channel(value) if value in CHANNEL_NAMES else None
+
+
+def _active_users(uow: UnitOfWork, user_ids: Iterable[int | None]) -> list[User]:
+    out: list[User] = []
+    for uid in dict.fromkeys(u for u in user_ids if u is not None):
+        user = uow.users.get(uid)
+        if user is not None and user.active:
+            out.append(user)
+    return out
+
+
+def _members(uow: UnitOfWork, organization_id: int) -> list[User]:
+    offset, out = 0, []
+    while True:
+        page = uow.users.list(PageRequest(limit=500, offset=offset), organization_id=organization_id)
+        out.extend(page.items)
+        offset += len(page.items)
+        if not page.items or offset >= page.total:
+            return out
+
+
+# ------------------------------------------------------------------ proposals, reviews, jobs
+
+
+def proposal_decided(uow: UnitOfWork, clock: Clock, p: Proposal) -> Notification | None:
+    """The decision, with its reason, to the applicant's team: the author and the team's members who have an
+    account in one of the proposal's organizations."""
+    accepted = p.status is ProposalStatus.ACCEPTED
+    event = "proposal-accepted" if accepted else "proposal-rejected"
+    data = {
+        "title": p.title,
+        "proposal_id": p.stored_id,
+        "gpu_hours": p.awarded_gpu_hours if accepted else None,
+        "reason": p.decision_reason or None,
+        "path": f"/proposals/{p.stored_id}",
+    }
+    line = summary(event, data)
+    message = f"{line}: {p.decision_reason}" if p.decision_reason else line
+    return notify_users(
+        uow,
+        clock,
+        [p.author_id, *_team_accounts(uow, p)],
+        event,
+        data,
+        dedup_key=f"proposal:{p.stored_id}:decided",
+        message=message,
+        about=About(proposal_id=p.stored_id),
+    )
+
+
+def _team_accounts(uow: UnitOfWork, p: Proposal) -> list[int | None]:
+    out: list[int | None] = []
+    for entry in p.team:
+        user = uow.users.by_email(str(entry.get("email", "")))
+        if user is not None and user.organization_id in p.organization_ids:
+            out.append(user.id)
+    return out
+
+
+def reviewer_assigned(uow: UnitOfWork, clock: Clock, a: ReviewAssignment, p: Proposal) -> Notification | None:
+    data = {
+        "title": p.title,
+        "proposal_id": p.stored_id,
+        "deadline": p.decision_deadline.isoformat() if p.decision_deadline else None,
+        "path": f"/reviews/{p.stored_id}",
+    }
+    key = f"review-assigned:{stored(a.id, 'the assignment')}"
+    about = About(proposal_id=p.stored_id)
+    return notify_users(uow, clock, [a.reviewer_id], "review-assigned", data, dedup_key=key, about=about)
+
+
+def note_reviews(uow: UnitOfWork, clock: Clock, today: date | None = None) -> list[Notification]:
+    """Reminders to reviewers, computed from the decision deadlines: ``review-due`` within REVIEW_DUE_DAYS of
+    the deadline, ``review-overdue`` once it passed; each once per assignment. Commits."""
+    today = today or clock.now().date()
+    reviews = uow.notifications.open_reviews(today + timedelta(days=REVIEW_DUE_DAYS))
+    keyed = [(f"review-{'overdue' if r.deadline < today else 'due'}:{r.assignment_id}", r) for r in reviews]
+    done = uow.notifications.existing_keys([k for k, _ in keyed])
+    raised = []
+    for key, r in keyed:
+        if key in done:
+            continue
+        event = key.split(":", 1)[0]
+        data = {"title": r.title, "proposal_id": r.proposal_id, "deadline": r.deadline.isoformat()}
+        data["path"] = f"/reviews/{r.proposal_id}"
+        n = notify_users(
+            uow, clock, [r.reviewer_id], event, data, dedup_key=key, about=About(proposal_id=r.proposal_id)
+        )
+        if n is not None:
+            raised.append(n)
+    uow.commit()
+    return raised
+
+
+JOB_EVENTS = {JobState.COMPLETED: "job-finished", JobState.FAILED: "job-failed", JobState.TIMEOUT: "job-failed"}
+
+
+def job_ended(uow: UnitOfWork, clock: Clock, job: Job) -> Notification | None:
+    """A job that completed, failed or ran out of time, to whoever submitted it if they opted in (cancelled jobs:
+    nothing; they were cancelled by a person)."""
+    event = JOB_EVENTS.get(job.state)
+    if event is None:
+        return None
+    data = {"job_id": job.stored_id, "name": job.name, "state": job.state.value, "path": f"/jobs/{job.stored_id}"}
+    return notify_users(
+        uow,
+        clock,
+        [job.submitted_by],
+        event,
+        data,
+        dedup_key=f"job:{job.stored_id}:ended",
+        about=About(job_id=job.stored_id, project_id=job.project_id),
+    )
+
+
+# ------------------------------------------------------------------ allocations
+
+
+def note(uow: UnitOfWork, clock: Clock, alloc: Allocation, event: str, message: str) -> Notification | None:
+    """``event`` on ``alloc`` (thresholds, exhaustion, suspension, expiry) to its project's members, unless it
+    was raised before; stored even when no member wants it (the webhook and the outbox show it)."""
+    project_id = stored(alloc.project_id, "the allocation's project")
+    project = projects.project_of(uow, alloc)
+    data = {
+        "project": project.name,
+        "project_id": project_id,
+        "percent": round(alloc.balance.used_fraction * 100),
+        "gpu_hours": f"{gpu_hours(alloc.balance.granted):,.0f}",
+        "end_date": alloc.end_date.isoformat(),
+        "reason": alloc.status_reason or None,
+        "path": f"/projects/{project_id}",
+    }
+    return notify_users(
+        uow,
+        clock,
+        [m.user_id for m in project.members],
+        event,
+        data,
+        dedup_key=f"allocation:{alloc.stored_id}:{event}",
+        message=message,
+        always=True,
+        about=About(allocation_id=alloc.stored_id, project_id=project_id),
+    )
 
 
 def note_lifecycle(uow: UnitOfWork, clock: Clock, today: date | None = None) -> list[Notification]:
@@ -69,145 +349,11 @@ def _lifecycle_event(uow: UnitOfWork, alloc: Allocation, today: date) -> tuple[s
     return None, ""
 
 
-# ------------------------------------------------------------------ reading
-
-
 def list_notifications(
     uow: UnitOfWork, actor: Actor, page: PageRequest, project_id: int | None = None
 ) -> Page[Notification]:
-    """Newest first: members see their projects' notifications, operators all; another tenant's
-    project answers 404, like the project itself."""
+    """The projects' outbox, newest first: members see their projects' notifications and how far their delivery
+    got, operators all; another tenant's project answers 404, like the project itself."""
     if project_id is not None:
         projects.get(uow, actor, project_id)
     return uow.notifications.visible(page, actor.project_scope(), project_id=project_id)
-
-
-# ------------------------------------------------------------------ delivering
-
-
-@dataclass(frozen=True)
-class Outgoing:
-    """A notification as the senders see it: plain values, read before any sender runs."""
-
-    id: int
-    event: str
-    message: str
-    project_id: int
-    project_name: str
-    allocation_id: int
-    created_at: datetime
-    recipients: tuple[str, ...] = ()  # the project's members' (PI included) e-mail addresses
-
-    def payload(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "event": self.event,
-            "message": self.message,
-            "project_id": self.project_id,
-            "allocation_id": self.allocation_id,
-            "created_at": self.created_at.isoformat(),
-        }
-
-
-class Sender(Protocol):
-    """One delivery channel. ``send`` returns on success and raises on failure (its text is recorded)."""
-
-    def send(self, out: Outgoing) -> None: ...
-
-
-@dataclass
-class DeliveryReport:
-    """What one pass did, counted per notification and channel."""
-
-    delivered: int = 0
-    retrying: int = 0
-    failed: int = 0  # gave up after max_attempts
-    off: int = 0
-    errors: list[str] = field(default_factory=list)
-
-
-UowFactory = Callable[..., Any]
-
-
-def deliver_pending(
-    uow_factory: UowFactory,
-    clock: Clock,
-    senders: Mapping[str, Sender | None],
-    *,
-    max_attempts: int = 5,
-    batch: int = 100,
-) -> DeliveryReport:
-    """One delivery pass over up to ``batch`` undelivered notifications (oldest first). ``senders`` maps
-    ``webhook``/``email`` to a sender, or None where the channel is not configured (recorded ``off``)."""
-    with uow_factory(write=False) as uow:
-        pending = [(_outgoing(uow, n), _pending_channels(n)) for n in uow.notifications.undelivered(batch)]
-    outcomes = [(out, {ch: _send(senders.get(ch), ch, out) for ch in channels}) for out, channels in pending]
-    report = DeliveryReport()
-    with uow_factory() as uow:
-        for out, results in outcomes:
-            n = uow.notifications.get(out.id)
-            if n is not None:
-                _record(n, results, clock.now(), max_attempts, report)
-        uow.commit()
-    return report
-
-
-def _pending_channels(n: Notification) -> list[str]:
-    return [ch for ch in CHANNELS if getattr(n, f"{ch}_state") == "pending"]
-
-
-def _outgoing(uow: UnitOfWork, n: Notification) -> Outgoing:
-    project = found(uow.projects.get(n.project_id), "project", n.project_id)
-    emails = []
-    for member in project.members:
-        user = uow.users.get(member.user_id)
-        if user is not None and user.active and user.email not in emails:
-            emails.append(user.email)
-    return Outgoing(
-        id=n.stored_id,
-        event=n.event,
-        message=n.message,
-        project_id=n.project_id,
-        project_name=project.name,
-        allocation_id=n.allocation_id,
-        created_at=n.created_at,
-        recipients=tuple(emails),
-    )
-
-
-def _send(sender: Sender | None, channel: str, out: Outgoing) -> str | None:
-    """None when delivered, ``"off"`` when there is no sender or no one to write to, else the error."""
-    if sender is None or (channel == "email" and not out.recipients):
-        return "off"
-    try:
-        sender.send(out)
-    except Exception as exc:  # noqa: BLE001 - any failure of a channel is recorded and retried
-        return f"{channel}: {str(exc) or type(exc).__name__}"[:MAX_ERROR]
-    return None
-
-
-def _record(
-    n: Notification, results: Mapping[str, str | None], now: datetime, max_attempts: int, report: DeliveryReport
-) -> None:
-    errors = [r for r in results.values() if r not in (None, "off")]
-    tried = any(r != "off" for r in results.values())
-    if tried:
-        n.attempts += 1
-    for channel, result in results.items():
-        if getattr(n, f"{channel}_state") != "pending":
-            continue  # settled meanwhile by another pass
-        if result is None:
-            setattr(n, f"{channel}_state", "delivered")
-            n.delivered_at = now
-            report.delivered += 1
-        elif result == "off":
-            setattr(n, f"{channel}_state", "off")
-            report.off += 1
-        elif n.attempts >= max_attempts:
-            setattr(n, f"{channel}_state", "failed")
-            report.failed += 1
-        else:
-            report.retrying += 1
-    if errors:
-        n.last_error = "; ".join(errors)[:MAX_ERROR]
-        report.errors.extend(errors)

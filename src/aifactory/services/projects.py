@@ -4,18 +4,13 @@ from __future__ import annotations
 
 from ..domain.access import Page, PageRequest
 from ..domain.enums import ProjectRole
-from ..domain.errors import Conflict, Forbidden, InvalidInput, NotFound
+from ..domain.errors import Conflict, Forbidden, NotFound
+from ..domain.identity import User
 from ..domain.projects import Allocation, Project, ProjectMember, check_member_organization
 from ..domain.stored import stored
 from .audit import record
 from .context import Actor, found
 from .ports import Clock, UnitOfWork
-
-# the e-mail names no account: what to do, and nothing more than that
-NO_ACCOUNT = (
-    "no account with this e-mail yet: your colleague must first get one (their organization's admin adds it "
-    "with `aifactory users create`; a new organization signs up on the portal), then be added"
-)
 
 
 def get(uow: UnitOfWork, actor: Actor, project_id: int) -> Project:
@@ -39,7 +34,7 @@ def list_visible(uow: UnitOfWork, actor: Actor, page: PageRequest) -> Page[Proje
     return uow.projects.list(page, actor.project_scope())
 
 
-def _manageable(uow: UnitOfWork, actor: Actor, project_id: int) -> Project:
+def manageable(uow: UnitOfWork, actor: Actor, project_id: int) -> Project:
     project = get(uow, actor, project_id)
     if not actor.is_operator and project.role_of(actor.id) is not ProjectRole.PI:
         raise Forbidden("only the project's PI or an operator can manage its members")
@@ -52,29 +47,34 @@ def add_member(
     actor: Actor,
     project_id: int,
     *,
-    user_id: int | None = None,
-    email: str | None = None,
+    user_id: int,
     role: ProjectRole = ProjectRole.MEMBER,
 ) -> ProjectMember:
-    project = _manageable(uow, actor, project_id)
-    user = uow.users.get(user_id) if user_id is not None else uow.users.by_email((email or "").strip().lower())
-    if user is None and user_id is not None:
-        raise InvalidInput.on("user_id", "no such user")
-    if user is None:
-        raise InvalidInput.on("email", NO_ACCOUNT)
-    check_member_organization(user.organization_id, project)
-    if project.role_of(user.stored_id) is not None:
-        raise Conflict(f"user {user.id} is already a member of project {project.id}")
-    member = ProjectMember(user_id=user.stored_id, role=ProjectRole(role), added_at=clock.now())
-    project.members.append(member)
-    uow.flush()
-    record(uow, clock, actor, "project.member_added", project, None, {"user_id": user.id, "role": member.role.value})
+    """A known user of the project's organizations joins at once; an unknown id gets the same answer as a user
+    of another organization (ids tell nothing). By e-mail, people are invited (``services.invitations``)."""
+    project = manageable(uow, actor, project_id)
+    user = uow.users.get(user_id)
+    check_member_organization(user.organization_id if user is not None else None, project)
+    assert user is not None
+    member = join(uow, clock, actor, project, user, ProjectRole(role))
     uow.commit()
     return member
 
 
+def join(uow: UnitOfWork, clock: Clock, actor: Actor, project: Project, user: User, role: ProjectRole) -> ProjectMember:
+    """``user`` becomes a member (in the caller's transaction); a conflict if they already are."""
+    check_member_organization(user.organization_id, project)
+    if project.role_of(user.stored_id) is not None:
+        raise Conflict(f"user {user.id} is already a member of project {project.id}")
+    member = ProjectMember(user_id=user.stored_id, role=role, added_at=clock.now())
+    project.members.append(member)
+    uow.flush()
+    record(uow, clock, actor, "project.member_added", project, None, {"user_id": user.id, "role": member.role.value})
+    return member
+
+
 def remove_member(uow: UnitOfWork, clock: Clock, actor: Actor, project_id: int, user_id: int) -> None:
-    project = _manageable(uow, actor, project_id)
+    project = manageable(uow, actor, project_id)
     member = next((m for m in project.members if m.user_id == user_id), None)
     if member is None:
         raise NotFound(f"user {user_id} is not a member of project {project_id}")

@@ -7,8 +7,9 @@ from datetime import date
 from typing import Any
 
 from ..domain.access import Page, PageRequest
-from ..domain.calendar import decision_deadline, due_status, holiday_calendar
-from ..domain.calls import Call, check_eligibility
+from ..domain.accounts import check_verified
+from ..domain.calendar import add_months, decision_deadline, due_status, holiday_calendar
+from ..domain.calls import Call, check_eligibility, self_service_excess
 from ..domain.enums import ApplicationField, DueStatus, ProposalStatus, RiskCategory
 from ..domain.errors import Forbidden, InvalidInput, NotFound
 from ..domain.identity import normalize_email
@@ -22,6 +23,8 @@ from ..domain.proposals import (
     require,
     transition,
 )
+from ..domain.reasons import auto_approved
+from . import consent
 from .audit import record, snapshot
 from .context import Actor, found
 from .ports import Clock, UnitOfWork
@@ -162,6 +165,8 @@ def submit(uow: UnitOfWork, clock: Clock, actor: Actor, proposal_id: int) -> Pro
     from .decisions import accept  # decisions imports this module's readers
 
     p = _own(uow, actor, proposal_id, lock=True)
+    check_verified(actor.user)  # an unverified sign-up submits nothing (domain.accounts)
+    consent.require_confirmed(uow, clock, p)  # every partner organization confirmed (asked now if need be)
     before = snapshot(p)
     p.status = transition(p.status, Action.SUBMIT)
     check_submittable(p)
@@ -181,19 +186,39 @@ def submit(uow: UnitOfWork, clock: Clock, actor: Actor, proposal_id: int) -> Pro
     p.decision_deadline = decision_deadline(
         now.date(), call.decision_working_days, call.cutoff_days, site_calendar(uow, call, now.date())
     )
+    auto = auto_approvable(p, call.auto_approve_gpu_hours)
+    if auto and (held := _over_self_service_limit(uow, call, p)) is not None:
+        auto, p.held_reason = False, held
     record(uow, clock, actor, "proposal.submitted", p, before, snapshot(p))
-    if auto_approvable(p, call.auto_approve_gpu_hours):
+    if auto:
         accept(
             uow,
             clock,
             None,
             p,
             awarded_gpu_hours=p.requested_gpu_hours,
-            reason=f"auto-approved: {p.requested_gpu_hours} ≤ {call.auto_approve_gpu_hours} GPU-hours",
+            reason=auto_approved(p.requested_gpu_hours, call.auto_approve_gpu_hours or 0).text,
             action=Action.AUTO_ACCEPT,
         )
     uow.commit()
     return p
+
+
+def _over_self_service_limit(uow: UnitOfWork, call: Call, p: Proposal) -> str | None:
+    """Why an auto-approvable proposal goes to an operator (None: it may be auto-approved). Counted under a lock
+    on the lead organization's row, so that parallel submissions of one organization take turns and never both
+    pass the last free place."""
+    uow.organizations.lock(p.lead_organization_id)
+    now = p.submitted_at or p.updated_at
+    start = add_months(now.date(), -call.self_service_period_months)
+    use = uow.proposals.self_service_use(
+        p.call_id,
+        p.lead_organization_id,
+        since=now.replace(year=start.year, month=start.month, day=start.day),
+        today=now.date(),
+        exclude_id=p.stored_id,
+    )
+    return self_service_excess(call, use, p.requested_gpu_hours)
 
 
 def withdraw(uow: UnitOfWork, clock: Clock, actor: Actor, proposal_id: int) -> Proposal:

@@ -38,8 +38,9 @@ def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def hash_password(password: str, email: str = "") -> str:
-    check_password_rules(password, email)
+def hash_password(password: str, email: str = "", name: str = "") -> str:
+    """The argon2id hash of a password the policy accepts (``domain.passwords``: sign-up, change, reset)."""
+    check_password_rules(password, email, name)
     return _hasher.hash(password)
 
 
@@ -55,7 +56,7 @@ def set_password(
     if user.password_hash is not None and not _verifies(user.password_hash, current or ""):
         raise InvalidInput.on("current", "wrong password")
     unbound = user.password_hash is not None and user.password_token_id is None
-    user.password_hash = hash_password(new, user.email)
+    user.password_hash = hash_password(new, user.email, user.name)
     user.password_token_id = None if unbound else via_token_id
     uow.web_sessions.end_all(actor.id, clock.now())
     record(uow, clock, actor, "user.password_set", user, None, None)
@@ -103,7 +104,10 @@ def check_password(uow: UnitOfWork, clock: Clock, email: str, password: str) -> 
 def check_credentials(uow: UnitOfWork, clock: Clock, email: str, secret: str) -> SignIn:
     """A password, or an API token (``aif_…``) in the password field, signs in."""
     if secret.startswith(TOKEN_PREFIX) and not email.strip():
-        return SignIn(*authenticate(uow, clock, secret.strip()))
+        user, tok = authenticate(uow, clock, secret.strip())
+        if tok.scope != "full":  # a read-only, jobs or project token opens no portal session (services.scopes)
+            raise Unauthorized("a token with a limited scope does not sign in to the portal")
+        return SignIn(user, tok)
     return check_password(uow, clock, email, secret)
 
 

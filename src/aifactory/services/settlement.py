@@ -9,6 +9,7 @@ from ..domain.jobs.model import Job
 from .context import found
 from .gateway import Gateway
 from .ledger import Settled, settle_job
+from .notifications import job_ended
 from .ports import Clock, UnitOfWorkFactory
 
 USAGE_GRACE = timedelta(minutes=5)  # slurmdbd records a finished job with a lag; then our own timestamps count
@@ -33,6 +34,7 @@ def settle_finished(uow_factory: UnitOfWorkFactory, clock: Clock, gw: Gateway, l
                 measured = _from_timestamps(job)
             if (s := settle_job(uow, clock, job, measured)) is not None:
                 done.append(s)
+                job_ended(uow, clock, job)  # to whoever submitted it, if they asked for it
         uow.commit()
     return done
 

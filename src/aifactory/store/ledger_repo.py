@@ -1,4 +1,4 @@
-"""Repositories of the ledger: its entries (append-only), allocation locks, notifications."""
+"""Repositories of the ledger: its entries (append-only) and allocation locks."""
 
 from __future__ import annotations
 
@@ -6,12 +6,11 @@ import builtins
 
 from sqlalchemy import case, func, select
 
-from ..domain.access import Page, PageRequest, ProjectScope
+from ..domain.access import Page, PageRequest
 from ..domain.ledger import Balance, EntryKind, LedgerEntry
-from ..domain.notifications import Notification
 from ..domain.projects import Allocation
 from . import tables as t
-from .repositories import Repository, in_scope
+from .repositories import Repository
 
 
 class LedgerRepository(Repository[LedgerEntry]):
@@ -90,37 +89,3 @@ class LedgerRepository(Repository[LedgerEntry]):
             .group_by(t.ledger_entries.c.job_id, t.ledger_entries.c.kind)
         )
         return [(j, str(k), int(n), int(s)) for j, k, n, s in self.session.execute(stmt)]
-
-
-class NotificationRepository(Repository[Notification]):
-    entity = Notification
-
-    def find(self, allocation_id: int, event: str) -> Notification | None:
-        return self.session.scalar(
-            select(Notification).where(
-                t.notifications.c.allocation_id == allocation_id, t.notifications.c.event == event
-            )
-        )
-
-    def events(self, allocation_id: int) -> set[str]:
-        return set(
-            self.session.scalars(
-                select(t.notifications.c.event).where(t.notifications.c.allocation_id == allocation_id)
-            )
-        )
-
-    def undelivered(self, limit: int = 100) -> list[Notification]:
-        stmt = (
-            select(Notification)
-            .where((t.notifications.c.webhook_state == "pending") | (t.notifications.c.email_state == "pending"))
-            .order_by(t.notifications.c.id)
-            .limit(limit)
-        )
-        return list(self.session.scalars(stmt))
-
-    def visible(self, page: PageRequest, scope: ProjectScope, *, project_id: int | None = None) -> Page[Notification]:
-        """Newest first, within the viewer's projects (operators: all)."""
-        stmt = in_scope(select(Notification).order_by(t.notifications.c.id.desc()), t.notifications.c.project_id, scope)
-        if project_id is not None:
-            stmt = stmt.where(t.notifications.c.project_id == project_id)
-        return self._page(stmt, page)

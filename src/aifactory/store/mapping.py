@@ -12,11 +12,12 @@ from ..domain.catalog import CatalogItem, CatalogLink
 from ..domain.identity import ApiToken, Organization, User, WebSession
 from ..domain.jobs.model import Job, JobEvent
 from ..domain.ledger import LedgerEntry
-from ..domain.notifications import Notification
+from ..domain.notifications import Notification, Preference, Recipient
 from ..domain.projects import Allocation, Project, ProjectMember
 from ..domain.proposals import Proposal, ProposalPartner
 from ..domain.reviews import Review, ReviewAssignment
 from ..domain.sites import Resource, Site
+from ..domain.storage import StorageQuota, StoredFile, UploadSession
 from . import tables as t
 
 mapper_registry = registry(metadata=t.metadata)
@@ -78,8 +79,13 @@ def map_entities() -> None:
     )
     m(LedgerEntry, t.ledger_entries)
     m(Notification, t.notifications)
+    m(Recipient, t.notification_recipients)
+    m(Preference, t.notification_preferences)
     m(CatalogItem, t.catalog_items)
     m(CatalogLink, t.catalog_links)
+    m(StoredFile, t.storage_files)
+    m(UploadSession, t.storage_uploads)
+    m(StorageQuota, t.storage_quotas)
     _mapped = True
 
 

@@ -7,12 +7,12 @@ from collections.abc import Collection
 from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Select, case, exists, false, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, exists, false, func, or_, select
 from sqlalchemy.orm import Session, noload
 
 from ..domain.access import Page, PageRequest, ProjectScope, ProposalScope
 from ..domain.audit import AuditEvent
-from ..domain.calls import Call
+from ..domain.calls import Call, SelfServiceUse
 from ..domain.enums import ProjectRole, ProposalStatus
 from ..domain.identity import ApiToken, Organization, User, WebSession
 from ..domain.jobs.model import Job, JobRow
@@ -86,6 +86,12 @@ class OrganizationRepository(Repository[Organization]):
             select(t.organizations.c.id, t.organizations.c.name).where(t.organizations.c.id.in_(ids))
         )
         return {int(i): str(n) for i, n in rows}
+
+    def lock(self, id_: int) -> Organization | None:
+        """``SELECT … FOR NO KEY UPDATE`` on PostgreSQL: lockers take turns, while the KEY SHARE locks that rows
+        referring to the organization take (a proposal updated twice in one transaction) do not conflict with it,
+        so two lockers that hold those never deadlock. SQLite serializes writers with BEGIN IMMEDIATE."""
+        return self.session.get(Organization, id_, with_for_update={"key_share": True}, populate_existing=True)
 
 
 class UserRepository(Repository[User]):
@@ -221,6 +227,28 @@ class ProposalRepository(Repository[Proposal]):
         rows = {p.id: p for p in self.session.scalars(select(Proposal).where(t.proposals.c.id.in_(ids)))} if ids else {}
         total = self.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
         return Page(items=[rows[i] for i in ids], total=total, limit=page.limit, offset=page.offset)
+
+    def self_service_use(
+        self, call_id: int, organization_id: int, *, since: datetime, today: date, exclude_id: int
+    ) -> SelfServiceUse:
+        p, a, pr = t.proposals.c, t.allocations.c, t.projects.c
+        mine = (p.call_id == call_id, p.lead_organization_id == organization_id, p.id != exclude_id)
+        running = exists().where(pr.proposal_id == p.id, a.project_id == pr.id, a.end_date >= today)
+        live = self.session.scalar(
+            select(func.count()).where(
+                *mine,
+                or_(
+                    p.status.in_([ProposalStatus.SUBMITTED.value, ProposalStatus.UNDER_REVIEW.value]),
+                    and_(p.status == ProposalStatus.ACCEPTED.value, running),
+                ),
+            )
+        )
+        auto = self.session.scalar(  # auto-approved: accepted by no one
+            select(func.coalesce(func.sum(p.awarded_gpu_hours), 0)).where(
+                *mine, p.status == ProposalStatus.ACCEPTED.value, p.decided_by.is_(None), p.decided_at >= since
+            )
+        )
+        return SelfServiceUse(live_proposals=int(live or 0), auto_approved_gpu_hours=int(auto or 0))
 
     def awaiting_decision(self, page: PageRequest) -> Page[Proposal]:
         """Submitted and under review, earliest (most overdue) deadline first: served by the

@@ -77,6 +77,8 @@ users = Table(
     Column("password_hash", String(255), nullable=True),  # argon2id; NULL: signs in with a token only
     # set from a portal session opened with this API token: the password works only while the token does
     Column("password_token_id", ForeignKey("api_tokens.id", use_alter=True), nullable=True),
+    Column("language", String(8), nullable=False, server_default="en"),  # e-mails and notifications (0011)
+    Column("email_verified_at", UTCDateTime, nullable=True),  # NULL: an unverified sign-up (0013)
 )
 
 web_sessions = Table(
@@ -105,6 +107,8 @@ api_tokens = Table(
     Column("expires_at", UTCDateTime, nullable=False),
     Column("revoked_at", UTCDateTime, nullable=True),
     Column("last_used_at", UTCDateTime, nullable=True),
+    Column("scope", String(16), nullable=False, server_default="full"),  # domain.teams.TokenScope (0014)
+    Column("scope_project_id", ForeignKey("projects.id"), nullable=True),
 )
 
 sites = Table(
@@ -162,6 +166,10 @@ calls = Table(
     Column("enforcement", StrEnumType(Enforcement), nullable=False),
     Column("resource_ids", JSON, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    # self-service limits of auto-approval per lead organization (0011; NULL: no cap)
+    Column("self_service_max_proposals", Integer, nullable=True, server_default="2"),
+    Column("self_service_max_gpu_hours", Integer, nullable=True, server_default="2000"),
+    Column("self_service_period_months", Integer, nullable=False, server_default="12"),
 )
 
 proposals = Table(
@@ -193,6 +201,7 @@ proposals = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Column("version", Integer, nullable=False),
+    Column("held_reason", Text, nullable=False, server_default=text("''")),  # over a self-service limit (0011)
     Index("ix_proposals_status_deadline", "status", "decision_deadline", "id"),
 )
 
@@ -355,21 +364,71 @@ ledger_entries = Table(
     Index("ix_ledger_entries_allocation_at", "allocation_id", "scenario", "at", "kind", "amount"),
 )
 
-notifications = Table(
+notifications = Table(  # the outbox: one row per event (0011: for people, not only allocations)
     "notifications",
     metadata,
     _id(),
-    Column("allocation_id", ForeignKey("allocations.id"), nullable=False, index=True),
-    Column("project_id", ForeignKey("projects.id"), nullable=False, index=True),
-    Column("event", String(32), nullable=False),  # threshold-50 | threshold-80 | threshold-95 | expired | ...
+    Column("allocation_id", ForeignKey("allocations.id"), nullable=True, index=True),
+    Column("project_id", ForeignKey("projects.id"), nullable=True, index=True),
+    Column("event", String(32), nullable=False),  # threshold-50 | expired | proposal-accepted | ... (domain)
     Column("message", Text, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("webhook_state", String(16), nullable=False),  # pending | delivered | failed | off
-    Column("email_state", String(16), nullable=False),
+    Column("email_state", String(16), nullable=False),  # the recipients' e-mails, summed up
     Column("attempts", Integer, nullable=False, server_default="0"),
     Column("last_error", Text, nullable=False, server_default=text("''")),
     Column("delivered_at", UTCDateTime, nullable=True),
-    UniqueConstraint("allocation_id", "event", name="uq_notifications_allocation_event"),
+    Column("dedup_key", String(200), nullable=False, unique=True),  # each event is raised once
+    Column("data", JSON, nullable=True),  # what its texts are filled with
+    Column("secret", JSON, nullable=True),  # links with single-use tokens: wiped once the e-mails are settled
+    Column("proposal_id", ForeignKey("proposals.id"), nullable=True),
+    Column("job_id", ForeignKey("jobs.id"), nullable=True),
+    Column("next_attempt_at", UTCDateTime, nullable=True),  # the webhook's backoff
+    Index(
+        "ix_notifications_webhook_pending",
+        "next_attempt_at",
+        sqlite_where=text("webhook_state = 'pending'"),
+        postgresql_where=text("webhook_state = 'pending'"),
+    ),
+)
+
+notification_recipients = Table(  # who a notification is for: the inbox and the e-mail of each person
+    "notification_recipients",
+    metadata,
+    _id(),
+    Column("notification_id", ForeignKey("notifications.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), nullable=True),  # NULL: an address only
+    Column("email", String(254), nullable=True),  # the address of a person without an account
+    Column("language", String(8), nullable=False),
+    Column("in_inbox", Boolean, nullable=False),
+    Column("read_at", UTCDateTime, nullable=True),
+    Column("email_state", String(16), nullable=False),  # pending | delivered | failed | off
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", UTCDateTime, nullable=True),
+    Column("last_error", Text, nullable=False, server_default=text("''")),
+    Column("sent_at", UTCDateTime, nullable=True),
+    UniqueConstraint("notification_id", "user_id", name="uq_notification_recipients_notification_user"),
+    Index("ix_notification_recipients_inbox", "user_id", "in_inbox", "notification_id"),
+    Index(  # the unread count in every page's header: one COUNT over this index
+        "ix_notification_recipients_unread",
+        "user_id",
+        sqlite_where=text("in_inbox AND read_at IS NULL"),
+        postgresql_where=text("in_inbox AND read_at IS NULL"),
+    ),
+    Index(
+        "ix_notification_recipients_email_pending",
+        "next_attempt_at",
+        sqlite_where=text("email_state = 'pending'"),
+        postgresql_where=text("email_state = 'pending'"),
+    ),
+)
+
+notification_preferences = Table(  # a person's channel per topic (domain.notifications); none: the default
+    "notification_preferences",
+    metadata,
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("topic", String(32), primary_key=True),
+    Column("channel", String(16), nullable=False),  # email | inbox | off
 )
 
 usage_imports = Table(
@@ -458,4 +517,129 @@ posix_id_counters = Table(  # the last uid / gid handed out ("uid", "gid"); one 
     metadata,
     Column("kind", String(8), primary_key=True),
     Column("last_id", Integer, nullable=False),
+)
+
+
+# single sign-on (domain.sso): a provider's subject linked to a user; sign-ins under way (single use)
+
+sso_links = Table(
+    "sso_links",
+    metadata,
+    _id(),
+    Column("provider", String(64), nullable=False),
+    Column("subject", String(255), nullable=False),
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("email", String(254), nullable=True),  # what the provider said last (the link holds when it changes)
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_sign_in_at", UTCDateTime, nullable=False),
+    UniqueConstraint("provider", "subject", name="uq_sso_links_provider_subject"),
+)
+
+sso_requests = Table(
+    "sso_requests",
+    metadata,
+    _id(),
+    Column("state_hash", String(64), nullable=False, unique=True),  # SHA-256 of the state; nothing secret kept
+    Column("provider", String(64), nullable=False),
+    Column("purpose", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("next_path", String(500), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False, index=True),
+    Column("identity", JSON, nullable=True),  # a new person's verified claims while they name their organization
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), nullable=True),
+    Column("cli_port", Integer, nullable=True),
+    Column("cli_challenge", String(64), nullable=True),
+    Column("cli_state", String(64), nullable=True),
+    Column("code_hash", String(64), nullable=True, unique=True),
+    Column("code_expires_at", UTCDateTime, nullable=True),
+    Column("code_used_at", UTCDateTime, nullable=True),
+)
+
+
+# project storage (domain.storage): files visible once their upload completed, uploads under way, quotas
+
+storage_files = Table(
+    "storage_files",
+    metadata,
+    _id(),
+    Column("project_id", ForeignKey("projects.id"), nullable=False),
+    Column("name", String(1024), nullable=False),  # a relative path (domain.storage.check_name), <= 1024 bytes
+    Column("size", BigInteger, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("created_by", ForeignKey("users.id"), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("project_id", "name", name="uq_storage_files_project_name"),
+)
+
+storage_uploads = Table(  # resumable uploads: the bytes go to a private file until the upload completes
+    "storage_uploads",
+    metadata,
+    _id(),
+    Column("project_id", ForeignKey("projects.id"), nullable=False, index=True),
+    Column("name", String(1024), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("sha256", String(64), nullable=True),
+    Column("received", BigInteger, nullable=False),  # bytes in from the start: where the upload resumes
+    Column("created_by", ForeignKey("users.id"), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False, index=True),  # abandoned uploads expire after a while
+)
+
+storage_quotas = Table(  # an operator's quota for a project; NULL: the site's default
+    "storage_quotas",
+    metadata,
+    Column("project_id", ForeignKey("projects.id"), primary_key=True),
+    Column("max_bytes", BigInteger, nullable=True),
+    Column("max_files", Integer, nullable=True),
+    Column("updated_by", ForeignKey("users.id"), nullable=True),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+invitations = Table(  # e-mail invitations to a project or an organization (0014); only the token's hash is kept
+    "invitations",
+    metadata,
+    _id(),
+    Column("kind", String(16), nullable=False),
+    Column("email", String(254), nullable=False),
+    Column("organization_id", ForeignKey("organizations.id"), nullable=False, index=True),
+    Column("project_id", ForeignKey("projects.id", ondelete="CASCADE"), nullable=True, index=True),
+    Column("role", String(16), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("invited_by", ForeignKey("users.id"), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("accepted_at", UTCDateTime, nullable=True),
+    Column("accepted_by", ForeignKey("users.id"), nullable=True),
+    Column("revoked_at", UTCDateTime, nullable=True),
+)
+
+partner_consents = Table(  # a partner organization's answer to a proposal naming it (0014)
+    "partner_consents",
+    metadata,
+    _id(),
+    Column("proposal_id", ForeignKey("proposals.id", ondelete="CASCADE"), nullable=False),
+    Column("organization_id", ForeignKey("organizations.id"), nullable=False, index=True),
+    Column("state", String(16), nullable=False),
+    Column("requested_at", UTCDateTime, nullable=False),
+    Column("answered_at", UTCDateTime, nullable=True),
+    Column("answered_by", ForeignKey("users.id"), nullable=True),
+    UniqueConstraint("proposal_id", "organization_id", name="uq_partner_consents_proposal_org"),
+)
+
+
+# accounts that hold (domain.accounts, 0013): links e-mailed to verify an address or reset a password
+
+account_tokens = Table(
+    "account_tokens",
+    metadata,
+    _id(),
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("purpose", String(16), nullable=False),  # verify | reset
+    Column("token_hash", String(64), nullable=False, unique=True),  # SHA-256 of the link's token
+    Column("email", String(254), nullable=False),  # the address the link was sent to
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("used_at", UTCDateTime, nullable=True),  # single use
 )

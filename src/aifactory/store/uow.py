@@ -10,10 +10,15 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..services.ports import StoreUnavailable
+from . import account_repo as ar
 from . import catalog_repo as cr
 from . import ledger_repo as lr
+from . import notification_repo as nr
 from . import posix_repo as pr
 from . import repositories as r
+from . import sso_repo as so
+from . import storage_repo as sr
+from . import team_repo as tr
 from .engine import WRITE_OPTION
 from .report_repo import ReportRepository
 from .usage_import_repo import UsageImportRepository
@@ -51,11 +56,15 @@ class SqlUnitOfWork:
     audit: r.AuditRepository
     jobs: r.JobRepository
     ledger: lr.LedgerRepository
-    notifications: lr.NotificationRepository
+    notifications: nr.NotificationRepository
     catalog: cr.CatalogRepository
     reports: ReportRepository
     usage_imports: UsageImportRepository
     posix: pr.PosixRepository
+    sso: so.SsoRepository
+    account_tokens: ar.AccountTokenRepository
+    teams: tr.TeamRepository
+    storage: sr.StorageRepository
 
     def __init__(self, session_factory: sessionmaker[Session], *, write: bool = True):
         self._factory = session_factory
@@ -86,11 +95,15 @@ class SqlUnitOfWork:
         self.audit = r.AuditRepository(s)
         self.jobs = r.JobRepository(s)
         self.ledger = lr.LedgerRepository(s)
-        self.notifications = lr.NotificationRepository(s)
+        self.notifications = nr.NotificationRepository(s)
         self.catalog = cr.CatalogRepository(s)
         self.reports = ReportRepository(s)
         self.usage_imports = UsageImportRepository(s)
         self.posix = pr.PosixRepository(s)
+        self.sso = so.SsoRepository(s)
+        self.account_tokens = ar.AccountTokenRepository(s)
+        self.teams = tr.TeamRepository(s)
+        self.storage = sr.StorageRepository(s)
         return self
 
     def __exit__(

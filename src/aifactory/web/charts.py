@@ -14,7 +14,10 @@ import math
 import re
 from dataclasses import dataclass
 
+from babel.numbers import get_decimal_symbol, get_group_symbol
 from markupsafe import Markup, escape
+
+from .i18n import Translator
 
 PALETTE = ["#0b5394", "#a04a00", "#1f6f3a", "#6b3fa0", "#a3262a", "#00727a", "#5b6470", "#8a5a00"]
 TEXT = "#1b2430"
@@ -23,6 +26,7 @@ FONT_SIZE = 11
 CHAR_W = 6.5  # approximate width of one character at FONT_SIZE, for truncation
 MAX_X_LABELS = 12
 MAX_MARKERS = 40
+EMPTY_HEIGHT = 120  # a chart with nothing to draw is a short box with its message
 _ID_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
 
 
@@ -37,8 +41,17 @@ def legend(series: list[Series]) -> list[tuple[int, str]]:
     return [(i % len(PALETTE), s.name) for i, s in enumerate(series)]
 
 
-def fmt_number(value: float) -> str:
-    """Thousands separators and sensible decimals: 1234 -> '1,234', 12.5 -> '12.5', 0.125 -> '0.13'."""
+def fmt_number(value: float, lang: str = "en") -> str:
+    """Thousands separators and sensible decimals: 1234 -> '1,234', 12.5 -> '12.5', 0.125 -> '0.13'; in the
+    separators of ``lang`` (German: '1.234', '12,5')."""
+    text = _fmt_en(value)
+    if lang == "en":
+        return text
+    group, point = get_group_symbol(lang), get_decimal_symbol(lang)
+    return "".join(group if c == "," else point if c == "." else c for c in text)
+
+
+def _fmt_en(value: float) -> str:
     if value == int(value) and abs(value) < 1e15:
         return f"{int(value):,}"
     size = abs(value)
@@ -75,12 +88,12 @@ def _truncate(label: str, max_chars: int) -> str:
     return label if len(label) <= max_chars else label[: max_chars - 1] + "…"
 
 
-def _with_unit(value: float, unit: str) -> str:
-    return f"{fmt_number(value)} {unit}" if unit else fmt_number(value)
+def _with_unit(value: float, unit: str, lang: str = "en") -> str:
+    return f"{fmt_number(value, lang)} {unit}" if unit else fmt_number(value, lang)
 
 
-def _tip(label: str, name: str, value: float, unit: str) -> str:
-    return f"<title>{_esc(f'{label} — {name}: {_with_unit(value, unit)}')}</title>"
+def _tip(label: str, name: str, value: float, unit: str, lang: str = "en") -> str:
+    return f"<title>{_esc(f'{label} — {name}: {_with_unit(value, unit, lang)}')}</title>"
 
 
 def _check(id: str, labels: list[str], series: list[Series]) -> None:
@@ -94,18 +107,25 @@ def _check(id: str, labels: list[str], series: list[Series]) -> None:
                 raise ValueError(f"series {s.name!r} has a non-numeric value {v!r} (use 0)")
 
 
-def _describe(title: str, labels: list[str], series: list[Series], unit: str) -> str:
+def _describe(title: str, labels: list[str], series: list[Series], unit: str, lang: str = "en") -> str:
     """The data in words, for screen readers: every value when few labels, otherwise totals and peaks."""
     parts = [f"{title}."]
     for s in series:
         if len(labels) <= 6:
-            items = ", ".join(f"{lab} {_with_unit(v, unit)}" for lab, v in zip(labels, s.values, strict=False))
+            items = ", ".join(f"{lab} {_with_unit(v, unit, lang)}" for lab, v in zip(labels, s.values, strict=False))
             parts.append(f"{s.name}: {items}.")
         else:
             peak = max(range(len(labels)), key=lambda i: s.values[i])
+            t = Translator(lang).gettext
             parts.append(
-                f"{s.name}: total {_with_unit(sum(s.values), unit)} over {len(labels)} points, "
-                f"highest {_with_unit(s.values[peak], unit)} at {labels[peak]}."
+                t(
+                    "%(name)s: total %(total)s over %(n)s points, highest %(peak)s at %(label)s.",
+                    name=s.name,
+                    total=_with_unit(sum(s.values), unit, lang),
+                    n=len(labels),
+                    peak=_with_unit(s.values[peak], unit, lang),
+                    label=labels[peak],
+                )
             )
     return " ".join(parts)
 
@@ -119,15 +139,24 @@ def _svg(id: str, title: str, desc: str, width: int, height: int, body: list[str
     return Markup(head + "".join(body) + "</svg>")
 
 
-def _empty(id: str, title: str, width: int, height: int) -> Markup:
+def empty_chart(id: str, title: str, width: int, height: int, message: str = "No data") -> Markup:
+    """A chart with nothing to draw says so, in words (``message``, translated by the caller)."""
     text = (
         f'<text x="{_n(width / 2)}" y="{_n(height / 2)}" fill="{TEXT}" font-size="{FONT_SIZE + 2}" '
-        f'text-anchor="middle">No data</text>'
+        f'text-anchor="middle" class="chart-empty">{_esc(message)}</text>'
     )
-    return _svg(id, title, f"{title}. No data.", width, height, [text])
+    return _svg(id, title, f"{title}. {message.rstrip('.')}.", width, height, [text])
 
 
-def _grid(ticks: list[float], unit: str, box: tuple[float, float, float, float], horizontal: bool) -> list[str]:
+def _nothing(labels: list[str], series: list[Series], zero_is_empty: bool) -> bool:
+    if not labels or not series:
+        return True
+    return zero_is_empty and all(v <= 0 for s in series for v in s.values)
+
+
+def _grid(
+    ticks: list[float], unit: str, box: tuple[float, float, float, float], horizontal: bool, lang: str = "en"
+) -> list[str]:
     """Gridlines and tick labels of the value axis (y for vertical charts, x for horizontal bars)."""
     x0, y0, x1, y1 = box
     lines = [f'<g stroke="{GRID}" stroke-width="1">']
@@ -136,11 +165,11 @@ def _grid(ticks: list[float], unit: str, box: tuple[float, float, float, float],
         if horizontal:
             p = x0 + t / ticks[-1] * (x1 - x0)
             lines.append(f'<line x1="{_n(p)}" y1="{_n(y0)}" x2="{_n(p)}" y2="{_n(y1)}"/>')
-            texts.append(f'<text x="{_n(p)}" y="{_n(y1 + 16)}">{_esc(fmt_number(t))}</text>')
+            texts.append(f'<text x="{_n(p)}" y="{_n(y1 + 16)}">{_esc(fmt_number(t, lang))}</text>')
         else:
             p = y1 - t / ticks[-1] * (y1 - y0)
             lines.append(f'<line x1="{_n(x0)}" y1="{_n(p)}" x2="{_n(x1)}" y2="{_n(p)}"/>')
-            texts.append(f'<text x="{_n(x0 - 6)}" y="{_n(p + 4)}">{_esc(fmt_number(t))}</text>')
+            texts.append(f'<text x="{_n(x0 - 6)}" y="{_n(p + 4)}">{_esc(fmt_number(t, lang))}</text>')
     lines.append("</g>")
     texts.append("</g>")
     base = (
@@ -186,6 +215,7 @@ def _bars(
     ticks: list[float],
     width: int,
     height: int,
+    lang: str = "en",
 ) -> list[str]:
     n, k = len(labels), len(series)
     if horizontal:
@@ -200,7 +230,7 @@ def _bars(
     band = ((y1 - y0) if horizontal else (x1 - x0)) / n
     thick = band * 0.6 if stacked else band * 0.8 / k
     offset = (band - (thick if stacked else band * 0.8)) / 2
-    out = _grid(ticks, unit, box, horizontal)
+    out = _grid(ticks, unit, box, horizontal, lang)
     base = [0.0] * n
     for si, s in enumerate(series):
         rects = []
@@ -208,7 +238,7 @@ def _bars(
             size = max(0.0, float(v)) * scale
             start = base[i] * scale if stacked else 0.0
             across = (y0 if horizontal else x0) + band * i + offset + (0 if stacked else si * thick)
-            tip = _tip(labels[i], s.name, v, unit)
+            tip = _tip(labels[i], s.name, v, unit, lang)
             if horizontal:
                 rects.append(_rect(x0 + start, across, size, thick, tip))
             else:
@@ -237,18 +267,24 @@ def bar_chart(
     horizontal: bool = False,
     width: int = 640,
     height: int = 280,
+    min_top: float = 0.0,
+    empty: str = "No data",
+    zero_is_empty: bool = False,
+    lang: str = "en",
 ) -> Markup:
     """Grouped bars (one group per label, one bar per series); ``stacked`` stacks the series,
-    ``horizontal`` draws horizontal bars with the labels on the y-axis (good for long category names)."""
+    ``horizontal`` draws horizontal bars with the labels on the y-axis (good for long category names).
+    Numbers are written in ``lang``'s style. The value axis reaches at least ``min_top``; with nothing to draw
+    (or only zeros, if ``zero_is_empty``) the chart shows ``empty``."""
     _check(id, labels, series)
-    if not labels or not series:
-        return _empty(id, title, width, height)
+    if _nothing(labels, series, zero_is_empty):
+        return empty_chart(id, title, width, min(height, EMPTY_HEIGHT), empty)
     if stacked:
         peak = max(sum(max(0.0, s.values[i]) for s in series) for i in range(len(labels)))
     else:
         peak = max(max(s.values) for s in series)
-    body = _bars(labels, series, unit, stacked, horizontal, nice_ticks(peak), width, height)
-    return _svg(id, title, _describe(title, labels, series, unit), width, height, body)
+    body = _bars(labels, series, unit, stacked, horizontal, nice_ticks(max(peak, min_top)), width, height, lang)
+    return _svg(id, title, _describe(title, labels, series, unit, lang), width, height, body)
 
 
 def line_chart(
@@ -261,18 +297,23 @@ def line_chart(
     width: int = 640,
     height: int = 280,
     step: bool = False,
+    min_top: float = 0.0,
+    empty: str = "No data",
+    zero_is_empty: bool = False,
+    lang: str = "en",
 ) -> Markup:
     """One polyline per series (one point per label; ``step`` draws a staircase instead), circle markers
-    with hover titles when there are at most 40 points, x labels thinned to at most 12."""
+    with hover titles when there are at most 40 points, x labels thinned to at most 12. ``min_top``,
+    ``empty`` and ``zero_is_empty`` as for :func:`bar_chart`."""
     _check(id, labels, series)
-    if not labels or not series:
-        return _empty(id, title, width, height)
-    ticks = nice_ticks(max(max(s.values) for s in series))
+    if _nothing(labels, series, zero_is_empty):
+        return empty_chart(id, title, width, min(height, EMPTY_HEIGHT), empty)
+    ticks = nice_ticks(max(max(max(s.values) for s in series), min_top))
     box = (56.0, 20.0, width - 30.0, height - 36.0)  # room for the last x label, centred on its point
     x0, y0, x1, y1 = box
     n = len(labels)
     xs = [x0 + (x1 - x0) / 2] if n == 1 else [x0 + i * (x1 - x0) / (n - 1) for i in range(n)]
-    out = _grid(ticks, unit, box, False)
+    out = _grid(ticks, unit, box, False, lang)
     for si, s in enumerate(series):
         ys = [y1 - max(0.0, float(v)) / ticks[-1] * (y1 - y0) for v in s.values]
         pts = []
@@ -282,7 +323,7 @@ def line_chart(
             pts.append(f"{_n(xs[i])},{_n(ys[i])}")
         color = PALETTE[si % len(PALETTE)]
         name = _esc(s.name)
-        line_tip = "" if n <= MAX_MARKERS else f"<title>{_esc(_describe(s.name, labels, [s], unit))}</title>"
+        line_tip = "" if n <= MAX_MARKERS else f"<title>{_esc(_describe(s.name, labels, [s], unit, lang))}</title>"
         out.append(
             f'<g><polyline data-series="{name}" fill="none" stroke="{color}" stroke-width="2" '
             f'stroke-linejoin="round" points="{" ".join(pts)}">{line_tip}</polyline>'
@@ -290,7 +331,7 @@ def line_chart(
         if n <= MAX_MARKERS:
             out.append(f'<g fill="{color}">')
             out += [
-                f'<circle cx="{_n(xs[i])}" cy="{_n(ys[i])}" r="3">{_tip(labels[i], s.name, v, unit)}</circle>'
+                f'<circle cx="{_n(xs[i])}" cy="{_n(ys[i])}" r="3">{_tip(labels[i], s.name, v, unit, lang)}</circle>'
                 for i, v in enumerate(s.values)
             ]
             out.append("</g>")
@@ -299,4 +340,4 @@ def line_chart(
     fit = math.ceil((CHAR_W * max(len(lab) for lab in labels) + 6) / spacing)  # labels must not overlap
     stride = max(1, math.ceil(n / MAX_X_LABELS), min(fit, math.ceil(n / 4)))
     out += _category_labels(labels, xs, y1 + 16, False, int(spacing * stride // CHAR_W), stride)
-    return _svg(id, title, _describe(title, labels, series, unit), width, height, out)
+    return _svg(id, title, _describe(title, labels, series, unit, lang), width, height, out)

@@ -9,11 +9,19 @@ from pathlib import Path
 from babel.messages.catalog import Message
 from babel.messages.extract import extract_from_dir
 
+from ..domain.notifications import TEXTS
 from .i18n import merged_catalog
 
 WEB_DIR = Path(__file__).parent
-METHODS = [("templates/**.html", "jinja2.ext:babel_extract"), ("**.py", "python")]
-OPTIONS = {"templates/**.html": {"trim_blocks": "True", "lstrip_blocks": "True"}}
+METHODS = [
+    ("templates/**.html", "jinja2.ext:babel_extract"),
+    ("templates/**.txt", "jinja2.ext:babel_extract"),  # the plain-text e-mails (templates/email)
+    ("**.py", "python"),
+]
+OPTIONS = {
+    "templates/**.html": {"trim_blocks": "True", "lstrip_blocks": "True"},
+    "templates/**.txt": {"trim_blocks": "True", "lstrip_blocks": "True"},
+}
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "t": None, "N_": None}
 
 
@@ -26,6 +34,8 @@ def extracted() -> dict[str, list[str]]:
         for msgid in message if isinstance(message, tuple) else (message,):
             if msgid:
                 found.setdefault(msgid, []).append(f"{filename}:{lineno}")
+    for kind, msgid in TEXTS.items():  # the notifications' lines, declared by the domain and translated here
+        found.setdefault(msgid, []).append(f"domain/notifications.py:TEXTS[{kind}]")
     return found
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from ..domain.enums import ApplicationField, RiskCategory
 from ..domain.errors import DomainError, FieldError, InvalidInput
 from ..domain.identity import normalize_email
+from .formats import number_text
 from .forms import as_int
 from .i18n import Translator
 
@@ -92,7 +93,7 @@ def sort_errors(exc: DomainError, step: int, t: Translator) -> tuple[dict[str, s
 def _text(form: dict[str, str], name: str, errs: list[FieldError], t: Translator, limit: int) -> str:
     value = form.get(name, "").strip()
     if len(value) > limit:
-        errs.append(FieldError(name, t.gettext("at most %(n)s characters", n=f"{limit:,}")))
+        errs.append(FieldError(name, t.gettext("at most %(n)s characters", n=number_text(limit, t.lang))))
     return value
 
 

@@ -15,33 +15,61 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from .. import __version__
+from . import formats
 from . import security as sec
+from .charts_units import amount_text, number
 from .i18n import LANGUAGES
+from .problems_text import problem_text
+from .reasons_text import reason_text
 from .text import markdown
 from .viewer import Viewer
 
+_VIEWER: ContextVar[Viewer] = ContextVar("aifactory_web_viewer")
+
+
+def _lang() -> str:
+    """The language of the page being rendered (English outside a page, e.g. in a unit test)."""
+    viewer = _VIEWER.get(None)
+    return viewer.lang if viewer is not None else "en"
+
 
 def gpu_hours_text(value: float | int | None, digits: int = 1) -> str:
-    """GPU-hours: small amounts keep more decimals, so that even a short job's charge (a GPU-second is
-    0.0003 GPU-hours) is visible."""
-    if value is None:
-        return "–"
-    if 0 < abs(value) < 1:
-        digits = max(digits, 4)
-    elif 0 < abs(value) < 10:
-        digits = max(digits, 3)
-    return f"{value:,.{digits}f}"
+    """GPU-hours with enough decimals for a short job's charge, in the page's style (formats.gpu_hours_text)."""
+    return formats.gpu_hours_text(value, _lang(), digits)
 
 
-def _when(value: datetime | date | None) -> str:
-    if value is None:
-        return "–"
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M UTC")
-    return value.isoformat()
+def number_text(value: float | int | None) -> str:
+    """``|number``: a count or amount with the page's grouping (``2,000`` / ``2.000``)."""
+    return formats.number_text(value, _lang())
 
 
-_VIEWER: ContextVar[Viewer] = ContextVar("aifactory_web_viewer")
+def decimal_text(value: float | int | None, places: int = 2) -> str:
+    """``|decimal``: exactly ``places`` decimals (``500.00`` / ``500,00``)."""
+    return formats.decimal_text(value, _lang(), places)
+
+
+def date_text(value: date | datetime | None) -> str:
+    """``|date``: a day in the page's format."""
+    return formats.date_text(value, _lang())
+
+
+def datetime_text(value: date | datetime | None) -> str:
+    """``|datetime`` and ``|when``: a moment in the page's format, in UTC."""
+    return formats.datetime_text(value, _lang())
+
+
+def problem_words(message: str | None) -> str:
+    """``|problem``: a validation message of the domain in the viewer's words (web.problems_text)."""
+    viewer = _VIEWER.get()
+    return problem_text(message, viewer.t.gettext, viewer.lang)
+
+
+def localized_text(item: Any, field: str) -> str:
+    """``|localized("title")``: a catalog item's words in the page's language where the item carries them
+    (``details.texts.<lang>.<field>``, as the shipped templates and stories do), else its own field."""
+    texts = (getattr(item, "details", None) or {}).get("texts") or {}
+    own = texts.get(_lang()) or {}
+    return str(own.get(field) or getattr(item, field, "") or "")
 
 
 def _gettext(message: str, **values: object) -> str:
@@ -57,6 +85,29 @@ def _csrf_token() -> str:
     return _VIEWER.get().csrf
 
 
+def gpu_time_text(seconds: int) -> str:
+    """A ledger amount (billing GPU-seconds) in the unit that suits its size: a short job's charge in
+    GPU-seconds or GPU-minutes, a long one's in GPU-hours (the rule of charts_units, as tiles and charts)."""
+    return gpu_amount_text(seconds / 3600)
+
+
+def gpu_amount_text(hours: float | None) -> str:
+    """GPU-hours in the unit that suits their size (charts_units: one rule for tiles and charts)."""
+    viewer = _VIEWER.get()
+    return amount_text(hours, viewer.t.gettext, viewer.lang)
+
+
+def whole_number_text(value: int) -> str:
+    """A count in the viewer's style (``2,000`` / ``2.000``)."""
+    return number(value, _VIEWER.get().lang, 0)
+
+
+def decision_reason_text(text: str | None) -> str:
+    """A stored decision reason in words for the viewer (web.reasons_text)."""
+    viewer = _VIEWER.get()
+    return reason_text(text, viewer.t.gettext, viewer.lang)
+
+
 @lru_cache(maxsize=1)
 def environment() -> Environment:
     """One environment; ``_`` and ``csrf_token()`` are globals reading the page's viewer (a context
@@ -69,9 +120,21 @@ def environment() -> Environment:
         lstrip_blocks=True,
         auto_reload=False,
     )
-    env.filters["hours"] = gpu_hours_text
-    env.filters["when"] = _when
-    env.filters["markdown"] = markdown
+    env.filters.update(
+        hours=gpu_hours_text,  # numbers and dates in the page's language (web.formats)
+        number=number_text,
+        decimal=decimal_text,
+        date=date_text,
+        datetime=datetime_text,
+        when=datetime_text,
+        gpu_time=gpu_time_text,
+        gpu_amount=gpu_amount_text,
+        whole=whole_number_text,
+        localized=localized_text,  # a catalog item's words in the page's language
+        problem=problem_words,  # a validation message in the page's language
+        reason=decision_reason_text,
+        markdown=markdown,
+    )
     env.globals.update(
         languages=LANGUAGES, _=_gettext, ngettext=_ngettext, csrf_token=_csrf_token, csrf_field=sec.CSRF_FIELD
     )

@@ -18,9 +18,12 @@ FLASH_COOKIE = "aif_flash"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 
+# frame-src 'self': the job page frames a job's report from /jobs/{id}/view/… (sandboxed, see api.downloads);
+# frame-ancestors 'none' and X-Frame-Options: the portal's own pages are framed by nobody, itself included.
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
-    "connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'"
+    "connect-src 'self'; frame-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'; "
+    "object-src 'none'"
 )
 SECURITY_HEADERS = {
     "content-security-policy": CSP,

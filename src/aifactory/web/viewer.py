@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cached_property
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -13,8 +14,9 @@ from fastapi import Depends, Request
 from ..api.deps import AppContext, get_ctx
 from ..domain.errors import Unauthorized
 from ..domain.identity import User, WebSession
-from ..services import sessions
+from ..services import inbox, sessions
 from ..services.context import Actor
+from ..services.ports import StoreUnavailable
 from . import security as sec
 from .cache import SessionCache, per_app
 from .i18n import Translator, negotiate
@@ -62,6 +64,18 @@ class Viewer:
     @property
     def csrf(self) -> str:
         return sec.csrf_token(self.ctx.settings.secret_key.get_secret_value(), self.seed)
+
+    @cached_property
+    def unread(self) -> int | None:
+        """The signed-in user's unread notifications for the header: one indexed COUNT, once per request (the
+        viewer is the request's); None for visitors and while the database cannot answer."""
+        if self.user is None:
+            return None
+        try:
+            with self.ctx.uow_factory(write=False) as uow:
+                return inbox.unread_count(uow, Actor(self.user))
+        except StoreUnavailable:
+            return None
 
 
 def session_cache(request: Request) -> SessionCache:

@@ -1,9 +1,26 @@
 """One router per resource; handlers parse, call one service function, and shape the answer."""
 
-from . import auth, calls, catalog, jobs, ledger, notifications, organizations, projects, proposals, reports
+from . import (
+    accounts,
+    auth,
+    calls,
+    catalog,
+    jobs,
+    ledger,
+    notifications,
+    organizations,
+    projects,
+    proposals,
+    reports,
+    sso,
+    storage,
+    teams,
+)
 
 ROUTERS = [
     auth.router,
+    accounts.router,
+    sso.router,
     organizations.router,
     calls.router,
     proposals.router,
@@ -13,4 +30,6 @@ ROUTERS = [
     jobs.router,
     reports.router,
     catalog.router,
+    storage.router,
+    teams.router,
 ]

@@ -2,16 +2,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, status
 
-from ...services import identity, sessions
+from ...domain.errors import InvalidInput
+from ...services import accounts, identity, sessions
 from ...web.viewer import session_cache
-from ..deps import Ctx, CurrentActor, IdPath, Uow
+from ..deps import Ctx, CurrentActor, IdPath, Uow, client_address
 from ..schemas.identity import (
     IssuedTokenOut,
     OrganizationOut,
     PasswordTokenIn,
     RegisteredOut,
     RegisterIn,
-    TokenCreate,
+    ScopedTokenCreate,
     TokenOut,
     UserOut,
     issued,
@@ -32,6 +33,11 @@ def health() -> dict[str, str]:
     summary="Register an organization and its first user (who becomes its admin)",
 )
 def register(body: RegisterIn, uow: Uow, ctx: Ctx) -> RegisteredOut:
+    password = body.user.password
+    try:
+        password_hash = sessions.hash_password(password, body.user.email, body.user.name) if password else None
+    except InvalidInput as exc:  # the policy names "password": here it is the body's user.password
+        raise InvalidInput.on("user.password", str(exc).split(": ", 1)[-1]) from exc
     org, user, tok = identity.register(
         uow,
         ctx.clock,
@@ -42,6 +48,7 @@ def register(body: RegisterIn, uow: Uow, ctx: Ctx) -> RegisteredOut:
         email=body.user.email,
         name=body.user.name,
         ttl_days=ctx.settings.token_ttl_days,
+        password_hash=password_hash,
     )
     return RegisteredOut(
         organization=OrganizationOut.model_validate(org), user=UserOut.model_validate(user), token=issued(tok)
@@ -59,8 +66,8 @@ def my_tokens(actor: CurrentActor, uow: Uow) -> list[TokenOut]:
 
 
 @router.post("/tokens", status_code=status.HTTP_201_CREATED, response_model=IssuedTokenOut)
-def create_token(body: TokenCreate, actor: CurrentActor, uow: Uow, ctx: Ctx) -> IssuedTokenOut:
-    return issued(identity.create_token(uow, ctx.clock, actor, name=body.name, ttl_days=body.ttl_days))
+def create_token(body: ScopedTokenCreate, actor: CurrentActor, uow: Uow, ctx: Ctx) -> IssuedTokenOut:
+    return issued(identity.create_token(uow, ctx.clock, actor, **body.model_dump()))
 
 
 @router.post(
@@ -69,10 +76,18 @@ def create_token(body: TokenCreate, actor: CurrentActor, uow: Uow, ctx: Ctx) -> 
     response_model=IssuedTokenOut,
     summary="A new API token for an e-mail and password (what `aifactory login --email` uses)",
 )
-def token_for_password(body: PasswordTokenIn, uow: Uow, ctx: Ctx) -> IssuedTokenOut:
+def token_for_password(body: PasswordTokenIn, request: Request, ctx: Ctx) -> IssuedTokenOut:
+    """Throttled per account and client address: 429 with Retry-After while locked out."""
     return issued(
-        sessions.token_for_password(
-            uow, ctx.clock, email=body.email, password=body.password, name=body.name, ttl_days=body.ttl_days
+        accounts.token_for_password(
+            ctx.uow_factory,
+            ctx.clock,
+            ctx.throttle,
+            email=body.email,
+            password=body.password,
+            name=body.name,
+            ttl_days=body.ttl_days,
+            address=client_address(request),
         )
     )
 

@@ -54,7 +54,10 @@ def get_call(call_id: IdPath, _: CurrentActor, uow: Uow, ctx: Ctx) -> CallOut:
 
 @router.post("/calls", status_code=status.HTTP_201_CREATED, response_model=CallOut)
 def create_call(body: CallCreate, actor: CurrentActor, uow: Uow, ctx: Ctx) -> CallOut:
-    return call_out(calls.create_call(uow, ctx.clock, actor, **body.model_dump(exclude_none=True)), ctx)
+    fields = body.model_dump(exclude_none=True)
+    uncapped = {"self_service_max_proposals", "self_service_max_gpu_hours"} & body.model_fields_set
+    fields |= {name: None for name in uncapped if getattr(body, name) is None}  # null: no cap (left out: default)
+    return call_out(calls.create_call(uow, ctx.clock, actor, **fields), ctx)
 
 
 @router.patch("/calls/{call_id}", response_model=CallOut)

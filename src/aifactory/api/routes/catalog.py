@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, status
 from starlette.concurrency import run_in_threadpool
 
 from ...domain.catalog import SLUG_RE, TAG_RE, Approval, CatalogKind
-from ...services import catalog, catalog_review
+from ...services import catalog, catalog_review, job_saves
 from ..deps import Ctx, CurrentActor, IdPath, Paging, Uow
 from ..schemas.catalog import (
     ApprovalIn,
@@ -123,4 +123,10 @@ async def run_template(name: SlugPath, body: TemplateRunIn, actor: CurrentActor,
 )
 def publish_output(job_id: IdPath, body: JobPublishIn, actor: CurrentActor, ctx: Ctx) -> CatalogEntryOut:
     fields = body.model_dump()
+    save_to = fields.pop("save_to")
+    if save_to is not None:  # saved into the project's storage and published in one step
+        saved = job_saves.publish_saved(
+            ctx.uow_factory, ctx.clock, actor, ctx.gateway, ctx.storage, job_id, save_to=save_to, **fields
+        )
+        return entry_out(saved)
     return entry_out(catalog.publish_job_output(ctx.uow_factory, ctx.clock, actor, ctx.gateway, job_id, **fields))

@@ -13,12 +13,13 @@ from ...domain.errors import InvalidInput
 from ...domain.jobs.document import YAML_TYPES, load_document
 from ...domain.jobs.spec import JOB_SPEC_SCHEMA
 from ...domain.jobs.states import JobState
-from ...services import job_outputs, jobs
+from ...services import job_outputs, job_saves, jobs
 from ..deps import Ctx, CurrentActor, IdPath, IdQuery, Paging, Uow
 from ..downloads import download
 from ..logstream import follow
 from ..schemas.common import Page, page_of
-from ..schemas.jobs import ArtifactOut, JobOut
+from ..schemas.jobs import ArtifactOut, JobOut, JobSaveIn
+from ..schemas.storage import StoredFileOut
 
 router = APIRouter(tags=["jobs"])
 _SPEC_BODY = {
@@ -173,3 +174,16 @@ def artifact(
     job_id: IdPath, path: Annotated[str, "relative path"], actor: CurrentActor, uow: Uow, ctx: Ctx
 ) -> StreamingResponse:
     return download(job_outputs.open_artifact(uow, actor, ctx.gateway, job_id, path))
+
+
+@router.post(
+    "/jobs/{job_id}/artifacts/save",
+    status_code=status.HTTP_201_CREATED,
+    response_model=StoredFileOut,
+    summary="Save a completed job's artifact into its project's storage (quota checked: 413 when over)",
+)
+def save_artifact(job_id: IdPath, body: JobSaveIn, actor: CurrentActor, ctx: Ctx) -> StoredFileOut:
+    stored = job_saves.save_output(
+        ctx.uow_factory, ctx.clock, actor, ctx.gateway, ctx.storage, job_id, path=body.path, to=body.to
+    )
+    return StoredFileOut.model_validate(stored)

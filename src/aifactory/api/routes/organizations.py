@@ -5,7 +5,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, status
 
 from ...domain.enums import OrgKind
-from ...services import identity
+from ...services import consent, identity
 from ...services.context import found
 from ..deps import Ctx, CurrentActor, IdPath, IdQuery, Paging, Uow
 from ..schemas.common import Page, page_of
@@ -17,17 +17,19 @@ router = APIRouter(tags=["organizations and users"])
 @router.get(
     "/organizations",
     response_model=Page[OrganizationOut],
-    summary="Organizations (public facts only: name, kind, country, sectors)",
+    summary="Organizations (public facts only). Operators list and search all; others find one by its exact "
+    "name or id (q), and otherwise see those they work with",
 )
 def list_organizations(
-    _: CurrentActor,
+    actor: CurrentActor,
     uow: Uow,
     page: Paging,
     kind: OrgKind | None = None,
     country: Annotated[str | None, Query(max_length=2)] = None,
     q: Annotated[str | None, Query(max_length=100)] = None,
 ) -> dict[str, Any]:
-    return page_of(uow.organizations.list(page, kind=kind, country=country, q=q), OrganizationOut.model_validate)
+    found = consent.find_organizations(uow, actor, page, q=q, kind=kind, country=country)
+    return page_of(found, OrganizationOut.model_validate)
 
 
 @router.get("/organizations/{org_id}", response_model=OrganizationOut)

@@ -3,12 +3,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Response, status
 
-from ...services import audit, projects
+from ...domain.errors import InvalidInput
+from ...services import audit, invitations, projects
 from ..deps import Ctx, CurrentActor, IdPath, IdQuery, Paging, Uow
 from ..schemas.common import Page, page_of
 from ..schemas.projects import AllocationOut, AuditOut, MemberIn, MemberOut, ProjectOut
+from ..schemas.teams import InvitationOut
 
 
 def as_utc(value: datetime | None) -> datetime | None:
@@ -31,9 +33,25 @@ def get_project(project_id: IdPath, actor: CurrentActor, uow: Uow, ctx: Ctx) -> 
     return ProjectOut.of(projects.get(uow, actor, project_id), ctx.clock.now().date())
 
 
-@router.post("/projects/{project_id}/members", status_code=status.HTTP_201_CREATED, response_model=MemberOut)
-def add_member(project_id: IdPath, body: MemberIn, actor: CurrentActor, uow: Uow, ctx: Ctx) -> MemberOut:
-    return MemberOut.model_validate(projects.add_member(uow, ctx.clock, actor, project_id, **body.model_dump()))
+@router.post(
+    "/projects/{project_id}/members",
+    status_code=status.HTTP_201_CREATED,
+    response_model=MemberOut | InvitationOut,
+    summary="Add a user of the project's organizations by id (201), or invite by e-mail (202, the same answer "
+    "whether the address has an account or not)",
+)
+def add_member(
+    project_id: IdPath, body: MemberIn, response: Response, actor: CurrentActor, uow: Uow, ctx: Ctx
+) -> MemberOut | InvitationOut:
+    if body.user_id is None:
+        if body.email is None:
+            raise InvalidInput.on("email", "name the person: user_id, or email to invite them")
+        sent = invitations.invite_to_project(uow, ctx.clock, actor, project_id, email=body.email, role=body.role.value)
+        response.status_code = status.HTTP_202_ACCEPTED
+        return InvitationOut.model_validate(sent.invitation)
+    return MemberOut.model_validate(
+        projects.add_member(uow, ctx.clock, actor, project_id, user_id=body.user_id, role=body.role)
+    )
 
 
 @router.delete("/projects/{project_id}/members/{user_id}", status_code=status.HTTP_204_NO_CONTENT)

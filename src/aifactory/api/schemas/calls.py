@@ -82,8 +82,17 @@ class CallSettings(In):
     max_wall_hours: Annotated[int, Field(ge=1, le=720)] | None = None
     enforcement: Enforcement | None = None
     resource_ids: Annotated[list[Id], Field(min_length=1, max_length=100)] | None = None
+    self_service_max_proposals: Annotated[int, Field(ge=0, le=1000)] | None = Field(
+        default=None, description="per organization: open or accepted proposals auto-approval allows (null: no cap)"
+    )
+    self_service_max_gpu_hours: Annotated[int, Field(ge=0, le=100_000_000)] | None = Field(
+        default=None, description="per organization: GPU-hours auto-approved within the period (null: no cap)"
+    )
+    self_service_period_months: Annotated[int, Field(ge=1, le=60)] | None = Field(
+        default=None, description="the rolling period of the GPU-hours cap, in months up to today"
+    )
 
-    # null clears closes_on (rolling call) and auto_approve_gpu_hours (no auto-approval); nothing else
+    # null clears closes_on (rolling call), auto_approve_gpu_hours (no auto-approval) and the self-service caps
     _no_nulls = field_validator(
         "title",
         "description",
@@ -100,6 +109,7 @@ class CallSettings(In):
         "max_wall_hours",
         "enforcement",
         "resource_ids",
+        "self_service_period_months",
         mode="before",
     )(refuse_null)
 
@@ -137,4 +147,7 @@ class CallOut(Out):
     max_wall_hours: int
     enforcement: Enforcement
     resource_ids: list[int]
+    self_service_max_proposals: int | None
+    self_service_max_gpu_hours: int | None
+    self_service_period_months: int
     created_at: datetime

@@ -95,6 +95,10 @@ class JobPublishIn(ItemFields):
     kind: Literal["model", "dataset"] = "model"
     sha256: Annotated[str | None, Field(pattern=SHA256_RE, description="expected checksum (verified)")] = None
     details: dict[str, Any] = Field(default_factory=dict, description="version, framework, licence, metrics…")
+    save_to: Annotated[
+        str | None,
+        Field(min_length=1, max_length=1024, description="also save it under this name in the project's storage"),
+    ] = None
 
 
 def entry_out(entry: Any) -> CatalogEntryOut:

@@ -6,7 +6,8 @@ from typing import Annotated
 from pydantic import Field
 
 from ...domain.enums import ApplicationField, OrgKind
-from .common import Id, In, Out, Text200
+from ...domain.teams import TokenScope
+from .common import MAX_ID, Id, In, Out, Text200
 
 TtlDays = Annotated[int, Field(ge=1, le=366)]
 
@@ -21,6 +22,10 @@ class OrganizationIn(In):
 class UserIn(In):
     email: Annotated[str, Field(max_length=254)]
     name: Text200
+    password: Annotated[
+        str | None,
+        Field(default=None, max_length=1024, description="to sign in with later (the password policy applies)"),
+    ] = None
 
 
 class RegisterIn(In):
@@ -47,6 +52,7 @@ class UserOut(Out):
     is_org_admin: bool
     active: bool
     created_at: datetime
+    email_verified: bool = False  # False: the link e-mailed at sign-up was not opened yet (no proposal submits)
 
 
 class TokenOut(Out):
@@ -57,6 +63,8 @@ class TokenOut(Out):
     expires_at: datetime
     revoked_at: datetime | None
     last_used_at: datetime | None
+    scope: str = "full"
+    scope_project_id: int | None = None
 
 
 class IssuedTokenOut(TokenOut):
@@ -87,11 +95,19 @@ class RolesIn(In):
     is_reviewer: bool | None = None
     is_operator: bool | None = None
     active: bool | None = None
+    email_verified: bool | None = None  # an operator vouches for the address (or takes that back)
 
 
 class TokenCreate(In):
     name: Annotated[str, Field(min_length=1, max_length=100)] = "cli"
     ttl_days: TtlDays = 90
+
+
+class ScopedTokenCreate(TokenCreate):
+    scope: TokenScope = Field(
+        default=TokenScope.FULL, description="full; read (GET only); jobs (jobs, templates, storage); project"
+    )
+    project_id: Annotated[int | None, Field(ge=1, le=MAX_ID, description="the project of a 'project' token")] = None
 
 
 class PasswordTokenIn(TokenCreate):

@@ -6,7 +6,7 @@ from typing import Any
 from pydantic import Field
 
 from ...domain.jobs.states import JobState
-from .common import Out
+from .common import In, Out
 
 
 class JobEventOut(Out):
@@ -47,3 +47,8 @@ class ArtifactOut(Out):
     size: int
     modified_at: datetime
     sha256: str | None = Field(default=None, description="with ?checksums=true")
+
+
+class JobSaveIn(In):
+    path: str = Field(min_length=1, max_length=1024, description="one of the job's artifacts")
+    to: str = Field(min_length=1, max_length=1024, description="its name in the project's storage (e.g. results/x)")

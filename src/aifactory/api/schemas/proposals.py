@@ -5,6 +5,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
 
+from ...domain import reasons
 from ...domain.enums import ApplicationField, Criterion, DueStatus, ProposalStatus, RiskCategory
 from ...domain.proposals import allowed_asks
 from .common import Id, In, LongText, Out, refuse_null
@@ -89,7 +90,15 @@ class ProposalOut(Out):
     due_status: DueStatus
     decided_at: datetime | None
     decision_reason: str
+    reason_code: str = Field(
+        description="who gave the decision reason: auto_approved (the call's automatic approval; figures in the "
+        "reason) or operator (a person's words); empty before a decision"
+    )
     awarded_gpu_hours: int | None
+    held_reason: str = Field(
+        description="why it waits for an operator although the call auto-approves (a self-service limit); "
+        "empty otherwise"
+    )
     allowed_actions: list[str] = Field(
         description="what the proposal's state allows (edit, submit, withdraw, assign, review, decide); "
         "whether you may do it depends on your role as well"
@@ -107,9 +116,10 @@ class ProposalOut(Out):
             notes=p.ethics_notes,
             flags=p.ethics_flags,
         )
-        derived = ("ethics", "due_status", "allowed_actions")
+        derived = ("ethics", "due_status", "allowed_actions", "reason_code")
         fields = {k: getattr(p, k) for k in cls.model_fields if k not in derived}
-        return cls(**fields, ethics=ethics, due_status=due, allowed_actions=allowed_asks(p.status))
+        code = reasons.read(p.decision_reason).code if p.decision_reason else ""
+        return cls(**fields, ethics=ethics, due_status=due, allowed_actions=allowed_asks(p.status), reason_code=code)
 
 
 class ReviewersIn(In):

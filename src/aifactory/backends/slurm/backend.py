@@ -27,6 +27,7 @@ from ..base import CommandError, CommandRunner, run_command
 from ..launchers import APPTAINER
 from ..logfiles import check_stream, read_chunk
 from ..script import USER_SCRIPT
+from ..staging import stage_inputs
 from .accounting import SlurmAccounting
 from .client import AccountingRecord, QueueRecord, SlurmClient
 from .owner import OwnerCommands, prepare_folder
@@ -50,6 +51,7 @@ _REFUSALS = (
     "Memory specification can not be satisfied",
     "Invalid generic resource",
 )
+_ARRAY_REFUSAL = "Invalid job array specification"  # e.g. more tasks than the cluster's MaxArraySize
 
 TaskKey = int | str  # an array task's index, or "rest:<own id>" for a record without one (see TaskRecord)
 
@@ -109,7 +111,12 @@ class SlurmBackend:
                 "container.image", f"containers need {APPTAINER}, which is not installed where jobs are submitted"
             )
         ctx = BatchContext(
-            job_id=job.job_id, account=job.account, partition=job.partition, job_dir=job.job_dir, comment=job.comment
+            job_id=job.job_id,
+            account=job.account,
+            partition=job.partition,
+            job_dir=job.job_dir,
+            comment=job.comment,
+            inputs=tuple((i.env_key, i.path(job.job_dir)) for i in job.inputs),
         )
         try:
             text = render_sbatch(spec, ctx)
@@ -123,6 +130,8 @@ class SlurmBackend:
             return self.client.sbatch(str(script), prefix=prefix, chdir=job.job_dir if prefix else None)
         except CommandError as exc:
             said = exc.result.stderr + exc.result.stdout
+            if _ARRAY_REFUSAL in said:  # a refusal, not an outage: never retried
+                raise InvalidInput.on("array", f"Slurm refused the array ({_ARRAY_REFUSAL}: its MaxArraySize)") from exc
             if any(refusal in said for refusal in _REFUSALS):
                 raise InvalidInput.on("resources", f"Slurm refused the job: {str(exc).split(': ', 1)[-1]}") from exc
             raise
@@ -138,6 +147,7 @@ class SlurmBackend:
                 written.append(script.parent / USER_SCRIPT)
                 written[-1].write_text(job.spec.script)
             script.write_text(text)
+            stage_inputs(job, confined=False)  # read-only for the job (see backends.staging)
         except OSError as exc:
             raise BackendUnavailable(f"the job folder cannot be written: {exc}") from exc
         if job.run_as is not None:

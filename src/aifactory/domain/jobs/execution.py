@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 from typing import Literal
 
 from ..posix import RunAs
@@ -18,6 +19,30 @@ from .states import JobState
 WORK_SUBDIR = "work"  # a job without a workdir of its own runs in <job_dir>/work (its files apart from ours)
 
 Stream = Literal["stdout", "stderr"]
+
+
+INPUTS_SUBDIR = "inputs"  # a job's inputs are staged read-only in <job_dir>/inputs/<name>
+
+
+@dataclass(frozen=True)
+class StagedInput:
+    """An input resolved by the gateway: ``source`` is the server's path of the file (or folder) the job reads
+    read-only (empty: it no longer resolves); the backend stages it at :meth:`path` and sets
+    ``AIF_INPUT_<NAME>`` to it."""
+
+    name: str
+    source: str
+    folder: bool = False
+
+    @property
+    def env_key(self) -> str:
+        return f"AIF_INPUT_{self.name.upper()}"
+
+    def path(self, job_dir: str) -> str:
+        """``<job_dir>/inputs/<name>/<the file's own name>`` (its suffix tells CSV from Parquet), or for a
+        folder ``<job_dir>/inputs/<name>``."""
+        top = f"{job_dir}/{INPUTS_SUBDIR}/{self.name}"
+        return top if self.folder or not self.source else f"{top}/{PurePosixPath(self.source).name}"
 
 
 @dataclass(frozen=True)
@@ -32,6 +57,7 @@ class BackendJob:
     comment: str  # marks the job as ours, so a restart can find it by comment
     # who the job runs as (its owner, the project's group); None: the server's own identity (single-tenant setups)
     run_as: RunAs | None = None
+    inputs: tuple[StagedInput, ...] = ()  # resolved by the gateway (services.job_inputs), staged by the backend
 
     @property
     def tasks(self) -> int:

@@ -16,6 +16,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from ..errors import FieldError, InvalidInput
+from .inputs import INPUTS_SCHEMA, InputRef, parse_inputs
 
 NAME_RE = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 ENV_KEY_RE = r"^[A-Za-z_][A-Za-z0-9_]{0,127}$"
@@ -113,6 +114,7 @@ JOB_SPEC_SCHEMA: dict[str, Any] = {
             },
             "oneOf": [{"required": ["range"]}, {"required": ["grid"]}],
         },
+        "inputs": INPUTS_SCHEMA,
         "launcher": {"enum": ["none", "torchrun"], "description": "torchrun: one srun task per node"},
         "idempotency_key": {"type": "string", "minLength": 1, "maxLength": 128, "pattern": r"^[A-Za-z0-9._:-]+$"},
     },
@@ -163,6 +165,7 @@ class JobSpec:
     array: ArraySpec | None = None
     launcher: str = "none"
     idempotency_key: str | None = None
+    inputs: tuple[InputRef, ...] = ()
 
     @property
     def tasks(self) -> int:
@@ -183,6 +186,8 @@ def _field_of(error: Any) -> str:
 def _message(error: Any) -> str:
     if error.validator == "additionalProperties":
         return "unknown field (see the job spec schema for the valid ones)"
+    if error.validator == "oneOf" and len(error.absolute_path) == 2 and error.absolute_path[0] == "inputs":
+        return "give exactly one of 'dataset' (a slug) or 'storage' (a path in the project's storage)"
     if error.validator == "oneOf" and not error.absolute_path:
         return "give exactly one of 'command' (argv list) or 'script'"
     if error.validator == "oneOf":
@@ -361,4 +366,5 @@ def parse_spec(data: Any) -> JobSpec:
         array=_array(data["array"]) if "array" in data else None,
         launcher=data.get("launcher", "none"),
         idempotency_key=data.get("idempotency_key"),
+        inputs=parse_inputs(data.get("inputs", {})),
     )

@@ -6,11 +6,14 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from ...api.deps import client_address
 from ...domain.enums import ApplicationField, OrgKind
 from ...domain.errors import DomainError, InvalidInput, Unauthorized
 from ...domain.identity import User
-from ...services import identity, sessions
+from ...services import accounts, identity, sessions
+from ...services.throttle import TooManyAttempts
 from .. import security as sec
+from ..accounts_text import form_errors, wait_message
 from ..forms import field_errors, read_form, read_multi
 from ..i18n import LANGUAGES
 from ..render import redirect, render
@@ -51,9 +54,24 @@ async def login(request: Request, viewer: CsrfChecked) -> Response:
     form = await read_form(request)
     email, secret = form.get("email", "").strip(), form.get("password", "")
     target = sec.safe_next(form.get("next"))
+    ctx = viewer.ctx
     try:
-        with viewer.ctx.uow_factory(write=False) as uow:
-            sign_in = sessions.check_credentials(uow, viewer.ctx.clock, email, secret)
+        sign_in = accounts.sign_in(
+            ctx.uow_factory, ctx.clock, ctx.throttle, email=email, secret=secret, address=client_address(request)
+        )
+    except TooManyAttempts as exc:  # the same for every address, whether it has an account or not
+        response = render(
+            request,
+            viewer,
+            "login.html",
+            status=429,
+            next=target,
+            note=wait_message(viewer.t, exc.retry_after),
+            errors={},
+            email=email,
+        )
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
     except Unauthorized:
         message = viewer.t.gettext("Wrong e-mail address or password (or an invalid API token).")
         return render(
@@ -95,7 +113,7 @@ async def signup(request: Request, viewer: CsrfChecked) -> Response:
             raise InvalidInput.on("password2", viewer.t.gettext("the two passwords differ"))
         if form.get("kind") not in {k.value for k in OrgKind}:
             raise InvalidInput.on("kind", viewer.t.gettext("choose the kind of your organization"))
-        password_hash = sessions.hash_password(form.get("password", ""), form.get("email", ""))
+        password_hash = sessions.hash_password(form.get("password", ""), form.get("email", ""), form.get("name", ""))
         with ctx.uow_factory(write=True) as uow:
             _, user, _ = identity.register(
                 uow,
@@ -107,6 +125,7 @@ async def signup(request: Request, viewer: CsrfChecked) -> Response:
                 email=form.get("email", ""),
                 name=form.get("name", ""),
                 password_hash=password_hash,
+                language=viewer.lang,
             )
     except DomainError as exc:
         aliases = {"organization.name": "organization", "organization.country": "country"}
@@ -117,12 +136,15 @@ async def signup(request: Request, viewer: CsrfChecked) -> Response:
             status=422 if exc.status == 422 else exc.status,
             form={k: v for k, v in form.items() if not k.startswith("password")},
             chosen=chosen,
-            errors=field_errors(exc, SIGNUP_FIELDS, aliases),
+            errors=form_errors(viewer.t, exc, "password", field_errors(exc, SIGNUP_FIELDS, aliases)),
             **_signup_options(viewer),
         )
-    return _start_session(
-        viewer, user, "/proposals/new", viewer.t.gettext("Your organization is registered. Next: apply for GPU time.")
+    welcome = viewer.t.gettext(
+        "Your organization is registered. We sent a link to %(email)s: open it to verify your address, then you "
+        "can submit proposals.",
+        email=user.email,
     )
+    return _start_session(viewer, user, "/proposals/new", welcome)
 
 
 @router.get("/account", response_class=HTMLResponse)
@@ -152,7 +174,9 @@ async def change_password(request: Request, viewer: SignedInChecked) -> Response
             viewer,
             "account.html",
             status=exc.status,
-            errors=field_errors(exc, {"current", "new", "new2"}, {"password": "new"}),
+            errors=form_errors(
+                viewer.t, exc, "new", field_errors(exc, {"current", "new", "new2"}, {"password": "new"})
+            ),
         )
     response = redirect(viewer, "/login", viewer.t.gettext("Password changed: please sign in with it."))
     response.delete_cookie(sec.SESSION_COOKIE, path="/")

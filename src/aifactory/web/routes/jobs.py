@@ -1,5 +1,6 @@
 """A job's page: state and history, the log followed live (htmx polls for what was written since the last
-offset), cancel, and the artifacts to download."""
+offset), cancel, what the job was charged, and its artifacts: downloaded, and shown inline where they can be
+(an HTML report in a sandboxed frame, images, the first rows of tables; see ``services.artifact_views``)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from ...api.downloads import download
+from ...api.downloads import download, view
 from ...domain.errors import InvalidInput
 from ...domain.jobs.spec import parse_spec
 from ...domain.jobs.states import JobState
-from ...services import job_outputs, jobs
+from ...services import artifact_views, job_outputs, jobs, ledger
 from ..render import redirect, render
 from ..viewer import SignedIn, SignedInChecked, Viewer
 
@@ -37,15 +38,19 @@ def _job_view(viewer: Viewer, job_id: int) -> dict[str, Any]:
         submitter = uow.users.get(job.submitted_by)
         artifacts = job_outputs.list_artifacts(uow, viewer.actor, ctx.gateway, job_id) if job.terminal else []
         may_cancel = not job.terminal and jobs.may_cancel(viewer.actor, job, project)
+        charge = ledger.charge_of_job(uow, job)
+        resource = uow.resources.get(job.resource_id)
     spec = parse_spec(job.spec)
     return {
         "job": job,
         "project": project,
         "events": events,
         "submitter": submitter,
-        "artifacts": artifacts,
+        "views": artifact_views.artifact_views(ctx.gateway, job, artifacts),
         "may_cancel": may_cancel,
         "spec": spec,
+        "charge": charge,
+        "resource": resource,
     }
 
 
@@ -79,8 +84,12 @@ def log_fragment(
     with ctx.uow_factory(write=False) as uow:
         job = jobs.get_job(uow, viewer.actor, job_id)
         source = job_outputs.log_source(uow, viewer.actor, ctx.gateway, job_id, _stream(stream), 0)
-        artifacts = job_outputs.list_artifacts(uow, viewer.actor, ctx.gateway, job_id) if job.terminal else []
     chunk = source.read(offset, limit=CHUNK_BYTES)
+    complete = chunk.complete and job.terminal
+    artifacts: list[job_outputs.Artifact] = []
+    if complete:  # the last poll (the poller stops with it) brings the artifacts, listed once
+        with ctx.uow_factory(write=False) as uow:
+            artifacts = job_outputs.list_artifacts(uow, viewer.actor, ctx.gateway, job_id)
     return render(
         request,
         viewer,
@@ -89,8 +98,8 @@ def log_fragment(
         stream=stream,
         text=chunk.data.decode("utf-8", "replace"),
         offset=chunk.offset,
-        complete=chunk.complete and job.terminal,
-        artifacts=artifacts,
+        complete=complete,
+        views=artifact_views.artifact_views(ctx.gateway, job, artifacts),
     )
 
 
@@ -112,3 +121,22 @@ def artifact(viewer: SignedIn, job_id: int, path: str) -> Response:
     with viewer.ctx.uow_factory(write=False) as uow:
         opened = job_outputs.open_artifact(uow, viewer.actor, viewer.ctx.gateway, job_id, path[:1000])
     return download(opened)  # always a download: a job's own HTML must never run on the portal's origin
+
+
+@router.get("/jobs/{job_id:int}/view/{path:path}")
+def view_artifact(viewer: SignedIn, job_id: int, path: str) -> Response:
+    """An HTML report (for the page's sandboxed frame) or an image, served under ``api.downloads.VIEW_CSP``:
+    even opened on its own it runs no script and has an origin of its own, never the portal's."""
+    with viewer.ctx.uow_factory(write=False) as uow:
+        opened, preview = artifact_views.open_viewable(uow, viewer.actor, viewer.ctx.gateway, job_id, path[:1000])
+    return view(opened, preview.media_type)
+
+
+@router.get("/jobs/{job_id:int}/charge", response_class=HTMLResponse)
+def charge_fragment(request: Request, viewer: SignedIn, job_id: int) -> HTMLResponse:
+    """What the job holds or was charged; polled by the page until the job is settled."""
+    with viewer.ctx.uow_factory(write=False) as uow:
+        job = jobs.get_job(uow, viewer.actor, job_id)
+        charge = ledger.charge_of_job(uow, job)
+        resource = uow.resources.get(job.resource_id)
+    return render(request, viewer, "jobs/_charge.html", job=job, charge=charge, resource=resource)

@@ -206,6 +206,7 @@ def _detail(viewer: Viewer, proposal_id: int) -> dict[str, Any]:
                 "flags": p.ethics_flags,
                 "reason": p.decision_reason,
                 "awarded": p.awarded_gpu_hours,
+                "held": p.held_reason,
                 "due": proposals.due(uow, ctx.clock, p),
             },
             "call": {"id": call.id, "title": call.title, "mode": call.access_mode, "required": call.required_reviews},

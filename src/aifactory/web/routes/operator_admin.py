@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from ...domain.calls import DEFAULT_MAX_GPU_HOURS, DEFAULT_MAX_PROPOSALS, DEFAULT_PERIOD_MONTHS
 from ...domain.enums import AccessMode, OrgKind
 from ...domain.errors import DomainError, FieldError, InvalidInput
 from ...services import calls, identity, sites
@@ -15,6 +16,9 @@ from ..forms import field_errors, read_form, read_multi
 from ..render import redirect, render
 from ..viewer import Viewer
 from .operator import Operator, OperatorChecked, Problems, page_request, pager
+from .operator_limits import LIMIT_FIELDS, limit_fields
+
+DEFAULT_LIMITS = {"self_service_period_months": str(DEFAULT_PERIOD_MONTHS)}  # a form without the limits: defaults
 
 router = APIRouter()
 CALL_FIELDS = {
@@ -35,6 +39,7 @@ CALL_FIELDS = {
     "max_wall_hours",
     "resource_ids",
     "eligible_kinds",
+    *LIMIT_FIELDS,
 }
 RESOURCE_FIELDS = {
     "site_id",
@@ -131,6 +136,9 @@ def _calls_page(
             "max_wall_hours": "24",
             "resource_ids": [],
             "eligible_kinds": [],
+            "self_service_max_proposals": str(DEFAULT_MAX_PROPOSALS),
+            "self_service_max_gpu_hours": str(DEFAULT_MAX_GPU_HOURS),
+            "self_service_period_months": str(DEFAULT_PERIOD_MONTHS),
         },
         errors=errors or {},
     )
@@ -173,9 +181,14 @@ def _call_fields(viewer: Viewer, form: dict[str, Any]) -> dict[str, Any]:
     fields["cutoff_days"] = check.int_list(_split(form.get("cutoff_days", "")), "cutoff_days")
     fields["resource_ids"] = check.int_list(form["resource_ids"], "resource_ids")
     fields["eligible_kinds"] = [k for k in form["eligible_kinds"] if k in {o.value for o in OrgKind}]
+    try:
+        limits = limit_fields(viewer, {**DEFAULT_LIMITS, **form}, partial=True)
+    except InvalidInput as exc:
+        check.errors.extend(exc.errors)
+        limits = {}
     check.check()
     fields["access_mode"] = AccessMode(fields["access_mode"])
-    return {k: v for k, v in fields.items() if v is not None}
+    return {k: v for k, v in fields.items() if v is not None} | limits  # an empty cap: none
 
 
 @router.post("/operator/calls", response_class=HTMLResponse)

@@ -8,7 +8,7 @@ import csv
 import io
 import threading
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -19,6 +19,8 @@ from ...domain.reports import Dimension
 from ...services import reports
 from ..cache import per_app
 from ..charts import Series, bar_chart, legend, line_chart
+from ..charts_figure import Chart
+from ..charts_units import amount_text, in_unit, number, unit_for_all, unit_label
 from ..forms import field_errors
 from ..render import finish, render
 from ..viewer import Viewer
@@ -29,17 +31,6 @@ CHART_DIMENSIONS = ("sector", "org_kind", "access_mode", "month")
 CSV_DIMENSIONS = tuple(d.value for d in Dimension) + ("utilization",)
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 CACHE_SECONDS = 30
-
-
-@dataclass(frozen=True)
-class Chart:
-    id: str
-    title: str
-    svg: Any  # Markup from charts.py
-    legend: list[tuple[int, str]]
-    headers: list[str]
-    rows: list[list[str]]
-    csv: str | None = None  # the dimension of the CSV export, if any
 
 
 def default_period(viewer: Viewer) -> tuple[str, str]:
@@ -84,8 +75,8 @@ def _names(viewer: Viewer) -> dict[str, str]:
     }
 
 
-def _fmt(value: float | None) -> str:
-    return "–" if value is None else f"{value:,.1f}"
+def _fmt(value: float | None, lang: str) -> str:
+    return "–" if value is None else number(value, lang, 1)
 
 
 class ReportCache:
@@ -145,53 +136,95 @@ def _load(viewer: Viewer, start: str, end: str) -> dict[str, Any]:
         }
 
 
-def _usage_chart(viewer: Viewer, report: reports.UsageReport, title: str, *, horizontal: bool = False) -> Chart:
-    names, g = _names(viewer), viewer.t.gettext
-    dim = report.by.value
-    labels = [names.get(r.label, r.label) for r in report.rows]
-    values = [r.gpu_hours for r in report.rows]
-    series = [Series(g("GPU-hours"), values)]
-    height = max(200, 40 + 26 * len(labels)) if horizontal else 280
-    svg = bar_chart(
+def _gpu_chart(
+    viewer: Viewer,
+    draw: Callable[..., Any],
+    labels: list[str],
+    hours: list[float],
+    *,
+    id: str,
+    title: str,
+    header: str,
+    csv: str,
+    **layout: Any,
+) -> Chart:
+    """GPU-hours drawn (``bar_chart`` or ``line_chart``) in the unit their largest value needs, on an axis of at
+    least that unit's floor, and tabled with each amount in its own unit (charts_units)."""
+    t, lang = viewer.t.gettext, viewer.lang
+    unit = unit_for_all(hours)
+    name = unit_label(unit, t)
+    series = [Series(name, [in_unit(v, unit) for v in hours])]
+    empty = t("No GPU time used in this period.")
+    svg = draw(
         labels,
         series,
-        id=f"chart-{dim.replace('_', '-')}",
+        id=id,
         title=title,
-        unit=g("GPU-hours"),
+        unit=name,
+        min_top=unit.floor,
+        empty=empty,
+        zero_is_empty=True,
+        lang=lang,
+        **layout,
+    )
+    rows = [[lab, amount_text(v, t, lang)] for lab, v in zip(labels, hours, strict=True)]
+    return Chart(id, title, svg, legend(series), [header, t("GPU time")], rows, csv)
+
+
+def _usage_chart(viewer: Viewer, report: reports.UsageReport, title: str, *, horizontal: bool = False) -> Chart:
+    names, dim = _names(viewer), report.by.value
+    labels = [names.get(r.label, r.label) for r in report.rows]
+    height = max(200, 40 + 26 * len(labels)) if horizontal else 280
+    hours = [r.gpu_hours for r in report.rows]
+    chart_id, group = f"chart-{dim.replace('_', '-')}", viewer.t.gettext("Group")
+    return _gpu_chart(
+        viewer,
+        bar_chart,
+        labels,
+        hours,
+        id=chart_id,
+        title=title,
+        header=group,
+        csv=dim,
         horizontal=horizontal,
         height=height,
     )
-    rows = [[lab, _fmt(v)] for lab, v in zip(labels, values, strict=True)]
-    return Chart(f"chart-{dim.replace('_', '-')}", title, svg, legend(series), [g("Group"), g("GPU-hours")], rows, dim)
 
 
 def _month_chart(viewer: Viewer, report: reports.UsageReport, months: list[str]) -> Chart:
     """Every month of the period, empty ones too, as a line."""
-    g = viewer.t.gettext
-    title = g("GPU-hours by month")
-    hours = {r.key: r.gpu_hours for r in report.rows}
-    values = [hours.get(k, 0.0) for k in months]
-    series = [Series(g("GPU-hours"), values)]
-    svg = line_chart(months, series, id="chart-month", title=title, unit=g("GPU-hours"))
-    return Chart(
-        "chart-month",
-        title,
-        svg,
-        legend(series),
-        [g("Month"), g("GPU-hours")],
-        [[m, _fmt(v)] for m, v in zip(months, values, strict=True)],
-        "month",
-    )
+    t = viewer.t.gettext
+    by_month = {r.key: r.gpu_hours for r in report.rows}
+    hours = [by_month.get(k, 0.0) for k in months]
+    title, header = t("GPU-hours by month"), t("Month")
+    return _gpu_chart(viewer, line_chart, months, hours, id="chart-month", title=title, header=header, csv="month")
 
 
 def _utilization_chart(viewer: Viewer, report: reports.UtilizationReport) -> Chart:
-    g = viewer.t.gettext
-    title = g("Utilization per resource")
+    """Utilization on a 0-100 % axis at least (a resource at 0.2 % is a sliver, not a full bar)."""
+    t, lang = viewer.t.gettext, viewer.lang
+    title = t("Utilization per resource")
     labels = [r.resource for r in report.rows]
-    series = [Series(g("Utilization"), [round(r.utilization * 100, 2) for r in report.rows])]
-    svg = bar_chart(labels, series, id="chart-utilization", title=title, unit="%")
+    series = [Series(t("Utilization"), [r.utilization * 100 for r in report.rows])]
+    svg = bar_chart(
+        labels,
+        series,
+        id="chart-utilization",
+        title=title,
+        unit="%",
+        min_top=100.0,
+        empty=t("No GPU time delivered on any resource in this period."),
+        zero_is_empty=True,
+        lang=viewer.lang,
+    )
     rows = [
-        [r.resource, f"{r.gpus:,}", _fmt(r.capacity_gpu_hours), _fmt(r.gpu_hours), f"{r.utilization:.2%}"]
+        [
+            r.resource,
+            number(r.gpus, lang, 0),
+            amount_text(r.capacity_gpu_hours, t, lang),
+            amount_text(r.gpu_hours, t, lang),
+            _percent(r.utilization, lang),
+        ]
         for r in report.rows
     ]
     return Chart(
@@ -199,30 +232,49 @@ def _utilization_chart(viewer: Viewer, report: reports.UtilizationReport) -> Cha
         title,
         svg,
         legend(series),
-        [g("Resource"), g("GPUs"), g("Capacity (GPU-hours)"), g("Delivered (GPU-hours)"), g("Utilization")],
+        [t("Resource"), t("GPUs"), t("Capacity"), t("Delivered"), t("Utilization")],
         rows,
         "utilization",
     )
 
 
+def _percent(share: float, lang: str) -> str:
+    """A share as a percentage; a tiny one as "< 0.01 %" rather than a misleading 0.00 %."""
+    if 0 < share < 0.0001:
+        return "< " + number(0.01, lang, 2) + " %"
+    return number(share * 100, lang, 2) + " %"
+
+
 def _duration_chart(viewer: Viewer, rows: list[reports.DurationRow], id: str, title: str) -> Chart:
-    names, g = _names(viewer), viewer.t.gettext
+    """Days on an axis of at least one day; nothing measured yet says so."""
+    names, t = _names(viewer), viewer.t.gettext
     labels = [names.get(r.access_mode, r.access_mode) for r in rows]
     series = [
-        Series(g("Median"), [r.median_days or 0.0 for r in rows]),
-        Series(g("90th percentile"), [r.p90_days or 0.0 for r in rows]),
+        Series(t("Median"), [r.median_days or 0.0 for r in rows]),
+        Series(t("90th percentile"), [r.p90_days or 0.0 for r in rows]),
     ]
-    svg = bar_chart(labels, series, id=id, title=title, unit=g("days"))
+    nothing = all(r.count == 0 for r in rows)
+    svg = bar_chart(
+        labels,
+        series,
+        id=id,
+        title=title,
+        unit=t("days"),
+        min_top=1.0,
+        empty=t("Nothing measured yet."),
+        zero_is_empty=nothing,
+        lang=viewer.lang,
+    )
     table = [
-        [lab, str(r.count), str(r.waiting), _fmt(r.median_days), _fmt(r.p90_days)]
+        [lab, str(r.count), str(r.waiting), _fmt(r.median_days, viewer.lang), _fmt(r.p90_days, viewer.lang)]
         for lab, r in zip(labels, rows, strict=True)
     ]
     return Chart(
         id,
         title,
         svg,
-        legend(series),
-        [g("Access mode"), g("Measured"), g("Waiting"), g("Median (days)"), g("90th percentile (days)")],
+        [] if nothing else legend(series),  # no key to a chart that only says it is empty
+        [t("Access mode"), t("Measured"), t("Waiting"), t("Median (days)"), t("90th percentile (days)")],
         table,
     )
 
@@ -246,11 +298,11 @@ def _dashboard(viewer: Viewer, data: dict[str, Any], start: str, end: str) -> di
     ]
     served = data["served"]
     headline = {
-        "delivered": _fmt(month.total_gpu_hours),
+        "delivered": amount_text(month.total_gpu_hours, viewer.t.gettext, viewer.lang),
         "served": served.total,
         "by_kind": served.by_kind,
-        "decision": _fmt(_median_all(data["decision"])),
-        "first_job": _fmt(_median_all(data["first_job"])),
+        "decision": _fmt(_median_all(data["decision"]), viewer.lang),
+        "first_job": _fmt(_median_all(data["first_job"]), viewer.lang),
     }
     return {"charts": charts, "headline": headline}
 

@@ -4,6 +4,7 @@ job from a spec or from a catalog template's form."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from functools import partial
 from typing import Any
 
@@ -18,7 +19,10 @@ from ...domain.jobs.document import load_yaml_or_json
 from ...domain.projects import Allocation, Project
 from ...services import catalog, jobs, projects, reports
 from ..cache import app_cache
-from ..charts import Series, legend, line_chart
+from ..charts import PALETTE
+from ..charts_figure import Chart
+from ..charts_time import Steps, step_time_chart
+from ..charts_units import amount_text, unit_for_all, unit_label
 from ..forms import field_errors, read_form
 from ..render import redirect, render
 from ..viewer import SignedIn, SignedInChecked, Viewer
@@ -51,40 +55,48 @@ def _members(uow: Any, project: Project) -> list[MemberRow]:
     ]
 
 
-def _burn_chart(viewer: Viewer, bd: reports.BurnDown, alloc: Allocation) -> Any:
-    """The burn-down as a step chart; the last state is carried to today (within the allocation's dates)."""
-    t = viewer.t.gettext
-    points = list(bd.points)
-    today = min(viewer.ctx.clock.now().date(), alloc.end_date).isoformat()
-    if points and points[-1].at < today:
-        points.append(
-            reports.BurnPoint(
-                today, points[-1].granted_gpu_hours, points[-1].charged_gpu_hours, points[-1].reserved_gpu_hours
-            )
-        )
-    labels = [p.at for p in points]
+def _burn_chart(viewer: Viewer, bd: reports.BurnDown, alloc: Allocation) -> Chart:
+    """The burn-down as staircases on the allocation's own time axis (start to end): the grant across the
+    whole period, what was used and reserved up to today; the same figures as a table."""
+    t, lang = viewer.t.gettext, viewer.lang
+    today = viewer.ctx.clock.now().date()
+    days = [(date.fromisoformat(p.at), p) for p in bd.points]
+    unit = unit_for_all([v for _, p in days for v in (p.granted_gpu_hours, p.charged_gpu_hours)])
+    k = unit.per_hour
+    names = [t("granted"), t("used"), t("reserved by open jobs")]
     series = [
-        Series(t("granted"), [p.granted_gpu_hours for p in points]),
-        Series(t("used"), [p.charged_gpu_hours for p in points]),
-        Series(t("reserved by open jobs"), [p.reserved_gpu_hours for p in points]),
+        Steps(names[0], [(d, p.granted_gpu_hours * k) for d, p in days], alloc.end_date),
+        Steps(names[1], [(d, p.charged_gpu_hours * k) for d, p in days], today),
+        Steps(names[2], [(d, p.reserved_gpu_hours * k) for d, p in days], today),
     ]
-    chart = line_chart(
-        labels,
+    title = t("GPU-hours over time")
+    svg = step_time_chart(
         series,
+        start=alloc.start_date,
+        end=alloc.end_date,
         id=f"burn-{bd.allocation_id}",
-        title=t("GPU-hours over time"),
-        unit=t("GPU-hours"),
-        step=True,
-        width=880,
-        height=260,
+        title=title,
+        unit=unit_label(unit, t),
+        today=(today, t("today")),
+        min_top=unit.floor,
+        empty=t("Nothing granted or used yet."),
+        lang=viewer.lang,
     )
-    return chart, legend(series)
+    rows = [
+        [
+            d.isoformat(),
+            *(amount_text(v, t, lang) for v in (p.granted_gpu_hours, p.charged_gpu_hours, p.reserved_gpu_hours)),
+        ]
+        for d, p in days
+    ]
+    keys = [(i % len(PALETTE), name) for i, name in enumerate(names)] if days else []
+    return Chart(f"burn-{bd.allocation_id}", title, svg, keys, [t("Day"), *names], rows)
 
 
-def _burn_view(uow: Any, viewer: Viewer, alloc: Allocation) -> tuple[Any, Any, Any]:
+def _burn_view(uow: Any, viewer: Viewer, alloc: Allocation) -> tuple[reports.BurnDown, Chart]:
     assert alloc.id is not None  # a project's allocations are stored ones
     bd = reports.burn_down(uow, viewer.actor, alloc.id)
-    return (bd, *_burn_chart(viewer, bd, alloc))
+    return bd, _burn_chart(viewer, bd, alloc)
 
 
 def _jobs_page(uow: Any, viewer: Viewer, project_id: int, offset: int) -> tuple[list[Any], int]:

@@ -9,10 +9,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from ...domain.access import PageRequest
+from ...domain.accounts import EmailUnverified
 from ...domain.enums import ApplicationField, Criterion, ProposalStatus, RiskCategory
 from ...domain.errors import InvalidInput, NotFound
 from ...domain.proposals import Action, Proposal, allowed
-from ...services import calls, decisions, proposals
+from ...domain.teams import PartnersNotConfirmed
+from ...services import calls, consent, decisions, proposals
 from ..forms import as_int, read_form, read_multi
 from ..proposal_form import (
     BOOLS,
@@ -47,6 +49,7 @@ VIEW_FIELDS = (
     "decided_at",
     "decision_reason",
     "awarded_gpu_hours",
+    "held_reason",
     "created_at",
     "updated_at",
 )
@@ -70,6 +73,7 @@ def proposal_view(uow: Any, p: Proposal) -> dict[str, Any]:
         else (resource.name if resource else "–"),
         lead=orgs.get(p.lead_organization_id, ""),
         partners=[orgs[i] for i in p.partner_organization_ids if i in orgs],
+        consents={orgs.get(c.organization_id, ""): c.state.value for c in consent.for_proposal(uow, p)},
         project_id=project.id if project else None,
     )
     return view
@@ -98,7 +102,7 @@ def _values(p: Proposal) -> tuple[dict[str, str], list[str]]:
 def _options(uow: Any, p: Proposal) -> dict[str, Any]:
     call = uow.calls.get(p.call_id)
     resources = [r for r in (uow.resources.get(i) for i in call.resource_ids) if r is not None]
-    orgs = uow.organizations.list(PageRequest(limit=500, offset=0)).items
+    orgs = [o for o in (uow.organizations.get(i) for i in p.partner_organization_ids) if o is not None]
     return {
         "fields": [f.value for f in ApplicationField],
         "risks": [r.value for r in RiskCategory],
@@ -244,6 +248,8 @@ async def save_step(request: Request, viewer: SignedInChecked, proposal_id: int,
     form = await read_form(request)
     chosen = await read_multi(request, "partner_organization_ids")
     try:
+        if n == 2 and form.get("partner_add", "").strip():
+            chosen.append(_partner_to_add(viewer, form["partner_add"]))
         changes = parse_step(n, form, chosen, viewer.t)
         with viewer.ctx.uow_factory(write=True) as uow:
             proposals.edit(uow, viewer.ctx.clock, viewer.actor, proposal_id, changes)
@@ -252,6 +258,16 @@ async def save_step(request: Request, viewer: SignedInChecked, proposal_id: int,
         return _wizard(request, viewer, proposal_id, n, errors=errors, top=top, posted=(form, chosen), status=422)
     target = n if form.get("go") == "stay" else n + 1
     return redirect(viewer, f"/proposals/{proposal_id}/edit?step={target}", viewer.t.gettext("Draft saved."))
+
+
+def _partner_to_add(viewer: Viewer, text: str) -> str:
+    """The id of the organization named exactly (name or id); nothing else is listed to applicants."""
+    with viewer.ctx.uow_factory(write=False) as uow:
+        org = consent.find_partner(uow, text)
+    if org is None:
+        message = viewer.t.gettext("no organization has exactly this name or id")
+        raise InvalidInput.on("partner_organization_ids", message)
+    return str(org.id)
 
 
 @router.post("/proposals/{proposal_id:int}/submit", response_class=HTMLResponse)
@@ -266,6 +282,12 @@ async def submit(request: Request, viewer: SignedInChecked, proposal_id: int) ->
         first = min([s for s in (step_of(e.field) for e in exc.errors) if s is not None] or [5])
         errors, top = sort_errors(exc, first, t)
         return _wizard(request, viewer, proposal_id, first, errors=errors, top=top, status=422)
+    except PartnersNotConfirmed:
+        flash = t.gettext("The partner organizations must confirm first; their admins were asked.")
+        return redirect(viewer, f"/proposals/{proposal_id}", flash)
+    except EmailUnverified:  # domain.accounts: the banner above offers a new link
+        flash = t.gettext("Verify your e-mail address first: open the link we sent you, then submit again.")
+        return redirect(viewer, f"/proposals/{proposal_id}", flash)
     viewer.ctx.kick_reconciler()  # accepted at once: its project's scheduler account and limit are set up now
     flash = (
         t.gettext("Your proposal was accepted at once: your project is ready.")

@@ -7,11 +7,12 @@ from fastapi.responses import HTMLResponse
 
 from ...domain.access import PageRequest
 from ...domain.catalog import CatalogKind
-from ...services import calls, catalog
+from ...services import call_guide, calls, catalog, jobs, projects, proposals
 from ..render import render
 from ..viewer import CurrentViewer, Viewer
 
 router = APIRouter()
+HOME_ROWS = 10  # of each kind on a signed-in user's home page
 
 
 def _actor_or_none(viewer: Viewer):  # type: ignore[no-untyped-def]
@@ -30,8 +31,27 @@ def _offer(viewer: Viewer) -> dict:  # type: ignore[type-arg]
     return {"open_calls": open_calls, "resources": resources, "stories": stories}
 
 
+def _mine(viewer: Viewer) -> dict:  # type: ignore[type-arg]
+    """A signed-in user's own work: their organization's proposals, their projects and their latest jobs (an
+    operator: the newest of all; the operator pages have the queues)."""
+    ctx, first = viewer.ctx, PageRequest(limit=HOME_ROWS, offset=0)
+    today = ctx.clock.now().date()
+    with ctx.uow_factory(write=False) as uow:
+        own = proposals.list_visible(uow, viewer.actor, first, order="created").items
+        call_titles = {c.id: c.title for c in (uow.calls.get(i) for i in {p.call_id for p in own}) if c is not None}
+        return {
+            "proposals": [(p, call_titles.get(p.call_id, "")) for p in own],
+            "projects": [(p, list(p.allocations)) for p in projects.list_visible(uow, viewer.actor, first).items],
+            "jobs": jobs.list_jobs(uow, viewer.actor, first, with_events=False).items,
+            "open_calls": calls.list_calls(uow, PageRequest(limit=HOME_ROWS, offset=0), open_on=today).items,
+        }
+
+
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request, viewer: CurrentViewer) -> HTMLResponse:
+    """The offer to a visitor; a signed-in user's proposals, projects and jobs to them."""
+    if viewer.user is not None:
+        return render(request, viewer, "dashboard.html", **_mine(viewer))
     return render(request, viewer, "home.html", **_offer(viewer))
 
 
@@ -45,16 +65,20 @@ def call_list(request: Request, viewer: CurrentViewer) -> HTMLResponse:
 
 @router.get("/calls/{call_id:int}", response_class=HTMLResponse)
 def call_detail(request: Request, viewer: CurrentViewer, call_id: int) -> HTMLResponse:
+    request.app.state.templates.ensure(viewer.ctx.uow_factory, viewer.ctx.clock)  # the sizing help reads them
+    today = viewer.ctx.clock.now().date()
     with viewer.ctx.uow_factory(write=False) as uow:
         call = calls.get_call(uow, call_id)
         resources = [r for r in (uow.resources.get(i) for i in call.resource_ids) if r is not None]
+        guide = call_guide.guide(uow, _actor_or_none(viewer), call, today)
     return render(
         request,
         viewer,
         "call.html",
         call=call,
         resources=resources,
-        is_open=call.is_open(viewer.ctx.clock.now().date()),
+        is_open=call.is_open(today),
+        guide=guide,
     )
 
 

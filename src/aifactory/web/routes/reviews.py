@@ -13,6 +13,7 @@ from ...domain.errors import FieldError, InvalidInput, NotFound
 from ...domain.proposals import Action, allowed
 from ...domain.reviews import SCORE_MAX, SCORE_MIN, validate_scores
 from ...services import decisions, proposals
+from ..formats import number_text
 from ..forms import field_errors, read_form
 from ..render import redirect, render
 from ..viewer import SignedIn, SignedInChecked, Viewer
@@ -109,12 +110,14 @@ def parse_review(form: dict[str, str], viewer: Viewer) -> tuple[dict[str, int], 
             scores[c] = int(raw)
         comment = form.get(f"comment_{c}", "").strip()
         if len(comment) > MAX_TEXT:
-            errs.append(FieldError(f"comment_{c}", t.gettext("at most %(n)s characters", n=f"{MAX_TEXT:,}")))
+            errs.append(
+                FieldError(f"comment_{c}", t.gettext("at most %(n)s characters", n=number_text(MAX_TEXT, t.lang)))
+            )
         elif comment:
             comments[c] = comment
     summary = form.get("summary", "").strip()
     if len(summary) > MAX_TEXT:
-        errs.append(FieldError("summary", t.gettext("at most %(n)s characters", n=f"{MAX_TEXT:,}")))
+        errs.append(FieldError("summary", t.gettext("at most %(n)s characters", n=number_text(MAX_TEXT, t.lang))))
     if errs:  # also name the scores the domain refuses, so that every problem shows at once
         try:
             validate_scores(scores)

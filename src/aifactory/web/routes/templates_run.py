@@ -1,4 +1,6 @@
-"""Running a catalog template from a project page: a form built from the template's parameter schema."""
+"""Running a catalog template from a project page: a form built from the template's parameter schema. A
+parameter with ``"format": "dataset"`` is a picker of the project's datasets (``@slug``) and stored files (their
+path), with an upload button (``static/upload.js``) that adds the new file and selects it."""
 
 from __future__ import annotations
 
@@ -9,12 +11,14 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from ...domain.catalog import CatalogKind
-from ...domain.errors import DomainError
-from ...services import catalog, projects
+from ...domain.errors import DomainError, Forbidden
+from ...domain.jobs.spec import parse_time_minutes
+from ...services import catalog, project_data, projects
 from ..forms import field_errors, read_form
 from ..params_form import coerce, param_fields
 from ..render import redirect, render
 from ..viewer import SignedIn, SignedInChecked, Viewer
+from .storage_uploads import chunk_limit
 
 router = APIRouter()
 
@@ -40,7 +44,10 @@ def _page(
     errors: dict[str, str],
     status: int = 200,
 ) -> HTMLResponse:
-    fields = param_fields(item.details.get("parameters", {}))
+    fields = param_fields(item.details.get("parameters", {}), viewer.lang)
+    texts = item.details.get("texts", {})
+    words = {"title": item.title, "summary": item.summary, **texts.get("en", {}), **texts.get(viewer.lang, {})}
+    picker = _picker(viewer, project.id) if any(f.kind == "dataset" for f in fields) else None
     return render(
         request,
         viewer,
@@ -48,11 +55,33 @@ def _page(
         status=status,
         project=project,
         tpl=item,
+        words=words,
         fields=fields,
         values=values,
         errors=errors,
         resources=item.details.get("resources", {}),
+        run_minutes=_minutes(item.details.get("resources", {}).get("time")),
+        picker=picker,
+        max_chunk=chunk_limit(viewer),
     )
+
+
+def _minutes(time: Any) -> int | None:
+    """A template's time limit in minutes (None: none, or not one the job spec reads)."""
+    try:
+        return parse_time_minutes(time) if time is not None else None
+    except (ValueError, DomainError):
+        return None
+
+
+def _picker(viewer: Viewer, project_id: int) -> project_data.ProjectData | None:
+    """What a dataset parameter offers: the project's datasets and stored files (None to an operator who is
+    not a member: the parameter is then a text field)."""
+    try:
+        with viewer.ctx.uow_factory(write=False) as uow:
+            return project_data.project_data(uow, viewer.actor, viewer.ctx.storage, project_id)
+    except Forbidden:
+        return None
 
 
 @router.get("/projects/{project_id:int}/templates/{name}", response_class=HTMLResponse)
