@@ -89,12 +89,10 @@ def human(n: int) -> str:
 Advance = Callable[[int, int | None], None]
 
 
-@contextmanager
-def transfer() -> Iterator[Callable[[str], Advance]]:
-    """One Rich progress display on stderr (only on a terminal); ``track(label)`` adds a bar and answers the
-    ``progress(done, total)`` that moves it."""
+def transfer_bar() -> Progress:
+    """Bars of bytes moved, with speed, on stderr; shown only on a terminal (uploads and downloads alike)."""
     console = stderr()
-    bar = Progress(
+    return Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         DownloadColumn(),
@@ -102,6 +100,13 @@ def transfer() -> Iterator[Callable[[str], Advance]]:
         console=console,
         disable=not console.is_terminal,
     )
+
+
+@contextmanager
+def transfer() -> Iterator[Callable[[str], Advance]]:
+    """One Rich progress display on stderr (only on a terminal); ``track(label)`` adds a bar and answers the
+    ``progress(done, total)`` that moves it."""
+    bar = transfer_bar()
 
     def track(label: str) -> Advance:
         task = bar.add_task(label, total=None)

@@ -13,14 +13,15 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
+from rich.progress import Progress
 from rich.text import Text
 
 from ..client import Json
 from ..domain.jobs.states import TERMINAL, JobState
+from .data import transfer_bar
 from .follow import job_style
 from .jobref import JobRef, job_id_of
-from .output import Col, Row, done, emit, show_page, show_record, show_rows, stderr, table
+from .output import Col, Row, done, emit, show_page, show_record, show_rows, table
 from .state import api
 
 app = typer.Typer(help="Jobs: list, show, cancel; the spec schema; artifacts.", no_args_is_help=True)
@@ -178,15 +179,7 @@ def schema() -> None:
 
 
 def _progress_bar() -> tuple[Progress, Callable[[Json, int, int | None], None]]:
-    console = stderr()
-    bar = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        DownloadColumn(),
-        TransferSpeedColumn(),
-        console=console,
-        disable=not console.is_terminal,
-    )
+    bar = transfer_bar()
     tasks: dict[str, Any] = {}
 
     def advance(artifact: Json, done_: int, total: int | None) -> None:
