@@ -13,7 +13,7 @@ from .errors import FieldError, InvalidInput
 MIN_PASSWORD = 12
 MAX_PASSWORD = 1024
 MIN_SCORE = 3  # zxcvbn's 0..4: 3 is "safely unguessable" (about 10^8 guesses and more), online and offline
-_ESTIMATED = 100  # zxcvbn looks at this many characters at most (its cost grows with the length)
+_ESTIMATED = 72  # zxcvbn looks at this many characters at most (it refuses longer ones; its cost grows with length)
 
 # why a password is refused: reason -> the English message (the portal translates by reason)
 REASONS = {
