@@ -103,6 +103,12 @@ class Settings(BaseSettings):
     storage_chunk_bytes: int = Field(
         default=8 << 20, ge=64 << 10, le=256 << 20, description="the largest chunk one upload request may carry"
     )
+    proposal_attachment_max_bytes: int = Field(
+        default=20 << 20,
+        ge=1 << 20,
+        le=50 << 20,
+        description="the largest PDF a call may let applicants attach to a proposal (each call sets its own below it)",
+    )
     storage_upload_hours: float = Field(
         default=24.0, gt=0, le=24 * 90, description="an upload nothing was added to for this long is removed"
     )

@@ -115,8 +115,8 @@ def _site(uow: UnitOfWork, clock: Clock, op: Actor, info: DemoInfo) -> int:
 def _calls(uow: UnitOfWork, clock: Clock, op: Actor, site_id: int, info: DemoInfo) -> None:
     today = clock.now().date()
     res = [info.resource_ids["booster"], info.resource_ids["develop"]]
-    common = dict(site_id=site_id, opens_on=today - timedelta(days=30), resource_ids=res)
-    specs = {
+    common: dict[str, Any] = dict(site_id=site_id, opens_on=today - timedelta(days=30), resource_ids=res)
+    specs: dict[AccessMode, dict[str, Any]] = {
         AccessMode.PLAYGROUND: dict(
             slug="playground-2026",
             title="AI Factory Playground",
@@ -139,6 +139,7 @@ def _calls(uow: UnitOfWork, clock: Clock, op: Actor, site_id: int, info: DemoInf
             cutoff_days=[],
             max_wall_hours=24,
             description="Up to 50,000 GPU-hours, short technical assessment, access within 4 working days.",
+            questions=[{"key": "work_plan", "required": True}, {"key": "data_readiness", "required": True}],
         ),
         AccessMode.LARGE_SCALE: dict(
             slug="large-scale-2026",
@@ -154,6 +155,15 @@ def _calls(uow: UnitOfWork, clock: Clock, op: Actor, site_id: int, info: DemoInf
             eligible_kinds=["startup", "sme", "industry", "academia", "public_sector"],
             description="Over 50,000 GPU-hours, technical and peer review, two cut-offs a month, "
             "decision within 10 working days of a cut-off; 3, 6 or 12 months.",
+            questions=[
+                {"key": "work_plan", "required": True},
+                {"key": "milestones", "required": True},
+                {"key": "data_readiness", "required": True},
+                {"key": "code_readiness", "required": True},
+                {"key": "team_experience", "required": True},
+                {"key": "impact", "required": True},
+                {"key": "attachment"},
+            ],
         ),
     }
     for mode, spec in specs.items():
@@ -179,6 +189,24 @@ def _people(uow: UnitOfWork, clock: Clock, op: Actor, info: DemoInfo) -> None:
     for email, person in REVIEWERS:
         _u, tok = identity.create_user(uow, clock, op, email=email, name=person, organization_id=None, is_reviewer=True)
         info.tokens[email] = tok.secret
+
+
+AUTONOMIA_ANSWERS: dict[str, Any] = {
+    "work_plan": "Phase 1 (months 1-2): curate and tokenize 2 PB of driving video on the booster's storage. "
+    "Phase 2 (months 2-5): pre-train a 7B video world model on 512 GPUs, checkpointing daily. "
+    "Phase 3 (month 6): validate closed-loop simulation against recorded disengagements.",
+    "milestones": [
+        {"month": 2, "title": "Tokenized training set of 2 PB, data loader at 90 % GPU utilization"},
+        {"month": 5, "title": "World model pre-trained; video prediction error below the baseline"},
+        {"month": 6, "title": "Closed-loop validation report on 1,000 recorded scenarios"},
+    ],
+    "data_readiness": "Ready and accessible",
+    "code_readiness": "Runs on several GPUs",
+    "team_experience": "Twelve engineers who trained perception models on 64 GPUs for three years; "
+    "two have run jobs on EuroHPC systems before.",
+    "impact": "Cheaper, safer validation of automated driving: fewer test kilometres on public roads, and "
+    "a model shared with European research partners.",
+}
 
 
 def _proposals(uow: UnitOfWork, clock: Clock, info: DemoInfo) -> None:
@@ -234,6 +262,12 @@ def _proposals(uow: UnitOfWork, clock: Clock, info: DemoInfo) -> None:
         risk_category=RiskCategory.HIGH,
         personal_data=True,
         health_data=True,
+        answers={
+            "work_plan": "Month 1: de-identify and curate 120,000 radiographs with our hospital partner. "
+            "Month 2: fine-tune a ViT-L on 8 GPUs with a held-out hospital for validation. "
+            "Month 3: calibrate triage thresholds with radiologists and write up.",
+            "data_readiness": "Ready and accessible",
+        },
     )
     proposals.submit(uow, clock, actor("claire@medvision.example"), med)
     auto = draft(
@@ -246,6 +280,7 @@ def _proposals(uow: UnitOfWork, clock: Clock, info: DemoInfo) -> None:
         requested_gpu_hours=400_000,
         duration_months=6,
         risk_category=RiskCategory.HIGH,
+        answers=AUTONOMIA_ANSWERS,
     )
     proposals.submit(uow, clock, actor("marco@autonomia.example"), auto)
     draft(
@@ -268,6 +303,11 @@ def _proposals(uow: UnitOfWork, clock: Clock, info: DemoInfo) -> None:
         application_field="energy-climate",
         requested_gpu_hours=8_000,
         duration_months=2,
+        answers={
+            "work_plan": "Weeks 1-3: build the substation graph and features from two years of SCADA data. "
+            "Weeks 4-8: train and compare graph neural networks against our gradient-boosting baseline.",
+            "data_readiness": "Ready and accessible",
+        },
     )
     proposals.submit(uow, clock, actor("daan@gridwise.example"), grid)
 
@@ -286,6 +326,7 @@ def _reviews(uow: UnitOfWork, clock: Clock, op: Actor, info: DemoInfo) -> None:
         scores={"excellence": 4, "impact": 5, "feasibility": 4},
         comments={"impact": "Directly supports the energy transition."},
         summary="Technically sound; data access is in place.",
+        declare_no_conflict=True,
     )
     decisions.decide(
         uow,

@@ -200,18 +200,20 @@ def _reviewed(ctx: Context, row: Row, org: Org, call: Row, deadline: date) -> No
         ctx.reviewer_ids[: call["required_reviews"]] if mode == "large_scale" else (rng.choice(ctx.reviewer_ids),)
     )
     row["status"], row["version"] = ProposalStatus.UNDER_REVIEW, 3
+    assignments: dict[int, dict[str, Any]] = {}
     for rid in reviewers:
         aid = ctx.next_id("review_assignments")
-        ctx.plan.add(
-            "review_assignments",
-            {
-                "id": aid,
-                "proposal_id": row["id"],
-                "reviewer_id": rid,
-                "assigned_by": ctx.operator_id,
-                "assigned_at": assigned,
-            },
-        )
+        assignments[rid] = {
+            "id": aid,
+            "proposal_id": row["id"],
+            "reviewer_id": rid,
+            "assigned_by": ctx.operator_id,
+            "assigned_at": assigned,
+            "declared_at": None,  # declared no conflict of interest when the review came in (below)
+            "conflict": None,
+            "conflict_note": "",
+        }
+        ctx.plan.add("review_assignments", assignments[rid])
         ctx.audit(
             assigned,
             ctx.operator_id,
@@ -236,6 +238,7 @@ def _reviewed(ctx: Context, row: Row, org: Org, call: Row, deadline: date) -> No
         if at > ctx.now:
             continue
         last = max(last, at)
+        assignments[rid].update(declared_at=at, conflict=False)
         scores = {c: rng.randint(2, 5) for c in ("excellence", "impact", "feasibility")}
         review_id = ctx.next_id("reviews")
         ctx.plan.add(

@@ -137,7 +137,7 @@ def test_awarding_more_than_requested_is_422(api):
         "POST",
         f"/proposals/{api.pid('medvision')}/reviews",
         "schulz",
-        json={"scores": {"excellence": 3, "impact": 3, "feasibility": 3}},
+        json={"scores": {"excellence": 3, "impact": 3, "feasibility": 3}, "declare_no_conflict": True},
         status=201,
     )
     before = api.counts()

@@ -19,13 +19,15 @@ from tests.support.demo import PEOPLE
 
 MISSING = 999_999
 CALLER = "anna"  # Backhaus Kiel: her own ids are the other parameters' values
-# public facts (organizations, calls, sites, resources, templates), no ids, or slugs (tested on their own below)
-PUBLIC = {"org_id", "call_id", "site_id", "resource_id", "name", "kind", "path", "slug"}
+# public facts (organizations, calls, sites, resources, templates), no ids, slugs (tested on their own below) or
+# the key of a call's question (its attachment is found by the proposal's id)
+PUBLIC = {"org_id", "call_id", "site_id", "resource_id", "name", "kind", "path", "slug", "key"}
 BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("PATCH", "/users/{user_id}/roles"): {"is_reviewer": True},
     ("PATCH", "/proposals/{proposal_id}"): {"title": "Hijacked"},
     ("POST", "/proposals/{proposal_id}/reviewers"): {"reviewer_ids": [1]},
     ("POST", "/proposals/{proposal_id}/reviews"): {"scores": {"excellence": 1, "impact": 1, "feasibility": 1}},
+    ("POST", "/proposals/{proposal_id}/declaration"): {"conflict": False},
     ("POST", "/proposals/{proposal_id}/decision"): {"decision": "reject", "reason": "no"},
     ("POST", "/projects/{project_id}/members"): {"email": PEOPLE["lars"]},
     ("POST", "/projects/{project_id}/invitations"): {"email": PEOPLE["lars"]},

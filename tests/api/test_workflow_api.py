@@ -73,7 +73,12 @@ def test_review_and_decision_of_the_medvision_proposal(api):
         f"/proposals/{pid}/reviews",
         "schulz",
         status=201,
-        json={"scores": SCORES, "comments": {"feasibility": "Data access is settled."}, "summary": "Good."},
+        json={
+            "scores": SCORES,
+            "comments": {"feasibility": "Data access is settled."},
+            "summary": "Good.",
+            "declare_no_conflict": True,
+        },
     )
     assert (r["scores"], r["mean_score"], r["reviewer_id"]) == (SCORES, 4.33, api.user_id("schulz"))
     assert api.ok("GET", "/reviews/queue", "schulz")[0]["reviewed"] is True

@@ -119,9 +119,18 @@ def test_applicant_flow_register_draft_edit_submit_autoaccept_project_allocation
     assert "Members" in shown and "pi" in shown and project["slurm_account"] in shown
 
 
-def test_operator_flow_assign_review_decide(live_cli: Cli) -> None:
+def test_operator_flow_assign_review_decide(live_cli: Cli, tmp_path: Path) -> None:
     cli = live_cli
     p = _draft(cli, "fast_lane", 5000)
+    # the fast lane asks a work plan and the data's state: the check says so, in the plan section
+    assert "answers.work_plan" in cli("proposals", "check", p["id"], as_=BAKERY, code=1).stdout
+    plan = tmp_path / "plan.txt"
+    plan.write_text("Weeks 1-2: features from two years of sales. Weeks 3-8: train and compare.", encoding="utf-8")
+    cli("proposals", "answer", p["id"], "work_plan", "--file", plan, as_=BAKERY)
+    err = cli.fails("proposals", "answer", p["id"], "data_readiness", "soon", as_=BAKERY)
+    assert "answers.data_readiness" in err and "Ready and accessible" in err
+    cli("proposals", "answer", p["id"], "data_readiness", "Ready and accessible", as_=BAKERY)
+    assert "ready to submit" in cli("proposals", "check", p["id"], as_=BAKERY).stdout
     submitted = cli.json("proposals", "submit", p["id"], as_=BAKERY)
     assert submitted["status"] == "submitted" and submitted["decision_deadline"]
 
@@ -147,6 +156,7 @@ def test_operator_flow_assign_review_decide(live_cli: Cli) -> None:
         "impact=Less waste, less CO2.",
         "--summary",
         "Sound plan.",
+        "--no-conflict",
         as_=REVIEWER,
     )
     assert review["scores"] == {"excellence": 4, "impact": 5, "feasibility": 3} and review["mean_score"] == 4.0
@@ -164,9 +174,16 @@ def test_operator_flow_assign_review_decide(live_cli: Cli) -> None:
     assert {"proposal.created", "proposal.submitted", "proposal.accepted"} <= {e["action"] for e in events}
 
 
+def _answer_fast_lane(cli: Cli, proposal_id: int) -> None:
+    """What the demo's fast lane asks beyond the basics: a work plan and the state of the data."""
+    cli("proposals", "answer", proposal_id, "work_plan", "Weeks 1-4: features; weeks 5-8: train.", as_=BAKERY)
+    cli("proposals", "answer", proposal_id, "data_readiness", "Partly available", as_=BAKERY)
+
+
 def test_operator_rejects_with_a_reason_and_applicant_withdraws(live_cli: Cli) -> None:
     cli = live_cli
     p = _draft(cli, "fast_lane", 5000)
+    _answer_fast_lane(cli, p["id"])
     cli("proposals", "submit", p["id"], as_=BAKERY)
     err = cli.fails("decide", p["id"], "reject", as_=OPERATOR)
     assert err == "error: 422 Invalid input: reason: a rejection needs a reason"
@@ -254,7 +271,7 @@ def test_json_output_is_parseable_for_every_listing(live_cli: Cli, json_first: b
 def test_gpu_hours_over_the_call_maximum_is_refused_at_submission(live_cli: Cli) -> None:
     p = _draft(live_cli, "playground", 5000)
     err = live_cli.fails("proposals", "submit", p["id"], as_=BAKERY)
-    assert err.startswith("error: 422 Invalid input: the proposal does not meet the call's conditions")
+    assert err.startswith("error: 422 Invalid input: the proposal cannot be submitted yet")
     assert "requested_gpu_hours: 5000 is outside this call's range 1–2000" in err
 
 

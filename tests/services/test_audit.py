@@ -23,7 +23,8 @@ def test_each_state_change_records_actor_action_and_before_after(world, bakery, 
     world.clock.advance(hours=1)
     rev = world.reviewer()
     world.run(decisions.assign_reviewers, world.operator, pid, [rev.id])
-    world.run(decisions.submit_review, rev, pid, scores={"excellence": 3, "impact": 3, "feasibility": 3})
+    scores = {"excellence": 3, "impact": 3, "feasibility": 3}
+    world.run(decisions.submit_review, rev, pid, scores=scores, declare_no_conflict=True)
     world.clock.advance(hours=1)
     world.run(decisions.decide, world.operator, pid, accept_it=False, reason="Not feasible yet")
 

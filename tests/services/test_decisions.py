@@ -37,6 +37,7 @@ def assign(world, pid, *reviewers):
 
 
 def review(world, reviewer, pid, scores=SCORES, **kw):
+    kw.setdefault("declare_no_conflict", True)  # the declaration of interests, made with the review
     return world.run(decisions.submit_review, reviewer, pid, scores=scores, **kw)
 
 

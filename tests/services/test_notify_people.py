@@ -101,6 +101,7 @@ def test_an_acceptance_and_the_reviewer_assignment_in_english(world, bakery, smt
         reviewer,
         pid,
         scores={"excellence": 4, "impact": 4, "feasibility": 4},
+        declare_no_conflict=True,
     )
     world.run(decisions.decide, world.operator, pid, accept_it=True, awarded_gpu_hours=300, reason="Well argued.")
     deliver(world, smtp)
@@ -127,7 +128,8 @@ def test_review_reminders_are_raised_once_each_from_the_deadline(world, bakery) 
     pid = world.draft(bakery, "fast_lane")
     world.submit(bakery, pid)
     world.run(decisions.assign_reviewers, world.operator, pid, [reviewer.id, done.id])
-    world.run(decisions.submit_review, done, pid, scores={"excellence": 3, "impact": 3, "feasibility": 3})
+    scores = {"excellence": 3, "impact": 3, "feasibility": 3}
+    world.run(decisions.submit_review, done, pid, scores=scores, declare_no_conflict=True)
     deadline = world.proposal(pid).decision_deadline
     today = world.clock.now().date()
     assert (deadline - today).days > notifications.REVIEW_DUE_DAYS

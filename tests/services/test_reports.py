@@ -132,7 +132,8 @@ def factory(world) -> Factory:
     world.clock.advance(days=2)
     reviewer = world.reviewer()
     world.run(decisions.assign_reviewers, world.operator, p2, [reviewer.id])
-    world.run(decisions.submit_review, reviewer, p2, scores={"excellence": 4, "impact": 4, "feasibility": 4})
+    scores = {"excellence": 4, "impact": 4, "feasibility": 4}
+    world.run(decisions.submit_review, reviewer, p2, scores=scores, declare_no_conflict=True)
     world.run(decisions.decide, world.operator, p2, accept_it=True)  # 3 days
     ids = {"P1": project_of(world, p1), "P2": project_of(world, p2), "P3": project_of(world, p3)}
     projects, allocs = {k: v[0] for k, v in ids.items()}, {k: v[1] for k, v in ids.items()}

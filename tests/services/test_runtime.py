@@ -135,7 +135,7 @@ def test_an_acceptance_kicks_the_reconciler_to_set_up_the_project_s_account(api:
     kicks = api.client.app.state.ctx.reconciler = Kicks()
     assert api.ok("POST", f"/proposals/{api.pid('juelich')}/submit", "eva")["status"] == "accepted"  # at once
     assert kicks == ["kick"]
-    review = {"scores": {"excellence": 4, "impact": 4, "feasibility": 4}}
+    review = {"scores": {"excellence": 4, "impact": 4, "feasibility": 4}, "declare_no_conflict": True}
     api.ok("POST", f"/proposals/{api.pid('medvision')}/reviews", "schulz", status=201, json=review)
     decided = api.ok("POST", f"/proposals/{api.pid('medvision')}/decision", "operator", json={"decision": "accept"})
     assert decided["status"] == "accepted" and kicks == ["kick", "kick"]

@@ -62,8 +62,23 @@ def fill_wizard(page: Page, *, title: str, gpu_hours: str, abstract: str) -> Non
     page.get_by_role("button", name="Save and continue").click()
     page.get_by_label("GPU-hours requested").fill(gpu_hours)
     page.get_by_role("button", name="Save and continue").click()
+    if page.get_by_role("heading", name="Plan and documents").count():  # the call asks questions of its own
+        fill_plan(page)
+        page.get_by_role("button", name="Save and continue").click()
     page.get_by_label("EU AI Act risk category").select_option("minimal")
     page.get_by_role("button", name="Save and continue").click()
+
+
+def fill_plan(page: Page) -> None:
+    """Every question of the wizard's plan step: each text, the first option of each choice, one milestone."""
+    for area in page.locator('textarea[name^="answers."]').all():
+        area.fill("Two phases: prepare the data in month 1, then train and evaluate the model.")
+    radios = page.locator('input[type=radio][name^="answers."]')
+    for name in dict.fromkeys(r.get_attribute("name") for r in radios.all()):
+        page.locator(f'input[type=radio][name="{name}"]').first.check()
+    if page.locator('input[name$=".0.month"]').count():
+        page.locator('input[name$=".0.month"]').first.fill("1")
+        page.locator('input[name$=".0.title"]').first.fill("Data prepared")
 
 
 def verify_email(live: LiveServer, email: str) -> None:

@@ -65,3 +65,9 @@ class Portal:
         if who is not None:
             web.sign_in(PEOPLE[who])
         return web
+
+
+def declare_no_conflict(web: WebClient, proposal_id: int) -> None:
+    """The reviewer's declaration of no conflict of interest on the portal, which comes before scoring."""
+    r = web.post(f"/reviews/{proposal_id}/declaration", {"conflict": "no"})
+    assert r.status_code == 303, r.text

@@ -121,6 +121,9 @@ def test_day_one_shows_the_whole_period_with_the_grant_across_it() -> None:
     assert len(list(root.iter(f"{NS}circle"))) >= 2 and "today" in tick_texts(svg)
     labels = tick_texts(svg)
     assert "2026-03-02" in labels and "2026-08-31" in labels
+    german = step_time_chart(series, start=start, end=end, id="burn", title="T", unit="h", lang="de")
+    assert "02.03.2026" in tick_texts(german) and "31.08.2026" in tick_texts(german)  # the day as German pages write it
+    assert "2026-03-02" not in str(german)
 
 
 def test_days_sit_where_they_belong_in_time() -> None:

@@ -106,7 +106,11 @@ def test_assign_reviewer_then_accept_creates_project_and_allocation(portal: Port
             f"/proposals/{pid}/reviews",
             who,
             status=201,
-            json={"scores": {"excellence": 4, "impact": 4, "feasibility": 5}, "summary": f"ok by {who}"},
+            json={
+                "scores": {"excellence": 4, "impact": 4, "feasibility": 5},
+                "summary": f"ok by {who}",
+                "declare_no_conflict": True,
+            },
         )
     page = web.get(f"/operator/proposals/{pid}").text
     assert "ok by schulz" in page and "2 of 2" in page
@@ -131,7 +135,8 @@ def test_accept_with_bad_numbers_or_missing_reviews_writes_nothing(portal: Porta
     assert web.get("/operator/proposals/999999").status_code == 404
     assert api.counts() == before
     scores = {"excellence": 4, "impact": 4, "feasibility": 4}
-    api.ok("POST", f"/proposals/{pid}/reviews", "schulz", status=201, json={"scores": scores})
+    review = {"scores": scores, "declare_no_conflict": True}
+    api.ok("POST", f"/proposals/{pid}/reviews", "schulz", status=201, json=review)
     before = api.counts()
     r = web.post(f"/operator/proposals/{pid}/accept", {"awarded_gpu_hours": "lots"})
     assert r.status_code == 422 and 'id="e-awarded_gpu_hours"' in r.text
@@ -159,7 +164,8 @@ def test_the_page_offers_only_what_the_rules_allow(portal: Portal) -> None:
     assert "No other active reviewer without a conflict of interest." in page
     # one review makes the fast lane's Accept available
     scores = {"excellence": 4, "impact": 4, "feasibility": 4}
-    api.ok("POST", f"/proposals/{medvision}/reviews", "schulz", status=201, json={"scores": scores})
+    review = {"scores": scores, "declare_no_conflict": True}
+    api.ok("POST", f"/proposals/{medvision}/reviews", "schulz", status=201, json=review)
     assert f'action="/operator/proposals/{medvision}/accept"' in web.get(f"/operator/proposals/{medvision}").text
     # gridwise is decided: nothing to assign, accept or reject, and no sentence about reviewers either
     page = web.get(f"/operator/proposals/{gridwise}").text
@@ -264,7 +270,11 @@ def test_add_resource_and_refuse_bad_numbers(portal: Portal) -> None:
 def test_role_toggles_change_roles_and_an_operator_cannot_demote_themself(portal: Portal) -> None:
     api, web = portal.api, portal.browser("operator")
     anna = api.user_id("anna")
-    assert web.post(f"/operator/users/{anna}/roles", {"role": "is_reviewer", "value": "1"}).status_code == 303
+    assert web.post(f"/operator/users/{anna}/roles", {"role": "is_reviewer", "value": "1"}).status_code == 200
+    with api.uow_factory(write=False) as uow:
+        assert uow.users.get(anna).is_reviewer is False  # the button only asks (test_role_confirmation_web.py)
+    confirmed = {"role": "is_reviewer", "value": "1", "confirm": "yes"}
+    assert web.post(f"/operator/users/{anna}/roles", confirmed).status_code == 303
     with api.uow_factory(write=False) as uow:
         assert uow.users.get(anna).is_reviewer is True
     assert "Anna Petersen" in web.get("/operator/users?role=reviewer").text

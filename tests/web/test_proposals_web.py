@@ -73,13 +73,25 @@ def test_full_wizard_from_new_draft_to_submitted(portal: Portal) -> None:
         {"resource_id": str(api.info.resource_ids["develop"]), "requested_gpu_hours": "12,000", "duration_months": "2"},
     )
     assert r.status_code == 303 and r.headers["location"].endswith("step=4")
+    plan = web.get(f"/proposals/{pid}/edit?step=4").text  # the fast lane asks a work plan and the data's state
+    assert '<li aria-current="step">4. Plan and documents' in plan and "Work plan" in plan
+    r = web.post(f"/proposals/{pid}/edit?step=4", {"answers.data_readiness": "Partly available"})
+    assert r.status_code == 422 and "not complete yet" in r.text  # saved, but the work plan is missing
+    assert 'value="Partly available" checked' in r.text and "an answer is required" in r.text
+    work_plan = "Index the city's 3,000 service pages, then fine-tune a 7B model on 10,000 questions."
     r = web.post(
         f"/proposals/{pid}/edit?step=4",
+        {"answers.work_plan": work_plan, "answers.data_readiness": "Partly available"},
+    )
+    assert r.status_code == 303 and r.headers["location"].endswith("step=5")
+    r = web.post(
+        f"/proposals/{pid}/edit?step=5",
         {"risk_category": "limited", "personal_data": "on", "ethics_notes": "Only public documents.", "go": "stay"},
     )
-    assert r.status_code == 303 and r.headers["location"].endswith("step=4")
-    review = web.get(f"/proposals/{pid}/edit?step=5")
+    assert r.status_code == 303 and r.headers["location"].endswith("step=5")
+    review = web.get(f"/proposals/{pid}/edit?step=6")
     assert "Citizen-service assistant" in review.text and "12,000" in review.text
+    assert "fine-tune a 7B model" in review.text and "Partly available" in review.text
     assert "Forschungszentrum Nord" in review.text and "eva@juelich.example" in review.text
     r = web.post(f"/proposals/{pid}/submit")  # the partner has not confirmed: its admin is asked now
     assert r.status_code == 303 and r.headers["location"] == f"/proposals/{pid}"
@@ -105,6 +117,7 @@ def test_full_wizard_from_new_draft_to_submitted(portal: Portal) -> None:
     assert p.resource_id == api.info.resource_ids["develop"] and partners == [partner]
     assert team == [{"name": "Eva Schmitz", "email": "eva@juelich.example", "role": "PI"}]
     assert p.risk_category is RiskCategory.LIMITED and p.personal_data and not p.health_data
+    assert p.answers == {"work_plan": work_plan, "data_readiness": "Partly available"}
     detail = web.get(f"/proposals/{pid}")
     assert "state-submitted" in detail.text and "Your proposal is submitted" in detail.text
 
@@ -180,8 +193,11 @@ def test_every_text_field_is_escaped_on_every_page(portal: Portal) -> None:
         {"title": XSS, "abstract": XSS + " a long enough abstract", "application_field": "other"},
     )
     web.post(f"/proposals/{pid}/edit?step=2", {"team-0-name": XSS, "team-0-email": "x@example.org", "team-0-role": XSS})
-    web.post(f"/proposals/{pid}/edit?step=4", {"risk_category": "minimal", "ethics_notes": XSS})
-    pages = [web.get(f"/proposals/{pid}/edit?step={n}") for n in range(1, 6)]
+    web.post(
+        f"/proposals/{pid}/edit?step=4", {"answers.work_plan": XSS, "answers.data_readiness": "Ready and accessible"}
+    )
+    web.post(f"/proposals/{pid}/edit?step=5", {"risk_category": "minimal", "ethics_notes": XSS})
+    pages = [web.get(f"/proposals/{pid}/edit?step={n}") for n in range(1, 7)]
     pages += [web.get("/proposals"), web.get(f"/proposals/{pid}")]
     pages.append(web.post(f"/proposals/{pid}/edit?step=1", {"title": XSS * 50, "application_field": "other"}))
     pages.append(web.post(f"/proposals/{pid}/edit?step=2", {"team-0-name": XSS, "team-0-email": XSS}))
@@ -190,6 +206,7 @@ def test_every_text_field_is_escaped_on_every_page(portal: Portal) -> None:
         assert page.status_code in (200, 422)
         assert "<script>" not in page.text.replace('<script src="/static/', "")
     assert ESCAPED in pages[0].text and ESCAPED in pages[1].text and ESCAPED in pages[4].text
+    assert ESCAPED in pages[3].text and pages[5].text.count(ESCAPED) >= 3  # the work plan too
     r = web.post(f"/proposals/{pid}/submit")
     assert r.status_code == 303
     op = portal.browser("operator")

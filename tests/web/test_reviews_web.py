@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from tests.support.portal import Portal
+from tests.support.portal import Portal, declare_no_conflict
 
 XSS = '<script>alert("x")</script>'
 
@@ -39,7 +39,9 @@ def test_queue_shows_only_the_proposals_assigned_to_the_reviewer(portal: Portal)
 
 
 def test_review_page_shows_the_proposal_read_only_with_one_score_per_criterion(portal: Portal) -> None:
-    page = portal.browser("schulz").get(f"/reviews/{portal.api.pid('medvision')}")
+    web, pid = portal.browser("schulz"), portal.api.pid("medvision")
+    declare_no_conflict(web, pid)
+    page = web.get(f"/reviews/{pid}")
     assert page.status_code == 200
     assert "Fine-tune a vision transformer" in page.text and "health data" in page.text
     for c in ("excellence", "impact", "feasibility"):
@@ -61,6 +63,7 @@ def test_unassigned_proposals_are_not_found(portal: Portal) -> None:
 def test_out_of_range_or_non_numeric_scores_are_refused_next_to_their_field(portal: Portal) -> None:
     web = portal.browser("schulz")
     pid = portal.api.pid("medvision")
+    declare_no_conflict(web, pid)
     before = portal.api.counts()
     r = web.post(f"/reviews/{pid}", {**VALID, "score_impact": "9"})
     assert r.status_code == 422
@@ -77,6 +80,7 @@ def test_out_of_range_or_non_numeric_scores_are_refused_next_to_their_field(port
 def test_a_valid_review_is_stored_and_shown_escaped(portal: Portal) -> None:
     web = portal.browser("schulz")
     pid = portal.api.pid("medvision")
+    declare_no_conflict(web, pid)
     r = web.post(f"/reviews/{pid}", {**VALID, "comment_excellence": XSS, "summary": XSS})
     assert r.status_code == 303 and r.headers["location"] == "/reviews"
     (review,) = _reviews(portal, "medvision")

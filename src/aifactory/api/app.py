@@ -22,11 +22,13 @@ from ..services.throttle import Rules, Throttle
 from ..store.engine import make_engine, make_session_factory
 from ..store.uow import SqlUnitOfWorkFactory
 from ..web import install_portal
+from ..web.routes.proposal_plan import PORTAL_ATTACHMENT_PATH
 from . import problems
 from .deps import AppContext
 from .logstream import STREAM_PATH, StreamSlots
 from .middleware import ConcurrencyLimit, pool_size_for
 from .routes import ROUTERS
+from .routes.proposal_files import ATTACHMENT_PATH
 from .routes.storage import CHUNK_PATH
 
 API_PREFIX = "/api/v1"
@@ -105,8 +107,12 @@ def create_app(
     for router in ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
     install_portal(app)
-    app.add_middleware(
-        problems.BodySizeLimit, limit=settings.max_body_bytes, larger=(CHUNK_PATH, settings.storage_chunk_bytes)
+    files = settings.proposal_attachment_max_bytes
+    larger = (
+        ("PUT", CHUNK_PATH, settings.storage_chunk_bytes),
+        ("PUT", ATTACHMENT_PATH, files),
+        ("POST", PORTAL_ATTACHMENT_PATH, files + (64 << 10)),  # a multipart form: the file and a few fields
     )
+    app.add_middleware(problems.BodySizeLimit, limit=settings.max_body_bytes, larger=larger)
     app.add_middleware(ConcurrencyLimit, limit=settings.max_concurrent_requests, exempt=STREAM_PATH)
     return app

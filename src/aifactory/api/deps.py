@@ -19,6 +19,7 @@ from ..services import identity, scopes
 from ..services.context import Actor
 from ..services.jobs import Gateway
 from ..services.ports import Clock
+from ..services.proposal_files import AttachmentArea
 from ..services.storage_disk import StorageArea
 from ..services.throttle import Throttle
 from .logstream import StreamSlots
@@ -37,6 +38,11 @@ class AppContext:
     storage: StorageArea
     reconciler: Reconciler | None = None  # running while the app is served (lifespan)
     throttle: Throttle = field(default_factory=Throttle)  # sign-in and e-mailed links (services.throttle)
+
+    @property
+    def attachments(self) -> AttachmentArea:
+        """Where proposals' attachments live, and the site's largest."""
+        return AttachmentArea(self.storage.data_dir, self.settings.proposal_attachment_max_bytes)
 
     def kick_reconciler(self) -> None:
         """Run the reconciler's next pass now (new work for it: an accepted proposal, a pending cancel)."""

@@ -127,9 +127,10 @@ def install(app: FastAPI) -> None:
 
 class BodySizeLimit:
     """Refuse request bodies over ``limit`` bytes with 413, declared or streamed (pure ASGI, no buffering).
-    ``larger``: (a pattern of PUT paths, their own limit), e.g. the chunks of a storage upload."""
+    ``larger``: (method, a pattern of paths, their own limit) for the few requests that carry files, e.g. the
+    chunks of a storage upload or a proposal's PDF."""
 
-    def __init__(self, app: Any, limit: int, larger: tuple[re.Pattern[str], int] | None = None):
+    def __init__(self, app: Any, limit: int, larger: tuple[tuple[str, re.Pattern[str], int], ...] = ()):
         self.app, self.base, self.larger = app, limit, larger
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -137,8 +138,10 @@ class BodySizeLimit:
             await self.app(scope, receive, send)
             return
         limit = self.base
-        if self.larger is not None and scope["method"] == "PUT" and self.larger[0].fullmatch(scope["path"]):
-            limit = self.larger[1]
+        for method, pattern, own in self.larger:
+            if scope["method"] == method and pattern.fullmatch(scope["path"]):
+                limit = own
+                break
         await _Limited(self.app, limit)(scope, receive, send)
 
 

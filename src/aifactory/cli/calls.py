@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+import yaml
 
 from ..domain.enums import AccessMode, Enforcement
 from .output import Col, Row, show_page, show_record
@@ -35,6 +37,7 @@ SETTINGS = {
     "self_service_proposals": "self_service_max_proposals",
     "self_service_gpu_hours": "self_service_max_gpu_hours",
     "self_service_months": "self_service_period_months",
+    "questions": "questions",
 }
 NO_CAP = "none"
 
@@ -97,9 +100,41 @@ SelfServiceHours = Annotated[
 SelfServiceMonths = Annotated[int | None, typer.Option(min=1, max=60, help="the GPU-hours cap's rolling period")]
 
 
+QuestionsOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--questions",
+        metavar="KEYS|@FILE",
+        help="what applicants answer beyond the basics: standard keys, '!' for required "
+        "(work_plan!,milestones!,data_readiness,code_readiness,team_experience,impact,attachment), "
+        "@file.yaml with a list of questions of your own, or none",
+    ),
+]
+
+
+def questions_body(spec: str | None) -> list[dict[str, Any]] | None:
+    """The API's question list from ``--questions``: keys (``work_plan!``: required), ``@file`` or ``none``."""
+    if spec is None:
+        return None
+    if spec.strip().lower() == NO_CAP:
+        return []
+    if spec.startswith("@"):
+        path = Path(spec[1:])
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError) as exc:
+            raise typer.BadParameter(f"cannot read {path}: {exc}", param_hint="'--questions'") from None
+        if not isinstance(data, list) or not all(isinstance(q, dict) for q in data):
+            raise typer.BadParameter(f"{path} must hold a list of questions", param_hint="'--questions'")
+        return data
+    keys = [k.strip() for k in spec.split(",") if k.strip()]
+    return [{"key": k.rstrip("!"), "required": k.endswith("!")} for k in keys]
+
+
 def settings_body(options: dict[str, Any]) -> dict[str, Any]:
     """The API body from a command's options (its ``locals()``): only the options that were given (``none``
     for a self-service cap: null, no cap)."""
+    options = {**options, "questions": questions_body(options.get("questions"))}
     given = {field: options[name] for name, field in SETTINGS.items() if options.get(name) is not None}
     return {field: None if value == NO_CAP else value for field, value in given.items()}
 
@@ -115,6 +150,11 @@ def _caps(c: Row) -> str:
     left = "no cap" if proposals is None else f"{proposals} open or accepted"
     right = "no cap" if hours is None else f"{hours:,} GPU-hours per {c.get('self_service_period_months')} months"
     return f"{left}; {right} (per organization)"
+
+
+def _questions(c: Row) -> str:
+    asked = [f"{q['key']}{' (required)' if q['required'] else ''}" for q in c.get("questions") or []]
+    return ", ".join(asked) or "nothing beyond the basics"
 
 
 def _hours(c: Row) -> str:
@@ -149,6 +189,7 @@ CALL_FIELDS = [
     Col("Enforcement", "enforcement"),
     Col("Resources", "resource_ids", names="resource"),
     Col("Self-service limits", _caps),
+    Col("Asks applicants", _questions),
     Col("Description", "description"),
 ]
 
@@ -195,6 +236,7 @@ def create_call(
     self_service_proposals: SelfServiceProposals = None,
     self_service_gpu_hours: SelfServiceHours = None,
     self_service_months: SelfServiceMonths = None,
+    questions: QuestionsOpt = None,
 ) -> None:
     """Create a call (operators)."""
     body = settings_body(locals()) | {"slug": slug, "access_mode": mode.value, "site_id": site}
@@ -224,6 +266,7 @@ def update_call(
     self_service_proposals: SelfServiceProposals = None,
     self_service_gpu_hours: SelfServiceHours = None,
     self_service_months: SelfServiceMonths = None,
+    questions: QuestionsOpt = None,
 ) -> None:
     """Change some settings of a call (operators); options left out stay as they are."""
     body = settings_body(locals())

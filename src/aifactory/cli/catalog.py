@@ -19,6 +19,7 @@ from rich.rule import Rule
 from rich.text import Text
 
 from ..client import AifactoryClient
+from ..domain.storage import human_bytes
 from .data import one_line, project_id, transfer
 from .follow import report_or_follow
 from .output import Col, Row, dig, done, emit, note, record, show_page, table
@@ -55,12 +56,7 @@ def _size(value: Any) -> str | None:
     """``1,234,567 bytes (1.2 MiB)``."""
     if not isinstance(value, int):
         return None
-    scaled, unit = float(value), "bytes"
-    for bigger in ("KiB", "MiB", "GiB", "TiB"):
-        if scaled < 1024:
-            break
-        scaled, unit = scaled / 1024, bigger
-    return f"{value:,} bytes" + (f" ({scaled:.1f} {unit})" if unit != "bytes" else "")
+    return f"{value:,} bytes" + (f" ({human_bytes(value)})" if abs(value) >= 1024 else "")
 
 
 def _runs(item: Row) -> str | None:

@@ -21,6 +21,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, Trans
 from rich.text import Text
 
 from ..client import AifactoryClient, AifactoryError, ApiError, Json, TransportError
+from ..domain.storage import human_bytes
 from .output import Col, Row, done, emit, fmt, note, page_caption, record, stderr, table
 from .state import CliError, api
 from .submit import only_project
@@ -77,15 +78,6 @@ def one_line() -> Iterator[None]:
         raise CliError(str(exc)) from None
 
 
-def human(n: int) -> str:
-    scaled, unit = float(n), "bytes"
-    for bigger in ("KiB", "MiB", "GiB", "TiB", "PiB"):
-        if scaled < 1024:
-            break
-        scaled, unit = scaled / 1024, bigger
-    return f"{n:,} bytes" if unit == "bytes" else f"{scaled:.1f} {unit}"
-
-
 Advance = Callable[[int, int | None], None]
 
 
@@ -118,8 +110,13 @@ def transfer() -> Iterator[Callable[[str], Advance]]:
 
 def _usage_line(usage: Row) -> str:
     return (
-        f"{human(usage['bytes'])} of {human(usage['max_bytes'])}, {usage['files']:,} of {usage['max_files']:,} files"
-        + (f"; {usage['uploads']} upload(s) under way ({human(usage['uploading_bytes'])})" if usage["uploads"] else "")
+        f"{human_bytes(usage['bytes'])} of {human_bytes(usage['max_bytes'])}, "
+        f"{usage['files']:,} of {usage['max_files']:,} files"
+        + (
+            f"; {usage['uploads']} upload(s) under way ({human_bytes(usage['uploading_bytes'])})"
+            if usage["uploads"]
+            else ""
+        )
     )
 
 
@@ -266,11 +263,14 @@ def _count(text: str) -> int | None:
 
 
 _QUOTA_FIELDS = [
-    Col("Used", lambda u: f"{human(u['bytes'])} ({u['bytes']:,} bytes) in {u['files']:,} files"),
-    Col("Quota", lambda u: f"{human(u['max_bytes'])}, {u['max_files']:,} files"),
+    Col("Used", lambda u: f"{human_bytes(u['bytes'])} ({u['bytes']:,} bytes) in {u['files']:,} files"),
+    Col("Quota", lambda u: f"{human_bytes(u['max_bytes'])}, {u['max_files']:,} files"),
     Col(
         "Set by an operator",
         lambda u: "yes" if u["quota_bytes"] is not None or u["quota_files"] is not None else "no (defaults)",
     ),
-    Col("Uploads under way", lambda u: f"{u['uploads']} ({human(u['uploading_bytes'])})" if u["uploads"] else fmt(0)),
+    Col(
+        "Uploads under way",
+        lambda u: f"{u['uploads']} ({human_bytes(u['uploading_bytes'])})" if u["uploads"] else fmt(0),
+    ),
 ]

@@ -9,6 +9,7 @@ import typer
 
 from ..client import ApiError, Json
 from ..domain.enums import ApplicationField, ProposalStatus, RiskCategory
+from . import plan
 from .output import Col, Row, done, show_page, show_record, show_rows, status_style, table
 from .params import read_body, team_member
 from .state import CliError, api
@@ -235,3 +236,8 @@ def withdraw(proposal_id: ProposalId) -> None:
     """Withdraw a proposal before it is decided."""
     p = api().withdraw_proposal(proposal_id)
     done(p, f"Proposal {p['id']} withdrawn")
+
+
+app.command("answer")(plan.answer)
+app.command("attach")(plan.attach)
+app.command("check")(plan.check)

@@ -90,11 +90,37 @@ def submit(
         typer.Option("--comment", metavar="CRITERION=TEXT", help="a comment on one criterion; repeat for more"),
     ] = None,
     summary: Annotated[str, typer.Option(help="overall assessment")] = "",
+    no_conflict: Annotated[
+        bool, typer.Option("--no-conflict", help="declare with it that you have no conflict of interest")
+    ] = False,
 ) -> None:
-    """Score a proposal assigned to you (excellence, impact, feasibility)."""
+    """Score a proposal assigned to you (excellence, impact, feasibility), after declaring your interests."""
     scores = {"excellence": excellence, "impact": impact, "feasibility": feasibility}
-    review = api().submit_review(proposal_id, scores=scores, comments=pairs(comment, "--comment"), summary=summary)
+    comments = pairs(comment, "--comment")
+    review = api().submit_review(
+        proposal_id, scores=scores, comments=comments, summary=summary, declare_no_conflict=no_conflict
+    )
     done(review, f"Review {review['id']} of proposal {proposal_id} submitted (mean score {review['mean_score']})")
+
+
+@app.command("declare")
+def declare(
+    proposal_id: ProposalId,
+    no_conflict: Annotated[bool, typer.Option("--no-conflict", help="you have no conflict of interest")] = False,
+    conflict: Annotated[
+        str | None, typer.Option("--conflict", metavar="WHAT", help="you have one: say what (you are recused)")
+    ] = None,
+) -> None:
+    """Declare your interests in a proposal assigned to you, before you score it."""
+    if no_conflict == (conflict is not None):
+        raise typer.BadParameter("give either --no-conflict or --conflict WHAT")
+    a = api().declare_interests(proposal_id, conflict=conflict is not None, note=conflict or "")
+    message = (
+        f"Declared a conflict of interest with proposal {proposal_id}: you are recused"
+        if a["conflict"]
+        else f"Declared no conflict of interest with proposal {proposal_id}: you can score it now"
+    )
+    done(a, message)
 
 
 def decide(

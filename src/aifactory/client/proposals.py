@@ -6,7 +6,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
 from typing import Any, cast
 
-from .base import ClientBase, Json, Page, without_none
+from .base import ClientBase, HttpCall, Json, Page, decoded, without_none
+
+PDF = {"content-type": "application/pdf"}
 
 
 class ProposalsMixin(ClientBase):
@@ -59,9 +61,31 @@ class ProposalsMixin(ClientBase):
         scores: Mapping[str, int],
         comments: Mapping[str, str] | None = None,
         summary: str = "",
+        declare_no_conflict: bool = False,
     ) -> Json:
+        """``declare_no_conflict``: declare with the review that you have no conflict of interest (one declaration
+        is needed before scoring: this, or :meth:`declare_interests`)."""
         review = {"scores": dict(scores), "comments": dict(comments or {}), "summary": summary}
+        if declare_no_conflict:
+            review["declare_no_conflict"] = True
         return self._call("POST", f"/proposals/{proposal_id}/reviews", review)
+
+    def declare_interests(self, proposal_id: int, *, conflict: bool, note: str = "") -> Json:
+        """The assigned reviewer's declaration: no conflict (then score), or a conflict (recused)."""
+        return self._call("POST", f"/proposals/{proposal_id}/declaration", {"conflict": conflict, "note": note})
+
+    def check_proposal(self, proposal_id: int) -> Json:
+        """What submission would refuse now: ``{ready, problems: [{field, message, section}], waiting_for}``."""
+        return self._get(f"/proposals/{proposal_id}/checks")
+
+    def attach(self, proposal_id: int, key: str, data: bytes, filename: str) -> Json:
+        """Upload the PDF that the call's attachment question ``key`` asks for (replaces an earlier one)."""
+        url = f"{self.base_url}/proposals/{proposal_id}/attachments/{key}"
+        call = HttpCall("PUT", url, params={"filename": filename}, content=data, headers=PDF)
+        return cast(Json, decoded(self._send(call)))
+
+    def remove_attachment(self, proposal_id: int, key: str) -> None:
+        self.request("DELETE", f"/proposals/{proposal_id}/attachments/{key}")
 
     def review_queue(self) -> list[Json]:
         return self._get_list("/reviews/queue")

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from . import reasons
 from .enums import AccessMode, Enforcement, OrgKind
 from .errors import FieldError, InvalidInput
+from .questions import Question
 
 DEFAULT_MAX_PROPOSALS = 2  # open (submitted, under review) or accepted with a running allocation
 DEFAULT_MAX_GPU_HOURS = 2_000  # auto-approved within the period
@@ -42,6 +44,7 @@ class Call:
     self_service_max_proposals: int | None = DEFAULT_MAX_PROPOSALS
     self_service_max_gpu_hours: int | None = DEFAULT_MAX_GPU_HOURS
     self_service_period_months: int = DEFAULT_PERIOD_MONTHS
+    questions: list[Question] = field(default_factory=list)  # what applicants answer beyond the standard fields
     created_at: datetime
     id: int | None = None
 
@@ -82,7 +85,15 @@ def validate_call_settings(call: Call) -> None:
         raise InvalidInput("invalid call settings", errs)
 
 
-def check_eligibility(
+def check_eligibility(call: Call, **facts: Any) -> None:
+    """Everything a submission must satisfy to enter this call (``facts``: those of ``eligibility_problems``);
+    all problems are reported at once."""
+    errs = eligibility_problems(call, **facts)
+    if errs:
+        raise InvalidInput("the proposal does not meet the call's conditions", errs)
+
+
+def eligibility_problems(
     call: Call,
     *,
     org_kind: OrgKind,
@@ -91,8 +102,8 @@ def check_eligibility(
     duration_months: int,
     resource_id: int,
     today: date,
-) -> None:
-    """Everything a submission must satisfy to enter this call; all problems are reported at once."""
+) -> list[FieldError]:
+    """What keeps a proposal out of this call (empty: it may enter), each problem naming its field."""
     errs: list[FieldError] = []
     if not call.is_open(today):
         errs.append(FieldError("call", f"call {call.slug!r} is not open for submissions"))
@@ -126,8 +137,7 @@ def check_eligibility(
         )
     if resource_id not in call.resource_ids:
         errs.append(FieldError("resource_id", f"resource {resource_id} is not offered by this call"))
-    if errs:
-        raise InvalidInput("the proposal does not meet the call's conditions", errs)
+    return errs
 
 
 @dataclass(frozen=True)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 from .enums import ApplicationField, ProposalStatus, RiskCategory
-from .errors import Conflict, InvalidInput
+from .errors import Conflict, FieldError, InvalidInput
 
 S = ProposalStatus
 
@@ -120,6 +120,7 @@ class Proposal:
     health_data: bool = False
     dual_use: bool = False
     ethics_notes: str = ""
+    answers: dict[str, Any] = field(default_factory=dict)  # to the call's questions (domain.questions), by key
     # Lifecycle
     status: ProposalStatus = ProposalStatus.DRAFT
     submitted_at: datetime | None = None
@@ -175,17 +176,26 @@ def ethics_flags(risk: RiskCategory, personal_data: bool, health_data: bool, dua
 
 
 def check_submittable(p: Proposal) -> None:
-    """Refusals at submission that do not depend on the call: the EU AI Act's prohibited practices."""
+    """Refusals at submission that do not depend on the call (the first one found)."""
+    errs = submittable_problems(p)
+    if errs:
+        raise InvalidInput.on(errs[0].field, errs[0].message)
+
+
+def submittable_problems(p: Proposal) -> list[FieldError]:
+    """What keeps any proposal from being submitted: the EU AI Act's prohibited practices, no title, no abstract."""
+    errs = []
     if p.risk_category is RiskCategory.PROHIBITED:
-        raise InvalidInput.on(
-            "risk_category",
+        message = (
             "the intended use is a prohibited AI practice under the EU AI Act (Art. 5); "
-            "such proposals cannot be submitted",
+            "such proposals cannot be submitted"
         )
+        errs.append(FieldError("risk_category", message))
     if not p.title.strip():
-        raise InvalidInput.on("title", "a submitted proposal needs a title")
+        errs.append(FieldError("title", "a submitted proposal needs a title"))
     if len(p.abstract.strip()) < 20:
-        raise InvalidInput.on("abstract", "a submitted proposal needs an abstract of at least 20 characters")
+        errs.append(FieldError("abstract", "a submitted proposal needs an abstract of at least 20 characters"))
+    return errs
 
 
 def auto_approvable(p: Proposal, threshold: int | None) -> bool:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from .enums import Criterion
-from .errors import FieldError, Forbidden, InvalidInput
+from .errors import Conflict, FieldError, Forbidden, InvalidInput
 
 SCORE_MIN, SCORE_MAX = 1, 5
 
@@ -17,7 +17,39 @@ class ReviewAssignment:
     reviewer_id: int
     assigned_by: int | None
     assigned_at: datetime
+    # the reviewer's declaration of interests, made before scoring (None: not declared yet)
+    declared_at: datetime | None = None
+    conflict: bool | None = None
+    conflict_note: str = ""
     id: int | None = None
+
+    @property
+    def recused(self) -> bool:
+        """The reviewer declared a conflict of interest: they score nothing, another reviewer is needed."""
+        return self.conflict is True
+
+
+def check_may_declare(a: ReviewAssignment, reviewed: bool, conflict: bool, note: str) -> None:
+    """A declaration comes before the review; a conflict, once declared, stands (an operator assigns another)."""
+    if reviewed:
+        raise Conflict("you have already reviewed this proposal; your declaration was made then")
+    if a.recused:
+        raise Conflict("you declared a conflict of interest with this proposal; an operator assigns another reviewer")
+    if conflict and not note.strip():
+        raise InvalidInput.on("note", "say in a few words what the conflict is (e.g. a former employer)")
+    if len(note) > 2000:
+        raise InvalidInput.on("note", "at most 2000 characters")
+
+
+def check_may_score(a: ReviewAssignment) -> None:
+    """Scores only after the reviewer declared no conflict of interest with the proposal."""
+    if a.recused:
+        raise Forbidden("you declared a conflict of interest with this proposal and cannot review it")
+    if a.declared_at is None:
+        raise Conflict(
+            "declare your interests first: confirm that you have no conflict of interest with this proposal "
+            "(declare_no_conflict: true, or POST the declaration)"
+        )
 
 
 @dataclass(eq=False, kw_only=True)

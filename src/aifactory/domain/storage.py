@@ -193,6 +193,29 @@ def check_quota(usage: Usage, limits: Limits, *, add_bytes: int, add_files: int,
         )
 
 
+BYTE_UNITS = ("KiB", "MiB", "GiB", "TiB", "PiB")
+
+
+def byte_scale(n: int) -> tuple[float, str]:
+    """``n`` bytes as (amount, unit) in binary units: ``(n, "B")`` below 1 KiB, else the largest unit whose amount,
+    rounded to one decimal, stays below 1024 (``1023.96 KiB`` is ``1.0 MiB``, not ``1024.0 KiB``)."""
+    if abs(n) < 1024:
+        return float(n), "B"
+    scaled, unit = abs(n) / 1024, BYTE_UNITS[0]
+    for bigger in BYTE_UNITS[1:]:
+        if round(scaled, 1) < 1024:
+            break
+        scaled, unit = scaled / 1024, bigger
+    return (-scaled if n < 0 else scaled), unit
+
+
+def human_bytes(n: int) -> str:
+    """A size for people, in binary units, the CLI's wording (the portal formats :func:`byte_scale` by locale):
+    ``1,023 B``, ``1.0 KiB``, ``18.7 KiB``, ``10.0 GiB`` (one decimal above bytes)."""
+    amount, unit = byte_scale(n)
+    return f"{int(amount):,} B" if unit == "B" else f"{amount:.1f} {unit}"
+
+
 # ------------------------------------------------------------------ byte ranges
 
 

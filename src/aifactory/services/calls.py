@@ -10,6 +10,7 @@ from ..domain.calls import Call, validate_call_settings
 from ..domain.enums import OrgKind
 from ..domain.errors import Conflict, InvalidInput
 from ..domain.identity import normalize_country
+from ..domain.questions import MAX_ATTACHMENT_BYTES, build_questions
 from ..domain.sites import Site
 from .audit import record, snapshot
 from .context import Actor, found
@@ -38,6 +39,7 @@ EDITABLE = frozenset(
         "self_service_max_proposals",
         "self_service_max_gpu_hours",
         "self_service_period_months",
+        "questions",
     }
 )
 
@@ -57,8 +59,19 @@ def _normalize(uow: UnitOfWork, call: Call) -> None:
     validate_call_settings(call)
 
 
-def create_call(uow: UnitOfWork, clock: Clock, actor: Actor, **fields: Any) -> Call:
+def _questions(fields: dict[str, Any], cap: int) -> dict[str, Any]:
+    """The operator's question specs (dicts) as the call's questions, checked (domain.questions)."""
+    if "questions" in fields:
+        fields = {**fields, "questions": build_questions(list(fields["questions"] or []), cap)}
+    return fields
+
+
+def create_call(
+    uow: UnitOfWork, clock: Clock, actor: Actor, *, attachment_cap: int = MAX_ATTACHMENT_BYTES, **fields: Any
+) -> Call:
+    """``attachment_cap``: the site's largest attachment (Settings.proposal_attachment_max_bytes)."""
     actor.require_operator()
+    fields = _questions(fields, attachment_cap)
     check_slug(fields.get("slug", ""))
     if uow.calls.by_slug(fields["slug"]) is not None:
         raise Conflict(f"a call with slug {fields['slug']!r} already exists")
@@ -70,8 +83,17 @@ def create_call(uow: UnitOfWork, clock: Clock, actor: Actor, **fields: Any) -> C
     return call
 
 
-def update_call(uow: UnitOfWork, clock: Clock, actor: Actor, call_id: int, changes: dict[str, Any]) -> Call:
+def update_call(
+    uow: UnitOfWork,
+    clock: Clock,
+    actor: Actor,
+    call_id: int,
+    changes: dict[str, Any],
+    *,
+    attachment_cap: int = MAX_ATTACHMENT_BYTES,
+) -> Call:
     actor.require_operator()
+    changes = _questions(changes, attachment_cap)
     call = found(uow.calls.get(call_id), "call", call_id)
     unknown = set(changes) - EDITABLE
     if unknown:

@@ -22,7 +22,14 @@ from ..domain.proposals import (
     require,
     transition,
 )
-from ..domain.reviews import Review, ReviewAssignment, check_no_conflict, validate_scores
+from ..domain.reviews import (
+    Review,
+    ReviewAssignment,
+    check_may_declare,
+    check_may_score,
+    check_no_conflict,
+    validate_scores,
+)
 from . import ledger, notifications
 from .audit import record, snapshot
 from .context import Actor, found
@@ -92,13 +99,17 @@ def submit_review(
     scores: dict[str, int],
     comments: dict[str, str] | None = None,
     summary: str = "",
+    declare_no_conflict: bool = False,
 ) -> Review:
+    """``declare_no_conflict``: the reviewer's declaration of no conflict of interest, recorded with the review
+    (without it, one must have been made before: ``declare_interests``)."""
     p: Proposal = found(uow.proposals.get_for_update(proposal_id), "proposal", proposal_id)
-    if uow.assignments.find(p.stored_id, actor.id) is None:
-        get_proposal(uow, actor, proposal_id)  # not found to whoever may not see it: the id is not confirmed
-        raise Forbidden("you are not assigned to review this proposal")
+    assignment = _assignment(uow, actor, p)
     transition(p.status, Action.REVIEW)
     check_no_conflict(actor.user.organization_id, p.organization_ids)
+    if declare_no_conflict and assignment.declared_at is None:
+        _declare(uow, clock, actor, assignment, conflict=False, note="")
+    check_may_score(assignment)
     validate_scores(scores)
     comments = comments or {}
     if set(comments) - set(scores):
@@ -122,6 +133,35 @@ def submit_review(
     record(uow, clock, actor, "review.submitted", review, None, snapshot(review))
     uow.commit()
     return review
+
+
+def _assignment(uow: UnitOfWork, actor: Actor, p: Proposal) -> ReviewAssignment:
+    assignment = uow.assignments.find(p.stored_id, actor.id)
+    if assignment is None:
+        get_proposal(uow, actor, p.stored_id)  # not found to whoever may not see it: the id is not confirmed
+        raise Forbidden("you are not assigned to review this proposal")
+    return assignment
+
+
+def _declare(uow: UnitOfWork, clock: Clock, actor: Actor, a: ReviewAssignment, *, conflict: bool, note: str) -> None:
+    before = snapshot(a)
+    a.declared_at, a.conflict, a.conflict_note = clock.now(), conflict, note.strip()
+    record(uow, clock, actor, "review.interests_declared", a, before, snapshot(a))
+
+
+def declare_interests(
+    uow: UnitOfWork, clock: Clock, actor: Actor, proposal_id: int, *, conflict: bool, note: str = ""
+) -> ReviewAssignment:
+    """The assigned reviewer's declaration before scoring: no conflict of interest (they may score), or a conflict
+    (they are recused: they score nothing and the operators see why)."""
+    p: Proposal = found(uow.proposals.get_for_update(proposal_id), "proposal", proposal_id)
+    assignment = _assignment(uow, actor, p)
+    require(p.status, Action.REVIEW)
+    reviewed = any(r.reviewer_id == actor.id for r in uow.reviews.for_proposal(p.stored_id))
+    check_may_declare(assignment, reviewed, conflict, note)
+    _declare(uow, clock, actor, assignment, conflict=conflict, note=note)
+    uow.commit()
+    return assignment
 
 
 def reviews_of(uow: UnitOfWork, actor: Actor, proposal_id: int) -> tuple[list[Review], bool]:

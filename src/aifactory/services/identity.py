@@ -244,6 +244,33 @@ def bootstrap_operator(
     return user, issued
 
 
+def _role_target(uow: UnitOfWork, actor: Actor, user_id: int, *, is_operator: bool | None, active: bool | None) -> User:
+    """The user whose roles an operator may change as asked (operators only; not their own operator role or
+    their own account)."""
+    actor.require_operator()
+    user = found(uow.users.get(user_id), "user", user_id)
+    if user.id == actor.id and (is_operator is False or active is False):
+        raise Conflict("operators cannot remove their own operator role or deactivate themselves")
+    return user
+
+
+def role_changes(
+    uow: UnitOfWork,
+    actor: Actor,
+    user_id: int,
+    *,
+    is_reviewer: bool | None = None,
+    is_operator: bool | None = None,
+    active: bool | None = None,
+    email_verified: bool | None = None,
+) -> tuple[User, dict[str, bool]]:
+    """What :func:`set_roles` would change, checked as it checks it, and nothing changed: the user and only the
+    roles that differ (role -> its new value); an empty dict when everything already is as asked."""
+    user = _role_target(uow, actor, user_id, is_operator=is_operator, active=active)
+    asked = {"is_reviewer": is_reviewer, "is_operator": is_operator, "active": active, "email_verified": email_verified}
+    return user, {role: value for role, value in asked.items() if value is not None and getattr(user, role) != value}
+
+
 def set_roles(
     uow: UnitOfWork,
     clock: Clock,
@@ -257,11 +284,8 @@ def set_roles(
 ) -> User:
     """``email_verified``: an operator vouches for the address (a site without e-mail, a support case), or
     takes that back (the person verifies again from a new link)."""
-    actor.require_operator()
-    user = found(uow.users.get(user_id), "user", user_id)
+    user = _role_target(uow, actor, user_id, is_operator=is_operator, active=active)
     before = snapshot(user)
-    if user.id == actor.id and (is_operator is False or active is False):
-        raise Conflict("operators cannot remove their own operator role or deactivate themselves")
     for attr, value in (("is_reviewer", is_reviewer), ("is_operator", is_operator), ("active", active)):
         if value is not None:
             setattr(user, attr, value)

@@ -3,27 +3,30 @@
 from __future__ import annotations
 
 from collections.abc import Container
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from ..domain.access import Page, PageRequest
 from ..domain.accounts import check_verified
 from ..domain.calendar import add_months, decision_deadline, due_status, holiday_calendar
-from ..domain.calls import Call, check_eligibility, self_service_excess
+from ..domain.calls import Call, self_service_excess
 from ..domain.enums import ApplicationField, DueStatus, ProposalStatus, RiskCategory
-from ..domain.errors import Forbidden, InvalidInput, NotFound
+from ..domain.errors import FieldError, Forbidden, InvalidInput, NotFound
 from ..domain.identity import normalize_email
+from ..domain.proposal_checks import Problem, submission_problems
 from ..domain.proposals import (
     Action,
     Ask,
     Proposal,
     allowed,
     auto_approvable,
-    check_submittable,
     require,
     transition,
 )
+from ..domain.questions import Answers
 from ..domain.reasons import auto_approved
+from ..domain.teams import ConsentState
 from . import consent
 from .audit import record, snapshot
 from .context import Actor, found
@@ -43,6 +46,7 @@ EDITABLE = (
     "health_data",
     "dual_use",
     "ethics_notes",
+    "answers",
 )
 MAX_GPU_HOURS = 100_000_000
 
@@ -75,11 +79,15 @@ def _check_values(uow: UnitOfWork, p: Proposal, offered_by: Call | None) -> None
         member["email"] = normalize_email(str(member.get("email", "")))
 
 
-def _apply(p: Proposal, fields: dict[str, Any]) -> None:
+def _apply(p: Proposal, fields: dict[str, Any], call: Call | None = None) -> None:
+    """``call``: the proposal's call, needed when answers are given (they are checked against its questions)."""
     for key, value in fields.items():
         if key not in EDITABLE:
             raise InvalidInput.on(key, "cannot be set on a proposal")
-        if key == "partner_organization_ids":
+        if key == "answers":
+            assert call is not None, "answers are checked against the call's questions"
+            p.answers = Answers(call.questions).merged(p.answers, dict(value))
+        elif key == "partner_organization_ids":
             p.set_partners(list(value))
         elif key == "application_field":
             p.application_field = ApplicationField(value)
@@ -111,7 +119,7 @@ def create_draft(uow: UnitOfWork, clock: Clock, actor: Actor, *, call_id: int, *
         created_at=now,
         updated_at=now,
     )
-    _apply(p, fields)
+    _apply(p, fields, call)
     _check_fields(uow, p, call)
     uow.proposals.add(p)
     record(uow, clock, actor, "proposal.created", p, None, snapshot(p))
@@ -144,9 +152,12 @@ def edit(uow: UnitOfWork, clock: Clock, actor: Actor, proposal_id: int, changes:
     p = _own(uow, actor, proposal_id, lock=True)
     require(p.status, Action.EDIT)
     # read before the changes are applied: a read then would write the unchecked row first
-    offered_by: Call | None = found(uow.calls.get(p.call_id), "call", p.call_id) if "resource_id" in changes else None
+    call: Call | None = (
+        found(uow.calls.get(p.call_id), "call", p.call_id) if {"resource_id", "answers"} & set(changes) else None
+    )
+    offered_by = call if "resource_id" in changes else None
     before = snapshot(p)
-    _apply(p, changes)
+    _apply(p, changes, call)
     _check_fields(uow, p, offered_by)
     p.updated_at = clock.now()
     record(uow, clock, actor, "proposal.edited", p, before, snapshot(p))
@@ -169,19 +180,12 @@ def submit(uow: UnitOfWork, clock: Clock, actor: Actor, proposal_id: int) -> Pro
     consent.require_confirmed(uow, clock, p)  # every partner organization confirmed (asked now if need be)
     before = snapshot(p)
     p.status = transition(p.status, Action.SUBMIT)
-    check_submittable(p)
     call = found(uow.calls.get(p.call_id), "call", p.call_id)
-    org = found(uow.organizations.get(p.lead_organization_id), "organization", p.lead_organization_id)
     now = clock.now()
-    check_eligibility(
-        call,
-        org_kind=org.kind,
-        org_country=org.country,
-        gpu_hours=p.requested_gpu_hours,
-        duration_months=p.duration_months,
-        resource_id=p.resource_id,
-        today=now.date(),
-    )
+    problems = _problems(uow, p, call, now.date())
+    if problems:
+        errors = [FieldError(x.field, x.message) for x in problems]
+        raise InvalidInput(f"the proposal cannot be submitted yet: {problems[0].message}", errors)
     p.submitted_at = p.updated_at = now
     p.decision_deadline = decision_deadline(
         now.date(), call.decision_working_days, call.cutoff_days, site_calendar(uow, call, now.date())
@@ -202,6 +206,31 @@ def submit(uow: UnitOfWork, clock: Clock, actor: Actor, proposal_id: int) -> Pro
         )
     uow.commit()
     return p
+
+
+def _problems(uow: UnitOfWork, p: Proposal, call: Call, today: date) -> list[Problem]:
+    org = found(uow.organizations.get(p.lead_organization_id), "organization", p.lead_organization_id)
+    attached = {a.key for a in uow.attachments.for_proposal(p.stored_id)}
+    return submission_problems(p, call, org_kind=org.kind, org_country=org.country, attached=attached, today=today)
+
+
+@dataclass(frozen=True)
+class Readiness:
+    problems: list[Problem]  # in the proposal: what its author must still fill in or change
+    waiting_for: list[str]  # outside it: "partner_consent" (a partner has not confirmed), "verified_email"
+
+
+def check(uow: UnitOfWork, clock: Clock, actor: Actor, proposal_id: int) -> Readiness:
+    """What submission would refuse now, by section. Asked by the applicant as they go; a proposal that is no
+    longer a draft has nothing left to check."""
+    p = _own(uow, actor, proposal_id)
+    if not allowed(p.status, Action.SUBMIT):
+        return Readiness([], [])
+    call: Call = found(uow.calls.get(p.call_id), "call", p.call_id)
+    confirmed = {c.organization_id for c in consent.for_proposal(uow, p) if c.state is ConsentState.CONFIRMED}
+    waiting = ["partner_consent"] if set(p.partner_organization_ids) - confirmed else []
+    waiting += ["verified_email"] if actor.user.email_verified_at is None else []
+    return Readiness(_problems(uow, p, call, clock.now().date()), waiting)
 
 
 def _over_self_service_limit(uow: UnitOfWork, call: Call, p: Proposal) -> str | None:

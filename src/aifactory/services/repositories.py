@@ -16,6 +16,7 @@ from typing import Protocol, TypeVar
 from ..domain.access import Page, PageRequest, ProjectScope, ProposalScope
 from ..domain.accounts import AccountToken
 from ..domain.accounts import Purpose as AccountPurpose
+from ..domain.attachments import ProposalAttachment
 from ..domain.audit import AuditEvent
 from ..domain.calls import Call, SelfServiceUse
 from ..domain.catalog import Approval, CatalogItem, CatalogKind, CatalogLink, CatalogScope, Relation
@@ -109,6 +110,12 @@ class AssignmentRepository(Repository[ReviewAssignment], Protocol):
     def for_proposal(self, proposal_id: int) -> list[ReviewAssignment]: ...
     def find(self, proposal_id: int, reviewer_id: int) -> ReviewAssignment | None: ...
     def for_reviewer(self, reviewer_id: int, page: PageRequest) -> Page[ReviewAssignment]: ...
+
+
+class AttachmentRepository(Repository[ProposalAttachment], Protocol):
+    def for_proposal(self, proposal_id: int) -> builtins.list[ProposalAttachment]: ...
+    def find(self, proposal_id: int, key: str) -> ProposalAttachment | None: ...
+    def remove(self, attachment: ProposalAttachment) -> None: ...
 
 
 class ReviewRepository(Repository[Review], Protocol):

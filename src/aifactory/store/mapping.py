@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy.orm import QueryableAttribute, class_mapper, registry, relationship
 
+from ..domain.attachments import ProposalAttachment
 from ..domain.audit import AuditEvent
 from ..domain.calls import Call
 from ..domain.catalog import CatalogItem, CatalogLink
@@ -53,6 +54,7 @@ def map_entities() -> None:
         },
     )
     m(ReviewAssignment, t.review_assignments)
+    m(ProposalAttachment, t.proposal_attachments)
     m(Review, t.reviews)
     m(ProjectMember, t.project_members)
     m(Allocation, t.allocations)

@@ -34,7 +34,7 @@ from ..domain.enums import (
 )
 from ..domain.jobs.states import JobState
 from ..domain.ledger import EntryKind
-from .types import StrEnumType, UTCDateTime
+from .types import QuestionsType, StrEnumType, UTCDateTime
 
 metadata = MetaData(
     naming_convention={
@@ -170,6 +170,7 @@ calls = Table(
     Column("self_service_max_proposals", Integer, nullable=True, server_default="2"),
     Column("self_service_max_gpu_hours", Integer, nullable=True, server_default="2000"),
     Column("self_service_period_months", Integer, nullable=False, server_default="12"),
+    Column("questions", QuestionsType, nullable=False, default=list),  # domain.questions (0015)
 )
 
 proposals = Table(
@@ -202,6 +203,7 @@ proposals = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     Column("version", Integer, nullable=False),
     Column("held_reason", Text, nullable=False, server_default=text("''")),  # over a self-service limit (0011)
+    Column("answers", JSON, nullable=False, default=dict),  # to the call's questions (0015)
     Index("ix_proposals_status_deadline", "status", "decision_deadline", "id"),
 )
 
@@ -220,7 +222,25 @@ review_assignments = Table(
     Column("reviewer_id", ForeignKey("users.id"), nullable=False, index=True),
     Column("assigned_by", ForeignKey("users.id"), nullable=True),
     Column("assigned_at", UTCDateTime, nullable=False),
+    # the reviewer's declaration of interests before scoring (0015)
+    Column("declared_at", UTCDateTime, nullable=True),
+    Column("conflict", Boolean, nullable=True),
+    Column("conflict_note", Text, nullable=False, server_default=text("''")),
     UniqueConstraint("proposal_id", "reviewer_id", name="uq_review_assignments_proposal_reviewer"),
+)
+
+proposal_attachments = Table(  # one PDF per attachment question; the bytes under <data dir>/proposals (0015)
+    "proposal_attachments",
+    metadata,
+    _id(),
+    Column("proposal_id", ForeignKey("proposals.id", ondelete="CASCADE"), nullable=False),
+    Column("key", String(40), nullable=False),
+    Column("filename", String(200), nullable=False),
+    Column("size_bytes", BigInteger, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("uploaded_by", ForeignKey("users.id"), nullable=False),
+    Column("uploaded_at", UTCDateTime, nullable=False),
+    UniqueConstraint("proposal_id", "key", name="uq_proposal_attachments_proposal_key"),
 )
 
 reviews = Table(

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import DateTime, Dialect, String
+from sqlalchemy import JSON, DateTime, Dialect, String
 from sqlalchemy.types import TypeDecorator
+
+from ..domain.questions import Question
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -44,3 +47,16 @@ class StrEnumType(TypeDecorator[StrEnum]):
 
     def process_result_value(self, value: str | None, dialect: Dialect) -> StrEnum | None:
         return None if value is None else self.enum_cls(value)
+
+
+class QuestionsType(TypeDecorator[list[Question]]):
+    """A call's questions (domain.questions) as a JSON list."""
+
+    impl = JSON
+    cache_ok = True
+
+    def process_bind_param(self, value: list[Question] | None, dialect: Dialect) -> list[dict[str, Any]]:
+        return [q.to_json() for q in value or []]
+
+    def process_result_value(self, value: list[dict[str, Any]] | None, dialect: Dialect) -> list[Question]:
+        return [Question.from_json(d) for d in value or []]

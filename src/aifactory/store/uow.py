@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ..services.ports import StoreUnavailable
 from . import account_repo as ar
+from . import attachment_repo as atr
 from . import catalog_repo as cr
 from . import ledger_repo as lr
 from . import notification_repo as nr
@@ -65,6 +66,7 @@ class SqlUnitOfWork:
     account_tokens: ar.AccountTokenRepository
     teams: tr.TeamRepository
     storage: sr.StorageRepository
+    attachments: atr.AttachmentRepository
 
     def __init__(self, session_factory: sessionmaker[Session], *, write: bool = True):
         self._factory = session_factory
@@ -104,6 +106,7 @@ class SqlUnitOfWork:
         self.account_tokens = ar.AccountTokenRepository(s)
         self.teams = tr.TeamRepository(s)
         self.storage = sr.StorageRepository(s)
+        self.attachments = atr.AttachmentRepository(s)
         return self
 
     def __exit__(

@@ -28,6 +28,7 @@ from .charts import (
     fmt_number,
     nice_ticks,
 )
+from .formats import date_text
 from .i18n import Translator
 
 MAX_DATE_LABELS = 6
@@ -71,20 +72,20 @@ def _path(s: Steps, start: date, end: date) -> list[tuple[date, float]]:
 
 def _describe(title: str, series: list[Steps], unit: str, start: date, end: date, lang: str) -> str:
     t = Translator(lang).gettext
-    parts = [f"{title}, {start.isoformat()} – {end.isoformat()}."]
+    parts = [f"{title}, {date_text(start, lang)} – {date_text(end, lang)}."]
     for s in series:
         if s.points:
             day, value = s.points[-1]
             amount = f"{fmt_number(value, lang)} {unit}".rstrip()
             parts.append(
-                t("%(name)s: %(amount)s on %(day)s.", name=s.name, amount=amount, day=max(day, start).isoformat())
+                t("%(name)s: %(amount)s on %(day)s.", name=s.name, amount=amount, day=date_text(max(day, start), lang))
             )
     return " ".join(parts)
 
 
-def _x_axis(ticks: list[date], x: dict[date, float], y1: float) -> list[str]:
+def _x_axis(ticks: list[date], x: dict[date, float], y1: float, lang: str) -> list[str]:
     out = [f'<g fill="{TEXT}" font-size="{FONT_SIZE}" text-anchor="middle" class="chart-labels">']
-    out += [f'<text x="{_n(x[d])}" y="{_n(y1 + 16)}">{d.isoformat()}</text>' for d in ticks]
+    out += [f'<text x="{_n(x[d])}" y="{_n(y1 + 16)}">{date_text(d, lang)}</text>' for d in ticks]
     out.append("</g>")
     return out
 
@@ -147,9 +148,9 @@ def step_time_chart(
         )
         shown = pts if len(pts) <= MAX_MARKERS else pts[-1:]
         for day, value in shown:
-            tip = _esc(f"{day.isoformat()} — {s.name}: {fmt_number(value, lang)} {unit}".rstrip())
+            tip = _esc(f"{date_text(day, lang)} — {s.name}: {fmt_number(value, lang)} {unit}".rstrip())
             out.append(f'<circle cx="{_n(x(day))}" cy="{_n(y(value))}" r="3"><title>{tip}</title></circle>')
         out.append("</g></g>")
     axis = date_ticks(start, end)
-    out += _x_axis(axis, {d: x(d) for d in axis}, y1)
+    out += _x_axis(axis, {d: x(d) for d in axis}, y1, lang)
     return _svg(id, title, _describe(title, series, unit, start, end, lang), width, height, out)

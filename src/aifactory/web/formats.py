@@ -10,6 +10,8 @@ from datetime import UTC, date, datetime
 from babel.dates import format_date, format_time
 from babel.numbers import format_decimal
 
+from ..domain.storage import byte_scale
+
 DASH = "–"
 
 
@@ -58,3 +60,9 @@ def gpu_hours_text(value: float | int | None, lang: str = "en", digits: int = 1)
     elif 0 < abs(value) < 10:
         digits = max(digits, 3)
     return decimal_text(value, lang, digits)
+
+
+def bytes_text(value: int, lang: str) -> str:
+    """A size in binary units in the language's style: ``1,023 B`` / ``1.023 B``, ``10.0 MiB`` / ``10,0 MiB``."""
+    amount, unit = byte_scale(value)
+    return f"{number_text(int(amount), lang)} B" if unit == "B" else f"{decimal_text(amount, lang, 1)} {unit}"

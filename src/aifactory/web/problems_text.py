@@ -22,6 +22,19 @@ PATTERNS: list[tuple[re.Pattern[str], str]] = [
         (r"must be between (?P<low>[\d,]+) and (?P<high>[\d,]+)", N_("must be between %(low)s and %(high)s")),
         (r"must be at least (?P<n>[\d,]+)", N_("must be at least %(n)s")),
         (r"must not be empty", N_("must not be empty")),
+        (r"an answer is required", N_("an answer is required")),
+        (r"upload the PDF", N_("upload the PDF")),
+        (
+            r"(?P<n>[\d,]+) milestone\(s\) fall after the project's (?P<months>[\d,]+) months",
+            N_("%(n)s milestone(s) fall after the project's %(months)s months"),
+        ),
+        (
+            r"only PDF files can be attached \(this file does not start like a PDF\)",
+            N_("only PDF files can be attached (this file does not start like a PDF)"),
+        ),
+        (r"the file is empty", N_("the file is empty")),
+        (r"a month of the project, 1 to 60", N_("a month of the project, 1 to 60")),
+        (r"what is done by then, 1 to 300 characters", N_("what is done by then, 1 to 300 characters")),
         (r"must not be negative", N_("must not be negative")),
         (r"must be positive", N_("must be positive")),
         (r"must be >= min_gpu_hours", N_("must be at least the smallest number of GPU-hours")),
@@ -59,6 +72,11 @@ PATTERNS: list[tuple[re.Pattern[str], str]] = [
         (r"over the project's storage quota", N_("over the project's storage quota")),
         (r"over the project's file quota", N_("over the project's file quota")),
         (r"name at least one reviewer", N_("name at least one reviewer")),
+        (r"at most (?P<n>[\d,]+) characters", N_("at most %(n)s characters")),
+        (
+            r"say in a few words what the conflict is \(e\.g\. a former employer\)",
+            N_("say in a few words what the conflict is (e.g. a former employer)"),
+        ),
     ]
 ]
 # the clause a message may add about a cap ("… (or none: no cap)")

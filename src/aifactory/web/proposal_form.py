@@ -9,6 +9,7 @@ from typing import Any
 from ..domain.enums import ApplicationField, RiskCategory
 from ..domain.errors import DomainError, FieldError, InvalidInput
 from ..domain.identity import normalize_email
+from ..domain.proposal_checks import section_of
 from .formats import number_text
 from .forms import as_int
 from .i18n import Translator
@@ -19,19 +20,22 @@ def N_(message: str) -> str:
     return message
 
 
-STEPS = {
-    1: N_("Project"),
-    2: N_("Team and partners"),
-    3: N_("Resources"),
-    4: N_("Ethics and AI Act"),
-    5: N_("Review and submit"),
+#: The wizard's steps by name (the proposal's sections, domain.proposal_checks.SECTIONS, then the review); "plan"
+#: only where the call asks questions of its own.
+STEP_TITLES = {
+    "project": N_("Project"),
+    "team": N_("Team and partners"),
+    "resources": N_("Resources"),
+    "plan": N_("Plan and documents"),
+    "ethics": N_("Ethics and AI Act"),
+    "review": N_("Review and submit"),
 }
-STEP_FIELDS = {
-    1: {"title", "abstract", "application_field"},
-    2: {"team", "partner_organization_ids"},
-    3: {"resource_id", "requested_gpu_hours", "duration_months"},
-    4: {"risk_category", "personal_data", "health_data", "dual_use", "ethics_notes"},
-}
+
+
+def wizard_steps(has_plan: bool) -> list[str]:
+    return [name for name in STEP_TITLES if has_plan or name != "plan"]
+
+
 LABELS = {
     "title": N_("Title"),
     "abstract": N_("Abstract"),
@@ -57,31 +61,37 @@ NOT_OPEN = N_("This call does not exist or is not open: choose an open call.")
 NUMBER = re.compile(r"[0-9]{1,9}|[0-9]{1,3}([,.' ])[0-9]{3}(?:\1[0-9]{3})?")
 
 
-def step_number(value: str | None) -> int:
+def step_number(value: str | None, steps: list[str]) -> int:
     n = as_int(value, 1) or 1
-    return n if n in STEPS else 1
+    return n if 1 <= n <= len(steps) else 1
 
 
-def step_of(name: str) -> int | None:
-    base = re.split(r"[-.]", name, maxsplit=1)[0]
-    return next((n for n, fields in STEP_FIELDS.items() if base in fields), None)
+def step_of(name: str, steps: list[str]) -> int | None:
+    """The wizard step (1-based) that shows field ``name``; None for problems of the whole proposal."""
+    section = section_of(name)
+    return steps.index(section) + 1 if section in steps else None
 
 
-def _label(t: Translator, name: str) -> str:
-    base = re.split(r"[-.]", name, maxsplit=1)[0]
+def _label(t: Translator, name: str, questions: dict[str, str]) -> str:
+    """The field's label as the page shows it; ``questions``: the titles of the call's questions by key."""
+    base, *rest = re.split(r"[-.]", name)
+    if base in ("answers", "attachments") and rest and rest[0] in questions:
+        return questions[rest[0]]
     return t.gettext(LABELS[base]) if base in LABELS else name
 
 
-def sort_errors(exc: DomainError, step: int, t: Translator) -> tuple[dict[str, str], list[dict[str, Any]]]:
+def sort_errors(
+    exc: DomainError, step: int, steps: list[str], t: Translator, questions: dict[str, str] | None = None
+) -> tuple[dict[str, str], list[dict[str, Any]]]:
     """Errors of this step's fields go next to them; every error is also listed on top, naming its field and
     its step (a link for the other steps)."""
     fields: dict[str, str] = {}
     top: list[dict[str, Any]] = []
     for err in exc.errors:
-        where = step_of(err.field)
+        where = step_of(err.field, steps)
         if where == step:
             fields[err.field] = f"{fields[err.field]}; {err.message}" if err.field in fields else err.message
-        top.append({"step": where, "label": _label(t, err.field), "message": err.message})
+        top.append({"step": where, "label": _label(t, err.field, questions or {}), "message": err.message})
     if not exc.errors:
         top.append({"step": None, "label": "", "message": str(exc)})
     return fields, top
@@ -132,26 +142,27 @@ def _team(form: dict[str, str], errs: list[FieldError], t: Translator) -> list[d
     return team
 
 
-def parse_step(step: int, form: dict[str, str], chosen: list[str], t: Translator) -> dict[str, Any]:
-    """The service's fields of one step; InvalidInput (nothing saved) if any of them cannot be read."""
+def parse_step(step: str, form: dict[str, str], chosen: list[str], t: Translator) -> dict[str, Any]:
+    """The service's fields of one step (not the plan: web.proposal_plan); InvalidInput (nothing saved) if any
+    of them cannot be read."""
     errs: list[FieldError] = []
     out: dict[str, Any] = {}
-    if step == 1:
+    if step == "project":
         out["title"] = _text(form, "title", errs, t, LIMITS["title"])
         out["abstract"] = _text(form, "abstract", errs, t, LIMITS["abstract"])
         out["application_field"] = _choice(form, "application_field", {f.value for f in ApplicationField}, errs, t)
-    elif step == 2:
+    elif step == "team":
         out["team"] = _team(form, errs, t)
         ids = [as_int(v) for v in chosen]
         if any(i is None or not 1 <= i <= MAX_ID for i in ids):
             errs.append(FieldError("partner_organization_ids", t.gettext("choose organizations from the list")))
         out["partner_organization_ids"] = ids
-    elif step == 3:
+    elif step == "resources":
         for name in ("requested_gpu_hours", "duration_months", "resource_id"):
             out[name] = _number(form, name, errs, t)
         if out["resource_id"] is not None and not 1 <= out["resource_id"] <= MAX_ID:
             errs.append(FieldError("resource_id", t.gettext("choose one of the options")))
-    elif step == 4:
+    elif step == "ethics":
         out["risk_category"] = _choice(form, "risk_category", {r.value for r in RiskCategory}, errs, t)
         out.update({b: bool(form.get(b)) for b in BOOLS})
         out["ethics_notes"] = _text(form, "ethics_notes", errs, t, LIMITS["ethics_notes"])

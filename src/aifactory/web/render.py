@@ -48,6 +48,11 @@ def decimal_text(value: float | int | None, places: int = 2) -> str:
     return formats.decimal_text(value, _lang(), places)
 
 
+def bytes_text(value: int) -> str:
+    """``size_text(n)``: a size in binary units in the page's style (``10.0 MiB`` / ``10,0 MiB``)."""
+    return formats.bytes_text(value, _lang())
+
+
 def date_text(value: date | datetime | None) -> str:
     """``|date``: a day in the page's format."""
     return formats.date_text(value, _lang())
@@ -136,7 +141,12 @@ def environment() -> Environment:
         markdown=markdown,
     )
     env.globals.update(
-        languages=LANGUAGES, _=_gettext, ngettext=_ngettext, csrf_token=_csrf_token, csrf_field=sec.CSRF_FIELD
+        languages=LANGUAGES,
+        size_text=bytes_text,
+        _=_gettext,
+        ngettext=_ngettext,
+        csrf_token=_csrf_token,
+        csrf_field=sec.CSRF_FIELD,
     )
     env.globals["version"] = __version__
     return env

@@ -149,9 +149,16 @@ async def _verify_csrf(request: Request, viewer: Viewer) -> Viewer:
         form = await request.form(max_fields=500, max_files=0)
         value = form.get(sec.CSRF_FIELD)
         sent = value if isinstance(value, str) else None
-    if viewer.new_seed or not sec.csrf_valid(viewer.ctx.settings.secret_key.get_secret_value(), viewer.seed, sent):
-        raise CsrfFailed()
+    verify_token(viewer, sent)
     return viewer
+
+
+def verify_token(viewer: Viewer, sent: object) -> None:
+    """CsrfFailed unless ``sent`` is this browser's CSRF token (for a form the dependencies cannot read, e.g.
+    one carrying a file)."""
+    secret = viewer.ctx.settings.secret_key.get_secret_value()
+    if viewer.new_seed or not isinstance(sent, str) or not sec.csrf_valid(secret, viewer.seed, sent):
+        raise CsrfFailed()
 
 
 async def check_csrf(request: Request, viewer: CurrentViewer) -> Viewer:

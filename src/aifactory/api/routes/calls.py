@@ -57,10 +57,12 @@ def create_call(body: CallCreate, actor: CurrentActor, uow: Uow, ctx: Ctx) -> Ca
     fields = body.model_dump(exclude_none=True)
     uncapped = {"self_service_max_proposals", "self_service_max_gpu_hours"} & body.model_fields_set
     fields |= {name: None for name in uncapped if getattr(body, name) is None}  # null: no cap (left out: default)
-    return call_out(calls.create_call(uow, ctx.clock, actor, **fields), ctx)
+    cap = ctx.settings.proposal_attachment_max_bytes
+    return call_out(calls.create_call(uow, ctx.clock, actor, attachment_cap=cap, **fields), ctx)
 
 
 @router.patch("/calls/{call_id}", response_model=CallOut)
 def update_call(call_id: IdPath, body: CallSettings, actor: CurrentActor, uow: Uow, ctx: Ctx) -> CallOut:
     changes = body.model_dump(exclude_unset=True)
-    return call_out(calls.update_call(uow, ctx.clock, actor, call_id, changes), ctx)
+    cap = ctx.settings.proposal_attachment_max_bytes
+    return call_out(calls.update_call(uow, ctx.clock, actor, call_id, changes, attachment_cap=cap), ctx)

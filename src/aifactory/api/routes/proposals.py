@@ -26,7 +26,7 @@ router = APIRouter(tags=["proposals and reviews"])
 
 
 def out(uow: Any, ctx: AppContext, p: Proposal) -> ProposalOut:
-    return ProposalOut.of(p, proposals.due(uow, ctx.clock, p))
+    return ProposalOut.of(p, proposals.due(uow, ctx.clock, p), uow.attachments.for_proposal(p.stored_id))
 
 
 @router.get(
@@ -111,6 +111,7 @@ def submit_review(proposal_id: IdPath, body: ReviewIn, actor: CurrentActor, uow:
         scores={k.value: v for k, v in body.scores.items()},
         comments={k.value: v for k, v in body.comments.items()},
         summary=body.summary,
+        declare_no_conflict=body.declare_no_conflict,
     )
     return ReviewOut.of(review, anonymous=False)
 

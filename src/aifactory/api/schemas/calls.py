@@ -6,7 +6,9 @@ from typing import Annotated
 from pydantic import Field, field_validator
 
 from ...domain.enums import AccessMode, Enforcement, OrgKind
+from ...domain.questions import MAX_QUESTIONS
 from .common import Id, In, LongText, Out, Text200, refuse_null
+from .questions import QuestionIn, QuestionOut
 
 Hours = Annotated[int, Field(ge=1, le=100_000_000)]
 Slug = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]*$")]
@@ -91,6 +93,9 @@ class CallSettings(In):
     self_service_period_months: Annotated[int, Field(ge=1, le=60)] | None = Field(
         default=None, description="the rolling period of the GPU-hours cap, in months up to today"
     )
+    questions: Annotated[list[QuestionIn], Field(max_length=MAX_QUESTIONS)] | None = Field(
+        default=None, description="what applicants answer beyond the standard fields (an update replaces the list)"
+    )
 
     # null clears closes_on (rolling call), auto_approve_gpu_hours (no auto-approval) and the self-service caps
     _no_nulls = field_validator(
@@ -110,6 +115,7 @@ class CallSettings(In):
         "enforcement",
         "resource_ids",
         "self_service_period_months",
+        "questions",
         mode="before",
     )(refuse_null)
 
@@ -150,4 +156,5 @@ class CallOut(Out):
     self_service_max_proposals: int | None
     self_service_max_gpu_hours: int | None
     self_service_period_months: int
+    questions: list[QuestionOut]
     created_at: datetime

@@ -8,7 +8,9 @@ from pydantic import Field, field_validator
 from ...domain import reasons
 from ...domain.enums import ApplicationField, Criterion, DueStatus, ProposalStatus, RiskCategory
 from ...domain.proposals import allowed_asks
+from ...domain.questions import MAX_QUESTIONS
 from .common import Id, In, LongText, Out, refuse_null
+from .questions import Answer, AttachmentOut, Key
 
 Hours = Annotated[int, Field(ge=1, le=100_000_000, description="GPU-hours")]
 
@@ -39,12 +41,21 @@ class ProposalFields(In):
     team: Annotated[list[TeamMemberIn], Field(max_length=100)] | None = None
     partner_organization_ids: Annotated[list[Id], Field(max_length=50)] | None = None
     ethics: EthicsIn | None = None
+    answers: Annotated[dict[Key, Answer], Field(max_length=MAX_QUESTIONS)] | None = Field(
+        default=None,
+        description="answers to the call's questions by key: text, or [{month, title}] for milestones; "
+        "null removes one; keys left out stay as they are",
+    )
 
     _no_nulls = field_validator("*", mode="before")(refuse_null)
 
     def service_fields(self) -> dict[str, Any]:
         """Flatten to the service's field names, keeping only what the client sent."""
-        data = self.model_dump(exclude_unset=True, exclude={"ethics"})
+        data = self.model_dump(exclude_unset=True, exclude={"ethics", "answers"})
+        if self.answers is not None:
+            data["answers"] = {
+                k: [m.model_dump() for m in v] if isinstance(v, list) else v for k, v in self.answers.items()
+            }
         if self.ethics is not None:
             e = self.ethics.model_dump(exclude_unset=True)
             if "notes" in e:
@@ -85,6 +96,8 @@ class ProposalOut(Out):
     partner_organization_ids: list[int]
     author_id: int
     ethics: EthicsOut
+    answers: dict[str, Any]
+    attachments: list[AttachmentOut] = []
     submitted_at: datetime | None
     decision_deadline: date | None
     due_status: DueStatus
@@ -107,7 +120,7 @@ class ProposalOut(Out):
     updated_at: datetime
 
     @classmethod
-    def of(cls, p: Any, due: DueStatus) -> ProposalOut:
+    def of(cls, p: Any, due: DueStatus, attachments: list[Any] | None = None) -> ProposalOut:
         ethics = EthicsOut(
             risk_category=p.risk_category,
             personal_data=p.personal_data,
@@ -116,10 +129,18 @@ class ProposalOut(Out):
             notes=p.ethics_notes,
             flags=p.ethics_flags,
         )
-        derived = ("ethics", "due_status", "allowed_actions", "reason_code")
+        derived = ("ethics", "due_status", "allowed_actions", "reason_code", "attachments")
         fields = {k: getattr(p, k) for k in cls.model_fields if k not in derived}
         code = reasons.read(p.decision_reason).code if p.decision_reason else ""
-        return cls(**fields, ethics=ethics, due_status=due, allowed_actions=allowed_asks(p.status), reason_code=code)
+        files = [AttachmentOut.model_validate(a) for a in attachments or []]
+        return cls(
+            **fields,
+            ethics=ethics,
+            due_status=due,
+            allowed_actions=allowed_asks(p.status),
+            reason_code=code,
+            attachments=files,
+        )
 
 
 class ReviewersIn(In):
@@ -132,6 +153,16 @@ class AssignmentOut(Out):
     reviewer_id: int
     assigned_by: int | None
     assigned_at: datetime
+    declared_at: datetime | None = Field(description="when the reviewer declared their interests (null: not yet)")
+    conflict: bool | None = Field(description="the reviewer declared a conflict of interest and is recused")
+    conflict_note: str
+
+
+class DeclarationIn(In):
+    """The reviewer's declaration of interests, made before scoring."""
+
+    conflict: bool = Field(description="true: you have a conflict of interest with this proposal (you are recused)")
+    note: LongText = Field(default="", description="what the conflict is (required with conflict: true)")
 
 
 class QueueItemOut(AssignmentOut):
@@ -147,6 +178,11 @@ class ReviewIn(In):
     )
     comments: dict[Criterion, LongText] = {}
     summary: LongText = ""
+    declare_no_conflict: bool = Field(
+        default=False,
+        description="true declares that you have no conflict of interest with this proposal (needed once "
+        "before scoring, unless you POSTed your declaration before)",
+    )
 
 
 class ReviewOut(Out):

@@ -14,12 +14,14 @@ from fastapi.responses import HTMLResponse, Response
 from ...domain.access import PageRequest
 from ...domain.errors import DomainError, FieldError, InvalidInput
 from ...domain.proposals import allowed
-from ...domain.reviews import Review
+from ...domain.reviews import Review, ReviewAssignment
 from ...services import decisions, proposals
 from ...services.context import found
 from ..forms import as_int, field_errors, read_form, read_multi
 from ..render import redirect, render
 from ..viewer import SignedIn, SignedInChecked, Viewer
+from .proposals import proposal_view, review_view
+from .reviews import declaration_state
 
 router = APIRouter()
 PAGE = 25
@@ -166,19 +168,22 @@ def pending(request: Request, viewer: Operator, offset: str | None = None) -> Re
 
 
 def _review_rows(reviews: list[Review], names: dict[int, str]) -> list[dict[str, Any]]:
-    return [
+    """Each review with its reviewer's name: per criterion (named on the page) its score and comment."""
+    return [{"reviewer": names.get(r.reviewer_id, str(r.reviewer_id)), **review_view(r)} for r in reviews]
+
+
+def _declarations(assignments: list[ReviewAssignment], names: dict[int, str]) -> list[dict[str, Any]]:
+    """Each assigned reviewer's declaration of interests: ``needed``, ``declared`` (no conflict) or ``recused``."""
+    rows = [
         {
-            "reviewer": names.get(r.reviewer_id, str(r.reviewer_id)),
-            "excellence": r.score_excellence,
-            "impact": r.score_impact,
-            "feasibility": r.score_feasibility,
-            "mean": r.mean_score,
-            "summary": r.summary,
-            "comments": [c for c in (r.comment_excellence, r.comment_impact, r.comment_feasibility) if c],
-            "at": r.submitted_at,
+            "reviewer": names.get(a.reviewer_id, str(a.reviewer_id)),
+            "state": declaration_state(a),
+            "at": a.declared_at,
+            "note": a.conflict_note,
         }
-        for r in reviews
+        for a in assignments
     ]
+    return sorted(rows, key=lambda r: r["reviewer"])
 
 
 def _detail(viewer: Viewer, proposal_id: int) -> dict[str, Any]:
@@ -189,7 +194,8 @@ def _detail(viewer: Viewer, proposal_id: int) -> dict[str, Any]:
         reviews, _anonymous = decisions.reviews_of(uow, actor, p.stored_id)
         call = found(uow.calls.get(p.call_id), "call", p.call_id)
         resource = uow.resources.get(p.resource_id)
-        assigned = {a.reviewer_id for a in uow.assignments.for_proposal(p.stored_id)}
+        assignments = uow.assignments.for_proposal(p.stored_id)
+        assigned = {a.reviewer_id for a in assignments}
         names = {u.id: u.name for u in (uow.users.get(i) for i in assigned) if u and u.id is not None}
         orgs = [o for o in (uow.organizations.get(i) for i in sorted(p.organization_ids)) if o]
         return {
@@ -212,7 +218,10 @@ def _detail(viewer: Viewer, proposal_id: int) -> dict[str, Any]:
             "call": {"id": call.id, "title": call.title, "mode": call.access_mode, "required": call.required_reviews},
             "resource": resource.name if resource else "",
             "orgs": [(o.name, o.kind) for o in orgs],
+            "full": proposal_view(uow, p, viewer.t.lang),
             "assigned": sorted(names.values()),
+            "declarations": _declarations(assignments, names),
+            "can_review": sum(1 for a in assignments if not a.recused),
             "candidates": [(u.id, u.name) for u in decisions.reviewer_candidates(uow, actor, p.stored_id)],
             "can_assign": allowed(p.status, "assign"),
             "can_decide": allowed(p.status, "decide"),

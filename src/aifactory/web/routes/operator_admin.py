@@ -319,13 +319,36 @@ def user_list(request: Request, viewer: Operator, offset: str | None = None, rol
     return render(request, viewer, "operator/users.html", rows=rows, pages=pager(page), role=role or "")
 
 
+@router.get("/operator/users/{user_id:int}/roles")
+def role_question_again(viewer: Operator, user_id: int) -> Response:
+    """The confirmation's address opened again (the language switch, a reload): back to the users."""
+    return redirect(viewer, "/operator/users")
+
+
 @router.post("/operator/users/{user_id:int}/roles")
 async def set_role(request: Request, viewer: OperatorChecked, user_id: int) -> Response:
+    """Two steps: the role buttons only show what would change (nothing is changed); the confirmation's
+    button, posting the same values with ``confirm=yes``, changes it."""
     form = await read_form(request)
     role, value = form.get("role", ""), form.get("value", "")
     if role not in ROLES or value not in ("0", "1"):
         raise InvalidInput.on("role", viewer.t.gettext("unknown role or value"))
+    asked = {role: value == "1"}
+    offset = form.get("offset", "") if form.get("offset", "").isdigit() else ""
+    back = "/operator/users" + (f"?offset={offset}" if offset else "")
+    if form.get("confirm") != "yes":
+        with viewer.ctx.uow_factory(write=False) as uow:
+            target, changes = identity.role_changes(uow, viewer.actor, user_id, **asked)
+        person = {"id": target.id, "name": target.name, "email": target.email}
+        fields = {"role": role, "value": value, "offset": offset}
+        return render(
+            request, viewer, "operator/confirm_roles.html", person=person, changes=changes, fields=fields, back=back
+        )
     with viewer.ctx.uow_factory(write=True) as uow:
-        name = identity.set_roles(uow, viewer.ctx.clock, viewer.actor, user_id, **{role: value == "1"}).name
-    back = "/operator/users" + (f"?offset={form['offset']}" if form.get("offset", "").isdigit() else "")
+        target, changes = identity.role_changes(uow, viewer.actor, user_id, **asked)
+        name = target.name
+        if changes:
+            identity.set_roles(uow, viewer.ctx.clock, viewer.actor, user_id, **changes)
+    if not changes:
+        return redirect(viewer, back, viewer.t.gettext("Nothing changed for %(name)s.", name=name))
     return redirect(viewer, back, viewer.t.gettext("Roles of %(name)s changed.", name=name))

@@ -9,26 +9,17 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from ...domain.access import PageRequest
-from ...domain.accounts import EmailUnverified
-from ...domain.enums import ApplicationField, Criterion, ProposalStatus, RiskCategory
+from ...domain.enums import Criterion, ProposalStatus
 from ...domain.errors import InvalidInput, NotFound
-from ...domain.proposals import Action, Proposal, allowed
-from ...domain.teams import PartnersNotConfirmed
+from ...domain.proposals import Action, Proposal
 from ...services import calls, consent, decisions, proposals
-from ..forms import as_int, read_form, read_multi
+from ..forms import as_int, read_form
 from ..proposal_form import (
-    BOOLS,
     LIMITS,
     MAX_ID,
-    MAX_TEAM,
     NOT_OPEN,
-    STEP_FIELDS,
-    STEPS,
-    parse_step,
-    sort_errors,
-    step_number,
-    step_of,
 )
+from ..proposal_plan import plan_view
 from ..render import redirect, render
 from ..viewer import SignedIn, SignedInChecked, Viewer
 
@@ -55,8 +46,9 @@ VIEW_FIELDS = (
 )
 
 
-def proposal_view(uow: Any, p: Proposal) -> dict[str, Any]:
-    """Everything a page shows of a proposal, as plain values (read inside the unit of work)."""
+def proposal_view(uow: Any, p: Proposal, lang: str = "en") -> dict[str, Any]:
+    """Everything a page shows of a proposal, as plain values (read inside the unit of work); the call's own
+    questions in ``lang``."""
     call = uow.calls.get(p.call_id)
     resource = uow.resources.get(p.resource_id)
     orgs = {o.id: o.name for o in (uow.organizations.get(i) for i in sorted(p.organization_ids)) if o is not None}
@@ -75,87 +67,9 @@ def proposal_view(uow: Any, p: Proposal) -> dict[str, Any]:
         partners=[orgs[i] for i in p.partner_organization_ids if i in orgs],
         consents={orgs.get(c.organization_id, ""): c.state.value for c in consent.for_proposal(uow, p)},
         project_id=project.id if project else None,
+        plan=plan_view(call.questions, p.answers, uow.attachments.for_proposal(p.stored_id), p.stored_id, lang),
     )
     return view
-
-
-# -- the wizard's page ------------------------------------------------------------------------------------------
-
-
-def _values(p: Proposal) -> tuple[dict[str, str], list[str]]:
-    values = {
-        "title": p.title,
-        "abstract": p.abstract,
-        "application_field": p.application_field.value,
-        "resource_id": str(p.resource_id),
-        "requested_gpu_hours": str(p.requested_gpu_hours),
-        "duration_months": str(p.duration_months),
-        "risk_category": p.risk_category.value,
-        "ethics_notes": p.ethics_notes,
-        **{b: "on" if getattr(p, b) else "" for b in BOOLS},
-    }
-    for i, member in enumerate(p.team[:MAX_TEAM]):
-        values.update({f"team-{i}-{k}": str(member.get(k, "")) for k in ("name", "email", "role")})
-    return values, [str(i) for i in p.partner_organization_ids]
-
-
-def _options(uow: Any, p: Proposal) -> dict[str, Any]:
-    call = uow.calls.get(p.call_id)
-    resources = [r for r in (uow.resources.get(i) for i in call.resource_ids) if r is not None]
-    orgs = [o for o in (uow.organizations.get(i) for i in p.partner_organization_ids) if o is not None]
-    return {
-        "fields": [f.value for f in ApplicationField],
-        "risks": [r.value for r in RiskCategory],
-        "resources": [(str(r.id), f"{r.name} ({r.gpu_model})" if r.gpu_model else r.name) for r in resources],
-        "durations": [(str(m), str(m)) for m in sorted(set(call.durations_months) | {p.duration_months})],
-        "hours_range": (call.min_gpu_hours, call.max_gpu_hours),
-        "orgs": [(str(o.id), o.name) for o in orgs if o.id != p.lead_organization_id],
-    }
-
-
-def _wizard(
-    request: Request,
-    viewer: Viewer,
-    proposal_id: int,
-    step: int,
-    *,
-    errors: dict[str, str] | None = None,
-    top: list[dict[str, Any]] | None = None,
-    posted: tuple[dict[str, str], list[str]] | None = None,
-    status: int = 200,
-) -> Response:
-    with viewer.ctx.uow_factory(write=False) as uow:
-        p = proposals.get_own(uow, viewer.actor, proposal_id)
-        if not allowed(p.status, Action.EDIT):
-            return redirect(
-                viewer,
-                f"/proposals/{proposal_id}",
-                viewer.t.gettext("Only drafts can be edited; this proposal is no longer a draft."),
-            )
-        view, options = proposal_view(uow, p), _options(uow, p)
-        values, chosen = _values(p)
-    if posted is not None:
-        form, posted_chosen = posted
-        values = {k: v for k, v in values.items() if step_of(k) != step}
-        values.update({k: v for k, v in form.items() if step_of(k) == step})
-        chosen = posted_chosen if step == 2 else chosen
-    last = max([int(k.split("-")[1]) for k, v in values.items() if k.startswith("team-") and v] or [-1])
-    steps = [(n, viewer.t.gettext(title)) for n, title in STEPS.items()]
-    return render(
-        request,
-        viewer,
-        "proposals/wizard.html",
-        status=status,
-        p=view,
-        step=step,
-        steps=steps,
-        values=values,
-        chosen=chosen,
-        errors=errors or {},
-        top=top or [],
-        team_rows=range(min(MAX_TEAM, max(last + 3, 3))),
-        **options,
-    )
 
 
 # -- routes -----------------------------------------------------------------------------------------------------
@@ -235,68 +149,6 @@ async def new_proposal(request: Request, viewer: SignedInChecked) -> Response:
     )
 
 
-@router.get("/proposals/{proposal_id:int}/edit", response_class=HTMLResponse)
-def edit_page(request: Request, viewer: SignedIn, proposal_id: int, step: str = "1") -> Response:
-    return _wizard(request, viewer, proposal_id, step_number(step))
-
-
-@router.post("/proposals/{proposal_id:int}/edit", response_class=HTMLResponse)
-async def save_step(request: Request, viewer: SignedInChecked, proposal_id: int, step: str = "1") -> Response:
-    n = step_number(step)
-    if n not in STEP_FIELDS:
-        return redirect(viewer, f"/proposals/{proposal_id}/edit?step={n}")
-    form = await read_form(request)
-    chosen = await read_multi(request, "partner_organization_ids")
-    try:
-        if n == 2 and form.get("partner_add", "").strip():
-            chosen.append(_partner_to_add(viewer, form["partner_add"]))
-        changes = parse_step(n, form, chosen, viewer.t)
-        with viewer.ctx.uow_factory(write=True) as uow:
-            proposals.edit(uow, viewer.ctx.clock, viewer.actor, proposal_id, changes)
-    except InvalidInput as exc:
-        errors, top = sort_errors(exc, n, viewer.t)
-        return _wizard(request, viewer, proposal_id, n, errors=errors, top=top, posted=(form, chosen), status=422)
-    target = n if form.get("go") == "stay" else n + 1
-    return redirect(viewer, f"/proposals/{proposal_id}/edit?step={target}", viewer.t.gettext("Draft saved."))
-
-
-def _partner_to_add(viewer: Viewer, text: str) -> str:
-    """The id of the organization named exactly (name or id); nothing else is listed to applicants."""
-    with viewer.ctx.uow_factory(write=False) as uow:
-        org = consent.find_partner(uow, text)
-    if org is None:
-        message = viewer.t.gettext("no organization has exactly this name or id")
-        raise InvalidInput.on("partner_organization_ids", message)
-    return str(org.id)
-
-
-@router.post("/proposals/{proposal_id:int}/submit", response_class=HTMLResponse)
-async def submit(request: Request, viewer: SignedInChecked, proposal_id: int) -> Response:
-    t = viewer.t
-    try:
-        with viewer.ctx.uow_factory(write=True) as uow:
-            accepted = (
-                proposals.submit(uow, viewer.ctx.clock, viewer.actor, proposal_id).status is ProposalStatus.ACCEPTED
-            )
-    except InvalidInput as exc:
-        first = min([s for s in (step_of(e.field) for e in exc.errors) if s is not None] or [5])
-        errors, top = sort_errors(exc, first, t)
-        return _wizard(request, viewer, proposal_id, first, errors=errors, top=top, status=422)
-    except PartnersNotConfirmed:
-        flash = t.gettext("The partner organizations must confirm first; their admins were asked.")
-        return redirect(viewer, f"/proposals/{proposal_id}", flash)
-    except EmailUnverified:  # domain.accounts: the banner above offers a new link
-        flash = t.gettext("Verify your e-mail address first: open the link we sent you, then submit again.")
-        return redirect(viewer, f"/proposals/{proposal_id}", flash)
-    viewer.ctx.kick_reconciler()  # accepted at once: its project's scheduler account and limit are set up now
-    flash = (
-        t.gettext("Your proposal was accepted at once: your project is ready.")
-        if accepted
-        else t.gettext("Your proposal is submitted. You will hear about the decision by its deadline.")
-    )
-    return redirect(viewer, f"/proposals/{proposal_id}", flash)
-
-
 @router.post("/proposals/{proposal_id:int}/withdraw", response_class=HTMLResponse)
 async def withdraw(request: Request, viewer: SignedInChecked, proposal_id: int) -> Response:
     with viewer.ctx.uow_factory(write=True) as uow:
@@ -308,7 +160,7 @@ async def withdraw(request: Request, viewer: SignedInChecked, proposal_id: int) 
 def proposal_detail(request: Request, viewer: SignedIn, proposal_id: int) -> Response:
     with viewer.ctx.uow_factory(write=False) as uow:
         p = proposals.get(uow, viewer.actor, proposal_id)
-        view = proposal_view(uow, p)
+        view = proposal_view(uow, p, viewer.t.lang)
         can_edit = proposals.applicant_may(viewer.actor, p, Action.EDIT)
         can_withdraw = proposals.applicant_may(viewer.actor, p, Action.WITHDRAW)
         found, anonymous = decisions.reviews_of(uow, viewer.actor, proposal_id)

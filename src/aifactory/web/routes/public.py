@@ -6,8 +6,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from ...domain.access import PageRequest
+from ...domain.calls import Call
 from ...domain.catalog import CatalogKind
 from ...services import call_guide, calls, catalog, jobs, projects, proposals
+from ..formats import bytes_text
 from ..render import render
 from ..viewer import CurrentViewer, Viewer
 
@@ -63,6 +65,24 @@ def call_list(request: Request, viewer: CurrentViewer) -> HTMLResponse:
     return render(request, viewer, "calls.html", calls=items, today=today)
 
 
+def asked(call: Call, lang: str) -> list[dict]:  # type: ignore[type-arg]
+    """What the call asks applicants beyond the standard fields, in ``lang``: each question's title and help,
+    whether it is required, its kind and what it takes (characters, options, a PDF's largest size)."""
+    return [
+        {
+            "key": q.key,
+            "title": q.title_in(lang),
+            "help": q.help_in(lang),
+            "kind": q.kind.value,
+            "required": q.required,
+            "max_chars": q.max_chars,
+            "options": [label for _, label in q.options_in(lang)],
+            "max_size": bytes_text(q.max_bytes, lang),
+        }
+        for q in call.questions
+    ]
+
+
 @router.get("/calls/{call_id:int}", response_class=HTMLResponse)
 def call_detail(request: Request, viewer: CurrentViewer, call_id: int) -> HTMLResponse:
     request.app.state.templates.ensure(viewer.ctx.uow_factory, viewer.ctx.clock)  # the sizing help reads them
@@ -79,6 +99,7 @@ def call_detail(request: Request, viewer: CurrentViewer, call_id: int) -> HTMLRe
         resources=resources,
         is_open=call.is_open(today),
         guide=guide,
+        asked=asked(call, viewer.t.lang),
     )
 
 

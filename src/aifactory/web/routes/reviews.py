@@ -1,5 +1,7 @@
-"""Reviewer pages: the queue of assigned proposals, and one proposal read-only with the review form
-(one score per criterion with its comment, and a summary) sent to ``services.decisions.submit_review``."""
+"""Reviewer pages: the queue of assigned proposals, and one proposal read-only with, first, the declaration of
+interests (``services.decisions.declare_interests``: no conflict, or a conflict that recuses the reviewer), then
+the review form (one score per criterion with its comment, and a summary) sent to
+``services.decisions.submit_review``."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from fastapi.responses import HTMLResponse, Response
 from ...domain.enums import Criterion
 from ...domain.errors import FieldError, InvalidInput, NotFound
 from ...domain.proposals import Action, allowed
-from ...domain.reviews import SCORE_MAX, SCORE_MIN, validate_scores
+from ...domain.reviews import SCORE_MAX, SCORE_MIN, ReviewAssignment, validate_scores
 from ...services import decisions, proposals
 from ..formats import number_text
 from ..forms import field_errors, read_form
@@ -24,6 +26,17 @@ CRITERIA = [c.value for c in Criterion]
 MAX_TEXT = 20_000
 FORM_FIELDS = {f"score_{c}" for c in CRITERIA} | {f"comment_{c}" for c in CRITERIA} | {"summary"}
 ALIASES = {f"scores.{c}": f"score_{c}" for c in CRITERIA}
+DECLARATION_FIELDS = {"conflict", "note"}
+
+
+def declaration_state(a: ReviewAssignment, reviewable: bool = True) -> str:
+    """``recused`` (a conflict declared), ``declared`` (no conflict), ``needed`` (nothing declared yet, while the
+    proposal can be reviewed) or ``none`` (nothing declared, and too late to)."""
+    if a.recused:
+        return "recused"
+    if a.declared_at is not None:
+        return "declared"
+    return "needed" if reviewable else "none"
 
 
 @router.get("/reviews", response_class=HTMLResponse)
@@ -42,6 +55,7 @@ def review_queue(request: Request, viewer: SignedIn) -> Response:
                 "due": due[p.stored_id].value,
                 "flags": list(p.ethics_flags),
                 "reviewed": reviewed,
+                "declaration": declaration_state(a, allowed(p.status, Action.REVIEW)),
                 "assigned_at": a.assigned_at,
             }
             for a, p, reviewed in items
@@ -49,17 +63,20 @@ def review_queue(request: Request, viewer: SignedIn) -> Response:
     return render(request, viewer, "reviews/queue.html", rows=rows)
 
 
-def _load(viewer: Viewer, proposal_id: int) -> tuple[dict[str, Any], dict[str, Any] | None, bool]:
-    """The assigned proposal (404 for any other), the reviewer's own review if there is one, and whether the
-    proposal's state allows a review."""
+def _load(viewer: Viewer, proposal_id: int) -> dict[str, Any]:
+    """The assigned proposal (404 for any other), the reviewer's declaration and own review if there is one, and
+    whether the proposal's state allows a review."""
     with viewer.ctx.uow_factory(write=False) as uow:
-        if not any(p.id == proposal_id for _, p, _ in decisions.review_queue(uow, viewer.actor)):
+        mine = [a for a, p, _ in decisions.review_queue(uow, viewer.actor) if p.id == proposal_id]
+        if not mine:
             raise NotFound(f"proposal {proposal_id} not found")
         p = proposals.get(uow, viewer.actor, proposal_id)
-        view = proposal_view(uow, p)
-        mine, _ = decisions.reviews_of(uow, viewer.actor, proposal_id)
-        own = review_view(mine[0]) if mine else None
-    return view, own, allowed(p.status, Action.REVIEW)
+        view = proposal_view(uow, p, viewer.t.lang)
+        reviews, _ = decisions.reviews_of(uow, viewer.actor, proposal_id)
+        own = review_view(reviews[0]) if reviews else None
+    a = mine[0]
+    declaration = {"state": declaration_state(a), "at": a.declared_at, "note": a.conflict_note}
+    return {"p": view, "own": own, "declaration": declaration, "reviewable": allowed(p.status, Action.REVIEW)}
 
 
 def _page(
@@ -69,20 +86,24 @@ def _page(
     values: dict[str, str],
     errors: dict[str, str],
     status: int = 200,
+    declaring: dict[str, str] | None = None,
 ) -> Response:
-    view, own, reviewable = _load(viewer, proposal_id)
+    """``errors`` of the review form, ``declaring`` of the declaration's form."""
+    data = _load(viewer, proposal_id)
+    own, state = data["own"], data["declaration"]["state"]
     return render(
         request,
         viewer,
         "reviews/review.html",
         status=status,
-        p=view,
-        own=own,
         values=values,
         errors=errors,
+        declare_errors=declaring or {},
         criteria=CRITERIA,
         score_range=(SCORE_MIN, SCORE_MAX),
-        open=reviewable and own is None,
+        must_declare=data["reviewable"] and own is None and state == "needed",
+        open=data["reviewable"] and own is None and state == "declared",
+        **data,
     )
 
 
@@ -141,3 +162,32 @@ async def submit_review(request: Request, viewer: SignedInChecked, proposal_id: 
         values = {k: v for k, v in form.items() if k in FORM_FIELDS}
         return _page(request, viewer, proposal_id, values, field_errors(exc, FORM_FIELDS, ALIASES), status=422)
     return redirect(viewer, "/reviews", viewer.t.gettext("Thank you: your review is stored."))
+
+
+def parse_declaration(form: dict[str, str], viewer: Viewer) -> tuple[bool, str]:
+    """(conflict, note) from the declaration's form: ``conflict`` is ``no`` or ``yes``."""
+    choice = form.get("conflict", "")
+    if choice not in ("no", "yes"):
+        message = viewer.t.gettext("choose whether you have a conflict of interest")
+        raise InvalidInput(viewer.t.gettext("Please correct the marked fields."), [FieldError("conflict", message)])
+    return choice == "yes", form.get("note", "").strip() if choice == "yes" else ""
+
+
+@router.post("/reviews/{proposal_id:int}/declaration", response_class=HTMLResponse)
+async def declare(request: Request, viewer: SignedInChecked, proposal_id: int) -> Response:
+    form = await read_form(request)
+    try:
+        conflict, note = parse_declaration(form, viewer)
+        with viewer.ctx.uow_factory(write=True) as uow:
+            decisions.declare_interests(uow, viewer.ctx.clock, viewer.actor, proposal_id, conflict=conflict, note=note)
+    except InvalidInput as exc:
+        errors = field_errors(exc, DECLARATION_FIELDS)
+        return _page(request, viewer, proposal_id, {"note": form.get("note", "")}, {}, 422, declaring=errors)
+    t = viewer.t
+    if conflict:
+        flash = t.gettext(
+            "You declared a conflict of interest: you are recused, and an operator will assign someone else."
+        )
+    else:
+        flash = t.gettext("You declared no conflict of interest: you can score the proposal now.")
+    return redirect(viewer, f"/reviews/{proposal_id}", flash)

@@ -6,7 +6,6 @@ catalog dataset, whose page shows its schema preview. Every rule is the services
 
 from __future__ import annotations
 
-import math
 import re
 from typing import Any
 from urllib.parse import quote
@@ -28,19 +27,10 @@ from .storage_uploads import chunk_limit
 router = APIRouter()
 DATA = "/projects/{project_id:int}/data"
 FIELDS = {"path", "slug", "title", "licence", "summary"}
-UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB")
 
 
 def data_url(project_id: int) -> str:
     return f"/projects/{project_id}/data"
-
-
-def human_size(n: int) -> str:
-    """1,023 B, 1.0 KiB, 18.7 KiB, 10.0 GiB (the CLI's ``aifactory.cli.data.human`` says the same)."""
-    if n < 1024:
-        return f"{n:,} B"
-    power = min(int(math.log(n, 1024)), len(UNITS) - 1)
-    return f"{n / 1024**power:.1f} {UNITS[power]}"
 
 
 def _overview(viewer: Viewer, project_id: int) -> dict[str, Any]:
@@ -48,7 +38,7 @@ def _overview(viewer: Viewer, project_id: int) -> dict[str, Any]:
     with ctx.uow_factory(write=False) as uow:
         project = projects.get(uow, viewer.actor, project_id)
         found = project_data.project_data(uow, viewer.actor, ctx.storage, project_id)
-    return {"project": project, "data": found, "max_chunk": chunk_limit(viewer), "size": human_size}
+    return {"project": project, "data": found, "max_chunk": chunk_limit(viewer)}
 
 
 @router.get(DATA, response_class=HTMLResponse)
@@ -157,5 +147,4 @@ def dataset_page(request: Request, viewer: SignedIn, project_id: int, slug: str)
         item=item,
         preview=preview,
         provenance=item.details.get("provenance") or {},
-        size=human_size,
     )
