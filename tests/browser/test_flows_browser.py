@@ -70,6 +70,10 @@ def test_a_fast_lane_proposal_goes_through_review_and_an_operators_decision(brow
     schulz = person(browser, live, "schulz")
     schulz.get_by_role("link", name="Reviews").click()
     schulz.get_by_role("link", name=title).click()
+    # The form to score comes only after the reviewer's declaration of interests.
+    expect(schulz.locator("#f-score_excellence")).to_have_count(0)
+    shot(schulz, "flow-review-declaration")
+    schulz.get_by_role("button", name="I have no conflict of interest").click()
     for criterion, score in (("excellence", "4"), ("impact", "5"), ("feasibility", "4")):
         schulz.locator(f"#f-score_{criterion}").fill(score)
     schulz.locator("#f-comment_impact").fill("Clear benefit <em>for the city</em>.")
