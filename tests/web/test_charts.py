@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ET
 import pytest
 from markupsafe import Markup
 
-from aifactory.web.charts import PALETTE, Series, bar_chart, fmt_number, legend, line_chart, nice_ticks
+from aifactory.web.charts import CHAR_W, PALETTE, Series, bar_chart, fmt_number, legend, line_chart, nice_ticks
 
 NS = "{http://www.w3.org/2000/svg}"
 HOSTILE = '<script>alert(1)</script> & "quotes"'
@@ -252,3 +252,15 @@ def test_legend_maps_palette_indices():
     assert legend(series)[:2] == [(0, "s0"), (1, "s1")]
     assert legend(series)[8] == (0, "s8")
     assert legend([]) == []
+
+
+@pytest.mark.parametrize("horizontal", [False, True])
+def test_the_widest_tick_label_stays_inside_the_chart(horizontal):
+    """A million GPU-hours in German ("2.000.000"): the value axis' labels are not cut at the chart's edge."""
+    svg = bar_chart(["a", "b"], [Series("A", [1_742_729, 10])], id="w", title="W", horizontal=horizontal, lang="de")
+    root = parse(svg)
+    width = float(root.get("viewBox").split()[2])
+    top = next(t for t in root.iter(f"{NS}text") if t.text == tick_labels(root)[-1])
+    x, extent = num(top, "x"), CHAR_W * len(top.text)
+    left, right = (x - extent / 2, x + extent / 2) if horizontal else (x - extent, x)
+    assert tick_labels(root)[-1] == "2.000.000" and left >= 0 and right <= width

@@ -57,7 +57,10 @@ def test_a_few_gpu_seconds_are_written_and_drawn_as_what_they_are(portal: Portal
     assert "100" in texts(util) and '<td class="num">&lt; 0.01 %</td>' in page  # drawn against 100 %
     german = portal.browser("operator")
     german.client.cookies.set("aif_lang", "de")
-    assert "5 GPU-Sekunden" in german.get("/operator/kpis?start=2025-06&end=2025-06").text
+    german_page = german.get("/operator/kpis?start=2025-06&end=2025-06").text
+    assert "5 GPU-Sekunden" in german_page
+    sectors = texts(svg_of(german_page, "chart-sector"))  # sectors in words, in German: not the stored keys
+    assert "Lebensmittel" in sectors and "food" not in sectors
 
 
 def test_a_period_without_use_shows_empty_charts_that_say_so(portal: Portal) -> None:

@@ -299,7 +299,7 @@ def test_kpi_dashboard_matches_the_reports(portal: Portal, charged: None) -> Non
     headline = re.findall(r'<span class="value">([^<]*)</span>', page)
     assert headline[0] == "6.5 GPU-hours" and headline[1] == str(served)
     assert headline[2] == f"{decision:,.1f}"
-    assert "GPU-hours by sector" in page and "energy-climate" in page and "Utilization per resource" in page
+    assert "GPU-hours by sector" in page and "Energy and climate" in page and "Utilization per resource" in page
 
 
 def test_kpi_period_is_validated_with_clear_errors(portal: Portal) -> None:

@@ -218,12 +218,13 @@ def _bars(
     lang: str = "en",
 ) -> list[str]:
     n, k = len(labels), len(series)
+    top_label = CHAR_W * len(fmt_number(ticks[-1], lang))  # the widest tick label ("1.000.000") must fit
     if horizontal:
         longest = max(len(lab) for lab in labels)
         left = min(max(60.0, 12 + CHAR_W * longest), width * 0.4)
-        box = (left, 12.0, width - 16.0, height - 36.0)
+        box = (left, 12.0, width - max(16.0, top_label / 2 + 4), height - 36.0)
     else:
-        box = (56.0, 20.0, width - 12.0, height - 36.0)
+        box = (max(56.0, top_label + 10), 20.0, width - 12.0, height - 36.0)
     x0, y0, x1, y1 = box
     length = (x1 - x0) if horizontal else (y1 - y0)
     scale = length / ticks[-1]

@@ -22,6 +22,7 @@ from ..charts import Series, bar_chart, legend, line_chart
 from ..charts_figure import Chart
 from ..charts_units import amount_text, in_unit, number, unit_for_all, unit_label
 from ..forms import field_errors
+from ..labels import key_names
 from ..render import finish, render
 from ..viewer import Viewer
 from .operator import Operator
@@ -55,24 +56,6 @@ def _months(start: str, end: str) -> list[str]:
         out.append(f"{y:04d}-{m:02d}")
         y, m = (y + 1, 1) if m == 12 else (y, m + 1)
     return out
-
-
-def _names(viewer: Viewer) -> dict[str, str]:
-    """People's words for the keys of kinds and access modes (the same msgids as _labels.html)."""
-    g = viewer.t.gettext
-    return {
-        "startup": g("Startup"),
-        "sme": g("SME"),
-        "industry": g("Industry"),
-        "academia": g("Academia"),
-        "public_sector": g("Public sector"),
-        "playground": g("Playground"),
-        "fast_lane": g("Fast lane"),
-        "large_scale": g("Large scale"),
-        "none": g("none"),
-        "unspecified": g("unspecified"),
-        "all": g("all"),
-    }
 
 
 def _fmt(value: float | None, lang: str) -> str:
@@ -172,7 +155,7 @@ def _gpu_chart(
 
 
 def _usage_chart(viewer: Viewer, report: reports.UsageReport, title: str, *, horizontal: bool = False) -> Chart:
-    names, dim = _names(viewer), report.by.value
+    names, dim = key_names(viewer.t.gettext), report.by.value
     labels = [names.get(r.label, r.label) for r in report.rows]
     height = max(200, 40 + 26 * len(labels)) if horizontal else 280
     hours = [r.gpu_hours for r in report.rows]
@@ -247,7 +230,7 @@ def _percent(share: float, lang: str) -> str:
 
 def _duration_chart(viewer: Viewer, rows: list[reports.DurationRow], id: str, title: str) -> Chart:
     """Days on an axis of at least one day; nothing measured yet says so."""
-    names, t = _names(viewer), viewer.t.gettext
+    names, t = key_names(viewer.t.gettext), viewer.t.gettext
     labels = [names.get(r.access_mode, r.access_mode) for r in rows]
     series = [
         Series(t("Median"), [r.median_days or 0.0 for r in rows]),
