@@ -9,13 +9,13 @@ bakery chain SME; proposals in every state.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any
 
-from .domain.enums import AccessMode, Enforcement, OrgKind, RiskCategory
+from .demo_calls import seed_calls
+from .domain.enums import OrgKind, RiskCategory
 from .domain.identity import User
 from .domain.teams import ConsentState, PartnerConsent
-from .services import calls, catalog, catalog_review, decisions, identity, proposals, sites
+from .services import catalog, catalog_review, decisions, identity, proposals, sites
 from .services.context import Actor, found
 from .services.ports import Clock, UnitOfWork, UnitOfWorkFactory
 
@@ -110,65 +110,6 @@ def _site(uow: UnitOfWork, clock: Clock, op: Actor, info: DemoInfo) -> int:
     )
     info.resource_ids = {"booster": _stored(booster.id), "develop": _stored(develop.id)}
     return site_id
-
-
-def _calls(uow: UnitOfWork, clock: Clock, op: Actor, site_id: int, info: DemoInfo) -> None:
-    today = clock.now().date()
-    res = [info.resource_ids["booster"], info.resource_ids["develop"]]
-    common: dict[str, Any] = dict(site_id=site_id, opens_on=today - timedelta(days=30), resource_ids=res)
-    specs: dict[AccessMode, dict[str, Any]] = {
-        AccessMode.PLAYGROUND: dict(
-            slug="playground-2026",
-            title="AI Factory Playground",
-            max_gpu_hours=2_000,
-            auto_approve_gpu_hours=1_000,
-            required_reviews=0,
-            durations_months=[1, 2, 3],
-            decision_working_days=2,
-            cutoff_days=[],
-            max_wall_hours=4,
-            description="Rolling, first come first served; access within 2 working days; 1–3 months.",
-        ),
-        AccessMode.FAST_LANE: dict(
-            slug="fast-lane-2026",
-            title="AI Factory Fast Lane",
-            max_gpu_hours=50_000,
-            required_reviews=1,
-            durations_months=[1, 2, 3],
-            decision_working_days=4,
-            cutoff_days=[],
-            max_wall_hours=24,
-            description="Up to 50,000 GPU-hours, short technical assessment, access within 4 working days.",
-            questions=[{"key": "work_plan", "required": True}, {"key": "data_readiness", "required": True}],
-        ),
-        AccessMode.LARGE_SCALE: dict(
-            slug="large-scale-2026",
-            title="AI Factory Large Scale",
-            min_gpu_hours=50_001,
-            max_gpu_hours=2_000_000,
-            required_reviews=2,
-            durations_months=[3, 6, 12],
-            decision_working_days=10,
-            cutoff_days=[1, 15],
-            max_wall_hours=48,
-            enforcement=Enforcement.SOFT,
-            eligible_kinds=["startup", "sme", "industry", "academia", "public_sector"],
-            description="Over 50,000 GPU-hours, technical and peer review, two cut-offs a month, "
-            "decision within 10 working days of a cut-off; 3, 6 or 12 months.",
-            questions=[
-                {"key": "work_plan", "required": True},
-                {"key": "milestones", "required": True},
-                {"key": "data_readiness", "required": True},
-                {"key": "code_readiness", "required": True},
-                {"key": "team_experience", "required": True},
-                {"key": "impact", "required": True},
-                {"key": "attachment"},
-            ],
-        ),
-    }
-    for mode, spec in specs.items():
-        call = calls.create_call(uow, clock, op, access_mode=mode, **common, **spec)
-        info.call_ids[mode.value] = _stored(call.id)
 
 
 def _people(uow: UnitOfWork, clock: Clock, op: Actor, info: DemoInfo) -> None:
@@ -348,7 +289,7 @@ def seed_demo(uow_factory: UnitOfWorkFactory, clock: Clock, *, history: bool = F
         info.tokens[OPERATOR_EMAIL] = tok.secret
         op = Actor(op_user)
         site_id = _site(uow, clock, op, info)
-        _calls(uow, clock, op, site_id, info)
+        seed_calls(uow, clock, op, site_id, info)
         _people(uow, clock, op, info)
         _proposals(uow, clock, info)
         _reviews(uow, clock, op, info)

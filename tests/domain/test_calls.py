@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from aifactory.domain.calls import Call, check_eligibility, validate_call_settings
+from aifactory.domain.calls import Call, check_eligibility, clean_texts, text_problems, validate_call_settings
 from aifactory.domain.enums import AccessMode, OrgKind
 from aifactory.domain.errors import InvalidInput
 
@@ -163,3 +163,19 @@ def test_all_invalid_settings_are_reported_together():
     with pytest.raises(InvalidInput) as exc:
         validate_call_settings(call(min_gpu_hours=0, durations_months=[], resource_ids=[], cutoff_days=[40]))
     assert fields_of(exc) == {"min_gpu_hours", "durations_months", "resource_ids", "cutoff_days"}
+
+
+def test_a_calls_words_in_other_languages_fall_back_to_its_own_and_are_checked():
+    c = call(texts={"de": {"title": "Spielwiese"}}, description="Own words")
+    assert (c.text_in("title", "de"), c.text_in("title", "fr")) == ("Spielwiese", "Fast lane")
+    assert c.text_in("description", "de") == "Own words"  # not translated: its own
+    with pytest.raises(InvalidInput) as exc:
+        validate_call_settings(call(texts={"deu": {"title": "x"}}))
+    assert fields_of(exc) == {"texts"}
+    assert clean_texts({"de": {"title": " Titel ", "description": "  "}, "fr": {"title": ""}}) == {
+        "de": {"title": "Titel"}
+    }
+    bad = {"DE": {"title": "x"}, "fr": {"summary": "x"}, "it": {"title": "x" * 201}, "es": "Título"}
+    assert [e.field for e in text_problems(bad)] == ["texts", "texts.fr.summary", "texts.it.title", "texts.es"]
+    assert text_problems({"de": {"title": "Titel", "description": "Text"}}) == []
+    assert [e.field for e in text_problems({f"a{c}": {} for c in "abcdefghi"})] == ["texts"]  # at most 8

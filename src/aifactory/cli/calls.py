@@ -131,6 +131,37 @@ def questions_body(spec: str | None) -> list[dict[str, Any]] | None:
     return [{"key": k.rstrip("!"), "required": k.endswith("!")} for k in keys]
 
 
+TextOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--text",
+        metavar="LANG.FIELD=TEXT",
+        help="the title or description in another language, shown to people who read the portal in it, e.g. "
+        "--text de.title='KI-Fabrik Spielwiese' (TEXT @file: read from a file; empty: back to the call's own; repeat)",
+    ),
+]
+TRANSLATED = ("title", "description")
+
+
+def texts_body(specs: list[str] | None, current: dict[str, dict[str, str]] | None = None) -> dict[str, Any] | None:
+    """The API's ``texts`` from ``--text de.title=…`` options, on top of the call's ``current`` ones."""
+    if not specs:
+        return None
+    out: dict[str, dict[str, str]] = {lang: dict(words) for lang, words in (current or {}).items()}
+    for spec in specs:
+        key, sep, value = spec.partition("=")
+        lang, _, name = key.strip().partition(".")
+        if not sep or name not in TRANSLATED or not lang:
+            raise typer.BadParameter(f"{spec!r}: write LANG.title=TEXT or LANG.description=TEXT", param_hint="'--text'")
+        if value.startswith("@"):
+            try:
+                value = Path(value[1:]).read_text(encoding="utf-8")
+            except OSError as exc:
+                raise typer.BadParameter(f"cannot read {value[1:]}: {exc.strerror}", param_hint="'--text'") from None
+        out.setdefault(lang.lower(), {})[name] = value
+    return out
+
+
 def settings_body(options: dict[str, Any]) -> dict[str, Any]:
     """The API body from a command's options (its ``locals()``): only the options that were given (``none``
     for a self-service cap: null, no cap)."""
@@ -191,6 +222,7 @@ CALL_FIELDS = [
     Col("Self-service limits", _caps),
     Col("Asks applicants", _questions),
     Col("Description", "description"),
+    Col("In other languages", lambda c: ", ".join(sorted(c.get("texts") or {})) or "–", optional=True),
 ]
 
 
@@ -237,9 +269,12 @@ def create_call(
     self_service_gpu_hours: SelfServiceHours = None,
     self_service_months: SelfServiceMonths = None,
     questions: QuestionsOpt = None,
+    text: TextOpt = None,
 ) -> None:
     """Create a call (operators)."""
     body = settings_body(locals()) | {"slug": slug, "access_mode": mode.value, "site_id": site}
+    if (texts := texts_body(text)) is not None:
+        body["texts"] = texts
     show_record(api().create_call(**body, clear=cleared(body)), CALL_FIELDS, title="Call created")
 
 
@@ -267,9 +302,12 @@ def update_call(
     self_service_gpu_hours: SelfServiceHours = None,
     self_service_months: SelfServiceMonths = None,
     questions: QuestionsOpt = None,
+    text: TextOpt = None,
 ) -> None:
     """Change some settings of a call (operators); options left out stay as they are."""
     body = settings_body(locals())
+    if text:
+        body["texts"] = texts_body(text, api().get_call(call_id).get("texts"))
     if not body:
         raise typer.BadParameter("name at least one setting to change (see --help)")
     show_record(api().update_call(call_id, **body, clear=cleared(body)), CALL_FIELDS, title="Call updated")

@@ -45,8 +45,16 @@ class Call:
     self_service_max_gpu_hours: int | None = DEFAULT_MAX_GPU_HOURS
     self_service_period_months: int = DEFAULT_PERIOD_MONTHS
     questions: list[Question] = field(default_factory=list)  # what applicants answer beyond the standard fields
+    # the title and description in other languages, shown to people who read the portal in them:
+    # {"de": {"title": …, "description": …}}; a missing word falls back to the call's own
+    texts: dict[str, dict[str, str]] = field(default_factory=dict)
     created_at: datetime
     id: int | None = None
+
+    def text_in(self, name: str, lang: str) -> str:
+        """The call's ``title`` or ``description`` in ``lang`` where the call carries it, else its own."""
+        own: str = getattr(self, name)
+        return (self.texts.get(lang) or {}).get(name) or own
 
     def is_open(self, today: date) -> bool:
         if self.closed or today < self.opens_on:
@@ -81,8 +89,45 @@ def validate_call_settings(call: Call) -> None:
         errs.append(FieldError("self_service_max_gpu_hours", "must be between 0 and 100,000,000 (or none: no cap)"))
     if not 1 <= call.self_service_period_months <= 60:
         errs.append(FieldError("self_service_period_months", "must be between 1 and 60"))
+    errs.extend(text_problems(call.texts))
     if errs:
         raise InvalidInput("invalid call settings", errs)
+
+
+TEXT_LIMITS = {"title": 200, "description": 20_000}  # the same limits as the call's own words
+MAX_LANGUAGES = 8
+
+
+def clean_texts(texts: Any) -> Any:
+    """Empty words dropped (the call's own are shown instead) and the rest stripped; what is not of the right
+    shape is left for ``text_problems`` to name."""
+    if not isinstance(texts, dict) or not all(isinstance(w, dict) for w in texts.values()):
+        return texts
+    out = {lang: {k: v.strip() if isinstance(v, str) else v for k, v in words.items()} for lang, words in texts.items()}
+    kept = {lang: {k: v for k, v in words.items() if v not in (None, "")} for lang, words in out.items()}
+    return {lang: words for lang, words in kept.items() if words}
+
+
+def text_problems(texts: Any) -> list[FieldError]:
+    """What is wrong with a call's words in other languages: two-letter language codes, only a title and a
+    description, each within the limits of the call's own."""
+    if not isinstance(texts, dict) or len(texts) > MAX_LANGUAGES:
+        return [FieldError("texts", f"must map at most {MAX_LANGUAGES} language codes to a title and a description")]
+    errs: list[FieldError] = []
+    for lang, words in texts.items():
+        if not (isinstance(lang, str) and len(lang) == 2 and lang.isascii() and lang.isalpha() and lang.islower()):
+            errs.append(FieldError("texts", f"{lang!r} is not a two-letter language code such as 'de'"))
+            continue
+        if not isinstance(words, dict):
+            errs.append(FieldError(f"texts.{lang}", "must be an object with a title and/or a description"))
+            continue
+        for name, text in words.items():
+            limit = TEXT_LIMITS.get(name)
+            if limit is None:
+                errs.append(FieldError(f"texts.{lang}.{name}", "unknown: only title and description are translated"))
+            elif not isinstance(text, str) or len(text) > limit:
+                errs.append(FieldError(f"texts.{lang}.{name}", f"must be text of at most {limit:,} characters"))
+    return errs
 
 
 def check_eligibility(call: Call, **facts: Any) -> None:

@@ -6,7 +6,7 @@ from datetime import date
 from typing import Any
 
 from ..domain.access import Page, PageRequest
-from ..domain.calls import Call, validate_call_settings
+from ..domain.calls import Call, clean_texts, validate_call_settings
 from ..domain.enums import OrgKind
 from ..domain.errors import Conflict, InvalidInput
 from ..domain.identity import normalize_country
@@ -40,6 +40,7 @@ EDITABLE = frozenset(
         "self_service_max_gpu_hours",
         "self_service_period_months",
         "questions",
+        "texts",
     }
 )
 
@@ -51,6 +52,7 @@ def _normalize(uow: UnitOfWork, call: Call) -> None:
     )
     call.durations_months = sorted(set(call.durations_months))
     call.cutoff_days = sorted(set(call.cutoff_days))
+    call.texts = clean_texts(call.texts)
     site: Site = found(uow.sites.get(call.site_id), "site", call.site_id)
     offered = {r.id for r in site.resources}
     unknown = [r for r in call.resource_ids if r not in offered]

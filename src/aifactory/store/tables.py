@@ -171,6 +171,7 @@ calls = Table(
     Column("self_service_max_gpu_hours", Integer, nullable=True, server_default="2000"),
     Column("self_service_period_months", Integer, nullable=False, server_default="12"),
     Column("questions", QuestionsType, nullable=False, default=list),  # domain.questions (0015)
+    Column("texts", JSON, nullable=False, default=dict),  # title and description in other languages (0016)
 )
 
 proposals = Table(

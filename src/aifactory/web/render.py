@@ -70,9 +70,12 @@ def problem_words(message: str | None) -> str:
 
 
 def localized_text(item: Any, field: str) -> str:
-    """``|localized("title")``: a catalog item's words in the page's language where the item carries them
-    (``details.texts.<lang>.<field>``, as the shipped templates and stories do), else its own field."""
-    texts = (getattr(item, "details", None) or {}).get("texts") or {}
+    """``|localized("title")``: a catalog item's or a call's words in the page's language where it carries them
+    (a call's ``texts.<lang>.<field>``, an item's ``details.texts.<lang>.<field>``, as the shipped templates,
+    stories and calls do), else its own field."""
+    texts = getattr(item, "texts", None)
+    if not isinstance(texts, dict):
+        texts = (getattr(item, "details", None) or {}).get("texts") or {}
     own = texts.get(_lang()) or {}
     return str(own.get(field) or getattr(item, field, "") or "")
 

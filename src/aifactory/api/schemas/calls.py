@@ -5,6 +5,7 @@ from typing import Annotated
 
 from pydantic import Field, field_validator
 
+from ...domain.calls import MAX_LANGUAGES
 from ...domain.enums import AccessMode, Enforcement, OrgKind
 from ...domain.questions import MAX_QUESTIONS
 from .common import Id, In, LongText, Out, Text200, refuse_null
@@ -60,6 +61,16 @@ class SiteOut(Out):
     resources: list[ResourceOut]
 
 
+LangCode = Annotated[str, Field(pattern=r"^[a-z]{2}$", description="a two-letter language code, e.g. de")]
+
+
+class CallTexts(In):
+    """A call's words in one other language; what is left out (or empty) shows the call's own."""
+
+    title: Annotated[str, Field(max_length=200)] | None = None
+    description: LongText | None = None
+
+
 class CallSettings(In):
     """Everything an operator sets on a call; all optional in an update."""
 
@@ -96,6 +107,10 @@ class CallSettings(In):
     questions: Annotated[list[QuestionIn], Field(max_length=MAX_QUESTIONS)] | None = Field(
         default=None, description="what applicants answer beyond the standard fields (an update replaces the list)"
     )
+    texts: Annotated[dict[LangCode, CallTexts], Field(max_length=MAX_LANGUAGES)] | None = Field(
+        default=None,
+        description='the title and description in other languages, e.g. {"de": {"title": …}} (an update replaces them)',
+    )
 
     # null clears closes_on (rolling call), auto_approve_gpu_hours (no auto-approval) and the self-service caps
     _no_nulls = field_validator(
@@ -116,6 +131,7 @@ class CallSettings(In):
         "resource_ids",
         "self_service_period_months",
         "questions",
+        "texts",
         mode="before",
     )(refuse_null)
 
@@ -157,4 +173,5 @@ class CallOut(Out):
     self_service_max_gpu_hours: int | None
     self_service_period_months: int
     questions: list[QuestionOut]
+    texts: dict[str, dict[str, str]]
     created_at: datetime

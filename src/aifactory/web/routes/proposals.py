@@ -59,7 +59,7 @@ def proposal_view(uow: Any, p: Proposal, lang: str = "en") -> dict[str, Any]:
         application_field=p.application_field.value,
         risk_category=p.risk_category.value,
         team=[dict(m) for m in p.team],
-        call={"id": call.id, "title": call.title, "mode": call.access_mode.value},
+        call={"id": call.id, "title": call.text_in("title", lang), "mode": call.access_mode.value},
         resource=f"{resource.name} ({resource.gpu_model})"
         if resource and resource.gpu_model
         else (resource.name if resource else "–"),
@@ -105,7 +105,13 @@ def _new_page(
     with viewer.ctx.uow_factory(write=False) as uow:
         items = calls.list_calls(uow, PageRequest(limit=200, offset=0), open_on=viewer.ctx.clock.now().date()).items
         options = [
-            {"id": c.id, "title": c.title, "mode": c.access_mode.value, "min": c.min_gpu_hours, "max": c.max_gpu_hours}
+            {
+                "id": c.id,
+                "title": c.text_in("title", viewer.lang),
+                "mode": c.access_mode.value,
+                "min": c.min_gpu_hours,
+                "max": c.max_gpu_hours,
+            }
             for c in items
         ]
     if call is not None and call not in {c["id"] for c in options} and "call" not in errors:

@@ -40,7 +40,11 @@ def _mine(viewer: Viewer) -> dict:  # type: ignore[type-arg]
     today = ctx.clock.now().date()
     with ctx.uow_factory(write=False) as uow:
         own = proposals.list_visible(uow, viewer.actor, first, order="created").items
-        call_titles = {c.id: c.title for c in (uow.calls.get(i) for i in {p.call_id for p in own}) if c is not None}
+        call_titles = {
+            c.id: c.text_in("title", viewer.lang)
+            for c in (uow.calls.get(i) for i in {p.call_id for p in own})
+            if c is not None
+        }
         return {
             "proposals": [(p, call_titles.get(p.call_id, "")) for p in own],
             "projects": [(p, list(p.allocations)) for p in projects.list_visible(uow, viewer.actor, first).items],
