@@ -195,3 +195,8 @@ def test_a_reviewer_who_declares_a_conflict_is_recused(api):
     )
     assert_problem(r, 403, detail="conflict of interest")
     assert api.ok("GET", f"/proposals/{pid}/reviews", "operator") == []
+    # the operators are told, to assign another reviewer; the applicants are not
+    told = [n for n in api.ok("GET", "/notifications", "operator")["items"] if n["event"] == "reviewer-recused"]
+    assert len(told) == 1 and told[0]["path"] == f"/operator/proposals/{pid}"
+    assert "Prof. Maria Schulz declared a conflict of interest" in told[0]["message"]
+    assert not [n for n in api.ok("GET", "/notifications", "claire")["items"] if n["event"] == "reviewer-recused"]

@@ -137,6 +137,10 @@ def test_operator_page_shows_a_recusal_and_asks_for_another_reviewer(portal: Por
     assert "(recused)" in page and "Former employer" in page
     assert 'id="reviewer-needed"' in page and "A recused reviewer does not count." in page
     assert f'action="/operator/proposals/{pid}/reviewers"' in page  # another reviewer can be assigned
+    operator = portal.browser("operator")
+    operator.client.cookies.set("aif_lang", "de")
+    inbox = operator.get("/inbox").text  # the operators are told, in their language
+    assert "Prof. Maria Schulz hat beim Antrag" in inbox and "einen Interessenkonflikt erklärt" in inbox
 
 
 def test_call_page_lists_the_calls_own_questions(portal: Portal) -> None:

@@ -47,6 +47,7 @@ TOPICS: dict[str, Topic] = {
     "proposal-accepted": Topic.DECISION,
     "proposal-rejected": Topic.DECISION,
     "review-assigned": Topic.REVIEW_ASSIGNED,
+    "reviewer-recused": Topic.REVIEW_ASSIGNED,  # to the operators, who assign another reviewer
     "review-due": Topic.REVIEW_REMINDER,
     "review-overdue": Topic.REVIEW_REMINDER,
     "consent-requested": Topic.CONSENT_REQUESTED,
@@ -65,6 +66,7 @@ TEXTS: dict[str, str] = {
     "proposal-accepted": "Your proposal “%(title)s” was accepted: %(gpu_hours)s GPU-hours",
     "proposal-rejected": "Your proposal “%(title)s” was rejected",
     "review-assigned": "You were asked to review the proposal “%(title)s” (due %(deadline)s)",
+    "reviewer-recused": "%(reviewer)s declared a conflict of interest on “%(title)s”: please assign another reviewer",
     "review-due": "Your review of “%(title)s” is due on %(deadline)s",
     "review-overdue": "Your review of “%(title)s” is overdue (it was due on %(deadline)s)",
     "consent-requested": "%(organization)s asks your organization to take part in the proposal “%(title)s”",

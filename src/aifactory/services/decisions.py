@@ -160,6 +160,8 @@ def declare_interests(
     reviewed = any(r.reviewer_id == actor.id for r in uow.reviews.for_proposal(p.stored_id))
     check_may_declare(assignment, reviewed, conflict, note)
     _declare(uow, clock, actor, assignment, conflict=conflict, note=note)
+    if conflict:
+        notifications.reviewer_recused(uow, clock, assignment, p, actor.user.name)
     uow.commit()
     return assignment
 

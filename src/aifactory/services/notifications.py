@@ -249,6 +249,22 @@ def reviewer_assigned(uow: UnitOfWork, clock: Clock, a: ReviewAssignment, p: Pro
     return notify_users(uow, clock, [a.reviewer_id], "review-assigned", data, dedup_key=key, about=about)
 
 
+def reviewer_recused(
+    uow: UnitOfWork, clock: Clock, a: ReviewAssignment, p: Proposal, reviewer: str
+) -> Notification | None:
+    """A reviewer declared a conflict of interest: the operators are told, to assign another one."""
+    operators = uow.users.list(PageRequest(limit=500, offset=0), role="operator").items
+    data = {
+        "title": p.title,
+        "proposal_id": p.stored_id,
+        "reviewer": reviewer,
+        "path": f"/operator/proposals/{p.stored_id}",
+    }
+    key = f"reviewer-recused:{stored(a.id, 'the assignment')}"
+    about = About(proposal_id=p.stored_id)
+    return notify_users(uow, clock, [u.id for u in operators], "reviewer-recused", data, dedup_key=key, about=about)
+
+
 def note_reviews(uow: UnitOfWork, clock: Clock, today: date | None = None) -> list[Notification]:
     """Reminders to reviewers, computed from the decision deadlines: ``review-due`` within REVIEW_DUE_DAYS of
     the deadline, ``review-overdue`` once it passed; each once per assignment. Commits."""
