@@ -73,5 +73,7 @@ def test_a_pdf_is_uploaded_shown_downloaded_and_removed_without_javascript(porta
     assert portal.browser("claire").get(url).status_code == 404  # another organization
     no_token = web.client.post(url, files={"file": ("x.pdf", PDF, "application/pdf")}, follow_redirects=False)
     assert no_token.status_code in (400, 403)
+    assert web.client.post(f"{url}/delete", follow_redirects=False).status_code in (400, 403)  # no CSRF token
+    assert _plan(portal, web, pid)[1] == ["Plan 2027.pdf"]
     assert web.post(f"{url}/delete").status_code == 303
     assert _plan(portal, web, pid)[1] == []

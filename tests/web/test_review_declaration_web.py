@@ -150,6 +150,7 @@ def test_call_page_lists_the_calls_own_questions(portal: Portal) -> None:
     assert "Work plan" in asked and "Milestones" in asked and "Code readiness" in asked
     assert re.search(r"Supporting document \(PDF\)</strong>\s*\(optional; one PDF up to 10\.0 MiB\)", asked)
     assert re.search(r"Work plan</strong>\s*\(required; up to 10,000 characters\)", asked)
+    assert "one of: Ready and accessible / Partly available / Not yet available" in asked
     web = portal.browser()
     web.client.cookies.set("aif_lang", "de")
     german = web.get(f"/calls/{large}").text

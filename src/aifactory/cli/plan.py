@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
+from ..domain.attachments import PDF_MAGIC
 from .output import Col, done, show_rows
 from .state import CliError, api
 
@@ -60,7 +61,7 @@ def attach(
 ) -> None:
     """Attach the PDF one of the call's questions asks for (replaces an earlier one)."""
     data = path.read_bytes()
-    if not data.startswith(b"%PDF-"):
+    if not data.startswith(PDF_MAGIC):  # the server checks it too; this saves sending the file
         raise CliError(f"{path}: not a PDF file (only PDF files can be attached)")
     a = api().attach(proposal_id, key, data, path.name)
     done(a, f"Proposal {proposal_id}: {a['filename']} attached as {key!r} ({a['size_bytes']:,} bytes)")

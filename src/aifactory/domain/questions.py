@@ -231,12 +231,6 @@ def _check_question(q: Question, at: str, errs: list[FieldError], cap: int) -> N
         errs.append(FieldError(f"{at}.max_bytes", f"must be between {MIB // 10:,} and {cap:,} bytes"))
 
 
-@dataclass(frozen=True)
-class Milestone:
-    month: int
-    title: str
-
-
 @dataclass
 class Answers:
     """A draft's answers, checked against its call's questions as they are given (``answers.<key>``)."""

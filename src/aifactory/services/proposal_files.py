@@ -21,6 +21,7 @@ from ..domain.calls import Call
 from ..domain.errors import InvalidInput, NotFound, TooLarge
 from ..domain.proposals import Action, require
 from ..domain.questions import QuestionKind
+from ..domain.storage import human_bytes
 from .audit import record, snapshot
 from .context import Actor, found
 from .ports import Clock, UnitOfWork
@@ -60,7 +61,7 @@ class AttachmentArea:
                         check_pdf(block, f"attachments.{key}")
                     size += len(block)
                     if size > limit:
-                        raise TooLarge(f"{what} may be at most {limit / (1 << 20):.1f} MiB; nothing was saved")
+                        raise TooLarge(f"{what} may be at most {human_bytes(limit)}; nothing was saved")
                     digest.update(block)
                     out.write(block)
             if size == 0:

@@ -17,6 +17,21 @@ MILESTONE_ROWS = 3  # empty rows offered after the last milestone
 MONTH = re.compile(r"[0-9]{1,2}")
 
 
+def question_view(q: Question, lang: str) -> dict[str, Any]:
+    """A question as pages show it: its wording in ``lang``, whether it is required, what it takes (characters,
+    options as (stored value, label), a PDF's largest size)."""
+    return {
+        "key": q.key,
+        "kind": q.kind.value,
+        "title": q.title_in(lang),
+        "help": q.help_in(lang),
+        "required": q.required,
+        "max_chars": q.max_chars,
+        "max_size": bytes_text(q.max_bytes, lang),
+        "options": q.options_in(lang),
+    }
+
+
 def plan_view(
     questions: list[Question], answers: dict[str, Any], files: list[ProposalAttachment], proposal_id: int, lang: str
 ) -> list[dict[str, Any]]:
@@ -24,19 +39,7 @@ def plan_view(
     by_key = {a.key: a for a in files}
     out = []
     for q in questions:
-        entry: dict[str, Any] = {
-            "key": q.key,
-            "kind": q.kind.value,
-            "title": q.title_in(lang),
-            "help": q.help_in(lang),
-            "required": q.required,
-            "max_chars": q.max_chars,
-            "max_size": bytes_text(q.max_bytes, lang),
-            "options": q.options_in(lang),
-            "answer": answers.get(q.key),
-            "label": "",
-            "file": None,
-        }
+        entry: dict[str, Any] = {**question_view(q, lang), "answer": answers.get(q.key), "label": "", "file": None}
         if q.kind is QuestionKind.CHOICE:
             entry["label"] = dict(q.options_in(lang)).get(str(answers.get(q.key, "")), "")
         if q.kind is QuestionKind.ATTACHMENT and q.key in by_key:

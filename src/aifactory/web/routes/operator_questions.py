@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from ...domain.errors import DomainError, FieldError, InvalidInput
-from ...domain.questions import PRESETS, Question, QuestionKind
+from ...domain.questions import MIB, PRESETS, Question, QuestionKind
 from ...services import calls
 from ..formats import bytes_text
 from ..forms import field_errors, read_form
@@ -19,7 +19,6 @@ from ..viewer import Viewer
 from .operator import Operator, OperatorChecked
 
 router = APIRouter()
-MIB = 1 << 20
 
 
 def _rows(asked: list[Question], lang: str) -> list[dict[str, Any]]:

@@ -15,7 +15,7 @@ from ...services import proposal_files
 from .. import security as sec
 from ..proposal_form import sort_errors, wizard_steps
 from ..render import redirect
-from ..viewer import SignedIn, Viewer, verify_token
+from ..viewer import SignedIn, SignedInChecked, Viewer, verify_token
 from .proposal_wizard import Shown, questions_of, wizard_page
 
 router = APIRouter()
@@ -64,9 +64,7 @@ async def upload(request: Request, viewer: SignedIn, proposal_id: int, key: str)
 
 
 @router.post("/proposals/{proposal_id:int}/attachments/{key}/delete", response_class=HTMLResponse)
-async def delete(request: Request, viewer: SignedIn, proposal_id: int, key: str) -> Response:
-    form = await request.form(max_fields=20, max_files=0)
-    verify_token(viewer, form.get(sec.CSRF_FIELD))
+def delete(viewer: SignedInChecked, proposal_id: int, key: str) -> Response:
     step, _ = _plan_step(viewer, proposal_id)
     with viewer.ctx.uow_factory(write=True) as uow, contextlib.suppress(NotFound):  # already gone: shown so
         proposal_files.remove(uow, viewer.ctx.clock, viewer.actor, viewer.ctx.attachments, proposal_id, key[:40])

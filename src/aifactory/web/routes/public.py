@@ -9,7 +9,7 @@ from ...domain.access import PageRequest
 from ...domain.calls import Call
 from ...domain.catalog import CatalogKind
 from ...services import call_guide, calls, catalog, jobs, projects, proposals
-from ..formats import bytes_text
+from ..proposal_plan import question_view
 from ..render import render
 from ..viewer import CurrentViewer, Viewer
 
@@ -70,21 +70,8 @@ def call_list(request: Request, viewer: CurrentViewer) -> HTMLResponse:
 
 
 def asked(call: Call, lang: str) -> list[dict]:  # type: ignore[type-arg]
-    """What the call asks applicants beyond the standard fields, in ``lang``: each question's title and help,
-    whether it is required, its kind and what it takes (characters, options, a PDF's largest size)."""
-    return [
-        {
-            "key": q.key,
-            "title": q.title_in(lang),
-            "help": q.help_in(lang),
-            "kind": q.kind.value,
-            "required": q.required,
-            "max_chars": q.max_chars,
-            "options": [label for _, label in q.options_in(lang)],
-            "max_size": bytes_text(q.max_bytes, lang),
-        }
-        for q in call.questions
-    ]
+    """What the call asks applicants beyond the standard fields, in ``lang`` (web.proposal_plan.question_view)."""
+    return [question_view(q, lang) for q in call.questions]
 
 
 @router.get("/calls/{call_id:int}", response_class=HTMLResponse)
