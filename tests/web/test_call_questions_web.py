@@ -32,3 +32,24 @@ def test_an_operator_chooses_a_calls_questions(portal: Portal) -> None:
     assert portal.browser("anna").post(f"/operator/calls/{call}/questions", form).status_code in (403, 404)
     op.post("/lang", {"lang": "de", "next": "/"})
     assert "Arbeitsplan" in op.get(f"/operator/calls/{call}/questions").text
+
+
+def test_saving_the_page_keeps_what_was_set_through_the_api(portal: Portal) -> None:
+    """A standard question's own wording, options or limit set through the API survive a save on the page."""
+    api, op = portal.api, portal.browser("operator")
+    call = api.info.call_ids["fast_lane"]
+    tuned = [
+        {"key": "work_plan", "required": True, "max_chars": 3000, "title": "Plan of work"},
+        {"key": "data_readiness", "options": ["Ready", "Not ready"], "options_de": ["Bereit", "Nicht bereit"]},
+    ]
+    api.ok("PATCH", f"/calls/{call}", "operator", json={"questions": tuned})
+    form = {"ask-work_plan": "on", "ask-data_readiness": "on", "required-data_readiness": "on"}
+    assert op.post(f"/operator/calls/{call}/questions", form).status_code == 303
+    asked = {q["key"]: q for q in api.ok("GET", f"/calls/{call}", "anna")["questions"]}
+    assert (asked["work_plan"]["max_chars"], asked["work_plan"]["title"], asked["work_plan"]["required"]) == (
+        3000,
+        "Plan of work",
+        False,  # the page decides what is required
+    )
+    assert asked["data_readiness"]["options"] == ["Ready", "Not ready"] and asked["data_readiness"]["required"]
+    assert asked["data_readiness"]["options_de"] == ["Bereit", "Nicht bereit"]

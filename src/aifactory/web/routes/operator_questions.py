@@ -67,7 +67,11 @@ def _chosen(form: dict[str, str], current: list[Question], viewer: Viewer) -> li
     for key, preset in PRESETS.items():
         if not form.get(f"ask-{key}"):
             continue
-        spec: dict[str, Any] = {"key": key, "required": bool(form.get(f"required-{key}"))}
+        kept = next((q for q in current if q.key == key), None)  # what was set through the API stays
+        spec: dict[str, Any] = {
+            **(kept.to_json() if kept else {"key": key}),
+            "required": bool(form.get(f"required-{key}")),
+        }
         if preset.kind is QuestionKind.ATTACHMENT:
             raw = form.get(f"max-{key}", "").strip().replace(",", ".")
             try:
@@ -75,9 +79,6 @@ def _chosen(form: dict[str, str], current: list[Question], viewer: Viewer) -> li
             except ValueError:
                 message = viewer.t.gettext("enter a size in MiB, e.g. 10")
                 raise InvalidInput(message, [FieldError(f"max-{key}", message)]) from None
-        kept = next((q for q in current if q.key == key), None)
-        if kept is not None:  # a wording the operator changed through the API stays
-            spec |= {"title": kept.title, "help": kept.help, "title_de": kept.title_de, "help_de": kept.help_de}
         specs.append(spec)
     return specs + [q.to_json() for q in current if q.key not in PRESETS]
 
